@@ -1,0 +1,3 @@
+from tagguard.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,47 @@
+"""Patterns that come from a policy file: regexes with a time limit, and globs.
+
+A team's regex runs inside every hook; the `regex` package lets us stop one that backtracks
+catastrophically instead of hanging a push. It is imported only when a policy has a pattern.
+"""
+
+from __future__ import annotations
+
+from tagguard.errors import PolicyError
+
+MATCH_TIMEOUT = 0.1  # seconds one match may take
+
+
+class UserPattern:
+    """A regular expression from a policy, always matched whole and with a timeout."""
+
+    __slots__ = ("source", "origin", "key", "_compiled")
+
+    def __init__(self, source: str, origin: str, key: str) -> None:
+        import regex
+
+        self.source, self.origin, self.key = source, origin, key
+        try:
+            self._compiled = regex.compile(source)
+        except regex.error as exc:
+            raise PolicyError(origin, key, f"not a valid regular expression ({exc})") from None
+
+    def fullmatch(self, text: str) -> bool:
+        try:
+            return self._compiled.fullmatch(text, timeout=MATCH_TIMEOUT) is not None
+        except TimeoutError:
+            raise PolicyError(
+                self.origin,
+                self.key,
+                f"pattern {self.source!r} took over {MATCH_TIMEOUT} s on a "
+                f"{len(text)}-character text; simplify it (nested repeats backtrack)",
+            ) from None
+
+    def __repr__(self) -> str:
+        return f"UserPattern({self.source!r})"
+
+
+def glob_match(name: str, patterns: tuple[str, ...]) -> str | None:
+    """Return the first glob in `patterns` that matches `name` (case-sensitive)."""
+    from fnmatch import fnmatchcase
+
+    return next((p for p in patterns if fnmatchcase(name, p)), None)

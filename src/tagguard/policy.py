@@ -1,0 +1,227 @@
+"""The policy: read once from TOML (or the embedded default), validated into frozen values.
+
+An error names the file, the key and what was expected, in one line (exit 2).
+Heavy modules (tomllib, regex) are imported only when a policy file needs them.
+"""
+
+from __future__ import annotations
+
+import os
+from types import MappingProxyType
+from typing import Any, Mapping, NamedTuple
+
+from tagguard.errors import PolicyError
+from tagguard.patterns import UserPattern
+from tagguard.rules import SEVERITIES, find_rule
+
+EMBEDDED = "<embedded default policy>"
+MAX_POLICY_BYTES = 1 << 20
+POLICY_FILE = ".tagguard.toml"
+DEFAULT_TYPES = ("base", "ft", "aug", "exp", "experiment", "eval", "prod")
+DEFAULT_TEMPORARY = ("tmp-*", "test-*", "wip-*")
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+
+
+class NamingPolicy(NamedTuple):
+    types: tuple[str, ...] = DEFAULT_TYPES
+    desc: UserPattern | None = None  # None: lowercase words joined by '-'
+    temporary: tuple[str, ...] = DEFAULT_TEMPORARY
+
+
+class ImagePolicy(NamedTuple):
+    pytorch: tuple[str, ...] = ()  # allowed "X.Y"; empty: the policy names no image
+    ref: str | None = None
+
+
+class Policy(NamedTuple):
+    origin: str
+    naming: NamingPolicy = NamingPolicy()
+    image: ImagePolicy = ImagePolicy()
+    severities: Mapping[str, str] = MappingProxyType({})
+
+    def severity(self, code: str) -> str:
+        return self.severities.get(code, "error")
+
+
+DEFAULT_POLICY = Policy(EMBEDDED)
+
+
+# --- where the policy comes from ----------------------------------------------------------
+
+
+def client_policy(explicit: str | None = None, cwd: str | None = None) -> Policy:
+    """--policy, else $TAGGUARD_POLICY, else .tagguard.toml, else pyproject.toml, else default."""
+    if explicit:
+        return load_policy_file(explicit)
+    from_env = os.environ.get("TAGGUARD_POLICY")
+    if from_env:
+        return load_policy_file(from_env)
+    root = find_repo_root(cwd or os.getcwd())
+    dedicated = os.path.join(root, POLICY_FILE)
+    if os.path.isfile(dedicated):
+        return load_policy_file(dedicated)
+    pyproject = os.path.join(root, "pyproject.toml")
+    if os.path.isfile(pyproject):
+        section = _pyproject_section(pyproject)
+        if section is not None:
+            return policy_from_mapping(section, f"{pyproject} [tool.tagguard]")
+    return DEFAULT_POLICY
+
+
+def find_repo_root(start: str) -> str:
+    """The nearest directory at or above `start` holding `.git`, else `start` itself."""
+    path = os.path.abspath(start)
+    while True:
+        if os.path.exists(os.path.join(path, ".git")):
+            return path
+        parent = os.path.dirname(path)
+        if parent == path:
+            return os.path.abspath(start)
+        path = parent
+
+
+def _pyproject_section(path: str) -> Mapping[str, Any] | None:
+    with open(path, "rb") as f:
+        if b"tagguard" not in f.read(MAX_POLICY_BYTES + 1):
+            return None  # the common case costs no TOML parse
+    tool = read_toml(path).get("tool")
+    return tool.get("tagguard") if isinstance(tool, dict) else None
+
+
+# --- reading and validating ---------------------------------------------------------------
+
+
+def load_policy_file(path: str) -> Policy:
+    return policy_from_mapping(read_toml(path), path)
+
+
+def read_toml(path: str) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_POLICY_BYTES + 1)
+    except FileNotFoundError:
+        raise PolicyError(path, "", "no such file") from None
+    except OSError as exc:
+        raise PolicyError(path, "", f"can't be read ({exc.strerror})") from None
+    if len(raw) > MAX_POLICY_BYTES:
+        raise PolicyError(path, "", "larger than 1 MiB; a policy is a few lines")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PolicyError(path, "", f"not UTF-8 text (byte {exc.start})") from None
+    toml = _toml_module()
+    try:
+        return toml.loads(text)
+    except toml.TOMLDecodeError as exc:
+        raise PolicyError(path, "", f"not valid TOML: {exc}") from None
+
+
+def _toml_module() -> Any:
+    try:
+        import tomllib
+    except ImportError:  # Python < 3.11
+        import tomli as tomllib
+    return tomllib
+
+
+class _Table:
+    """One policy table under validation; knows its key path for error messages."""
+
+    def __init__(self, data: Any, origin: str, path: str, known: tuple[str, ...]) -> None:
+        self.origin, self.path = origin, path
+        if not isinstance(data, dict):
+            self.fail("", f"expected a table, got {_kind(data)}")
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            self.fail(unknown[0], f"unknown key (expected one of: {', '.join(known)})")
+        self.data: dict[str, Any] = data
+
+    def key(self, name: str) -> str:
+        return f"{self.path}.{name}" if self.path else name
+
+    def fail(self, name: str, problem: str) -> None:
+        raise PolicyError(self.origin, self.key(name) if name else self.path, problem)
+
+    def string(self, name: str) -> str | None:
+        value = self.data.get(name)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            self.fail(name, f"expected a non-empty string, got {_kind(value)}")
+        return value
+
+    def strings(self, name: str, *, single_ok: bool = False) -> tuple[str, ...] | None:
+        value = self.data.get(name)
+        if value is None:
+            return None
+        if single_ok and isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not value:
+            self.fail(name, f"expected a non-empty array of strings, got {_kind(value)}")
+        for index, item in enumerate(value, 1):
+            if not isinstance(item, str) or not item:
+                self.fail(f"{name}[{index}]", f"expected a non-empty string, got {_kind(item)}")
+        return tuple(value)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, str):
+        return f"the string {value[:40]!r}"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    return {dict: "a table", list: "an array"}.get(type(value), type(value).__name__)
+
+
+def policy_from_mapping(data: Mapping[str, Any], origin: str) -> Policy:
+    top = _Table(data, origin, "", ("naming", "image", "rules"))
+    return Policy(
+        origin,
+        _naming(_Table(top.data.get("naming", {}), origin, "naming", ("types", "desc", "temporary"))),
+        _image(_Table(top.data.get("image", {}), origin, "image", ("pytorch", "ref"))),
+        _severities(top.data.get("rules", {}), origin),
+    )
+
+
+def _naming(table: _Table) -> NamingPolicy:
+    types = table.strings("types") or DEFAULT_TYPES
+    for index, word in enumerate(types, 1):
+        if not (word[0].isalpha() and _WORD_CHARS.issuperset(word)):
+            table.fail(f"types[{index}]", f"expected a lowercase word like 'ft', got {word!r}")
+    if len(set(types)) != len(types):
+        table.fail("types", "lists a type twice")
+    desc = table.string("desc")
+    pattern = UserPattern(desc, table.origin, table.key("desc")) if desc else None
+    return NamingPolicy(types, pattern, table.strings("temporary") or DEFAULT_TEMPORARY)
+
+
+def _image(table: _Table) -> ImagePolicy:
+    from tagguard.image import pytorch_from_ref
+
+    versions = table.strings("pytorch", single_ok=True) or ()
+    for index, version in enumerate(versions, 1):
+        major, dot, minor = version.partition(".")
+        if not (dot and major.isdigit() and minor.isdigit() and major.isascii() and minor.isascii()):
+            key = "pytorch" if len(versions) == 1 else f"pytorch[{index}]"
+            table.fail(key, f"expected a PyTorch major.minor like \"2.8\", got {version!r}")
+    versions = tuple(f"{int(v.split('.')[0])}.{int(v.split('.')[1])}" for v in versions)
+    ref = table.string("ref")
+    if ref is None:
+        return ImagePolicy(versions)
+    from_ref = pytorch_from_ref(ref)
+    if from_ref is None:
+        table.fail("ref", f"can't read a PyTorch version from {ref!r}; set image.pytorch = \"X.Y\"")
+    if versions and from_ref not in versions:
+        table.fail("ref", f"names PyTorch {from_ref}, which image.pytorch ({', '.join(versions)}) leaves out")
+    return ImagePolicy(versions or (str(from_ref),), ref)
+
+
+def _severities(data: Any, origin: str) -> Mapping[str, str]:
+    if not isinstance(data, dict):
+        raise PolicyError(origin, "rules", f"expected a table, got {_kind(data)}")
+    severities = {}
+    for key, value in data.items():
+        rule = find_rule(key)
+        if rule is None:
+            raise PolicyError(origin, f"rules.{key}", "no such rule (see `tagguard rules`)")
+        if value not in SEVERITIES:
+            raise PolicyError(origin, f"rules.{key}", f"expected \"off\", \"warn\" or \"error\", got {_kind(value)}")
+        severities[rule.code] = value
+    return MappingProxyType(severities)
