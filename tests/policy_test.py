@@ -33,7 +33,7 @@ def test_embedded_default() -> None:
 # TOML text -> the exact error (after "<file>: ")
 BAD_POLICIES = {
     "[naming]\ntypes = [": "not valid TOML: ",
-    "colour = 1": "colour: unknown key (expected one of: naming, image, rules)",
+    "colour = 1": "colour: unknown key (expected one of: naming, image, rules, tags, protect, groups)",
     "naming = 3": "naming: expected a table, got int",
     "[naming]\ntype = ['ft']": "naming.type: unknown key (expected one of: types, desc, temporary)",
     "[naming]\ntypes = 'ft'": "naming.types: expected a non-empty array of strings, got the string 'ft'",
@@ -49,6 +49,15 @@ BAD_POLICIES = {
     "[image]\npytorch = ['2.8', 'latest']": "image.pytorch[2]: expected a PyTorch major.minor like \"2.8\", got 'latest'",
     "[image]\nref = 'nvcr.io/nvidia/pytorch:24.08-py3'": "image.ref: can't read a PyTorch version from 'nvcr.io/nvidia/pytorch:24.08-py3'; set image.pytorch = \"X.Y\"",
     "[image]\npytorch = '2.8'\nref = 'pytorch/pytorch:2.9.0-cuda12.8-cudnn9-runtime'": "image.ref: names PyTorch 2.9, which image.pytorch (2.8) leaves out",
+    "[tags]\nrequire_annotated = 'yes'": "tags.require_annotated: expected true or false, got the string 'yes'",
+    "[tags]\nsigned = true": "tags.signed: unknown key (expected one of: require_annotated, require_signed)",
+    "[protect]\npattern = 'v*'": "[[protect]]: expected an array of tables, got a table",
+    "[[protect]]\nallow_delete = ['alice']": "[[protect]][1].pattern: missing: a glob over tag names",
+    "[[protect]]\npattern = 'v*-prod*'\n[[protect]]\npattern = 7": "[[protect]][2].pattern: expected a non-empty string, got int",
+    "[[protect]]\npattern = 'v*'\nallow = ['bob']": "[[protect]][1].allow: unknown key (expected one of: pattern, allow_delete)",
+    "[[protect]]\npattern = 'v*'\nallow_delete = ['@release']": "[[protect]][1].allow_delete[1]: names group '@release', which [groups] does not define",
+    "groups = ['alice']": "groups: expected a table, got an array",
+    "[groups]\nrelease = 'alice'": "groups.release: expected a non-empty array of strings, got the string 'alice'",
     "rules = ['TG101']": "rules: expected a table, got an array",
     "[rules]\nTG999 = 'off'": "rules.TG999: no such rule (see `tagguard rules`)",
     "[rules]\ninvalid-name = 'loud'": "rules.invalid-name: expected \"off\", \"warn\" or \"error\", got the string 'loud'",
@@ -80,6 +89,30 @@ def test_file_problems(tmp_path: Path) -> None:
     for path, message in cases.items():
         result = tagguard("check", "--policy", str(path), "v2.8")
         assert (result.returncode, result.stderr) == (2, f"tagguard: error: {path}: {message}\n")
+
+
+def test_protect_and_groups(tmp_path: Path) -> None:
+    path = write(tmp_path / "p.toml", """
+[groups]
+release = ["carol", "dave"]
+
+[[protect]]
+pattern = "v*-prod*"
+allow_delete = ["alice", "@release"]
+
+[[protect]]
+pattern = "v*-base"
+""")
+    policy = load_policy_file(str(path))
+    prod = policy.protection("v2.8-prod-ready")
+    assert prod is not None and policy.protection("v2.8-base") is not None
+    assert policy.protection("v2.8-ft-lr2") is None
+    assert [policy.may_delete(prod, who) for who in ("alice", "carol", "mallory", None, "")] == [
+        True, True, False, False, False]
+    base = policy.protection("v2.8-base")
+    assert base is not None and not policy.may_delete(base, "alice")
+    assert DEFAULT_POLICY.protection("v2.9-prod") is not None
+    assert DEFAULT_POLICY.tags.require_annotated and not DEFAULT_POLICY.tags.require_signed
 
 
 def test_rules_can_be_switched_off_or_to_warn(tmp_path: Path) -> None:

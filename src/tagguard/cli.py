@@ -53,6 +53,7 @@ def _policy_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--policy", metavar="FILE", help="policy file (default: see README)")
 
 
+# command -> module under tagguard.commands that defines run_<command>(args) -> int
 _MODULES = {"check": "check", "rules": "rules", "explain": "rules", "policy": "policy"}
 
 
@@ -60,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     module = import_module(f"tagguard.commands.{_MODULES[args.command]}")
     try:
-        return int(getattr(module, f"run_{args.command}")(args))
+        return int(getattr(module, f"run_{args.command.replace('-', '_')}")(args))
     except TagguardError as exc:
         print(f"tagguard: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

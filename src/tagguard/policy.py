@@ -33,14 +33,46 @@ class ImagePolicy(NamedTuple):
     ref: str | None = None
 
 
+class TagsPolicy(NamedTuple):
+    require_annotated: bool = True
+    require_signed: bool = False
+
+
+class Protect(NamedTuple):
+    pattern: str  # a glob over tag names
+    allow_delete: tuple[str, ...] = ()  # user names, or "@group"
+
+
+DEFAULT_PROTECT = (Protect("v*-prod*"),)
+
+
 class Policy(NamedTuple):
     origin: str
     naming: NamingPolicy = NamingPolicy()
     image: ImagePolicy = ImagePolicy()
     severities: Mapping[str, str] = MappingProxyType({})
+    tags: TagsPolicy = TagsPolicy()
+    protect: tuple[Protect, ...] = DEFAULT_PROTECT
+    groups: Mapping[str, tuple[str, ...]] = MappingProxyType({})
 
     def severity(self, code: str) -> str:
         return self.severities.get(code, "error")
+
+    def protection(self, name: str) -> Protect | None:
+        """The first [[protect]] entry whose pattern matches the tag name."""
+        from fnmatch import fnmatchcase
+
+        return next((p for p in self.protect if fnmatchcase(name, p.pattern)), None)
+
+    def may_delete(self, protect: Protect, pusher: str | None) -> bool:
+        """Is `pusher` named in the entry's allow_delete, directly or through a group?"""
+        if not pusher:
+            return False
+        for allowed in protect.allow_delete:
+            members = self.groups.get(allowed[1:], ()) if allowed.startswith("@") else (allowed,)
+            if pusher in members:
+                return True
+        return False
 
 
 DEFAULT_POLICY = Policy(EMBEDDED)
@@ -148,6 +180,12 @@ class _Table:
             self.fail(name, f"expected a non-empty string, got {_kind(value)}")
         return value
 
+    def boolean(self, name: str, default: bool) -> bool:
+        value = self.data.get(name, default)
+        if not isinstance(value, bool):
+            self.fail(name, f"expected true or false, got {_kind(value)}")
+        return value
+
     def strings(self, name: str, *, single_ok: bool = False) -> tuple[str, ...] | None:
         value = self.data.get(name)
         if value is None:
@@ -171,13 +209,47 @@ def _kind(value: Any) -> str:
 
 
 def policy_from_mapping(data: Mapping[str, Any], origin: str) -> Policy:
-    top = _Table(data, origin, "", ("naming", "image", "rules"))
+    top = _Table(data, origin, "", ("naming", "image", "rules", "tags", "protect", "groups"))
+    groups = _groups(_Table(top.data.get("groups", {}), origin, "groups", tuple(top.data.get("groups", {}))))
     return Policy(
         origin,
         _naming(_Table(top.data.get("naming", {}), origin, "naming", ("types", "desc", "temporary"))),
         _image(_Table(top.data.get("image", {}), origin, "image", ("pytorch", "ref"))),
         _severities(top.data.get("rules", {}), origin),
+        _tags(_Table(top.data.get("tags", {}), origin, "tags", ("require_annotated", "require_signed"))),
+        _protect(top.data.get("protect"), origin, groups),
+        MappingProxyType(groups),
     )
+
+
+def _tags(table: _Table) -> TagsPolicy:
+    return TagsPolicy(
+        table.boolean("require_annotated", TagsPolicy().require_annotated),
+        table.boolean("require_signed", TagsPolicy().require_signed),
+    )
+
+
+def _groups(table: _Table) -> dict[str, tuple[str, ...]]:
+    return {name: table.strings(name) or () for name in table.data}
+
+
+def _protect(data: Any, origin: str, groups: Mapping[str, tuple[str, ...]]) -> tuple[Protect, ...]:
+    if data is None:
+        return DEFAULT_PROTECT
+    if not isinstance(data, list):
+        raise PolicyError(origin, "[[protect]]", f"expected an array of tables, got {_kind(data)}")
+    entries = []
+    for index, item in enumerate(data, 1):
+        table = _Table(item, origin, f"[[protect]][{index}]", ("pattern", "allow_delete"))
+        pattern = table.string("pattern")
+        if pattern is None:
+            table.fail("pattern", "missing: a glob over tag names, such as \"v*-prod*\"")
+        allowed = table.strings("allow_delete") or ()
+        for position, who in enumerate(allowed, 1):
+            if who.startswith("@") and who[1:] not in groups:
+                table.fail(f"allow_delete[{position}]", f"names group {who!r}, which [groups] does not define")
+        entries.append(Protect(str(pattern), allowed))
+    return tuple(entries)
 
 
 def _naming(table: _Table) -> NamingPolicy:

@@ -1,6 +1,7 @@
 """The rules tagguard enforces: each has a stable code, a name and an explanation.
 
-Codes are grouped by concern: TG1xx tag names, TG2xx the training image.
+Codes are grouped by concern: TG1xx tag names, TG2xx the training image, TG3xx the tag
+object (annotated, message, signature, target), TG4xx immutability and protection.
 The registry below is the list of rules; `tagguard rules` prints it.
 """
 
@@ -88,6 +89,70 @@ _rule(
     "v2.8 tag on code that trains on a PyTorch 2.9 image sends people to the wrong image.",
     "v2.7-ft-lr2 while the policy's image is pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime",
     "v2.8-ft-lr2",
+)
+
+_rule(
+    "TG301",
+    "lightweight-tag",
+    "Published tags must be annotated: tagger, date and message.",
+    "A lightweight tag is a bare pointer: it records nobody, no time and no metrics. The "
+    "annotated tag object is the audit trail of who declared this snapshot and why.",
+    "git tag v2.8-ft-lr2 && git push origin v2.8-ft-lr2",
+    "git tag -a v2.8-ft-lr2 -m \"acc=0.932, f1=0.897\"",
+)
+_rule(
+    "TG302",
+    "empty-message",
+    "An annotated tag needs a message: what the snapshot is, ideally its metrics.",
+    "The message is where a team records what a snapshot achieved (acc=0.932, f1=0.897); an "
+    "empty one leaves the history of tags with nothing to compare.",
+    "git tag -a v2.8-ft-lr2 -m \"\"",
+    "git tag -a v2.8-ft-lr2 -m \"fine-tune, lr/2: acc=0.932, f1=0.897\"",
+)
+_rule(
+    "TG303",
+    "unsigned-tag",
+    "When the policy requires it, tags carry a signature the server can verify.",
+    "A signature proves who created the tag; with [tags] require_signed, a tag that is "
+    "unsigned, or signed with a key the server does not trust, is refused.",
+    "git tag -a v2.8-prod-ready -m \"...\" (no -s)",
+    "git tag -s v2.8-prod-ready -m \"...\" (GPG, or SSH with gpg.format=ssh)",
+)
+_rule(
+    "TG304",
+    "tag-name-mismatch",
+    "A tag object is pushed under the name it was created with.",
+    "The name inside an annotated tag is what `git describe` and `git show` print; pushing "
+    "v2.8-a's object as refs/tags/v2.8-b makes the two disagree forever.",
+    "git push origin v2.8-ft-a:refs/tags/v2.8-ft-b",
+    "git tag -a v2.8-ft-b <commit> -m \"...\" && git push origin v2.8-ft-b",
+)
+_rule(
+    "TG305",
+    "tag-target",
+    "A snapshot tag points at a commit (directly or through tags), not a tree or blob.",
+    "A snapshot is a state of the code that can be checked out and trained; a tag of a tree "
+    "or a blob has no history, no parent and no commit to build.",
+    "git tag -a v2.8-ft HEAD^{tree} -m \"...\"",
+    "git tag -a v2.8-ft HEAD -m \"...\"",
+)
+_rule(
+    "TG401",
+    "moved-tag",
+    "A published tag never moves to another object.",
+    "Anyone who fetched the tag, and every checkpoint that recorded it, points at the old "
+    "commit; moving it silently changes what a result means.",
+    "git tag -f v2.8-ft-lr2 HEAD && git push --force origin v2.8-ft-lr2",
+    "tag the new commit with a new name: git tag -a v2.8-ft-lr3 -m \"...\"",
+)
+_rule(
+    "TG402",
+    "protected-delete",
+    "Protected tags ([[protect]], v*-prod* by default) are deleted only by the people named.",
+    "Production tags are what deployments and audits refer to; deleting one breaks them, so "
+    "only the people or groups in the entry's allow_delete may do it.",
+    "git push origin :refs/tags/v2.8-prod-ready",
+    "leave the tag; if it must go, ask someone in the policy's allow_delete for that pattern",
 )
 
 

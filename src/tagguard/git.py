@@ -1,0 +1,126 @@
+"""The one way tagguard talks to git: subprocesses, batched, with one-line errors.
+
+Every git call goes through `Git.run` (or a `cat-file --batch` session), so errors always
+name the command, its exit code and git's own message. Nothing here imports GitPython:
+hooks run on every push and pay for every import.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from typing import Iterable, NamedTuple, Sequence
+
+from tagguard.errors import TagguardError
+
+
+class GitError(TagguardError):
+    """A git command failed; the message names it and quotes git's last line."""
+
+
+class ObjectInfo(NamedTuple):
+    oid: str
+    type: str  # "commit", "tag", "tree", "blob", or "missing"
+    size: int
+
+
+class Git:
+    """A repository, addressed by its git dir or work tree (`git -C`)."""
+
+    def __init__(self, path: str = ".", env: dict[str, str] | None = None) -> None:
+        self.path = path
+        self.env = env
+
+    def _command(self, args: Sequence[str]) -> list[str]:
+        return ["git", "-C", self.path, *args]
+
+    def run(self, *args: str, input: bytes | None = None, check: bool = True) -> str:
+        """Run git and return its stdout as text (surrogate-escaped, never a decode error)."""
+        completed = self.run_bytes(*args, input=input, check=check)
+        return completed.decode("utf-8", "surrogateescape")
+
+    def run_bytes(self, *args: str, input: bytes | None = None, check: bool = True) -> bytes:
+        completed = self._exec(args, input)
+        if check and completed.returncode != 0:
+            raise GitError(_failure(args, completed.returncode, completed.stderr))
+        return completed.stdout
+
+    def ok(self, *args: str) -> bool:
+        """True when the git command exits 0 (for questions such as `rev-parse --verify`)."""
+        return self._exec(args, None).returncode == 0
+
+    def _exec(self, args: Sequence[str], input: bytes | None) -> subprocess.CompletedProcess[bytes]:
+        try:
+            return subprocess.run(
+                self._command(args), input=input, capture_output=True, env=self._env()
+            )
+        except OSError as exc:
+            raise GitError(f"can't run git: {exc.strerror}") from None
+
+    def _env(self) -> dict[str, str] | None:
+        return {**os.environ, **self.env} if self.env else None
+
+    # --- batched object access ------------------------------------------------------------
+
+    def object_info(self, oids: Iterable[str]) -> dict[str, ObjectInfo]:
+        """Type and size of many objects with one `cat-file --batch-check`."""
+        unique = list(dict.fromkeys(oids))
+        if not unique:
+            return {}
+        out = self.run_bytes("cat-file", "--batch-check", input=_lines(unique)).decode()
+        result = {}
+        for oid, line in zip(unique, out.splitlines()):
+            parts = line.split()
+            if len(parts) == 3 and parts[0] == oid:
+                result[oid] = ObjectInfo(oid, parts[1], int(parts[2]))
+            else:  # "<oid> missing"
+                result[oid] = ObjectInfo(oid, "missing", 0)
+        return result
+
+    def read_objects(self, oids: Iterable[str]) -> dict[str, tuple[str, bytes]]:
+        """Type and raw content of many objects with one `cat-file --batch`.
+
+        Missing objects are left out of the result.
+        """
+        unique = list(dict.fromkeys(oids))
+        if not unique:
+            return {}
+        data = self.run_bytes("cat-file", "--batch", input=_lines(unique))
+        return _parse_batch(data)
+
+    def object_format(self) -> str:
+        """"sha1" or "sha256"."""
+        return self.run("rev-parse", "--show-object-format").strip() or "sha1"
+
+
+def _lines(items: Iterable[str]) -> bytes:
+    return "".join(f"{item}\n" for item in items).encode()
+
+
+def _parse_batch(data: bytes) -> dict[str, tuple[str, bytes]]:
+    result: dict[str, tuple[str, bytes]] = {}
+    pos = 0
+    while pos < len(data):
+        end = data.index(b"\n", pos)
+        header = data[pos:end].decode().split()
+        pos = end + 1
+        if len(header) != 3:  # "<name> missing" or "<name> ambiguous"
+            continue
+        oid, kind, size = header[0], header[1], int(header[2])
+        result[oid] = (kind, data[pos : pos + size])
+        pos += size + 1  # content, then a newline
+    return result
+
+
+def _failure(args: Sequence[str], code: int, stderr: bytes) -> str:
+    lines = stderr.decode("utf-8", "replace").strip().splitlines()
+    last = lines[-1] if lines else "no message"
+    return f"`git {' '.join(args[:3])}` failed (exit {code}): {last}"
+
+
+def zero_oid(length: int) -> str:
+    return "0" * length
+
+
+def is_zero(oid: str) -> bool:
+    return oid.count("0") == len(oid)

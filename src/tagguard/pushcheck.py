@@ -1,0 +1,119 @@
+"""Checks on pushed tag refs: names, tag objects, moves and protected deletions.
+
+Both client and server hooks turn their input into `RefUpdate`s and call `check_updates`;
+it reads every pushed object with one batch of git reads.
+"""
+
+from __future__ import annotations
+
+from tagguard.checks import apply_severities, check_name
+from tagguard.display import shown
+from tagguard.git import Git
+from tagguard.policy import Policy
+from tagguard.rules import Violation
+from tagguard.tagobject import Peeled, peel_all
+from tagguard.updates import RefUpdate
+
+
+def check_updates(
+    updates: list[RefUpdate], policy: Policy, git: Git, pusher: str | None
+) -> dict[str, list[Violation]]:
+    """Violations per tag ref (every tag ref gets an entry; branch refs are left alone)."""
+    tags = [u for u in updates if u.is_tag]
+    created = [u.new for u in tags if u.kind == "create"]
+    peeled = peel_all(git, created) if created else {}
+    results: dict[str, list[Violation]] = {}
+    for update in tags:
+        if update.kind == "delete":
+            found = _deletion(update, policy, pusher)
+        elif update.kind == "update":
+            found = [_moved(update)]
+        else:
+            found = _creation(update, peeled[update.new], policy)
+        results[update.ref] = apply_severities(found, policy)
+    unsigned = _signatures(tags, peeled, policy, git)
+    for update in unsigned:
+        results[update.ref] += apply_severities([_unsigned(update)], policy)
+    return results
+
+
+def _deletion(update: RefUpdate, policy: Policy, pusher: str | None) -> list[Violation]:
+    protect = policy.protection(update.name)
+    if protect is None or policy.may_delete(protect, pusher):
+        return []
+    who = ", ".join(protect.allow_delete) or "nobody"
+    as_whom = f"you are {shown(pusher)}" if pusher else "the server could not tell who you are"
+    return [
+        Violation(
+            update.name,
+            "TG402",
+            f"is protected (pattern {protect.pattern!r}); it may be deleted by: {who} ({as_whom})",
+            f"keep the tag; if it must go, ask {who if protect.allow_delete else 'an admin to change the policy'}",
+        )
+    ]
+
+
+def _moved(update: RefUpdate) -> Violation:
+    return Violation(
+        update.name,
+        "TG401",
+        f"already points at {update.old[:12]}; published tags never move (to {update.new[:12]})",
+        f"give the new commit a new name, e.g. git tag -a {shown(update.name)}-2 {update.new[:12]} -m \"...\"",
+    )
+
+
+def _creation(update: RefUpdate, peeled: Peeled, policy: Policy) -> list[Violation]:
+    return check_name(update.name, policy) + _object_problems(update, peeled, policy)
+
+
+def _object_problems(update: RefUpdate, peeled: Peeled, policy: Policy) -> list[Violation]:
+    name = shown(update.name)
+    if peeled.type == "missing":
+        return [Violation(update.name, "TG305", f"object {update.new[:12]} is missing", "push the object with the tag")]
+    problems = []
+    if peeled.target_type != "commit":
+        problems.append(Violation(
+            update.name, "TG305", f"points at a {peeled.target_type}, not a commit",
+            f"tag a commit: git tag -a {name} <commit> -m \"...\"",
+        ))
+    if not peeled.tags:
+        if policy.tags.require_annotated:
+            problems.append(Violation(
+                update.name, "TG301", "is a lightweight tag; the policy requires annotated tags",
+                f"git tag -d {name} && git tag -a {name} {update.new[:12]} -m \"acc=..., f1=...\"",
+            ))
+        return problems
+    outer = peeled.tags[0]
+    if not outer.message.strip():
+        problems.append(Violation(
+            update.name, "TG302", "has an empty message",
+            f"git tag -f -a {name} {outer.target[:12]} -m \"what it is: acc=..., f1=...\"",
+        ))
+    if outer.name != update.name:
+        problems.append(Violation(
+            update.name, "TG304", f"is a tag object named '{shown(outer.name)}', pushed as '{name}'",
+            f"push it under its own name: git push origin {shown(outer.name)}",
+        ))
+    return problems
+
+
+def _signatures(tags: list[RefUpdate], peeled: dict[str, Peeled], policy: Policy, git: Git) -> list[RefUpdate]:
+    """The created tags that lack a signature the repository's git can verify."""
+    if not policy.tags.require_signed:
+        return []
+    created = [u for u in tags if u.kind == "create" and peeled[u.new].tags]
+    signed = [u for u in created if peeled[u.new].tags[0].signed]
+    bad = [u for u in created if not peeled[u.new].tags[0].signed]
+    if signed and not git.ok("verify-tag", *(u.new for u in signed)):
+        bad += [u for u in signed if not git.ok("verify-tag", u.new)]  # find which ones
+    lightweight = [u for u in tags if u.kind == "create" and not peeled[u.new].tags]
+    return bad + lightweight
+
+
+def _unsigned(update: RefUpdate) -> Violation:
+    return Violation(
+        update.name,
+        "TG303",
+        "has no signature this server can verify; the policy requires signed tags",
+        f"git tag -d {shown(update.name)} && git tag -s {shown(update.name)} {update.new[:12]} -m \"...\"",
+    )

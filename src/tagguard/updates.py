@@ -1,0 +1,74 @@
+"""Ref updates: the one value every hook turns its input into."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from tagguard.display import shown
+from tagguard.errors import TagguardError
+from tagguard.git import is_zero
+
+TAG_PREFIX = "refs/tags/"
+_HEX = frozenset("0123456789abcdef")
+
+
+class HookInputError(TagguardError):
+    """A hook got input it can't trust; on a server this refuses the push."""
+
+
+class RefUpdate(NamedTuple):
+    ref: str
+    old: str  # all zeros: the ref did not exist
+    new: str  # all zeros: the ref is being deleted
+
+    @property
+    def is_tag(self) -> bool:
+        return self.ref.startswith(TAG_PREFIX)
+
+    @property
+    def name(self) -> str:
+        return self.ref[len(TAG_PREFIX) :] if self.is_tag else self.ref
+
+    @property
+    def kind(self) -> str:
+        if is_zero(self.new):
+            return "delete"
+        return "create" if is_zero(self.old) else "update"
+
+
+def parse_receive(text: str, source: str = "stdin") -> list[RefUpdate]:
+    """pre-receive / post-receive input: `<old> <new> <ref>` per line."""
+    updates = []
+    for number, line in enumerate(text.splitlines(), 1):
+        parts = line.split(" ")
+        if len(parts) != 3:
+            raise HookInputError(f"{source} line {number}: expected '<old> <new> <ref>', got {shown(line)!r}")
+        updates.append(_update(parts[2], parts[0], parts[1], f"{source} line {number}"))
+    return updates
+
+
+def parse_pre_push(text: str, source: str = "stdin") -> list[RefUpdate]:
+    """pre-push input: `<local ref> <local oid> <remote ref> <remote oid>` per line."""
+    updates = []
+    for number, line in enumerate(text.splitlines(), 1):
+        parts = line.split(" ")
+        if len(parts) != 4:
+            raise HookInputError(
+                f"{source} line {number}: expected '<local ref> <local oid> <remote ref> <remote oid>', "
+                f"got {shown(line)!r}"
+            )
+        updates.append(_update(parts[2], parts[3], parts[1], f"{source} line {number}"))
+    return updates
+
+
+def _update(ref: str, old: str, new: str, where: str) -> RefUpdate:
+    for oid in (old, new):
+        if len(oid) not in (40, 64) or not _HEX.issuperset(oid):
+            raise HookInputError(f"{where}: {shown(oid)!r} is not an object id")
+    if len(old) != len(new):
+        raise HookInputError(f"{where}: object ids of different lengths")
+    if not ref.startswith("refs/") or not ref.isprintable():
+        raise HookInputError(f"{where}: {shown(ref)!r} is not a full ref name")
+    if is_zero(old) and is_zero(new):
+        raise HookInputError(f"{where}: both object ids are zero")
+    return RefUpdate(ref, old, new)
