@@ -42,7 +42,7 @@ def parse_receive(text: str, source: str = "stdin") -> list[RefUpdate]:
     for number, line in enumerate(text.splitlines(), 1):
         parts = line.split(" ")
         if len(parts) != 3:
-            raise HookInputError(f"{source} line {number}: expected '<old> <new> <ref>', got {shown(line)!r}")
+            raise HookInputError(f"{source} line {number}: expected '<old> <new> <ref>', got '{shown(line)}'")
         updates.append(_update(parts[2], parts[0], parts[1], f"{source} line {number}"))
     return updates
 
@@ -55,7 +55,7 @@ def parse_pre_push(text: str, source: str = "stdin") -> list[RefUpdate]:
         if len(parts) != 4:
             raise HookInputError(
                 f"{source} line {number}: expected '<local ref> <local oid> <remote ref> <remote oid>', "
-                f"got {shown(line)!r}"
+                f"got '{shown(line)}'"
             )
         updates.append(_update(parts[2], parts[3], parts[1], f"{source} line {number}"))
     return updates
@@ -64,11 +64,11 @@ def parse_pre_push(text: str, source: str = "stdin") -> list[RefUpdate]:
 def _update(ref: str, old: str, new: str, where: str) -> RefUpdate:
     for oid in (old, new):
         if len(oid) not in (40, 64) or not _HEX.issuperset(oid):
-            raise HookInputError(f"{where}: {shown(oid)!r} is not an object id")
+            raise HookInputError(f"{where}: '{shown(oid)}' is not an object id")
     if len(old) != len(new):
         raise HookInputError(f"{where}: object ids of different lengths")
     if not ref.startswith("refs/") or not ref.isprintable():
-        raise HookInputError(f"{where}: {shown(ref)!r} is not a full ref name")
+        raise HookInputError(f"{where}: '{shown(ref)}' is not a full ref name")
     if is_zero(old) and is_zero(new):
         raise HookInputError(f"{where}: both object ids are zero")
     return RefUpdate(ref, old, new)
