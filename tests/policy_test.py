@@ -19,7 +19,8 @@ def test_example_policy_documents_every_key_and_loads() -> None:
     assert policy.image.pytorch == ("2.8",)
     assert policy.naming.desc is not None
     text = (ROOT / "policy.example.toml").read_text()
-    for key in ("types", "desc", "temporary", "pytorch", "ref", "[rules]"):
+    for key in ("types", "desc", "temporary", "pytorch", "ref", "file", "[image.ngc]", "[rules]",
+                "[tags]", "require_annotated", "require_signed", "[[protect]]", "allow_delete", "[groups]"):
         assert key in text
 
 

@@ -75,3 +75,4 @@ def _image_version(name: str, parsed: TagName, policy: Policy) -> list[Violation
             f"name it for the image: git tag -a {better} -m \"...\" (policy: {policy.origin})",
         )
     ]
+

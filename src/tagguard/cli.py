@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     policy = _command(sub, "policy", "show the effective policy, or validate policy files")
     _policy_option(policy)
     policy.add_argument("files", nargs="*", metavar="FILE", help="policy files to validate")
+    image = _command(sub, "image", "show the training image tagguard reads at a revision")
+    _policy_option(image)
+    image.add_argument("rev", nargs="?", default="HEAD", metavar="REV", help="default: HEAD")
     return parser
 
 
@@ -54,7 +57,7 @@ def _policy_option(parser: argparse.ArgumentParser) -> None:
 
 
 # command -> module under tagguard.commands that defines run_<command>(args) -> int
-_MODULES = {"check": "check", "rules": "rules", "explain": "rules", "policy": "policy"}
+_MODULES = {"check": "check", "rules": "rules", "explain": "rules", "policy": "policy", "image": "image"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

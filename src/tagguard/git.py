@@ -63,7 +63,7 @@ class Git:
     # --- batched object access ------------------------------------------------------------
 
     def object_info(self, oids: Iterable[str]) -> dict[str, ObjectInfo]:
-        """Type and size of many objects with one `cat-file --batch-check`."""
+        """Type and size of many objects (`<oid>` or `<rev>:<path>`), one `cat-file --batch-check`."""
         unique = list(dict.fromkeys(oids))
         if not unique:
             return {}
@@ -71,7 +71,7 @@ class Git:
         result = {}
         for oid, line in zip(unique, out.splitlines()):
             parts = line.split()
-            if len(parts) == 3 and parts[0] == oid:
+            if len(parts) == 3:
                 result[oid] = ObjectInfo(oid, parts[1], int(parts[2]))
             else:  # "<oid> missing"
                 result[oid] = ObjectInfo(oid, "missing", 0)
@@ -83,9 +83,14 @@ class Git:
         Missing objects are left out of the result.
         """
         unique = list(dict.fromkeys(oids))
-        if not unique:
-            return {}
-        data = self.run_bytes("cat-file", "--batch", input=_lines(unique))
+        found = self.read_batch(unique)
+        return {oid: item for oid, item in zip(unique, found) if item is not None}
+
+    def read_batch(self, names: list[str]) -> list[tuple[str, bytes] | None]:
+        """(type, content) for each object name (`<oid>`, `<rev>:<path>`), in order; None if missing."""
+        if not names:
+            return []
+        data = self.run_bytes("cat-file", "--batch", input=_lines(names))
         return _parse_batch(data)
 
     def object_format(self) -> str:
@@ -97,18 +102,19 @@ def _lines(items: Iterable[str]) -> bytes:
     return "".join(f"{item}\n" for item in items).encode()
 
 
-def _parse_batch(data: bytes) -> dict[str, tuple[str, bytes]]:
-    result: dict[str, tuple[str, bytes]] = {}
+def _parse_batch(data: bytes) -> list[tuple[str, bytes] | None]:
+    result: list[tuple[str, bytes] | None] = []
     pos = 0
     while pos < len(data):
         end = data.index(b"\n", pos)
-        header = data[pos:end].decode().split()
+        header = data[pos:end].split()
         pos = end + 1
         if len(header) != 3:  # "<name> missing" or "<name> ambiguous"
+            result.append(None)
             continue
-        oid, kind, size = header[0], header[1], int(header[2])
-        result[oid] = (kind, data[pos : pos + size])
-        pos += size + 1  # content, then a newline
+        size = int(header[2])
+        result.append((header[1].decode(), data[pos : pos + size]))
+        pos += size + 1  # the content, then a newline
     return result
 
 

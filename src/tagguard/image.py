@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from types import MappingProxyType
+from typing import Mapping
 
 # The version at the start of a tag: 2.8.0-cuda12.8-cudnn9-runtime, v2.8, 2.8
 _TAG_VERSION = re.compile(r"v?(\d+)\.(\d+)(?![\d])", re.IGNORECASE)
 # The version inside a name: pytorch-cuda-v2.8, PyTorch-CUDA-v2.8, torch2.8
 _NAME_VERSION = re.compile(r"(?:^|[-_])(?:torch)?v?(\d+)\.(\d+)(?![\d])", re.IGNORECASE)
-_NGC_REGISTRY = "nvcr.io"
+_NGC_REPOSITORIES = ("nvcr.io/nvidia/pytorch", "nvidia/pytorch")
+_NO_MAPPING: Mapping[str, str] = MappingProxyType({})
 MAX_MAJOR = 9  # PyTorch majors are single digits; NGC tags like 24.08 are release dates
 
 
@@ -21,14 +24,26 @@ def split_ref(ref: str) -> tuple[str, str, str]:
     return name, "", digest
 
 
-def pytorch_from_ref(ref: str) -> str | None:
+def is_ngc(ref: str) -> bool:
+    repository = split_ref(ref)[0]
+    return repository in _NGC_REPOSITORIES or repository.startswith("nvcr.io/")
+
+
+def ngc_release(ref: str) -> str:
+    """The release an NGC tag names: "24.08" for nvcr.io/nvidia/pytorch:24.08-py3."""
+    return split_ref(ref)[1].split("-", 1)[0]
+
+
+def pytorch_from_ref(ref: str, ngc: Mapping[str, str] = _NO_MAPPING) -> str | None:
     """Return "X.Y" for refs such as pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime.
 
+    NVIDIA NGC tags (nvcr.io/nvidia/pytorch:24.08-py3) name a release, not a PyTorch
+    version: only the policy's `ngc` mapping ("24.08" -> "2.5") can answer for them.
     Returns None when the reference does not say: tagguard never guesses.
     """
     repository, tag, _ = split_ref(ref)
-    if repository.split("/", 1)[0] == _NGC_REGISTRY:
-        return None
+    if is_ngc(ref):
+        return ngc.get(ngc_release(ref))
     name = repository.rsplit("/", 1)[-1]
     if "torch" not in name.lower():
         return None

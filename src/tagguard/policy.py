@@ -31,6 +31,8 @@ class NamingPolicy(NamedTuple):
 class ImagePolicy(NamedTuple):
     pytorch: tuple[str, ...] = ()  # allowed "X.Y"; empty: the policy names no image
     ref: str | None = None
+    files: tuple[str, ...] = ()  # read the version from these, at the tagged commit
+    ngc: Mapping[str, str] = MappingProxyType({})  # NGC release "24.08" -> PyTorch "2.5"
 
 
 class TagsPolicy(NamedTuple):
@@ -141,11 +143,14 @@ def read_toml(path: str) -> dict[str, Any]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PolicyError(path, "", f"not UTF-8 text (byte {exc.start})") from None
-    toml = _toml_module()
     try:
-        return toml.loads(text)
-    except toml.TOMLDecodeError as exc:
+        return parse_toml_text(text)
+    except ValueError as exc:  # TOMLDecodeError
         raise PolicyError(path, "", f"not valid TOML: {exc}") from None
+
+
+def parse_toml_text(text: str) -> dict[str, Any]:
+    return _toml_module().loads(text)
 
 
 def _toml_module() -> Any:
@@ -200,6 +205,11 @@ class _Table:
         return tuple(value)
 
 
+def _open_table(data: Any, origin: str, path: str) -> _Table:
+    """A table whose keys are the user's own names ([groups], [image.ngc])."""
+    return _Table(data, origin, path, tuple(data) if isinstance(data, dict) else ())
+
+
 def _kind(value: Any) -> str:
     if isinstance(value, str):
         return f"the string {value[:40]!r}"
@@ -210,11 +220,11 @@ def _kind(value: Any) -> str:
 
 def policy_from_mapping(data: Mapping[str, Any], origin: str) -> Policy:
     top = _Table(data, origin, "", ("naming", "image", "rules", "tags", "protect", "groups"))
-    groups = _groups(_Table(top.data.get("groups", {}), origin, "groups", tuple(top.data.get("groups", {}))))
+    groups = _groups(_open_table(top.data.get("groups", {}), origin, "groups"))
     return Policy(
         origin,
         _naming(_Table(top.data.get("naming", {}), origin, "naming", ("types", "desc", "temporary"))),
-        _image(_Table(top.data.get("image", {}), origin, "image", ("pytorch", "ref"))),
+        _image(_Table(top.data.get("image", {}), origin, "image", ("pytorch", "ref", "file", "ngc"))),
         _severities(top.data.get("rules", {}), origin),
         _tags(_Table(top.data.get("tags", {}), origin, "tags", ("require_annotated", "require_signed"))),
         _protect(top.data.get("protect"), origin, groups),
@@ -267,22 +277,54 @@ def _naming(table: _Table) -> NamingPolicy:
 def _image(table: _Table) -> ImagePolicy:
     from tagguard.image import pytorch_from_ref
 
-    versions = table.strings("pytorch", single_ok=True) or ()
-    for index, version in enumerate(versions, 1):
-        major, dot, minor = version.partition(".")
-        if not (dot and major.isdigit() and minor.isdigit() and major.isascii() and minor.isascii()):
-            key = "pytorch" if len(versions) == 1 else f"pytorch[{index}]"
-            table.fail(key, f"expected a PyTorch major.minor like \"2.8\", got {version!r}")
-    versions = tuple(f"{int(v.split('.')[0])}.{int(v.split('.')[1])}" for v in versions)
+    versions = _versions(table, "pytorch", table.strings("pytorch", single_ok=True) or ())
+    ngc = _ngc(_open_table(table.data.get("ngc", {}), table.origin, "image.ngc"))
+    files = _files(table)
     ref = table.string("ref")
     if ref is None:
-        return ImagePolicy(versions)
-    from_ref = pytorch_from_ref(ref)
+        return ImagePolicy(versions, None, files, ngc)
+    from_ref = pytorch_from_ref(ref, ngc)
     if from_ref is None:
         table.fail("ref", f"can't read a PyTorch version from {ref!r}; set image.pytorch = \"X.Y\"")
     if versions and from_ref not in versions:
         table.fail("ref", f"names PyTorch {from_ref}, which image.pytorch ({', '.join(versions)}) leaves out")
-    return ImagePolicy(versions or (str(from_ref),), ref)
+    return ImagePolicy(versions or (str(from_ref),), ref, files, ngc)
+
+
+def _versions(table: _Table, key: str, values: tuple[str, ...]) -> tuple[str, ...]:
+    """Validate "X.Y" strings; return them normalised ("2.08" -> "2.8")."""
+    for index, version in enumerate(values, 1):
+        major, dot, minor = version.partition(".")
+        if not (dot and major.isdigit() and minor.isdigit() and major.isascii() and minor.isascii()):
+            where = key if len(values) == 1 else f"{key}[{index}]"
+            table.fail(where, f"expected a PyTorch major.minor like \"2.8\", got {version!r}")
+    return tuple(f"{int(v.split('.')[0])}.{int(v.split('.')[1])}" for v in values)
+
+
+def _ngc(table: _Table) -> Mapping[str, str]:
+    mapping = {}
+    for release in table.data:
+        if not isinstance(table.data[release], str):
+            table.fail(f'"{release}"', f"expected a PyTorch major.minor like \"2.8\", got {_kind(table.data[release])}")
+        mapping[release] = _versions(table, f'"{release}"', (table.data[release],))[0]
+    return MappingProxyType(mapping)
+
+
+def _files(table: _Table) -> tuple[str, ...]:
+    files = table.strings("file", single_ok=True) or ()
+    if not files:
+        return ()
+    from tagguard.imagefiles import reader_for
+
+    for index, path in enumerate(files, 1):
+        key = "file" if len(files) == 1 else f"file[{index}]"
+        if path.startswith("/") or ".." in path.split("/") or not path.isprintable():
+            table.fail(key, f"expected a path inside the repository, got {path!r}")
+        if reader_for(path) is None:
+            table.fail(key, f"tagguard can't read {path!r}: it reads Dockerfile*, Containerfile*, "
+                       "requirements*.txt, constraints*.txt, pyproject.toml, environment*.yml "
+                       "and devcontainer.json")
+    return files
 
 
 def _severities(data: Any, origin: str) -> Mapping[str, str]:

@@ -6,6 +6,8 @@ it reads every pushed object with one batch of git reads.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tagguard.checks import apply_severities, check_name
 from tagguard.display import shown
 from tagguard.git import Git
@@ -13,6 +15,9 @@ from tagguard.policy import Policy
 from tagguard.rules import Violation
 from tagguard.tagobject import Peeled, peel_all
 from tagguard.updates import RefUpdate
+
+if TYPE_CHECKING:
+    from tagguard.imagefiles import Reading
 
 
 def check_updates(
@@ -22,6 +27,7 @@ def check_updates(
     tags = [u for u in updates if u.is_tag]
     created = [u.new for u in tags if u.kind == "create"]
     peeled = peel_all(git, created) if created else {}
+    readings = _image_readings(git, peeled, policy)
     results: dict[str, list[Violation]] = {}
     for update in tags:
         if update.kind == "delete":
@@ -30,11 +36,31 @@ def check_updates(
             found = [_moved(update)]
         else:
             found = _creation(update, peeled[update.new], policy)
+            found += _image(update, peeled[update.new], readings, policy)
         results[update.ref] = apply_severities(found, policy)
     unsigned = _signatures(tags, peeled, policy, git)
     for update in unsigned:
         results[update.ref] += apply_severities([_unsigned(update)], policy)
     return results
+
+
+def _image_readings(git: Git, peeled: dict[str, Peeled], policy: Policy) -> dict[str, Reading]:
+    """What the code at each tagged commit declares, when the policy reads [image] file."""
+    commits = [p.target for p in peeled.values() if p.target_type == "commit"]
+    if not policy.image.files or not commits:
+        return {}
+    from tagguard.imagesource import readings_at
+
+    return readings_at(git, commits, policy.image.files, policy.image.ngc)
+
+
+def _image(update: RefUpdate, peeled: Peeled, readings: dict[str, Reading], policy: Policy) -> list[Violation]:
+    reading = readings.get(peeled.target)
+    if reading is None:
+        return []
+    from tagguard.imagesource import check_image_reading
+
+    return check_image_reading(update.name, reading, peeled.target, policy)
 
 
 def _deletion(update: RefUpdate, policy: Policy, pusher: str | None) -> list[Violation]:

@@ -90,6 +90,16 @@ _rule(
     "v2.7-ft-lr2 while the policy's image is pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime",
     "v2.8-ft-lr2",
 )
+_rule(
+    "TG202",
+    "image-unreadable",
+    "When the policy reads the image from the code ([image] file), the tagged commit must say it.",
+    "With [image] file set, the Dockerfile (or requirements, environment.yml, ...) at the tagged "
+    "commit is the truth about the training image; if tagguard can't read a version there, it "
+    "can't vouch for the tag, so it refuses instead of passing silently.",
+    "FROM nvcr.io/nvidia/pytorch:24.08-py3 with no [image.ngc] mapping; no Dockerfile at the commit",
+    "pin the image or torch version in the file, or map the NGC release in [image.ngc]",
+)
 
 _rule(
     "TG301",

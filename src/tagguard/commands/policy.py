@@ -53,4 +53,7 @@ def _describe(policy: Policy) -> None:
     print(f"desc:      {desc}")
     print(f"temporary: {', '.join(naming.temporary)}")
     print(f"image:     {shown_image}")
+    if image.files:
+        ngc = ", ".join(f"{release}={version}" for release, version in image.ngc.items())
+        print(f"reads:     {', '.join(image.files)} at the tagged commit" + (f" (NGC: {ngc})" if ngc else ""))
     print(f"rules:     {changed or 'all at error'}")

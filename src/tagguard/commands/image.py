@@ -1,0 +1,57 @@
+"""`tagguard image [REV]`: what tagguard reads as the training image at a revision."""
+
+from __future__ import annotations
+
+import argparse
+
+from tagguard.errors import TagguardError
+from tagguard.git import Git
+from tagguard.imagefiles import DEFAULT_CANDIDATES, Reading
+from tagguard.imagesource import each_reading
+from tagguard.policy import Policy, client_policy
+
+
+def run_image(args: argparse.Namespace) -> int:
+    policy = client_policy(args.policy)
+    git = Git(".")
+    commit = _commit(git, args.rev)
+    files = policy.image.files or DEFAULT_CANDIDATES
+    readings = each_reading(git, commit, files, policy.image.ngc)
+    print(f"commit:  {commit[:12]} ({args.rev})")
+    print(f"policy:  {policy.origin}")
+    _print_policy_image(policy)
+    for path, reading in zip(files, readings):
+        print(_line(path, reading))
+    present = [r for r in readings if r is not None]
+    if not policy.image.files:
+        print("note:    the policy reads no file; set [image] file = \"Dockerfile\" to check tags against it")
+        return 0
+    decided = present[0] if present else None
+    if decided is None or decided.version is None:
+        return 1
+    print(f"verdict: tags on this commit must be v{decided.version}-* (from {decided.path})")
+    return 0
+
+
+def _commit(git: Git, rev: str) -> str:
+    if not git.ok("rev-parse", "--git-dir"):
+        raise TagguardError("not inside a git repository")
+    if not git.ok("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"):
+        raise TagguardError(f"no commit {rev!r} in this repository")
+    return git.run("rev-parse", "--verify", f"{rev}^{{commit}}").strip()
+
+
+def _print_policy_image(policy: Policy) -> None:
+    image = policy.image
+    configured = f"PyTorch {' or '.join(image.pytorch)}" if image.pytorch else "not set"
+    print(f"image:   {configured} in the policy; reads {', '.join(image.files) or 'no file'}")
+
+
+def _line(path: str, reading: Reading | None) -> str:
+    if reading is None:
+        return f"{path}: absent"
+    where = f"{reading.path}:{reading.line}" if reading.line else reading.path
+    if reading.version is None:
+        found = f" ({reading.found})" if reading.found else ""
+        return f"{where}: no version: {reading.problem}{found}"
+    return f"{where}: {reading.found} -> PyTorch {reading.version}"

@@ -1,0 +1,262 @@
+"""Reading the training image's PyTorch version from the files a repository declares it in.
+
+Each reader takes a file's text and returns a `Reading`: where it looked, what it found,
+and the "X.Y" version or the reason there is none. Readers never guess.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from typing import Callable, Mapping, NamedTuple
+
+from tagguard.image import is_ngc, ngc_release, pytorch_from_ref
+from tagguard.requirements import torch_requirement
+
+DEFAULT_CANDIDATES = (
+    "Dockerfile",
+    "Containerfile",
+    "requirements.txt",
+    "pyproject.toml",
+    "environment.yml",
+    ".devcontainer/devcontainer.json",
+)
+
+
+class Reading(NamedTuple):
+    path: str
+    line: int | None  # 1-based line of what was found
+    found: str  # the text that decided, e.g. "FROM pytorch/pytorch:2.9.1-cuda12.8-cudnn9-runtime"
+    version: str | None
+    problem: str | None = None  # why there is no version
+    follow: str | None = None  # another file to read instead (a devcontainer's Dockerfile)
+
+
+Reader = Callable[[str, str, Mapping[str, str]], Reading]
+
+
+def reader_for(path: str) -> Reader | None:
+    """The reader for a file, by its name; None for a kind tagguard does not read."""
+    base = os.path.basename(path).lower()
+    if base.startswith(("dockerfile", "containerfile")) or base.endswith((".dockerfile", ".containerfile")):
+        return read_dockerfile
+    if base.endswith(".txt") and base.startswith(("requirements", "constraints")):
+        return read_requirements
+    if base == "pyproject.toml":
+        return read_pyproject
+    if base.endswith((".yml", ".yaml")) and ("environment" in base or "conda" in base):
+        return read_conda
+    if base in ("devcontainer.json", ".devcontainer.json"):
+        return read_devcontainer
+    return None
+
+
+def _none(path: str, problem: str, line: int | None = None, found: str = "") -> Reading:
+    return Reading(path, line, found, None, problem)
+
+
+# --- requirements.txt, environment.yml, pyproject.toml ----------------------------------
+
+
+def read_requirements(path: str, text: str, ngc: Mapping[str, str]) -> Reading:
+    return _first_torch(path, text.splitlines(), conda=False)
+
+
+def read_conda(path: str, text: str, ngc: Mapping[str, str]) -> Reading:
+    """conda environment files: `- pytorch=2.8.1=...` or, under `- pip:`, `- torch==2.8.1`."""
+    items = [line.split("#", 1)[0].strip() for line in text.splitlines()]
+    entries = [item[1:].strip() if item.startswith("-") else "" for item in items]
+    return _first_torch(path, entries, conda=True)
+
+
+def _first_torch(path: str, lines: list[str], *, conda: bool) -> Reading:
+    for number, line in enumerate(lines, 1):
+        if line.lstrip().startswith(("#", "-")):
+            continue
+        found = torch_requirement(line, conda=conda)
+        if found is None:
+            continue
+        spec, version = found
+        if version is None:
+            return _none(path, f"'{spec}' does not pin one PyTorch major.minor", number, spec)
+        return Reading(path, number, spec, version)
+    return _none(path, "names no torch requirement")
+
+
+def read_pyproject(path: str, text: str, ngc: Mapping[str, str]) -> Reading:
+    from tagguard.policy import parse_toml_text
+
+    try:
+        project = parse_toml_text(text).get("project", {})
+    except ValueError as exc:
+        return _none(path, f"not valid TOML ({exc})")
+    requirements = list(project.get("dependencies", []))
+    for extra in project.get("optional-dependencies", {}).values():
+        requirements.extend(extra)
+    requirements = [str(r) for r in requirements]
+    reading = _first_torch(path, requirements, conda=False)
+    if reading.line is None:
+        return reading
+    return reading._replace(line=_line_of(text, requirements[reading.line - 1]))
+
+
+def _line_of(text: str, needle: str) -> int | None:
+    for number, line in enumerate(text.splitlines(), 1):
+        if needle in line:
+            return number
+    return None
+
+
+# --- devcontainer.json -------------------------------------------------------------------
+
+
+def read_devcontainer(path: str, text: str, ngc: Mapping[str, str]) -> Reading:
+    try:
+        config = json.loads(strip_json_comments(text))
+    except ValueError as exc:
+        return _none(path, f"not valid JSON ({exc})")
+    if not isinstance(config, dict):
+        return _none(path, "is not a JSON object")
+    image = config.get("image")
+    if isinstance(image, str):
+        return _from_ref(path, _line_of(text, image), f'"image": "{image}"', image, ngc)
+    build = config.get("build")
+    dockerfile = build.get("dockerfile") if isinstance(build, dict) else config.get("dockerFile")
+    if isinstance(dockerfile, str):
+        target = os.path.normpath(os.path.join(os.path.dirname(path), dockerfile))
+        return Reading(path, _line_of(text, dockerfile), f'"dockerfile": "{dockerfile}"', None, None, target)
+    return _none(path, "has neither \"image\" nor \"build.dockerfile\"")
+
+
+def strip_json_comments(text: str) -> str:
+    """JSON with comments (devcontainer.json allows them) to plain JSON."""
+    out, i, in_string = [], 0, False
+    while i < len(text):
+        char = text[i]
+        if in_string:
+            out.append(char)
+            if char == "\\":
+                out.append(text[i + 1 : i + 2])
+                i += 1
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+            out.append(char)
+        elif text.startswith("//", i):
+            i = text.find("\n", i) if "\n" in text[i:] else len(text)
+            continue
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = len(text) if end < 0 else end + 2
+            continue
+        else:
+            out.append(char)
+        i += 1
+    return re.sub(r",(\s*[}\]])", r"\1", "".join(out))  # trailing commas
+
+
+def _from_ref(path: str, line: int | None, found: str, ref: str, ngc: Mapping[str, str]) -> Reading:
+    version = pytorch_from_ref(ref, ngc)
+    if version is None and is_ngc(ref):
+        release = ngc_release(ref)
+        problem = (f"NGC image '{ref}' names release {release}, not a PyTorch version; "
+                   f"map it in the policy: [image.ngc] \"{release}\" = \"X.Y\"")
+        return _none(path, problem, line, found)
+    if version is None:
+        return _none(path, f"can't read a PyTorch version from image '{ref}'", line, found)
+    return Reading(path, line, found, version)
+
+
+# --- Dockerfile / Containerfile ----------------------------------------------------------
+
+_VARIABLE = re.compile(r"\$(?:\{(\w+)(?::?-([^}]*))?\}|(\w+))")
+
+
+class _Stage(NamedTuple):
+    image: str
+    alias: str
+    line: int
+    text: str
+    runs: list[tuple[int, str]]
+
+
+def read_dockerfile(path: str, text: str, ngc: Mapping[str, str]) -> Reading:
+    """The version of the stage built last: its FROM image, else a torch pin in its RUN lines."""
+    stages = _stages(text)
+    if not stages:
+        return _none(path, "has no FROM line")
+    chain = _stage_chain(stages)
+    for stage in chain:  # the built stage first, then the stages it is based on
+        reading = _from_ref(path, stage.line, stage.text, stage.image, ngc)
+        if reading.version is not None:
+            return reading
+        for number, run in reversed(stage.runs):
+            for word in run.split():
+                found = torch_requirement(word.strip("'\""))
+                if found is not None and found[1] is not None:
+                    return Reading(path, number, found[0], found[1])
+    return _from_ref(path, chain[-1].line, chain[-1].text, chain[-1].image, ngc)
+
+
+def _stages(text: str) -> list[_Stage]:
+    global_args: dict[str, str] = {}
+    stage_args: dict[str, str] = {}
+    stages: list[_Stage] = []
+    for number, line in _instructions(text):
+        keyword, _, rest = line.partition(" ")
+        keyword = keyword.upper()
+        args = {**global_args, **stage_args}
+        if keyword == "ARG":
+            name, eq, default = rest.strip().partition("=")
+            target = stage_args if stages else global_args
+            target[name.strip()] = default.strip().strip("'\"") if eq else global_args.get(name.strip(), "")
+        elif keyword == "FROM":
+            words = [w for w in rest.split() if not w.startswith("--")]
+            image = _substitute(words[0], global_args) if words else ""
+            alias = words[2] if len(words) >= 3 and words[1].lower() == "as" else ""
+            shown = f"FROM {rest.strip()}" + (f" (= {image})" if "$" in rest else "")
+            stages.append(_Stage(image, alias.lower(), number, shown, []))
+            stage_args = {}
+        elif keyword == "RUN" and stages:
+            stages[-1].runs.append((number, _substitute(rest, args)))
+    return stages
+
+
+def _stage_chain(stages: list[_Stage]) -> list[_Stage]:
+    """The last stage, then the stage its FROM names, and so on."""
+    by_alias = {s.alias: s for s in stages if s.alias}
+    chain = [stages[-1]]
+    while chain[-1].image.lower() in by_alias and len(chain) <= len(stages):
+        chain.append(by_alias[chain[-1].image.lower()])
+    return chain
+
+
+def _instructions(text: str) -> list[tuple[int, str]]:
+    """Logical lines (continuations joined, comments dropped) with their first line number."""
+    result: list[tuple[int, str]] = []
+    pending, start = "", 0
+    for number, raw in enumerate(text.splitlines(), 1):
+        stripped = raw.strip()
+        if not pending and (not stripped or stripped.startswith("#")):
+            continue
+        if pending and stripped.startswith("#"):
+            continue
+        start = start or number
+        if stripped.endswith("\\"):
+            pending += stripped[:-1] + " "
+            continue
+        result.append((start, pending + stripped))
+        pending, start = "", 0
+    if pending:
+        result.append((start, pending))
+    return result
+
+
+def _substitute(text: str, args: Mapping[str, str]) -> str:
+    def value(match: re.Match[str]) -> str:
+        name = match[1] or match[3]
+        return args.get(name) or (match[2] or "")
+
+    return _VARIABLE.sub(value, text)

@@ -1,0 +1,145 @@
+"""Each reader, on real-world file shapes and on malformed ones."""
+
+from __future__ import annotations
+
+import pytest
+
+from tagguard.imagefiles import (
+    read_conda, read_devcontainer, read_dockerfile, read_pyproject, read_requirements, reader_for,
+)
+from tagguard.requirements import pinned_minor, torch_requirement
+
+NGC = {"24.08": "2.5"}
+
+DOCKERFILES = {
+    "FROM pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime\n": (1, "2.8"),
+    "# syntax=docker/dockerfile:1\nFROM --platform=linux/amd64 pytorch/pytorch:2.9.1-cuda12.6-cudnn9-devel AS train\n": (2, "2.9"),
+    "ARG BASE=pytorch/pytorch\nARG TORCH=2.10.0\nFROM ${BASE}:${TORCH}-cuda13.0-cudnn9-runtime\n": (3, "2.10"),
+    "ARG TAG\nFROM pytorch/pytorch:${TAG:-2.7.1}-cuda12.6-cudnn9-runtime\n": (2, "2.7"),
+    # multi-stage: the stage built last counts, following its FROM to an earlier stage
+    "FROM pytorch/pytorch:2.9.1-cuda12.8-cudnn9-devel AS build\nRUN make\n"
+    "FROM pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime AS serve\n": (3, "2.8"),
+    "FROM pytorch/pytorch:2.9.1-cuda12.8-cudnn9-devel AS base\nFROM base AS final\nCOPY . .\n": (1, "2.9"),
+    # a CUDA base image with torch installed by pip, the pin in an ARG
+    "FROM nvidia/cuda:12.8.0-cudnn-runtime-ubuntu22.04\nARG TORCH_VERSION=2.8.1\n"
+    "RUN pip install --no-cache-dir \\\n    torch==${TORCH_VERSION} \\\n    numpy\n": (3, "2.8"),
+    "FROM nvcr.io/nvidia/pytorch:24.08-py3\n": (1, "2.5"),
+    "FROM ghcr.io/acme/pytorch-cuda:v2.8@sha256:" + "0" * 64 + "\n": (1, "2.8"),
+}
+
+
+@pytest.mark.parametrize("text,expected", DOCKERFILES.items())
+def test_dockerfile(text: str, expected: tuple[int, str]) -> None:
+    reading = read_dockerfile("Dockerfile", text, NGC)
+    assert (reading.line, reading.version) == expected, reading
+
+
+@pytest.mark.parametrize("text,problem", [
+    ("", "has no FROM line"),
+    ("# just a comment\nRUN echo\n", "has no FROM line"),
+    ("FROM ubuntu:22.04\nRUN pip install torch\n", "can't read a PyTorch version from image 'ubuntu:22.04'"),
+    ("FROM pytorch/pytorch:latest\n", "can't read a PyTorch version from image 'pytorch/pytorch:latest'"),
+    ("FROM nvcr.io/nvidia/pytorch:25.01-py3\n",
+     "NGC image 'nvcr.io/nvidia/pytorch:25.01-py3' names release 25.01, not a PyTorch version; "
+     "map it in the policy: [image.ngc] \"25.01\" = \"X.Y\""),
+    ("FROM\n", "can't read a PyTorch version from image ''"),
+])
+def test_dockerfile_without_a_version_says_why(text: str, problem: str) -> None:
+    reading = read_dockerfile("Dockerfile", text, NGC)
+    assert reading.version is None and reading.problem == problem
+
+
+REQUIREMENTS = {
+    "torch==2.8.1\n": ("torch==2.8.1", "2.8"),
+    "numpy>=1.26\n# the image\ntorch~=2.8.0  # pinned\n": ("torch~=2.8.0", "2.8"),
+    "torch>=2.8,<2.9\n": ("torch>=2.8,<2.9", "2.8"),
+    "--extra-index-url https://download.pytorch.org/whl/cu128\ntorch==2.9.0+cu128\n": ("torch==2.9.0+cu128", "2.9"),
+    "torch[opt]==2.10.* ; python_version >= '3.10'\n": ("torch==2.10.*", "2.10"),
+    "Torch == 2.8.1\n": ("Torch== 2.8.1", "2.8"),
+}
+
+
+@pytest.mark.parametrize("text,expected", REQUIREMENTS.items())
+def test_requirements(text: str, expected: tuple[str, str]) -> None:
+    reading = read_requirements("requirements.txt", text, {})
+    assert (reading.found, reading.version) == expected
+
+
+@pytest.mark.parametrize("text,problem", [
+    ("numpy\n", "names no torch requirement"),
+    ("torch>=2.8\n", "'torch>=2.8' does not pin one PyTorch major.minor"),
+    ("torch\n", "'torch' does not pin one PyTorch major.minor"),
+    ("torch>=2.8,<3\n", "'torch>=2.8,<3' does not pin one PyTorch major.minor"),
+    ("torchvision==0.23.0\n", "names no torch requirement"),
+])
+def test_requirements_without_a_pin(text: str, problem: str) -> None:
+    assert read_requirements("requirements.txt", text, {}).problem == problem
+
+
+@pytest.mark.parametrize("spec,version", [
+    ("==2.8.1", "2.8"), ("~=2.8.0", "2.8"), ("~=2.8", None), (">=2.8,<2.9", "2.8"),
+    ("<2.9,>=2.8.1", "2.8"), (">=2.8.0,<=2.8.9", "2.8"), (">2.8.0,<2.9", "2.8"), ("==2", None),
+    (">=2.8", None), ("<2.9", None), ("", None), ("!=2.8.0", None), ("===2.8.1", "2.8"),
+])
+def test_pinned_minor(spec: str, version: str | None) -> None:
+    assert pinned_minor(spec) == version
+
+
+def test_conda_environment() -> None:
+    text = """name: train
+channels: [pytorch, nvidia, conda-forge]
+dependencies:
+  - python=3.11
+  - pytorch::pytorch=2.8.1=py3.11_cuda12.4_cudnn9.1.0_0  # the image
+  - pytorch-cuda=12.4
+  - pip:
+      - lightning==2.4.0
+"""
+    reading = read_conda("environment.yml", text, {})
+    assert (reading.line, reading.found, reading.version) == (5, "pytorch=2.8.1", "2.8")
+    pip_only = "dependencies:\n  - python=3.11\n  - pip:\n    - torch==2.9.1\n"
+    assert read_conda("environment.yml", pip_only, {}).version == "2.9"
+    assert read_conda("environment.yml", "dependencies:\n  - numpy\n", {}).problem == "names no torch requirement"
+
+
+def test_pyproject() -> None:
+    text = '[project]\nname = "model"\ndependencies = [\n  "numpy>=2",\n  "torch ~= 2.9.0",\n]\n'
+    reading = read_pyproject("pyproject.toml", text, {})
+    assert (reading.line, reading.version) == (5, "2.9")
+    extra = '[project]\nname = "m"\n[project.optional-dependencies]\ngpu = ["torch==2.8.1"]\n'
+    assert read_pyproject("pyproject.toml", extra, {}).version == "2.8"
+    assert read_pyproject("pyproject.toml", "[project\n", {}).problem.startswith("not valid TOML (")
+
+
+def test_devcontainer() -> None:
+    text = """{
+  // the training image
+  "name": "train",
+  "image": "pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime", /* pinned */
+  "features": {},
+}"""
+    reading = read_devcontainer(".devcontainer/devcontainer.json", text, {})
+    assert (reading.line, reading.version) == (4, "2.8")
+    built = read_devcontainer(".devcontainer/devcontainer.json", '{"build": {"dockerfile": "../Dockerfile"}}', {})
+    assert built.follow == "Dockerfile" and built.version is None and built.problem is None
+    url = read_devcontainer("devcontainer.json", '{"image": "x/y:1 // not a comment"}', {})
+    assert url.problem == "can't read a PyTorch version from image 'x/y:1 // not a comment'"
+    assert read_devcontainer("devcontainer.json", "{", {}).problem.startswith("not valid JSON (")
+    assert read_devcontainer("devcontainer.json", "[]", {}).problem == "is not a JSON object"
+    assert read_devcontainer("devcontainer.json", "{}", {}).problem == 'has neither "image" nor "build.dockerfile"'
+
+
+@pytest.mark.parametrize("path,reader", [
+    ("Dockerfile", read_dockerfile), ("docker/Dockerfile.train", read_dockerfile),
+    ("Containerfile", read_dockerfile), ("train.dockerfile", read_dockerfile),
+    ("requirements-gpu.txt", read_requirements), ("constraints.txt", read_requirements),
+    ("pyproject.toml", read_pyproject), ("environment.yml", read_conda), ("conda-env.yaml", read_conda),
+    (".devcontainer/devcontainer.json", read_devcontainer), ("setup.cfg", None), ("notes.txt", None),
+])
+def test_reader_by_file_name(path: str, reader: object) -> None:
+    assert reader_for(path) is reader
+
+
+def test_torch_requirement_ignores_other_packages() -> None:
+    assert torch_requirement("torchvision==0.23.0") is None
+    assert torch_requirement("pytorch-lightning==2.4") is None
