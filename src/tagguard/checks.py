@@ -55,7 +55,7 @@ def _temporary(name: str, pattern: str) -> Violation:
 def _bad_name(name: str, problem: NameProblem, policy: Policy) -> Violation:
     better = suggest_name(name, policy.naming)
     if better is not None:
-        hint = f"did you mean '{better}'? git tag -a {better} -m \"...\""
+        hint = f"did you mean '{shown(better)}'? git tag -a {shown(better)} -m \"...\""
     else:
         hint = f"names look like v2.8-{policy.naming.types[0]} or v2.8-ft-lr2: v<major>.<minor>[-type][-desc]"
     return Violation(name, problem.code, problem.message, hint)
@@ -72,7 +72,7 @@ def _image_version(name: str, parsed: TagName, policy: Policy) -> list[Violation
             name,
             "TG201",
             f"says PyTorch {parsed.version}, but the training image is {image}",
-            f"name it for the image: git tag -a {better} -m \"...\" (policy: {policy.origin})",
+            f"name it for the image: git tag -a {shown(str(better))} -m \"...\" (policy: {policy.origin})",
         )
     ]
 

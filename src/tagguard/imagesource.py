@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from tagguard.checks import short_name
+from tagguard.display import shown
 from tagguard.git import Git
 from tagguard.imagefiles import Reading, reader_for
 from tagguard.naming import TagName, parse_name
@@ -113,5 +114,5 @@ def check_image_reading(name: str, reading: Reading, commit: str, policy: Policy
     return [Violation(
         short_name(name), "TG201",
         f"says PyTorch {parsed.version}, but {where} says {reading.version} ({reading.found})",
-        f"name it for the image: git tag -a {better} {commit[:12]} -m \"...\"",
+        f"name it for the image: git tag -a {shown(str(better))} {commit[:12]} -m \"...\"",
     )]
