@@ -185,7 +185,7 @@ def imported_modules(*args: str) -> set[str]:
 def test_name_check_imports_neither_gitpython_nor_regex_nor_toml() -> None:
     modules = imported_modules("check", "v2.8-base", "V2.8_FT")
     assert "tagguard" in modules  # the probe itself works
-    assert not {"git", "regex", "tomllib", "tomli", "json"} & modules
+    assert not {"git", "regex", "tomllib", "tomli", "json", "shutil"} & modules
 
 
 def test_probe_sees_regex_when_the_policy_needs_it(tmp_path: Path) -> None:

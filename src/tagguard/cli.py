@@ -17,9 +17,32 @@ from tagguard.errors import TagguardError
 EXIT_OK, EXIT_VIOLATION, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, sized without `shutil` (whose import pulls in bz2 and lzma).
+
+    argparse builds a formatter for every add_argument, so this runs on every command.
+    """
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, width=_terminal_width() - 2)
+
+
+def _terminal_width() -> int:
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="tagguard", description="Git tag policy for PyTorch training snapshots."
+        prog="tagguard",
+        description="Git tag policy for PyTorch training snapshots.",
+        formatter_class=_Formatter,
     )
     parser.add_argument("--version", action="version", version=f"tagguard {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -47,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _command(sub: argparse._SubParsersAction, name: str, summary: str) -> argparse.ArgumentParser:
-    command = sub.add_parser(name, help=summary, description=summary)
+    command = sub.add_parser(name, help=summary, description=summary, formatter_class=_Formatter)
     command.set_defaults(command=name)
     return command
 
