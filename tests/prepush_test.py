@@ -239,3 +239,11 @@ def test_hook_falls_back_to_tagguard_on_path_and_says_when_missing(clone: Path, 
     code, output = push(clone, "wip-x", env={"PATH": "/usr/bin:/bin"})
     assert code == 1
     assert f"tagguard: not found (it was installed with {tmp_path}/no-python)" in output
+
+
+def test_deleting_a_tag_the_remote_lacks_is_left_to_git(clone: Path) -> None:
+    installed(clone)
+    code, output = push(clone, ":refs/tags/v2.8-prod-gone")
+    assert code == 0, output
+    assert "tagguard" not in output
+    assert "deleting a non-existent ref" in output
