@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -239,6 +240,10 @@ def test_hook_falls_back_to_tagguard_on_path_and_says_when_missing(clone: Path, 
     code, output = push(clone, "wip-x", env={"PATH": "/usr/bin:/bin"})
     assert code == 1
     assert f"tagguard: not found (it was installed with {tmp_path}/no-python)" in output
+    on_path = f"{Path(sys.executable).parent}{os.pathsep}/usr/bin:/bin"
+    code, output = push(clone, "wip-x", env={"PATH": on_path})
+    assert code == 1
+    assert "wip-x: TG104 is a temporary tag" in output
 
 
 def test_deleting_a_tag_the_remote_lacks_is_left_to_git(clone: Path) -> None:
@@ -247,3 +252,20 @@ def test_deleting_a_tag_the_remote_lacks_is_left_to_git(clone: Path) -> None:
     assert code == 0, output
     assert "tagguard" not in output
     assert "deleting a non-existent ref" in output
+
+
+def test_readme_blocked_push_example_is_what_a_push_prints(clone: Path) -> None:
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Before a tag leaves your machine", 1)[1]
+    shown = section.split("```text\n", 1)[1].split("```", 1)[0]
+    command, *expected = shown.splitlines()
+    assert command == "$ git tag v2.8-finetune && git push origin v2.8-finetune"
+    installed(clone)
+    git("tag", "v2.8-finetune", cwd=clone)
+    code, output = push(clone, "v2.8-finetune")
+    assert code == 1
+    head = git("rev-parse", "--short=12", "HEAD", cwd=clone)
+    lines = [line.replace(head, "9898711f427a") for line in output.splitlines()]
+    assert lines[: len(expected)] == expected
