@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from tagguard.checks import TAG_PREFIX, short_name
 from tagguard.display import shown
 from tagguard.errors import TagguardError
+
+if TYPE_CHECKING:
+    from tagguard.rules import Violation
 
 
 def run_check_ref(args: argparse.Namespace) -> int:
@@ -45,7 +49,7 @@ def _tag_ref(arg: str) -> str:
     return TAG_PREFIX + short_name(arg)
 
 
-def _print(results: dict, format: str, origin: str) -> None:
+def _print(results: dict[str, list[Violation]], format: str, origin: str) -> None:
     if format == "json":
         from tagguard.report import print_json
 
