@@ -12,7 +12,7 @@ from typing import Iterator
 
 import pytest
 
-from conftest import ROOT, git, run, tagguard
+from conftest import ROOT, git, remote_tags, run, tagguard
 
 
 @pytest.fixture(scope="session")
@@ -24,13 +24,6 @@ def hook_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def env(hook_home: Path) -> Iterator[dict[str, str]]:
     yield {"PRE_COMMIT_HOME": str(hook_home)}
-
-
-@pytest.fixture
-def remote(tmp_path: Path) -> Path:
-    path = tmp_path / "remote.git"
-    git("init", "-q", "--bare", "-b", "main", str(path), cwd=tmp_path)
-    return path
 
 
 @pytest.fixture
@@ -76,10 +69,6 @@ def new_commit(clone: Path, text: str) -> None:
     (clone / "train.py").write_text(text)
     git("add", "train.py", cwd=clone)
     git("commit", "-q", "-m", text, cwd=clone)
-
-
-def remote_tags(remote: Path) -> list[str]:
-    return git("tag", "-l", cwd=remote).split()
 
 
 def test_pre_commit_alone_checks_a_tag_on_new_commits(clone: Path, remote: Path, env: dict[str, str]) -> None:

@@ -8,16 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import git, run, tagguard
+from conftest import git, remote_tags, run, tagguard
 
 ZERO = "0" * 40
-
-
-@pytest.fixture
-def remote(tmp_path: Path) -> Path:
-    path = tmp_path / "remote.git"
-    git("init", "-q", "--bare", "-b", "main", str(path), cwd=tmp_path)
-    return path
 
 
 @pytest.fixture
@@ -38,8 +31,12 @@ def push(clone: Path, *args: str, env: dict[str, str] | None = None) -> tuple[in
     return result.returncode, result.stdout + result.stderr
 
 
-def remote_tags(remote: Path) -> list[str]:
-    return git("tag", "-l", cwd=remote).split()
+def push_with_policy(clone: Path, policy: str, name: str, *tag_args: str) -> tuple[int, str]:
+    """Write the clone's policy, install the hook, create tag `name` and push it."""
+    (clone / ".tagguard.toml").write_text(policy)
+    installed(clone)
+    git("tag", name, *tag_args, cwd=clone)
+    return push(clone, name)
 
 
 def installed(clone: Path) -> Path:
@@ -105,10 +102,8 @@ def test_moving_a_published_tag_is_refused(clone: Path, remote: Path) -> None:
 
 
 def test_image_version_follows_the_policy_in_the_clone(clone: Path, remote: Path) -> None:
-    (clone / ".tagguard.toml").write_text("[image]\nref = 'pytorch/pytorch:2.9.0-cuda12.8-cudnn9-runtime'\n")
-    installed(clone)
-    git("tag", "-a", "v2.8-ft", "-m", "stale version", cwd=clone)
-    code, output = push(clone, "v2.8-ft")
+    policy = "[image]\nref = 'pytorch/pytorch:2.9.0-cuda12.8-cudnn9-runtime'\n"
+    code, output = push_with_policy(clone, policy, "v2.8-ft", "-a", "-m", "stale version")
     assert code == 1
     assert "v2.8-ft: TG201 says PyTorch 2.8, but the training image is" in output
     assert "git tag -a v2.9-ft -m" in output
@@ -153,20 +148,14 @@ def test_branch_pushes_pass_without_reading_the_policy(clone: Path, remote: Path
 
 
 def test_a_bad_policy_stops_a_tag_push_with_one_line(clone: Path, remote: Path) -> None:
-    (clone / ".tagguard.toml").write_text("[naming]\ntypes = 'not a list'\n")
-    installed(clone)
-    git("tag", "-a", "v2.8-base", "-m", "x", cwd=clone)
-    code, output = push(clone, "v2.8-base")
+    code, output = push_with_policy(clone, "[naming]\ntypes = 'not a list'\n", "v2.8-base", "-a", "-m", "x")
     assert code == 1
     assert "tagguard: error: " in output and "naming.types: expected a non-empty array" in output
     assert "Traceback" not in output
 
 
 def test_warnings_are_shown_but_do_not_stop_the_push(clone: Path, remote: Path) -> None:
-    (clone / ".tagguard.toml").write_text("[rules]\nTG301 = 'warn'\n")
-    installed(clone)
-    git("tag", "v2.8-base", cwd=clone)
-    code, output = push(clone, "v2.8-base")
+    code, output = push_with_policy(clone, "[rules]\nTG301 = 'warn'\n", "v2.8-base")
     assert code == 0, output
     assert "v2.8-base: TG301 (warning) is a lightweight tag" in output
     assert remote_tags(remote) == ["v2.8-base"]
