@@ -63,3 +63,15 @@ def repo(tmp_path: Path) -> Path:
     git("add", "train.py", cwd=path)
     git("commit", "-q", "-m", "first", cwd=path)
     return path
+
+
+@pytest.fixture
+def remote(tmp_path: Path) -> Path:
+    """An empty bare repository: the remote that clones push to."""
+    path = tmp_path / "remote.git"
+    git("init", "-q", "--bare", "-b", "main", str(path), cwd=tmp_path)
+    return path
+
+
+def remote_tags(remote: Path) -> list[str]:
+    return git("tag", "-l", cwd=remote).split()

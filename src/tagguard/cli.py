@@ -66,7 +66,41 @@ def _parser() -> argparse.ArgumentParser:
     image = _command(sub, "image", "show the training image tagguard reads at a revision")
     _policy_option(image)
     image.add_argument("rev", nargs="?", default="HEAD", metavar="REV", help="default: HEAD")
+    _client_commands(sub)
     return parser
+
+
+def _client_commands(sub: argparse._SubParsersAction) -> None:
+    """The commands for a clone and for CI: hooks, install, tag, check-ref, export."""
+    pre_push = _command(sub, "pre-push", "git's pre-push hook: check every pushed tag (reads stdin)")
+    _policy_option(pre_push)
+    pre_push.add_argument("remote", metavar="REMOTE")
+    pre_push.add_argument("url", metavar="URL")
+
+    pre_commit = _command(sub, "pre-commit-push", "the pre-push check as a pre-commit hook (PRE_COMMIT_* variables)")
+    _policy_option(pre_commit)
+
+    for name, summary in (("install", "install the pre-push hook in this clone"),
+                          ("uninstall", "remove the hook `tagguard install` added")):
+        command = _command(sub, name, summary)
+        command.add_argument("--server", metavar="PATH", help="a bare repository on a git server")
+
+    tag = _command(sub, "tag", "create an annotated snapshot tag at HEAD, with image and metrics")
+    _policy_option(tag)
+    tag.add_argument("name", metavar="NAME")
+    tag.add_argument("-m", "--message", required=True, help="what the snapshot is")
+    tag.add_argument("--metric", action="append", default=[], metavar="KEY=VALUE", help="e.g. acc=0.932 (repeatable)")
+    tag.add_argument("--image", metavar="REF", help="training image (default: the policy's [image] ref)")
+    tag.add_argument("-s", "--sign", action="store_true", help="sign the tag (git tag -s)")
+
+    check_ref = _command(sub, "check-ref", "check tags that exist in this repository (for CI on tag push)")
+    _policy_option(check_ref)
+    check_ref.add_argument("--format", choices=("text", "json", "github"), default="text")
+    check_ref.add_argument("refs", nargs="+", metavar="REF", help="a tag name or refs/tags/NAME")
+
+    export = _command(sub, "export", "print the policy as platform settings (JSON for their REST APIs)")
+    _policy_option(export)
+    export.add_argument("target", choices=("github-ruleset", "gitlab-protected-tags"))
 
 
 def _command(sub: argparse._SubParsersAction, name: str, summary: str) -> argparse.ArgumentParser:
@@ -81,6 +115,8 @@ def _policy_option(parser: argparse.ArgumentParser) -> None:
 
 # command -> module under tagguard.commands that defines run_<command>(args) -> int
 _MODULES = {"check": "check", "rules": "rules", "explain": "rules", "policy": "policy", "image": "image"}
+_MODULES.update({"pre-push": "prepush", "pre-commit-push": "prepush", "install": "install",
+                 "uninstall": "install", "tag": "tag", "check-ref": "checkref", "export": "export"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:

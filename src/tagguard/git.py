@@ -93,6 +93,29 @@ class Git:
         data = self.run_bytes("cat-file", "--batch", input=_lines(names))
         return _parse_batch(data)
 
+    def resolve(self, names: Iterable[str]) -> dict[str, str | None]:
+        """Object ids of many revisions (full ref names) with one `cat-file --batch-check`."""
+        unique = list(dict.fromkeys(names))
+        if not unique:
+            return {}
+        out = self.run("cat-file", "--batch-check=%(objectname)", input=_lines(unique))
+        return {
+            name: (None if line.endswith(" missing") or " " in line else line)
+            for name, line in zip(unique, out.splitlines())
+        }
+
+    def tag_refs(self) -> list[tuple[str, str, str]]:
+        """Every tag as (ref, object id, commit it peels to or ""), with one `for-each-ref`."""
+        out = self.run("for-each-ref", "--format=%(refname) %(objectname) %(*objectname)", "refs/tags")
+        rows = []
+        for line in out.splitlines():
+            ref, oid, peeled = (line.split(" ") + [""])[:3]
+            rows.append((ref, oid, peeled or oid))
+        return rows
+
+    def rev_list(self, *args: str) -> list[str]:
+        return self.run("rev-list", *args).split()
+
     def object_format(self) -> str:
         """"sha1" or "sha256"."""
         return self.run("rev-parse", "--show-object-format").strip() or "sha1"

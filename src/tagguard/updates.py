@@ -57,6 +57,8 @@ def parse_pre_push(text: str, source: str = "stdin") -> list[RefUpdate]:
                 f"{source} line {number}: expected '<local ref> <local oid> <remote ref> <remote oid>', "
                 f"got '{shown(line)}'"
             )
+        if parts[1] == parts[3] and len(parts[1]) in (40, 64) and is_zero(parts[1]):
+            continue  # deleting a ref the remote does not have: git itself says so
         updates.append(_update(parts[2], parts[3], parts[1], f"{source} line {number}"))
     return updates
 

@@ -1,0 +1,63 @@
+"""`tagguard pre-push REMOTE URL` (git's hook) and `tagguard pre-commit-push` (pre-commit's)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from tagguard.rules import Violation
+from tagguard.updates import parse_pre_push
+
+
+def run_pre_push(args: argparse.Namespace) -> int:
+    text = sys.stdin.buffer.read().decode("utf-8", "surrogateescape")
+    tags = [u for u in parse_pre_push(text) if u.is_tag]
+    if not tags:  # a branch-only push costs no policy and no git call
+        return 0
+    from tagguard.git import Git
+    from tagguard.policy import client_policy
+    from tagguard.prepush import check_client, client_user
+
+    policy = client_policy(args.policy)
+    results = check_client(tags, policy, Git("."), client_user(os.environ))
+    return _verdict(results, policy.origin, args.remote)
+
+
+def run_pre_commit_push(args: argparse.Namespace) -> int:
+    from tagguard.git import Git
+    from tagguard.policy import client_policy
+    from tagguard.prepush import PreCommitPush, check_client, local_only, pre_commit_updates
+
+    push = PreCommitPush(os.environ)
+    git = Git(".")
+    reported, in_range = pre_commit_updates(push, git)
+    if not reported and not in_range:
+        return 0
+    policy = client_policy(args.policy)
+    results = check_client(reported + in_range, policy, git, None)
+    local_only(results, in_range)
+    if in_range and any(results[u.ref] for u in in_range):
+        print(
+            "tagguard: annotated tags on the commits being pushed are checked too "
+            "(pre-commit can't tell whether this push sends them)",
+            file=sys.stderr,
+        )
+    return _verdict(results, policy.origin, push.remote_name or "origin")
+
+
+def _verdict(results: dict[str, list[Violation]], origin: str, remote: str) -> int:
+    from tagguard.report import has_errors, print_text
+
+    print_text(results, sys.stderr, show_ok=False)
+    problems = sum(len(v) for v in results.values() if has_errors(v))
+    if not problems:
+        return 0
+    bad = sum(1 for v in results.values() if has_errors(v))
+    print(
+        f"tagguard: push stopped: {problems} problem(s) in {bad} tag(s) (policy: {origin}). "
+        f"Fix them and push again; `git push --no-verify {remote} ...` skips this check, "
+        "not the server's.",
+        file=sys.stderr,
+    )
+    return 1

@@ -1,0 +1,86 @@
+"""`tagguard tag NAME -m MESSAGE [--metric K=V ...]`: an annotated snapshot tag at HEAD."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tagguard.display import shown
+from tagguard.errors import TagguardError
+from tagguard.git import Git, GitError
+from tagguard.policy import Policy
+from tagguard.rules import Violation
+
+
+def run_tag(args: argparse.Namespace) -> int:
+    from tagguard.checks import check_name
+    from tagguard.policy import client_policy
+    from tagguard.report import has_errors, print_text
+    from tagguard.snapshot import parse_metric, tag_message
+
+    metrics = [parse_metric(item) for item in args.metric]
+    if not args.message.strip():
+        raise TagguardError("the message is empty; say what the snapshot is: -m \"fine-tune, lr/2\"")
+    git = Git(".")
+    head = _head(git)
+    policy = client_policy(args.policy)
+    image = args.image or policy.image.ref
+    found = check_name(args.name, policy, pushed=False) + _image_mismatch(args.name, args.image, policy)
+    if found:
+        print_text({args.name: found}, sys.stderr, show_ok=False)
+        if has_errors(found):
+            return 1
+    _refuse_existing(git, args.name)
+    _refuse_dirty(git)
+    text = tag_message(args.message, image, metrics)
+    git.run("tag", "-s" if args.sign else "-a", "--cleanup=whitespace", "-F", "-", "--", args.name, head,
+            input=text.encode())
+    print(f"created {args.name} at {head[:12]} (annotated{', signed' if args.sign else ''})")
+    if not image:
+        print("no image recorded: pass --image REF, or set [image] ref in the policy", file=sys.stderr)
+    print(f"publish it: git push origin {args.name}")
+    return 0
+
+
+def _head(git: Git) -> str:
+    try:
+        return git.run("rev-parse", "--verify", "HEAD^{commit}").strip()
+    except GitError:
+        if not git.ok("rev-parse", "--git-dir"):
+            raise TagguardError("not in a git repository: run `tagguard tag` inside a clone") from None
+        raise TagguardError("HEAD has no commit yet: commit the code first, then tag it") from None
+
+
+def _image_mismatch(name: str, image: str | None, policy: Policy) -> list[Violation]:
+    """A --image that names another PyTorch version than the tag does."""
+    from tagguard.image import pytorch_from_ref
+    from tagguard.naming import TagName, parse_name
+
+    version = pytorch_from_ref(image) if image else None
+    parsed = parse_name(name, policy.naming)
+    if version is None or not isinstance(parsed, TagName) or parsed.version == version:
+        return []
+    better = parsed.with_version(version)
+    return [Violation(name, "TG201", f"says PyTorch {parsed.version}, but --image {shown(image or '')} is PyTorch {version}",
+                      f"tagguard tag {better} -m \"...\" --image {image}")]
+
+
+def _refuse_existing(git: Git, name: str) -> None:
+    existing = git.resolve([f"refs/tags/{name}"]).get(f"refs/tags/{name}")
+    if existing:
+        raise TagguardError(
+            f"tag {shown(name)} already exists ({existing[:12]}); tags never move: "
+            f"pick a new name, e.g. tagguard tag {shown(name)}-2 -m \"...\""
+        )
+
+
+def _refuse_dirty(git: Git) -> None:
+    from tagguard.snapshot import dirty_paths
+
+    paths = dirty_paths(git.run("status", "--porcelain"))
+    if paths:
+        listed = ", ".join(shown(p) for p in paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+        raise TagguardError(
+            f"the working tree has uncommitted changes ({listed}); a tag must name the code that ran: "
+            "commit them (git add -A && git commit -m \"...\") or set them aside (git stash -u), then tag"
+        )

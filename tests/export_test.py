@@ -1,0 +1,138 @@
+"""`tagguard export`: bodies for GitHub's ruleset API and GitLab's protected tags API.
+
+The field names and values below are the ones the platforms document:
+GitHub "Create a repository ruleset" (POST /repos/{owner}/{repo}/rulesets) and
+GitLab "Protect repository tags" (POST /projects/:id/protected_tags).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import tagguard
+from tagguard.checks import check_name
+from tagguard.export import name_regex
+from tagguard.policy import DEFAULT_POLICY, load_policy_file
+
+GITHUB_RULESET_KEYS = {"name", "target", "enforcement", "bypass_actors", "conditions", "rules"}
+GITHUB_TARGETS = {"branch", "tag", "push"}
+GITHUB_ENFORCEMENT = {"disabled", "active", "evaluate"}
+GITHUB_RULE_TYPES = {"creation", "update", "deletion", "required_linear_history", "required_signatures",
+                     "non_fast_forward", "tag_name_pattern", "branch_name_pattern", "pull_request"}
+GITHUB_PATTERN_KEYS = {"name", "negate", "operator", "pattern"}
+GITHUB_OPERATORS = {"starts_with", "ends_with", "contains", "regex"}
+GITLAB_KEYS = {"name", "create_access_level", "allowed_to_create"}
+GITLAB_LEVELS = {0, 30, 40}  # No access, Developer, Maintainer
+
+NAMES = ["v2.8", "v2.8-base", "v2.8-ft-lr2", "v2.8-prod-ready", "v2.9-ft", "V2.8-ft", "v2.8-lr2", "v2.8-ft-",
+         "v2.8-ft-LR", "v2.8.1-ft", "test-run", "v2.8-exp-a-b-c", "v2.8-ft--x", "release"]
+
+
+def export(target: str, *args: str) -> tuple[object, str]:
+    result = tagguard("export", target, *args)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout), result.stderr
+
+
+def by_name(rulesets: object) -> dict[str, dict]:
+    assert isinstance(rulesets, list)
+    return {r["name"]: r for r in rulesets}
+
+
+def test_github_rulesets_use_the_documented_fields() -> None:
+    rulesets, _ = export("github-ruleset")
+    for ruleset in by_name(rulesets).values():
+        assert set(ruleset) == GITHUB_RULESET_KEYS
+        assert ruleset["target"] == "tag" and ruleset["target"] in GITHUB_TARGETS
+        assert ruleset["enforcement"] in GITHUB_ENFORCEMENT
+        assert ruleset["bypass_actors"] == []
+        assert set(ruleset["conditions"]) == {"ref_name"}
+        assert set(ruleset["conditions"]["ref_name"]) == {"include", "exclude"}
+        for include in ruleset["conditions"]["ref_name"]["include"]:
+            assert include == "~ALL" or include.startswith("refs/tags/")
+        for rule in ruleset["rules"]:
+            assert rule["type"] in GITHUB_RULE_TYPES
+            if rule["type"] == "tag_name_pattern":
+                assert set(rule["parameters"]) == GITHUB_PATTERN_KEYS
+                assert rule["parameters"]["operator"] in GITHUB_OPERATORS
+
+
+def test_github_rulesets_say_what_the_default_policy_means() -> None:
+    rulesets, notes = export("github-ruleset")
+    named = by_name(rulesets)
+    assert [r["type"] for r in named["tagguard: published tags never move"]["rules"]] == ["update", "non_fast_forward"]
+    protected = named["tagguard: protected tags"]
+    assert protected["conditions"]["ref_name"]["include"] == ["refs/tags/v*-prod*"]
+    assert protected["rules"] == [{"type": "deletion"}]
+    temporary = named["tagguard: temporary tags stay local"]
+    assert temporary["conditions"]["ref_name"]["include"] == ["refs/tags/tmp-*", "refs/tags/test-*", "refs/tags/wip-*"]
+    assert temporary["rules"] == [{"type": "creation"}]
+    assert "tagguard: tag names (GitHub Enterprise only)" in named
+    assert notes.splitlines()[0] == "tagguard: what github-ruleset can't express of <embedded default policy>:"
+    assert "TG301, TG302, TG304, TG305" in notes
+    assert "works on GitHub Enterprise only" in notes
+    assert "bypass_actors is empty: an admin adds who may bypass" in notes
+
+
+def test_policy_changes_reach_the_export(tmp_path: Path) -> None:
+    policy = tmp_path / "p.toml"
+    policy.write_text(
+        "[image]\npytorch = ['2.8', '2.9']\n[tags]\nrequire_signed = true\n[rules]\nTG104 = 'off'\nTG401 = 'warn'\n"
+        "[groups]\nleads = ['ana']\n[[protect]]\npattern = 'v*-prod*'\nallow_delete = ['@leads', 'bob']\n"
+    )
+    rulesets, notes = export("github-ruleset", "--policy", str(policy))
+    assert sorted(by_name(rulesets)) == ["tagguard: protected tags", "tagguard: tag names (GitHub Enterprise only)"]
+    assert "TG401 set to \"warn\": GitHub rulesets has no warnings; left out" in notes
+    assert "allow_delete (@leads, bob): the platform knows accounts, not these names" in notes
+    assert "TG303 unsigned-tag: GitHub rulesets can't require signed tags" in notes
+    pattern = by_name(rulesets)["tagguard: tag names (GitHub Enterprise only)"]["rules"][0]["parameters"]["pattern"]
+    assert pattern.startswith(r"^v(2\.8|2\.9)(-(")
+
+
+@pytest.mark.parametrize("policy_text", ["", "[image]\npytorch = '2.8'\n", "[naming]\ndesc = 'lr[0-9]+'\n"])
+def test_name_pattern_agrees_with_tagguard(tmp_path: Path, policy_text: str) -> None:
+    path = tmp_path / "p.toml"
+    path.write_text(policy_text)
+    policy = load_policy_file(str(path)) if policy_text else DEFAULT_POLICY
+    pattern = re.compile(name_regex(policy))
+    for name in NAMES + ["v2.8-ft-lr22"]:
+        assert bool(pattern.match(name)) == (not check_name(name, policy)), name
+
+
+def test_gitlab_entries_use_the_documented_fields() -> None:
+    entries, notes = export("gitlab-protected-tags")
+    assert isinstance(entries, list)
+    for entry in entries:
+        assert set(entry) <= GITLAB_KEYS and "name" in entry
+        assert entry["create_access_level"] in GITLAB_LEVELS
+    assert entries == [
+        {"name": "v*", "create_access_level": 30},
+        {"name": "v*-prod*", "create_access_level": 30},
+        {"name": "tmp-*", "create_access_level": 0},
+        {"name": "test-*", "create_access_level": 0},
+        {"name": "wip-*", "create_access_level": 0},
+    ]
+    assert notes.splitlines()[0] == "tagguard: what gitlab-protected-tags can't express of <embedded default policy>:"
+    assert "protected tags can't check names" in notes
+    assert "Maintainers delete it in the UI or API" in notes
+
+
+def test_gitlab_overlapping_temporary_pattern_is_noted(tmp_path: Path) -> None:
+    policy = tmp_path / "p.toml"
+    policy.write_text("[naming]\ntemporary = ['v*-wip']\n")
+    entries, notes = export("gitlab-protected-tags", "--policy", str(policy))
+    assert {"name": "v*-wip", "create_access_level": 0} in entries
+    assert "'v*-wip' overlaps 'v*'; GitLab lets either entry's creators create such a tag" in notes
+
+
+def test_export_unknown_target_and_bad_policy(tmp_path: Path) -> None:
+    assert tagguard("export", "bitbucket").returncode == 2
+    policy = tmp_path / "p.toml"
+    policy.write_text("[rules]\nTG999 = 'off'\n")
+    result = tagguard("export", "github-ruleset", "--policy", str(policy))
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == f"tagguard: error: {policy}: rules.TG999: no such rule (see `tagguard rules`)\n"

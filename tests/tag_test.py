@@ -1,0 +1,129 @@
+"""`tagguard tag` (and `git tg`): annotated snapshot tags with image and metric trailers."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from conftest import git, run, tagguard
+
+IMAGE = "pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime"
+
+
+def trailers(repo: Path, name: str) -> str:
+    return git("tag", "-l", "--format=%(trailers)", name, cwd=repo)
+
+
+def test_creates_an_annotated_tag_with_image_and_metric_trailers(repo: Path) -> None:
+    (repo / ".tagguard.toml").write_text(f"[image]\nref = '{IMAGE}'\n")
+    git("add", ".tagguard.toml", cwd=repo)
+    git("commit", "-q", "-m", "policy", cwd=repo)
+    result = tagguard("tag", "v2.8-ft-lr2", "-m", "fine-tune, lr/2", "--metric", "acc=0.932",
+                      "--metric", "f1=0.897", cwd=repo)
+    head = git("rev-parse", "HEAD", cwd=repo)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == (
+        f"created v2.8-ft-lr2 at {head[:12]} (annotated)\npublish it: git push origin v2.8-ft-lr2\n"
+    )
+    assert git("cat-file", "-t", "v2.8-ft-lr2", cwd=repo) == "tag"
+    assert git("rev-parse", "v2.8-ft-lr2^{commit}", cwd=repo) == head
+    assert git("tag", "-l", "--format=%(contents:subject)", "v2.8-ft-lr2", cwd=repo) == "fine-tune, lr/2"
+    assert trailers(repo, "v2.8-ft-lr2") == f"Image: {IMAGE}\nMetric-acc: 0.932\nMetric-f1: 0.897"
+    value = git("tag", "-l", "--format=%(trailers:key=Metric-acc,valueonly)", "v2.8-ft-lr2", cwd=repo)
+    assert value == "0.932"
+
+
+def test_image_option_and_no_image(repo: Path) -> None:
+    result = tagguard("tag", "v2.8-base", "-m", "baseline", "--image", IMAGE, cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert trailers(repo, "v2.8-base") == f"Image: {IMAGE}"
+    bare = tagguard("tag", "v2.8-exp-a", "-m", "# run 1 (kept verbatim)", cwd=repo)
+    assert bare.returncode == 0
+    assert bare.stderr == "no image recorded: pass --image REF, or set [image] ref in the policy\n"
+    assert git("tag", "-l", "--format=%(contents)", "v2.8-exp-a", cwd=repo) == "# run 1 (kept verbatim)"
+
+
+def test_refuses_a_bad_name_with_the_corrected_command(repo: Path) -> None:
+    result = tagguard("tag", "V2.8_FT_lr2", "-m", "x", cwd=repo)
+    assert result.returncode == 1
+    assert result.stderr == (
+        "V2.8_FT_lr2: TG101 starts with 'V'; names are all lowercase\n"
+        "    did you mean 'v2.8-ft-lr2'? git tag -a v2.8-ft-lr2 -m \"...\"\n"
+    )
+    assert git("tag", "-l", cwd=repo) == ""
+
+
+def test_refuses_a_name_that_disagrees_with_the_image(repo: Path) -> None:
+    result = tagguard("tag", "v2.9-ft", "-m", "x", "--image", IMAGE, cwd=repo)
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"v2.9-ft: TG201 says PyTorch 2.9, but --image {IMAGE} is PyTorch 2.8\n"
+        f"    tagguard tag v2.8-ft -m \"...\" --image {IMAGE}\n"
+    )
+
+
+def test_refuses_a_dirty_tree(repo: Path) -> None:
+    (repo / "train.py").write_text("print('changed')\n")
+    result = tagguard("tag", "v2.8-base", "-m", "x", cwd=repo)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "tagguard: error: the working tree has uncommitted changes (train.py); a tag must name the "
+        "code that ran: commit them (git add -A && git commit -m \"...\") or set them aside "
+        "(git stash -u), then tag\n"
+    )
+    git("checkout", "train.py", cwd=repo)
+    for name in "abcd":
+        (repo / f"{name}.py").write_text("")
+    result = tagguard("tag", "v2.8-base", "-m", "x", cwd=repo)
+    assert "(a.py, b.py, c.py and 1 more)" in result.stderr
+    assert git("tag", "-l", cwd=repo) == ""
+
+
+def test_refuses_an_existing_name(repo: Path) -> None:
+    git("tag", "v2.8-base", cwd=repo)
+    result = tagguard("tag", "v2.8-base", "-m", "x", cwd=repo)
+    assert result.returncode == 2
+    assert result.stderr.startswith("tagguard: error: tag v2.8-base already exists (")
+    assert "tags never move: pick a new name, e.g. tagguard tag v2.8-base-2 -m \"...\"" in result.stderr
+
+
+def test_metric_and_message_errors(repo: Path) -> None:
+    cases = {
+        "acc": "tagguard: error: --metric 'acc': expected KEY=VALUE, such as --metric acc=0.932\n",
+        "val_loss=0.1": "tagguard: error: --metric 'val_loss=0.1': a metric name has letters, digits and "
+                        "'-' only (a git trailer key); use --metric val-loss=0.1\n",
+        "acc=0.9\n1": "tagguard: error: --metric 'acc=0.9\\n1': the value must be one line of text\n",
+    }
+    for metric, error in cases.items():
+        result = tagguard("tag", "v2.8-base", "-m", "x", "--metric", metric, cwd=repo)
+        assert (result.returncode, result.stderr) == (2, error)
+    empty = tagguard("tag", "v2.8-base", "-m", "  ", cwd=repo)
+    assert empty.stderr == "tagguard: error: the message is empty; say what the snapshot is: -m \"fine-tune, lr/2\"\n"
+    assert git("tag", "-l", cwd=repo) == ""
+
+
+def test_outside_a_repository_and_before_the_first_commit(tmp_path: Path) -> None:
+    result = tagguard("tag", "v2.8-base", "-m", "x", cwd=tmp_path)
+    assert result.stderr == "tagguard: error: not in a git repository: run `tagguard tag` inside a clone\n"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    git("init", "-q", cwd=empty)
+    result = tagguard("tag", "v2.8-base", "-m", "x", cwd=empty)
+    assert result.stderr == "tagguard: error: HEAD has no commit yet: commit the code first, then tag it\n"
+
+
+def test_git_tg_alias_from_a_subdirectory(repo: Path) -> None:
+    git("config", "alias.tg", "!tagguard tag", cwd=repo)
+    (repo / "src").mkdir()
+    (repo / "src" / ".keep").write_text("")
+    git("add", "src", cwd=repo)
+    git("commit", "-q", "-m", "src", cwd=repo)
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    result = run("git", "tg", "v2.8-aug-v2", "-m", "new augmentation", "--metric", "acc=0.94",
+                 cwd=repo / "src", env={"PATH": path})
+    assert result.returncode == 0, result.stderr
+    assert trailers(repo, "v2.8-aug-v2") == "Metric-acc: 0.94"
+    bad = run("git", "tg", "v2.8-augment", "-m", "x", cwd=repo, env={"PATH": path})
+    assert bad.returncode == 1
+    assert "did you mean 'v2.8-aug'?" in bad.stderr
