@@ -36,7 +36,8 @@ def test_creations(repo: Path) -> None:
     git("tag", "-a", "v2.8-aug", "-m", "tree", "HEAD^{tree}", cwd=repo)
     git("tag", "-a", "tmp-x", "-m", "scratch", cwd=repo)
     git("tag", "-a", "V2.8_FT", "-m", "x", cwd=repo)
-    names = ("v2.8-ft-lr2", "v2.8-base", "v2.8-eval", "v2.8-aug", "tmp-x", "V2.8_FT")
+    git("tag", "wip-light", cwd=repo)  # temporary and lightweight: one problem, not two
+    names = ("v2.8-ft-lr2", "v2.8-base", "v2.8-eval", "v2.8-aug", "tmp-x", "V2.8_FT", "wip-light")
     result = check_updates(created(repo, *names), DEFAULT_POLICY, Git(str(repo)), None)
     assert codes(result) == {
         "v2.8-ft-lr2": [],
@@ -45,6 +46,7 @@ def test_creations(repo: Path) -> None:
         "v2.8-aug": ["TG305"],
         "tmp-x": ["TG104"],
         "V2.8_FT": ["TG101"],
+        "wip-light": ["TG104"],
     }
     hint = result["refs/tags/v2.8-base"][0].hint
     assert hint == f"git tag -d v2.8-base && git tag -a v2.8-base {oid(repo, 'HEAD')[:12]} -m \"acc=..., f1=...\""

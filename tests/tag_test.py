@@ -63,6 +63,22 @@ def test_refuses_a_name_that_disagrees_with_the_image(repo: Path) -> None:
     )
 
 
+def test_reads_the_image_from_the_code_at_head(repo: Path) -> None:
+    (repo / "Dockerfile").write_text("FROM pytorch/pytorch:2.9.1-cuda12.8-cudnn9-runtime\n")
+    (repo / ".tagguard.toml").write_text("[image]\nfile = 'Dockerfile'\n")
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "image", cwd=repo)
+    head = git("rev-parse", "HEAD", cwd=repo)[:12]
+    result = tagguard("tag", "v2.8-ft", "-m", "x", cwd=repo)
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"v2.8-ft: TG201 says PyTorch 2.8, but Dockerfile:1 at {head} says 2.9 "
+        "(FROM pytorch/pytorch:2.9.1-cuda12.8-cudnn9-runtime)\n"
+        f"    name it for the image: git tag -a v2.9-ft {head} -m \"...\"\n"
+    )
+    assert tagguard("tag", "v2.9-ft", "-m", "x", cwd=repo).returncode == 0
+
+
 def test_refuses_a_dirty_tree(repo: Path) -> None:
     (repo / "train.py").write_text("print('changed')\n")
     result = tagguard("tag", "v2.8-base", "-m", "x", cwd=repo)

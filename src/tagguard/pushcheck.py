@@ -89,7 +89,10 @@ def _moved(update: RefUpdate) -> Violation:
 
 
 def _creation(update: RefUpdate, peeled: Peeled, policy: Policy) -> list[Violation]:
-    return check_name(update.name, policy) + _object_problems(update, peeled, policy)
+    by_name = check_name(update.name, policy)
+    if any(v.code == "TG104" for v in by_name):
+        return by_name  # a temporary tag is refused whatever its object is
+    return by_name + _object_problems(update, peeled, policy)
 
 
 def _object_problems(update: RefUpdate, peeled: Peeled, policy: Policy) -> list[Violation]:

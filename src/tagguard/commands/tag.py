@@ -26,6 +26,7 @@ def run_tag(args: argparse.Namespace) -> int:
     policy = client_policy(args.policy)
     image = args.image or policy.image.ref
     found = check_name(args.name, policy, pushed=False) + _image_mismatch(args.name, args.image, policy)
+    found += _code_image(git, head, args.name, policy)
     if found:
         print_text({args.name: found}, sys.stderr, show_ok=False)
         if has_errors(found):
@@ -63,6 +64,17 @@ def _image_mismatch(name: str, image: str | None, policy: Policy) -> list[Violat
     better = parsed.with_version(version)
     return [Violation(name, "TG201", f"says PyTorch {parsed.version}, but --image {shown(image or '')} is PyTorch {version}",
                       f"tagguard tag {better} -m \"...\" --image {image}")]
+
+
+def _code_image(git: Git, head: str, name: str, policy: Policy) -> list[Violation]:
+    """With [image] file, the version the code at HEAD declares (TG201, TG202)."""
+    if not policy.image.files:
+        return []
+    from tagguard.checks import apply_severities
+    from tagguard.imagesource import check_image_reading, readings_at
+
+    reading = readings_at(git, [head], policy.image.files, policy.image.ngc)[head]
+    return apply_severities(check_image_reading(name, reading, head, policy), policy)
 
 
 def _refuse_existing(git: Git, name: str) -> None:
