@@ -258,3 +258,19 @@ def test_readme_blocked_push_example_is_what_a_push_prints(clone: Path) -> None:
     head = git("rev-parse", "--short=12", "HEAD", cwd=clone)
     lines = [line.replace(head, "9898711f427a") for line in output.splitlines()]
     assert lines[: len(expected)] == expected
+
+
+def test_image_is_read_at_the_tagged_commit_not_the_working_tree(clone: Path, remote: Path) -> None:
+    (clone / "Dockerfile").write_text("FROM pytorch/pytorch:2.9.1-cuda12.8-cudnn9-runtime\n")
+    git("add", "Dockerfile", cwd=clone)
+    git("commit", "-qm", "train on 2.9", cwd=clone)
+    commit = git("rev-parse", "HEAD", cwd=clone)[:12]
+    (clone / "Dockerfile").write_text("FROM pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime\n")
+    code, output = push_with_policy(clone, "[image]\nfile = 'Dockerfile'\n", "v2.8-ft-final", "-a", "-m", "acc=0.9")
+    assert code == 1
+    assert f"v2.8-ft-final: TG201 says PyTorch 2.8, but Dockerfile:1 at {commit} says 2.9" in output
+    assert remote_tags(remote) == []
+    git("tag", "-a", "v2.9-ft-final", "-m", "acc=0.9", cwd=clone)
+    code, output = push(clone, "main", "v2.9-ft-final")
+    assert code == 0, output
+    assert remote_tags(remote) == ["v2.9-ft-final"]
