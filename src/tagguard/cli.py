@@ -40,7 +40,29 @@ def _parser() -> argparse.ArgumentParser:
     policy = _command(sub, "policy", "show the effective policy, or validate policy files")
     _policy_option(policy)
     policy.add_argument("files", nargs="*", metavar="FILE", help="policy files to validate")
+
+    _server_commands(sub)
     return parser
+
+
+def _server_commands(sub: argparse._SubParsersAction) -> None:
+    hooks = {
+        "pre-receive": "server hook: judge a whole push (stdin: <old> <new> <ref> lines)",
+        "update": "server hook: judge one ref (arguments: REF OLD NEW)",
+        "post-receive": "server hook: record the tags that landed in the tag ledger",
+    }
+    for name, summary in hooks.items():
+        hook = _command(sub, name, summary)
+        _policy_option(hook)
+        hook.add_argument("--chain", metavar="HOOK", help="a hook to run first with the same input, if it exists")
+        if name == "update":
+            hook.add_argument("ref", metavar="REF")
+            hook.add_argument("old", metavar="OLD")
+            hook.add_argument("new", metavar="NEW")
+    for name, summary in (("install", "install tagguard's hooks"), ("uninstall", "remove tagguard's hooks")):
+        command = _command(sub, name, summary)
+        command.add_argument("--server", metavar="PATH", required=True,
+                             help="a repository on a git server: its pre-receive and post-receive hooks")
 
 
 def _command(sub: argparse._SubParsersAction, name: str, summary: str) -> argparse.ArgumentParser:
@@ -55,6 +77,8 @@ def _policy_option(parser: argparse.ArgumentParser) -> None:
 
 # command -> module under tagguard.commands that defines run_<command>(args) -> int
 _MODULES = {"check": "check", "rules": "rules", "explain": "rules", "policy": "policy"}
+_MODULES.update({"pre-receive": "server", "update": "server", "post-receive": "server"})
+_MODULES.update({"install": "install", "uninstall": "install"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
