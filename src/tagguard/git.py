@@ -77,6 +77,18 @@ class Git:
                 result[oid] = ObjectInfo(oid, "missing", 0)
         return result
 
+    def peeled_targets(self, oids: Iterable[str]) -> dict[str, str]:
+        """What each object finally points at (`<oid>^{}`: through any chain of tags), with
+        one `cat-file --batch-check`. Missing objects map to themselves."""
+        unique = list(dict.fromkeys(oids))
+        if not unique:
+            return {}
+        out = self.run_bytes("cat-file", "--batch-check=%(objectname)", input=_lines(f"{o}^{{}}" for o in unique))
+        return {
+            oid: (line if " " not in line else oid)  # "<oid>^{} missing"
+            for oid, line in zip(unique, out.decode().splitlines())
+        }
+
     def read_objects(self, oids: Iterable[str]) -> dict[str, tuple[str, bytes]]:
         """Type and raw content of many objects with one `cat-file --batch`.
 

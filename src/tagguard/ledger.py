@@ -15,7 +15,6 @@ from tagguard.display import shown
 from tagguard.git import Git, zero_oid
 from tagguard.jsonlog import read_records
 from tagguard.rules import Violation
-from tagguard.tagobject import Peeled
 from tagguard.updates import RefUpdate
 
 LEDGER_FILE = "tagguard-ledger.jsonl"
@@ -38,7 +37,7 @@ def recorded(path: str, names: set[str]) -> dict[str, list[dict[str, Any]]]:
 
 
 def reused_names(
-    updates: list[RefUpdate], history: dict[str, list[dict[str, Any]]], peeled: dict[str, Peeled]
+    updates: list[RefUpdate], history: dict[str, list[dict[str, Any]]], targets: dict[str, str]
 ) -> list[Violation]:
     """TG403 for each created tag whose name was recorded for other commits only."""
     found = []
@@ -46,7 +45,7 @@ def reused_names(
         records = history.get(update.name)
         if update.kind != "create" or not records:
             continue
-        if any(r.get("commit") == peeled[update.new].target for r in records):
+        if any(r.get("commit") == targets[update.new] for r in records):
             continue  # the same snapshot again (e.g. a tag restored after a mistaken delete)
         last = records[-1]
         commit = str(last.get("commit", "?"))[:12]
@@ -55,18 +54,18 @@ def reused_names(
             "TG403",
             f"was published before for commit {commit} (by {shown(str(last.get('pusher') or 'unknown'))}, "
             f"{last.get('time', '?')}); a published name is never reused for another commit",
-            f"give this commit a new name: git tag -a {shown(update.name)}-2 {peeled[update.new].target[:12]} -m \"...\"",
+            f"give this commit a new name: git tag -a {shown(update.name)}-2 {targets[update.new][:12]} -m \"...\"",
         ))
     return found
 
 
 def landed_records(
-    updates: list[RefUpdate], peeled: dict[str, Peeled], pusher: str | None
+    updates: list[RefUpdate], targets: dict[str, str], pusher: str | None
 ) -> list[dict[str, Any]]:
     """Ledger records for the tags that a push created or moved."""
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     return [
-        {"name": u.name, "object": u.new, "commit": peeled[u.new].target, "pusher": pusher, "time": now}
+        {"name": u.name, "object": u.new, "commit": targets[u.new], "pusher": pusher, "time": now}
         for u in updates
         if u.is_tag and u.kind != "delete"
     ]
@@ -75,12 +74,11 @@ def landed_records(
 def seed(git: Git, path: str) -> int:
     """Record the tags a repository already has (so they are burned too); return how many."""
     from tagguard.jsonlog import append_records
-    from tagguard.tagobject import peel_all
 
     tags = git.tag_refs()
     known = recorded(path, {name for name, _ in tags})
     new = [(name, oid) for name, oid in tags if not any(r.get("object") == oid for r in known.get(name, []))]
-    peeled = peel_all(git, [oid for _, oid in new]) if new else {}
     updates = [RefUpdate(f"refs/tags/{name}", zero_oid(len(oid)), oid) for name, oid in new]
-    append_records(path, landed_records(updates, peeled, "(existing before tagguard)"))
+    targets = git.peeled_targets(oid for _, oid in new)
+    append_records(path, landed_records(updates, targets, "(existing before tagguard)"))
     return len(updates)

@@ -132,14 +132,13 @@ def judge(updates: list[RefUpdate], context: Context) -> dict[str, list[Violatio
     from tagguard.checks import apply_severities
     from tagguard.ledger import ledger_path, recorded, reused_names
     from tagguard.pushcheck import check_updates
-    from tagguard.tagobject import peel_all
 
     results = check_updates(updates, context.policy, context.git, context.pusher)
     created = [u for u in updates if u.is_tag and u.kind == "create"]
     history = recorded(ledger_path(context.git_dir), {u.name for u in created})
     again = [u for u in created if u.name in history]
-    if again:  # a second batch of reads only when a recorded name is pushed again
-        peeled = peel_all(context.git, [u.new for u in again])
-        for violation in apply_severities(reused_names(again, history, peeled), context.policy):
+    if again:  # one more batched read, only when a recorded name is pushed again
+        targets = context.git.peeled_targets(u.new for u in again)
+        for violation in apply_severities(reused_names(again, history, targets), context.policy):
             results[f"refs/tags/{violation.ref}"].append(violation)
     return results

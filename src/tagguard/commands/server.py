@@ -80,11 +80,10 @@ def _report(results: dict[str, list[Violation]], decided: dict[str, str], policy
 def _record(updates: list[RefUpdate], args: argparse.Namespace) -> None:
     from tagguard.jsonlog import append_records
     from tagguard.ledger import landed_records, ledger_path
-    from tagguard.tagobject import peel_all
 
     landed = [u for u in updates if u.is_tag and u.kind != "delete"]
     if not landed:
         return
     context = open_context(args.policy)
-    peeled = peel_all(context.git, [u.new for u in landed])
-    append_records(ledger_path(context.git_dir), landed_records(landed, peeled, context.pusher))
+    targets = context.git.peeled_targets(u.new for u in landed)
+    append_records(ledger_path(context.git_dir), landed_records(landed, targets, context.pusher))
