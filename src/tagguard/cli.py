@@ -78,7 +78,7 @@ def _policy_option(parser: argparse.ArgumentParser) -> None:
 # command -> module under tagguard.commands that defines run_<command>(args) -> int
 _MODULES = {"check": "check", "rules": "rules", "explain": "rules", "policy": "policy"}
 _MODULES.update({"pre-receive": "server", "update": "server", "post-receive": "server"})
-_MODULES.update({"install": "install", "uninstall": "install"})
+_MODULES.update({"install": "serverinstall", "uninstall": "serverinstall"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:

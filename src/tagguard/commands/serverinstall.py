@@ -1,4 +1,8 @@
-"""`tagguard install --server PATH` and `tagguard uninstall --server PATH`."""
+"""`tagguard install --server PATH` and `tagguard uninstall --server PATH`.
+
+The client form of install (no --server) lives in its own module; `install --server`
+dispatches here.
+"""
 
 from __future__ import annotations
 
