@@ -19,7 +19,8 @@ def append_records(path: str, records: list[dict[str, Any]]) -> None:
         return
     import fcntl
 
-    data = "".join(json.dumps(r, sort_keys=True) + "\n" for r in records).encode()
+    encode = json.JSONEncoder(sort_keys=True).encode  # one encoder for all: a push may land 10,000 tags
+    data = "".join(encode(r) + "\n" for r in records).encode()
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
@@ -31,22 +32,43 @@ def append_records(path: str, records: list[dict[str, Any]]) -> None:
         os.close(fd)  # also releases the lock
 
 
-def read_records(path: str) -> Iterator[dict[str, Any]]:
-    """Every whole record in the file (none if it does not exist); torn lines are skipped."""
+def read_records(path: str, key: str | None = None, values: set[str] = frozenset()) -> Iterator[dict[str, Any]]:
+    """Every whole record in the file (none if it does not exist); torn lines are skipped.
+
+    With `key`, only records whose string `key` is one of `values`: other lines are passed
+    over without being parsed (a ledger holds every tag a repository ever had).
+    """
     try:
         with open(path, "rb") as f:
             data = f.read()
     except FileNotFoundError:
         return
+    wanted = _wanted(key, values) if key else None
     for line in data.split(b"\n"):
         if not line.endswith(b"}"):
             continue  # empty, or torn by a crash
+        if wanted and _value(line, wanted[0]) not in wanted[1]:
+            continue
         try:
             record = json.loads(line)
         except ValueError:
             continue
-        if isinstance(record, dict):
+        if isinstance(record, dict) and (not key or record.get(key) in values):
             yield record
+
+
+def _wanted(key: str, values: set[str]) -> tuple[bytes, set[bytes]]:
+    return json.dumps(key).encode() + b": ", {json.dumps(v).encode() for v in values}
+
+
+def _value(line: bytes, marker: bytes) -> bytes:
+    """The encoded value after `"key": ` in a line we wrote; `, "` can't occur inside one."""
+    start = line.find(marker)
+    if start < 0:
+        return b""
+    start += len(marker)
+    end = line.find(b', "', start)
+    return line[start : end if end >= 0 else len(line) - 1]
 
 
 def _ends_with_newline(path: str) -> bool:

@@ -29,10 +29,8 @@ def recorded(path: str, names: set[str]) -> dict[str, list[dict[str, Any]]]:
     found: dict[str, list[dict[str, Any]]] = {}
     if not names:
         return found
-    for record in read_records(path):
-        name = record.get("name")
-        if name in names:
-            found.setdefault(name, []).append(record)
+    for record in read_records(path, "name", names):
+        found.setdefault(record["name"], []).append(record)
     return found
 
 
