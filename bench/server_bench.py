@@ -85,14 +85,44 @@ def main() -> int:
         source.mkdir()
         make_source(source, args.tags)
         best = {name: float("inf") for name in cases}
-        for _ in range(args.rounds):  # interleaved, so a busy moment hurts every case alike
-            for name, case in cases.items():
-                best[name] = min(best[name], time_push(source, work, name.replace(" ", "-"), *case))
+        names = list(cases)
+        for round in range(args.rounds):  # interleaved and rotated, so a busy moment hurts all alike
+            for name in names[round % 3:] + names[: round % 3]:
+                best[name] = min(best[name], time_push(source, work, name.replace(" ", "-"), *cases[name]))
+        hooks = hooks_alone(source, work / "tagguard.git", tagguard, args.rounds)
     base = best["no hook"]
     print(f"push of {args.tags} new annotated tags, best of {args.rounds}:")
     for name, seconds in best.items():
         print(f"  {name:17} {seconds:6.2f} s  ({seconds / base:.2f}x no hook)")
+    print("the hooks alone, on that push's input (best of the same rounds):")
+    for name, seconds in hooks.items():
+        print(f"  {name:33} {seconds:6.2f} s")
     return 0
+
+
+def hooks_alone(source: Path, server: Path, tagguard: str, rounds: int) -> dict[str, float]:
+    """Run each hook by itself on the push's stdin, inside the server repository."""
+    out = subprocess.run(["git", "for-each-ref", "--format=%(objectname) %(refname)", "refs/tags/"],
+                         cwd=source, check=True, capture_output=True).stdout.decode()
+    zero = "0" * 40
+    stdin = "".join(f"{zero} {line}\n" for line in out.splitlines()).encode()
+    bash = server.parent / "bash-pre-receive"
+    bash.write_text(BASH_HOOK)
+    bash.chmod(0o755)
+    ledger = server / "tagguard-ledger.jsonl"
+    commands = {
+        "bash pre-receive": [[str(bash)]],
+        "tagguard pre-receive + post-receive": [[tagguard, "pre-receive"], [tagguard, "post-receive"]],
+    }
+    best = {name: float("inf") for name in commands}
+    for _ in range(rounds):
+        for name, steps in commands.items():
+            ledger.unlink(missing_ok=True)  # new tags: nothing recorded yet, as in the push
+            start = time.perf_counter()
+            for step in steps:
+                subprocess.run(step, cwd=server, input=stdin, check=True, capture_output=True)
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
 
 
 if __name__ == "__main__":
