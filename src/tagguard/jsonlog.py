@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Iterator
+from typing import Any, Collection, Iterator
 
 
 def append_records(path: str, records: list[dict[str, Any]]) -> None:
@@ -32,7 +32,7 @@ def append_records(path: str, records: list[dict[str, Any]]) -> None:
         os.close(fd)  # also releases the lock
 
 
-def read_records(path: str, key: str | None = None, values: set[str] = frozenset()) -> Iterator[dict[str, Any]]:
+def read_records(path: str, key: str | None = None, values: Collection[str] = ()) -> Iterator[dict[str, Any]]:
     """Every whole record in the file (none if it does not exist); torn lines are skipped.
 
     With `key`, only records whose string `key` is one of `values`: other lines are passed
@@ -57,7 +57,7 @@ def read_records(path: str, key: str | None = None, values: set[str] = frozenset
             yield record
 
 
-def _wanted(key: str, values: set[str]) -> tuple[bytes, set[bytes]]:
+def _wanted(key: str, values: Collection[str]) -> tuple[bytes, set[bytes]]:
     return json.dumps(key).encode() + b": ", {json.dumps(v).encode() for v in values}
 
 

@@ -22,9 +22,9 @@ CHAINED = ".pre-tagguard"
 
 _TEMPLATE = """\
 #!/bin/sh
-{marker} {hook}: enforce the tag policy on pushes (see tagguard's README, "Server hooks").
-# Runs $TAGGUARD if set, else the command below; a hook that was here before is kept as
-# "$0{chained}" and run first with the same input.
+{marker} {hook}: {purpose}.
+# See tagguard's README, "Server hooks". Runs $TAGGUARD if set, else the command below; a
+# hook that was here before is kept as "$0{chained}" and run first with the same input.
 tagguard=${{TAGGUARD:-{command}}}
 if ! command -v "$tagguard" >/dev/null 2>&1; then
     if [ -n "$GL_ID$GL_PROTOCOL$GL_USERNAME" ]; then printf 'GL-HOOK-ERR: ' >&2; fi
@@ -36,9 +36,12 @@ exec "$tagguard" {hook} --chain "$0{chained}" "$@"
 
 
 def hook_script(hook: str, command: str = "tagguard") -> str:
-    failure = "push refused" if hook != "post-receive" else "tags not recorded"
+    if hook == "post-receive":
+        purpose, failure = "record the tags that landed, so their names stay burned", "tags not recorded"
+    else:
+        purpose, failure = "refuse tag pushes that break the tag policy", "push refused"
     return _TEMPLATE.format(
-        marker=MARKER, hook=hook, command=shlex.quote(command), chained=CHAINED, failure=failure
+        marker=MARKER, hook=hook, purpose=purpose, command=shlex.quote(command), chained=CHAINED, failure=failure
     )
 
 
