@@ -34,7 +34,7 @@ def test_embedded_default() -> None:
 # TOML text -> the exact error (after "<file>: ")
 BAD_POLICIES = {
     "[naming]\ntypes = [": "not valid TOML: ",
-    "colour = 1": "colour: unknown key (expected one of: naming, image, rules, tags, protect, groups)",
+    "colour = 1": "colour: unknown key (expected one of: naming, image, rules, tags, protect, groups, server)",
     "naming = 3": "naming: expected a table, got int",
     "[naming]\ntype = ['ft']": "naming.type: unknown key (expected one of: types, desc, temporary)",
     "[naming]\ntypes = 'ft'": "naming.types: expected a non-empty array of strings, got the string 'ft'",

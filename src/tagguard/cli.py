@@ -67,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     _policy_option(image)
     image.add_argument("rev", nargs="?", default="HEAD", metavar="REV", help="default: HEAD")
     _client_commands(sub)
+    _server_commands(sub)
     return parser
 
 
@@ -83,7 +84,8 @@ def _client_commands(sub: argparse._SubParsersAction) -> None:
     for name, summary in (("install", "install the pre-push hook in this clone"),
                           ("uninstall", "remove the hook `tagguard install` added")):
         command = _command(sub, name, summary)
-        command.add_argument("--server", metavar="PATH", help="a bare repository on a git server")
+        command.add_argument("--server", metavar="PATH",
+                             help="a repository on a git server: its pre-receive and post-receive hooks")
 
     tag = _command(sub, "tag", "create an annotated snapshot tag at HEAD, with image and metrics")
     _policy_option(tag)
@@ -103,6 +105,23 @@ def _client_commands(sub: argparse._SubParsersAction) -> None:
     export.add_argument("target", choices=("github-ruleset", "gitlab-protected-tags"))
 
 
+def _server_commands(sub: argparse._SubParsersAction) -> None:
+    """The hooks a git server runs (installed by `tagguard install --server PATH`)."""
+    hooks = {
+        "pre-receive": "server hook: judge a whole push (stdin: <old> <new> <ref> lines)",
+        "update": "server hook: judge one ref (arguments: REF OLD NEW)",
+        "post-receive": "server hook: record the tags that landed in the tag ledger",
+    }
+    for name, summary in hooks.items():
+        hook = _command(sub, name, summary)
+        _policy_option(hook)
+        hook.add_argument("--chain", metavar="HOOK", help="a hook to run first with the same input, if it exists")
+        if name == "update":
+            hook.add_argument("ref", metavar="REF")
+            hook.add_argument("old", metavar="OLD")
+            hook.add_argument("new", metavar="NEW")
+
+
 def _command(sub: argparse._SubParsersAction, name: str, summary: str) -> argparse.ArgumentParser:
     command = sub.add_parser(name, help=summary, description=summary, formatter_class=_Formatter)
     command.set_defaults(command=name)
@@ -117,6 +136,7 @@ def _policy_option(parser: argparse.ArgumentParser) -> None:
 _MODULES = {"check": "check", "rules": "rules", "explain": "rules", "policy": "policy", "image": "image"}
 _MODULES.update({"pre-push": "prepush", "pre-commit-push": "prepush", "install": "install",
                  "uninstall": "install", "tag": "tag", "check-ref": "checkref", "export": "export"})
+_MODULES.update({"pre-receive": "server", "update": "server", "post-receive": "server"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:

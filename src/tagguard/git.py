@@ -77,6 +77,18 @@ class Git:
                 result[oid] = ObjectInfo(oid, "missing", 0)
         return result
 
+    def peeled_targets(self, oids: Iterable[str]) -> dict[str, str]:
+        """What each object finally points at (`<oid>^{}`: through any chain of tags), with
+        one `cat-file --batch-check`. Missing objects map to themselves."""
+        unique = list(dict.fromkeys(oids))
+        if not unique:
+            return {}
+        out = self.run_bytes("cat-file", "--batch-check=%(objectname)", input=_lines(f"{o}^{{}}" for o in unique))
+        return {
+            oid: (line if " " not in line else oid)  # "<oid>^{} missing"
+            for oid, line in zip(unique, out.decode().splitlines())
+        }
+
     def read_objects(self, oids: Iterable[str]) -> dict[str, tuple[str, bytes]]:
         """Type and raw content of many objects with one `cat-file --batch`.
 
@@ -115,6 +127,29 @@ class Git:
 
     def rev_list(self, *args: str) -> list[str]:
         return self.run("rev-list", *args).split()
+
+    def config_value(self, key: str) -> str | None:
+        """One `git config --get`; None when the key is unset, GitError when git fails."""
+        completed = self._exec(("config", "--get", key), None)
+        if completed.returncode == 1 and not completed.stdout:
+            return None
+        if completed.returncode != 0:
+            raise GitError(_failure(("config", "--get", key), completed.returncode, completed.stderr))
+        return completed.stdout.decode("utf-8", "surrogateescape").rstrip("\n")
+
+    def git_dir(self) -> str:
+        """The repository's git dir as an absolute path."""
+        return self.run("rev-parse", "--absolute-git-dir").rstrip("\n")
+
+    def hooks_dir(self) -> str:
+        """Where git looks for this repository's hooks (honours core.hooksPath)."""
+        found = self.run("rev-parse", "--git-path", "hooks").rstrip("\n")
+        return os.path.join(self.path, found)
+
+    def tag_refs(self) -> list[tuple[str, str]]:
+        """(name, object id) of every tag, with one `for-each-ref`."""
+        out = self.run("for-each-ref", "--format=%(objectname) %(refname)", "refs/tags/")
+        return [(ref[len("refs/tags/"):], oid) for oid, _, ref in (line.partition(" ") for line in out.splitlines())]
 
     def object_format(self) -> str:
         """"sha1" or "sha256"."""

@@ -47,6 +47,17 @@ class Protect(NamedTuple):
 
 DEFAULT_PROTECT = (Protect("v*-prod*"),)
 
+# Environment variables that name the pusher, first non-empty wins (GitLab, Gitea/Forgejo,
+# GitHub Enterprise Server, gitolite, http-backend).
+DEFAULT_IDENTITY_ENV = ("GL_USERNAME", "GITEA_PUSHER_NAME", "GITHUB_USER_LOGIN", "GL_USER", "REMOTE_USER")
+SERVER_MODES = ("enforce", "warn")
+
+
+class ServerPolicy(NamedTuple):
+    mode: str = "enforce"  # "warn": report violations, accept the push
+    audit_log: str | None = None  # a file that gets one JSON line per decision
+    identity_env: tuple[str, ...] = DEFAULT_IDENTITY_ENV
+
 
 class Policy(NamedTuple):
     origin: str
@@ -56,6 +67,7 @@ class Policy(NamedTuple):
     tags: TagsPolicy = TagsPolicy()
     protect: tuple[Protect, ...] = DEFAULT_PROTECT
     groups: Mapping[str, tuple[str, ...]] = MappingProxyType({})
+    server: ServerPolicy = ServerPolicy()
 
     def severity(self, code: str) -> str:
         return self.severities.get(code, "error")
@@ -219,7 +231,7 @@ def _kind(value: Any) -> str:
 
 
 def policy_from_mapping(data: Mapping[str, Any], origin: str) -> Policy:
-    top = _Table(data, origin, "", ("naming", "image", "rules", "tags", "protect", "groups"))
+    top = _Table(data, origin, "", ("naming", "image", "rules", "tags", "protect", "groups", "server"))
     groups = _groups(_open_table(top.data.get("groups", {}), origin, "groups"))
     return Policy(
         origin,
@@ -229,7 +241,19 @@ def policy_from_mapping(data: Mapping[str, Any], origin: str) -> Policy:
         _tags(_Table(top.data.get("tags", {}), origin, "tags", ("require_annotated", "require_signed"))),
         _protect(top.data.get("protect"), origin, groups),
         MappingProxyType(groups),
+        _server(_Table(top.data.get("server", {}), origin, "server", ("mode", "audit_log", "identity_env"))),
     )
+
+
+def _server(table: _Table) -> ServerPolicy:
+    mode = table.string("mode") or ServerPolicy().mode
+    if mode not in SERVER_MODES:
+        table.fail("mode", f"expected \"enforce\" or \"warn\", got {_kind(mode)}")
+    names = table.strings("identity_env") or DEFAULT_IDENTITY_ENV
+    for index, name in enumerate(names, 1):
+        if not (name.isascii() and name.replace("_", "a").isalnum() and not name[0].isdigit()):
+            table.fail(f"identity_env[{index}]", f"expected an environment variable name, got {_kind(name)}")
+    return ServerPolicy(mode, table.string("audit_log"), names)
 
 
 def _tags(table: _Table) -> TagsPolicy:

@@ -164,6 +164,16 @@ _rule(
     "git push origin :refs/tags/v2.8-prod-ready",
     "leave the tag; if it must go, ask someone in the policy's allow_delete for that pattern",
 )
+_rule(
+    "TG403",
+    "reused-name",
+    "A tag name that was published is never re-created for a different commit.",
+    "Deleting a tag and pushing it again on another commit is a move in two steps: every clone, "
+    "checkpoint and log that recorded the name now disagrees with the server. The server keeps "
+    "a ledger of every tag that landed, so a deleted name stays burned, as PyPI file names do.",
+    "git push origin :refs/tags/v2.8-ft-lr2 && git tag -f -a v2.8-ft-lr2 HEAD && git push origin v2.8-ft-lr2",
+    "tag the new commit with a new name: git tag -a v2.8-ft-lr2b -m \"...\"",
+)
 
 
 def find_rule(key: str) -> Rule | None:

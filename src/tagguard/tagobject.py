@@ -62,6 +62,7 @@ class Peeled(NamedTuple):
 
 def peel_all(git: Git, oids: list[str]) -> dict[str, Peeled]:
     """Peel many objects with one `cat-file --batch` per level of tag nesting."""
+    oids = list(dict.fromkeys(oids))  # two refs may push the same object
     info = git.object_info(oids)
     chains: dict[str, list[TagObject]] = {oid: [] for oid in oids}
     ends = {oid: (oid, info[oid].type) for oid in oids}

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tagguard.errors import TagguardError
-
 
 def run_install(args: argparse.Namespace) -> int:
     if args.server:
@@ -29,5 +27,6 @@ def run_uninstall(args: argparse.Namespace) -> int:
 
 
 def _server(args: argparse.Namespace) -> int:
-    # The server form lives in the server-side work; this branch only installs in clones.
-    raise TagguardError(f"`tagguard {args.command} --server` is not available in this build")
+    from tagguard.commands import serverinstall
+
+    return int(getattr(serverinstall, f"run_{args.command}")(args))

@@ -1,0 +1,89 @@
+"""`tagguard pre-receive`, `update` and `post-receive`: the server hooks.
+
+Each turns git's input into `RefUpdate`s, judges them with the same checks as the client
+(plus the tag ledger), prints every problem at once and fails closed on any error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tagguard.display import shown
+from tagguard.policy import Policy
+from tagguard.report import has_errors, violation_lines
+from tagguard.rules import WARN, Violation
+from tagguard.server import REFUSED, WARNED, audit, guarded, judge, open_context, run_chained, say, verdicts
+from tagguard.updates import RefUpdate, parse_receive
+
+
+def run_pre_receive(args: argparse.Namespace) -> int:
+    stdin = sys.stdin.buffer.read()
+
+    def body() -> int:
+        chained = run_chained(args.chain, [], stdin)
+        mine = _receive(parse_receive(_text(stdin)), args, "push")
+        return mine or (1 if chained else 0)
+
+    return guarded("push refused", body)
+
+
+def run_update(args: argparse.Namespace) -> int:
+    def body() -> int:
+        chained = run_chained(args.chain, [args.ref, args.old, args.new], None)
+        updates = parse_receive(f"{args.old} {args.new} {args.ref}", "arguments")
+        mine = _receive(updates, args, shown(args.ref))
+        return mine or (1 if chained else 0)
+
+    return guarded(f"{shown(args.ref)} refused", body)
+
+
+def run_post_receive(args: argparse.Namespace) -> int:
+    stdin = sys.stdin.buffer.read()
+
+    def body() -> int:
+        chained = run_chained(args.chain, [], stdin)
+        _record(parse_receive(_text(stdin)), args)
+        return 1 if chained else 0
+
+    return guarded("the push landed, but recording its tags in the ledger failed", body)
+
+
+def _text(stdin: bytes) -> str:
+    return stdin.decode("utf-8", "surrogateescape")
+
+
+def _receive(updates: list[RefUpdate], args: argparse.Namespace, what: str) -> int:
+    context = open_context(args.policy)
+    results = judge(updates, context)
+    decided = verdicts(results, updates, context.policy.server.mode)
+    audit(context, updates, results, decided)
+    say(_report(results, decided, context.policy, what))
+    return 1 if REFUSED in decided.values() else 0
+
+
+def _report(results: dict[str, list[Violation]], decided: dict[str, str], policy: Policy, what: str) -> list[str]:
+    warned = WARNED in decided.values()
+    lines = []
+    for found in results.values():
+        for violation in found:
+            lines += violation_lines(violation._replace(severity=WARN) if warned else violation)
+    failing = sum(1 for found in results.values() if has_errors(found))
+    refs = f"{failing} tag ref{'s' if failing != 1 else ''} break{'s' if failing == 1 else ''} the tag policy"
+    if REFUSED in decided.values():
+        lines.append(f"tagguard: {what} refused: {refs} (policy: {policy.origin})")
+    elif warned:
+        lines.append(f"tagguard: warn mode: {what} accepted, but {refs} (policy: {policy.origin})")
+    return lines
+
+
+def _record(updates: list[RefUpdate], args: argparse.Namespace) -> None:
+    from tagguard.jsonlog import append_records
+    from tagguard.ledger import landed_records, ledger_path
+
+    landed = [u for u in updates if u.is_tag and u.kind != "delete"]
+    if not landed:
+        return
+    context = open_context(args.policy)
+    targets = context.git.peeled_targets(u.new for u in landed)
+    append_records(ledger_path(context.git_dir), landed_records(landed, targets, context.pusher))

@@ -1,0 +1,31 @@
+"""`tagguard install --server PATH` and `tagguard uninstall --server PATH`.
+
+The client form of install (no --server) lives in its own module; `install --server`
+dispatches here.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def run_install(args: argparse.Namespace) -> int:
+    from tagguard.git import Git
+    from tagguard.ledger import ledger_path, seed
+    from tagguard.serverhooks import install, installed_command
+
+    for line in install(args.server, installed_command()):
+        print(line)
+    git = Git(args.server)
+    recorded = seed(git, ledger_path(git.git_dir()))
+    if recorded:
+        print(f"{ledger_path(git.git_dir())}: recorded {recorded} existing tag{'s' if recorded != 1 else ''}")
+    return 0
+
+
+def run_uninstall(args: argparse.Namespace) -> int:
+    from tagguard.serverhooks import uninstall
+
+    for line in uninstall(args.server):
+        print(line)
+    return 0

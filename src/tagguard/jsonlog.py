@@ -1,0 +1,87 @@
+"""Append-only files of JSON lines (the tag ledger, the audit log), safe across processes.
+
+Writers hold an exclusive `flock` and add all their lines with one `write` on an O_APPEND
+descriptor, so concurrent pushes never interleave. A crash mid-write can leave a torn last
+line: the next writer ends it with a newline first, and readers skip any line that is not a
+whole JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Collection, Iterator
+
+
+def append_records(path: str, records: list[dict[str, Any]]) -> None:
+    """Append records as JSON lines, atomically with respect to other tagguard writers."""
+    if not records:
+        return
+    import fcntl
+
+    encode = json.JSONEncoder(sort_keys=True).encode  # one encoder for all: a push may land 10,000 tags
+    data = "".join(encode(r) + "\n" for r in records).encode()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if not _ends_with_newline(path):
+            data = b"\n" + data  # close a line torn by an earlier crash
+        _write_all(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)  # also releases the lock
+
+
+def read_records(path: str, key: str | None = None, values: Collection[str] = ()) -> Iterator[dict[str, Any]]:
+    """Every whole record in the file (none if it does not exist); torn lines are skipped.
+
+    With `key`, only records whose string `key` is one of `values`: other lines are passed
+    over without being parsed (a ledger holds every tag a repository ever had).
+    """
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return
+    wanted = _wanted(key, values) if key else None
+    for line in data.split(b"\n"):
+        if not line.endswith(b"}"):
+            continue  # empty, or torn by a crash
+        if wanted and _value(line, wanted[0]) not in wanted[1]:
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and (not key or record.get(key) in values):
+            yield record
+
+
+def _wanted(key: str, values: Collection[str]) -> tuple[bytes, set[bytes]]:
+    return json.dumps(key).encode() + b": ", {json.dumps(v).encode() for v in values}
+
+
+def _value(line: bytes, marker: bytes) -> bytes:
+    """The encoded value after `"key": ` in a line we wrote; `, "` can't occur inside one."""
+    start = line.find(marker)
+    if start < 0:
+        return b""
+    start += len(marker)
+    end = line.find(b', "', start)
+    return line[start : end if end >= 0 else len(line) - 1]
+
+
+def _ends_with_newline(path: str) -> bool:
+    with open(path, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        if f.tell() == 0:
+            return True
+        f.seek(-1, os.SEEK_END)
+        return f.read(1) == b"\n"
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]

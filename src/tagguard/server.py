@@ -1,0 +1,144 @@
+"""What the server hooks share: who is pushing, which policy, the verdict, the audit log.
+
+A server hook fails closed: any error while judging a push refuses it, with one line that
+says why. Under GitLab every line starts with `GL-HOOK-ERR: ` so the UI shows it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from typing import Callable, Iterable, Mapping, NamedTuple
+
+from tagguard.errors import TagguardError
+from tagguard.git import Git
+from tagguard.policy import DEFAULT_POLICY, Policy, load_policy_file
+from tagguard.report import has_errors
+from tagguard.rules import Violation
+from tagguard.updates import RefUpdate
+
+GITLAB_MARKERS = ("GL_ID", "GL_PROTOCOL", "GL_USERNAME")
+GITLAB_PREFIX = "GL-HOOK-ERR: "
+ACCEPTED, WARNED, REFUSED = "accepted", "warned", "refused"
+
+
+class Context(NamedTuple):
+    """The receiving repository, its policy and the pusher: read once per hook run."""
+
+    git: Git
+    git_dir: str
+    policy: Policy
+    pusher: str | None
+
+
+def line_prefix(env: Mapping[str, str] = os.environ) -> str:
+    return GITLAB_PREFIX if any(env.get(name) for name in GITLAB_MARKERS) else ""
+
+
+def say(lines: Iterable[str]) -> None:
+    """Print lines for the pusher (git shows a hook's stderr as `remote: ...`)."""
+    prefix = line_prefix()
+    text = "".join(f"{prefix}{line}\n" for line in lines)
+    sys.stderr.write(text)
+    sys.stderr.flush()
+
+
+def guarded(failure: str, body: Callable[[], int]) -> int:
+    """Run a hook body; any error becomes one line `tagguard: <failure>: why` and exit 2 or 3."""
+    try:
+        return body()
+    except TagguardError as exc:
+        say([f"tagguard: {failure}: {exc}"])
+        return 2
+    except Exception as exc:  # noqa: BLE001 - fail closed, one line, no traceback
+        if os.environ.get("TAGGUARD_DEBUG"):
+            raise
+        say([f"tagguard: {failure}: internal error: {type(exc).__name__}: {exc}"])
+        return 3
+
+
+def pusher_of(names: Iterable[str], env: Mapping[str, str] = os.environ) -> str | None:
+    """The first non-empty identity variable, or None when the server can't tell."""
+    return next((env[n].strip() for n in names if env.get(n, "").strip()), None)
+
+
+def server_policy(explicit: str | None, git: Git, git_dir: str) -> Policy:
+    """--policy, else $TAGGUARD_POLICY, else `git config tagguard.policy`, else the default.
+
+    Never anything inside the push. A relative `tagguard.policy` is relative to the git dir.
+    """
+    if explicit:
+        return load_policy_file(explicit)
+    from_env = os.environ.get("TAGGUARD_POLICY")
+    if from_env:
+        return load_policy_file(from_env)
+    configured = git.config_value("tagguard.policy")
+    if configured:
+        return load_policy_file(os.path.join(git_dir, os.path.expanduser(configured)))
+    return DEFAULT_POLICY
+
+
+def open_context(explicit_policy: str | None) -> Context:
+    git = Git(".")
+    git_dir = git.git_dir()
+    policy = server_policy(explicit_policy, git, git_dir)
+    return Context(git, git_dir, policy, pusher_of(policy.server.identity_env))
+
+
+def run_chained(hook: str | None, args: list[str], stdin: bytes | None) -> int:
+    """Run the hook that was in place before tagguard (if any) with git's own input."""
+    if not hook or not os.path.isfile(hook) or not os.access(hook, os.X_OK):
+        return 0
+    sys.stdout.flush()
+    try:
+        return subprocess.run([hook, *args], input=stdin).returncode
+    except OSError as exc:
+        raise TagguardError(f"can't run the chained hook {hook}: {exc.strerror}") from None
+
+
+def verdicts(results: dict[str, list[Violation]], updates: list[RefUpdate], mode: str) -> dict[str, str]:
+    """accepted / warned / refused for each ref; one refusing ref refuses the whole push."""
+    failing = {ref for ref, found in results.items() if has_errors(found)}
+    if failing and mode != "warn":
+        return {u.ref: REFUSED for u in updates}
+    return {u.ref: WARNED if u.ref in failing else ACCEPTED for u in updates}
+
+
+def audit(context: Context, updates: list[RefUpdate], results: dict[str, list[Violation]],
+          decided: dict[str, str]) -> None:
+    """One JSON line per ref to `[server] audit_log`, if the policy names one."""
+    target = context.policy.server.audit_log
+    if not target:
+        return
+    from tagguard.jsonlog import append_records
+
+    path = os.path.join(context.git_dir, os.path.expanduser(target))
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    records = [
+        {"time": now, "repo": context.git_dir, "pusher": context.pusher, "ref": u.ref, "old": u.old,
+         "new": u.new, "verdict": decided[u.ref], "codes": [v.code for v in results.get(u.ref, [])]}
+        for u in updates
+    ]
+    try:
+        append_records(path, records)
+    except OSError as exc:
+        raise TagguardError(f"can't write the audit log {path}: {exc.strerror}") from None
+
+
+def judge(updates: list[RefUpdate], context: Context) -> dict[str, list[Violation]]:
+    """Every rule of `check_updates`, plus TG403 from the ledger, per tag ref."""
+    from tagguard.checks import apply_severities
+    from tagguard.ledger import ledger_path, recorded, reused_names
+    from tagguard.pushcheck import check_updates
+
+    results = check_updates(updates, context.policy, context.git, context.pusher)
+    created = [u for u in updates if u.is_tag and u.kind == "create"]
+    history = recorded(ledger_path(context.git_dir), {u.name for u in created})
+    again = [u for u in created if u.name in history]
+    if again:  # one more batched read, only when a recorded name is pushed again
+        targets = context.git.peeled_targets(u.new for u in again)
+        for violation in apply_severities(reused_names(again, history, targets), context.policy):
+            results[f"refs/tags/{violation.ref}"].append(violation)
+    return results

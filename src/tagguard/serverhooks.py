@@ -1,0 +1,113 @@
+"""Installing the server hooks into a repository, keeping any hook that was there before.
+
+A hook that is not tagguard's is moved aside to `<hook>.pre-tagguard`; tagguard's hook runs
+it first with git's own input (`--chain`), and uninstall moves it back. Re-installing only
+rewrites tagguard's own scripts. The top-level `hooks/` scripts are `hook_script(name)`.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import sys
+
+from tagguard.errors import TagguardError
+from tagguard.git import Git, GitError
+
+SERVER_HOOKS = ("pre-receive", "update", "post-receive")
+INSTALLED = ("pre-receive", "post-receive")  # `update` would repeat pre-receive's checks
+MARKER = "# tagguard-hook"
+CHAINED = ".pre-tagguard"
+
+_TEMPLATE = """\
+#!/bin/sh
+{marker} {hook}: {purpose}.
+# See tagguard's README, "Server hooks". Runs $TAGGUARD if set, else the command below; a
+# hook that was here before is kept as "$0{chained}" and run first with the same input.
+tagguard=${{TAGGUARD:-{command}}}
+if ! command -v "$tagguard" >/dev/null 2>&1; then
+    if [ -n "$GL_ID$GL_PROTOCOL$GL_USERNAME" ]; then printf 'GL-HOOK-ERR: ' >&2; fi
+    echo "tagguard: {failure}: the tagguard command '$tagguard' is not installed (set TAGGUARD or PATH)" >&2
+    exit 1
+fi
+exec "$tagguard" {hook} --chain "$0{chained}" "$@"
+"""
+
+
+def hook_script(hook: str, command: str = "tagguard") -> str:
+    if hook == "post-receive":
+        purpose, failure = "record the tags that landed, so their names stay burned", "tags not recorded"
+    else:
+        purpose, failure = "refuse tag pushes that break the tag policy", "push refused"
+    return _TEMPLATE.format(
+        marker=MARKER, hook=hook, purpose=purpose, command=shlex.quote(command), chained=CHAINED, failure=failure
+    )
+
+
+def installed_command() -> str:
+    """The absolute path of this tagguard's console script, to write into the hooks."""
+    found = shutil.which("tagguard", path=os.path.dirname(sys.executable)) or shutil.which("tagguard")
+    if not found:
+        raise TagguardError("can't find the tagguard command to write into the hooks; put it on PATH")
+    return os.path.abspath(found)
+
+
+def hooks_dir(repo: str) -> str:
+    try:
+        return Git(repo).hooks_dir()
+    except GitError:
+        raise TagguardError(f"{repo}: not a git repository") from None
+
+
+def is_ours(path: str) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return MARKER.encode() in f.read(4096)
+    except OSError:
+        return False
+
+
+def install(repo: str, command: str) -> list[str]:
+    """Install pre-receive and post-receive; return what was done, one line each."""
+    directory = hooks_dir(repo)
+    os.makedirs(directory, exist_ok=True)
+    done = []
+    for hook in INSTALLED:
+        path = os.path.join(directory, hook)
+        if os.path.lexists(path) and not is_ours(path):
+            if os.path.lexists(path + CHAINED):
+                raise TagguardError(
+                    f"{path}{CHAINED} exists already; move it or {path} away, then install again"
+                )
+            os.rename(path, path + CHAINED)
+            done.append(f"{path}: kept the existing hook as {hook}{CHAINED}; it still runs first")
+        _write_executable(path, hook_script(hook, command))
+        done.append(f"{path}: installed")
+    return done
+
+
+def uninstall(repo: str) -> list[str]:
+    """Remove tagguard's hooks and put back the hooks they replaced."""
+    directory = hooks_dir(repo)
+    done = []
+    for hook in INSTALLED:
+        path = os.path.join(directory, hook)
+        if os.path.lexists(path) and not is_ours(path):
+            done.append(f"{path}: not tagguard's hook; left alone")
+            continue
+        if os.path.lexists(path):
+            os.remove(path)
+            done.append(f"{path}: removed")
+        if os.path.lexists(path + CHAINED):
+            os.rename(path + CHAINED, path)
+            done.append(f"{path}: restored the hook that was there before")
+    return done
+
+
+def _write_executable(path: str, text: str) -> None:
+    temporary = f"{path}.tagguard-new"
+    with open(temporary, "w") as f:
+        f.write(text)
+    os.chmod(temporary, 0o755)
+    os.replace(temporary, path)  # a push running now sees the old hook or the new, never half

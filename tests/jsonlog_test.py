@@ -1,0 +1,36 @@
+"""The append-only JSON-lines files: torn lines, filtered reads, concurrent writers."""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+from tagguard.jsonlog import append_records, read_records
+
+
+def test_filtered_read_finds_tricky_values_and_skips_torn_lines(tmp_path: Path) -> None:
+    path = str(tmp_path / "log.jsonl")
+    names = ['v2.8-a', 'v2.8-"quoted", "name": "x"', "v2.8-\u00e9t\u00e9", "v2.8-a}"]
+    append_records(path, [{"name": n, "pusher": '"name": "v2.8-a"'} for n in names])
+    with open(path, "a") as f:
+        f.write('{"name": "v2.8-a", "torn')
+    append_records(path, [{"name": "v2.8-a", "pusher": "late"}])
+    for name in names:
+        assert [r["name"] for r in read_records(path, "name", {name})] == [name] + (["v2.8-a"] if name == "v2.8-a" else [])
+    assert len(list(read_records(path))) == 5
+    assert list(read_records(str(tmp_path / "missing"), "name", {"x"})) == []
+
+
+def _writer(path: str, index: int) -> None:
+    append_records(path, [{"name": f"w{index}-{i}", "pad": "x" * 3000} for i in range(50)])
+
+
+def test_concurrent_writers_never_interleave(tmp_path: Path) -> None:
+    path = str(tmp_path / "log.jsonl")
+    workers = [multiprocessing.Process(target=_writer, args=(path, i)) for i in range(8)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    lines = Path(path).read_text().splitlines()
+    assert len(lines) == 400 and len(list(read_records(path))) == 400
