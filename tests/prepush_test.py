@@ -76,7 +76,7 @@ def test_every_problem_is_reported_at_once_and_nothing_is_pushed(clone: Path, re
     assert "test-run-alpha: TG104 is a temporary tag" in output
     assert "git push origin :refs/tags/test-run-alpha" in output
     assert "v2.8-ft-lr2:" not in output
-    assert "tagguard: push stopped: 4 problem(s) in 2 tag(s) (policy: <embedded default policy>)" in output
+    assert "tagguard: push stopped: 3 problem(s) in 2 tag(s) (policy: <embedded default policy>)" in output
     assert remote_tags(remote) == []
 
 

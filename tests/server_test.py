@@ -411,7 +411,7 @@ def test_install_errors(tmp_path: Path, server: Path) -> None:
     result = tagguard("install", "--server", str(server))
     assert result.stderr == (f"tagguard: error: {hook}.pre-tagguard exists already; move it or {hook} away, "
                              "then install again\n")
-    assert "--server" in tagguard("install").stderr
+    assert "run `tagguard install` inside a clone" in tagguard("install").stderr  # the client form
     assert tagguard("uninstall", "--server", str(server)).stdout.splitlines()[0] == f"{hook}: not tagguard's hook; left alone"
 
 
