@@ -40,7 +40,35 @@ def _parser() -> argparse.ArgumentParser:
     policy = _command(sub, "policy", "show the effective policy, or validate policy files")
     _policy_option(policy)
     policy.add_argument("files", nargs="*", metavar="FILE", help="policy files to validate")
+    _ml_commands(sub)
     return parser
+
+
+def _ml_commands(sub: argparse._SubParsersAction) -> None:
+    log = _command(sub, "log", "the history: tags that follow the convention, with their metrics")
+    _policy_option(log)
+    _repo_option(log)
+    log.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    log.add_argument("--sort", metavar="METRIC", help="best first by this metric")
+    log.add_argument("--minimize", action="store_true", help="lower is better (loss, error)")
+    choice = log.add_mutually_exclusive_group()
+    choice.add_argument("--best", metavar="METRIC", help="print the one tag with the best value")
+    choice.add_argument("--html", metavar="FILE", help="write a self-contained HTML report")
+
+    verify = _command(sub, "verify-checkpoint", "check the git provenance recorded in a checkpoint")
+    _repo_option(verify)
+    verify.add_argument("path", metavar="PATH", help="a torch.save checkpoint, or a JSON sidecar")
+
+    prune = _command(sub, "prune", "delete temporary tags locally, and on a remote if asked")
+    _policy_option(prune)
+    _repo_option(prune)
+    prune.add_argument("--older-than", metavar="AGE", help="only tags older than this: 12h, 14d, 2w")
+    prune.add_argument("--remote", metavar="NAME", help="also delete them on this remote")
+    prune.add_argument("--dry-run", action="store_true", help="list what would be deleted")
+
+
+def _repo_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repo", metavar="DIR", default=".", help="the git repository (default: .)")
 
 
 def _command(sub: argparse._SubParsersAction, name: str, summary: str) -> argparse.ArgumentParser:
@@ -55,6 +83,7 @@ def _policy_option(parser: argparse.ArgumentParser) -> None:
 
 # command -> module under tagguard.commands that defines run_<command>(args) -> int
 _MODULES = {"check": "check", "rules": "rules", "explain": "rules", "policy": "policy"}
+_MODULES.update({"log": "log", "verify-checkpoint": "verify", "prune": "prune"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
