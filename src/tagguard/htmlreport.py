@@ -8,13 +8,15 @@ message (an SVG <title>); hovering a table row does the same (a title attribute)
 from __future__ import annotations
 
 import html
+import math
 from typing import Callable
 
 from tagguard import __version__
 from tagguard.history import Snapshot, metric_names
 
 WIDTH, HEIGHT = 760, 240
-LEFT, RIGHT, TOP, BOTTOM = 64, 24, 20, 96  # room for the value axis and the slanted tag names
+LEFT, RIGHT, TOP, BOTTOM = 64, 24, 20, 84
+LABEL_GAP = 14  # pixels between two tag names on the axis; closer ones are thinned out  # room for the value axis and the slanted tag names
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 MAX_MESSAGE = 4000
 _CSP = "default-src 'none'; style-src 'unsafe-inline'"
@@ -26,6 +28,7 @@ svg { background: #fff; border: 1px solid #ddd; }
 .label { font-size: 11px; fill: #555; }
 table { border-collapse: collapse; margin-top: 24px; }
 th, td { border-bottom: 1px solid #ddd; padding: 4px 10px; text-align: left; vertical-align: top; }
+td { white-space: nowrap; } td:last-child { white-space: normal; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 """
 
@@ -112,7 +115,11 @@ def _value_axis(low: float, high: float, y: Callable[[float], float]) -> list[st
 def _tag_axis(history: list[Snapshot], x: Callable[[int], float]) -> list[str]:
     base = HEIGHT - BOTTOM
     lines = [f'<line class="axis" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{base}" y2="{base}"/>']
+    step = x(1) - x(0) if len(history) > 1 else LABEL_GAP
+    every = max(1, math.ceil(LABEL_GAP / step))
     for i, s in enumerate(history):
+        if i % every and i != len(history) - 1:
+            continue
         pos = x(i)
         lines.append(
             f'<text class="label" x="{pos:.1f}" y="{base + 14}" text-anchor="end" '

@@ -30,9 +30,10 @@ class Plan(NamedTuple):
 def run_prune(args: argparse.Namespace) -> int:
     policy = client_policy(args.policy, cwd=args.repo)
     git = Git(args.repo)
-    min_age = parse_age(args.older_than) if args.older_than else None
+    if args.older_than:
+        parse_age(args.older_than)  # a typo stops here, before the remote is asked
     remote = git.remote_tags(args.remote) if args.remote else {}
-    plan = make_plan(read_tags(git), remote, policy, min_age, time.time())
+    plan = make_plan(read_tags(git), remote, policy, args.older_than, time.time())
     for line in plan.kept:
         print(f"kept {line}")
     verb = "would delete" if args.dry_run else "deleted"
@@ -49,15 +50,16 @@ def run_prune(args: argparse.Namespace) -> int:
 
 
 def make_plan(
-    local: list[TagInfo], remote: dict[str, str], policy: Policy, min_age: float | None, now: float
+    local: list[TagInfo], remote: dict[str, str], policy: Policy, older_than: str | None, now: float
 ) -> Plan:
+    """Which temporary tags go, here and on the remote, and why the others stay."""
     by_name = {tag.name: tag for tag in local}
     plan = Plan({}, [], [])
     for name in sorted(set(by_name) | set(remote)):
         if glob_match(name, policy.naming.temporary) is None:
             continue  # not a temporary tag: never touched
         tag = by_name.get(name)
-        why = _keep_reason(name, tag, remote.get(name), policy, min_age, now)
+        why = _keep_reason(name, tag, remote.get(name), policy, older_than, now)
         if why:
             plan.kept.append(f"{shown(name)}: {why}")
             continue
@@ -69,18 +71,18 @@ def make_plan(
 
 
 def _keep_reason(
-    name: str, tag: TagInfo | None, remote_oid: str | None, policy: Policy, min_age: float | None, now: float
+    name: str, tag: TagInfo | None, remote_oid: str | None, policy: Policy, older_than: str | None, now: float
 ) -> str | None:
     protect = policy.protection(name)
     if protect is not None:
         return f"protected by {protect.pattern!r}"
-    if min_age is None:
+    if older_than is None:
         return None
     if tag is None or (remote_oid is not None and remote_oid != tag.oid):
         return "its age is unknown here (fetch the remote's tags first)"
     age = now - tag.timestamp
-    if age < min_age:
-        return f"{_duration(age)} old, not older than {_duration(min_age)}"
+    if age <= parse_age(older_than):
+        return f"{_duration(age)} old, not older than {older_than}"
     return None
 
 
