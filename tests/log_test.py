@@ -18,10 +18,11 @@ def history(repo: Path) -> Path:
     """Twenty conventional tags over six weeks (created out of name order), plus noise."""
     for week in range(6):
         commit(repo, f"week {week}", f"2025-03-{week * 4 + 1:02d}T09:00:00Z")
-        for run in range(3):
-            day = f"2025-03-{week * 4 + 1:02d}T1{run}:00:00Z"
-            acc = 0.80 + week * 0.02 + run * 0.005
-            tag(repo, f"v2.8-ft-w{week}r{run}", f"week {week} run {run}\n\nacc={acc:.3f}, f1={acc - 0.05:.3f}", day)
+        for attempt in range(3):
+            day = f"2025-03-{week * 4 + 1:02d}T1{attempt}:00:00Z"
+            acc = 0.80 + week * 0.02 + attempt * 0.005
+            message = f"week {week} run {attempt}\n\nacc={acc:.3f}, f1={acc - 0.05:.3f}"
+            tag(repo, f"v2.8-ft-w{week}r{attempt}", message, day)
     tag(repo, "v2.8-base", "first convergence\nacc: 0.700\nloss: 1.9", "2025-02-01T12:00:00Z")
     tag(repo, "v2.8-prod-ready", "ship it\n\nMetric-acc: 0.9\nMetric-f1: 0.88\nImage: pytorch/pytorch:2.8.0",
         "2025-04-01T12:00:00Z")

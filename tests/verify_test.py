@@ -175,10 +175,8 @@ def test_missing_file(repo: Path) -> None:
 
 def test_loading_is_safe_code_in_a_checkpoint_never_runs(repo: Path, tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
-    evil = TRAIN.replace(
-        '"epoch": 3,', f'"epoch": Evil(),').replace(
-        "model = ", f"import os\nclass Evil:\n    def __reduce__(self):\n"
-        f"        return (os.system, ('touch {marker}',))\nmodel = ")
+    evil_class = f"import os\nclass Evil:\n    def __reduce__(self):\n        return (os.system, ('touch {marker}',))\n"
+    evil = TRAIN.replace('"epoch": 3,', '"epoch": Evil(),').replace("model = ", evil_class + "model = ")
     ckpt = train(repo, tmp_path / "evil.pth", evil)
     status, lines, err = verify(ckpt, repo)
     assert (status, lines) == (2, [])

@@ -68,7 +68,7 @@ def exact_tag(git: Git, policy: Policy) -> str | None:
     rows = git.for_each_ref(("refname:strip=2",), sort=("refname", "creatordate"), points_at="HEAD")
     names = [row[0] for row in reversed(rows)]
     conventional = [n for n in names if isinstance(parse_name(n, policy.naming), TagName)]
-    return (conventional or names or [None])[0]
+    return (conventional or names)[0] if names else None
 
 
 def declared_image(path: str, policy: Policy) -> tuple[str | None, str | None]:
