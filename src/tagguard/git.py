@@ -88,6 +88,21 @@ class Git:
         data = self.run_bytes("cat-file", "--batch", input=_lines(unique))
         return _parse_batch(data)
 
+    def resolve(self, names: Iterable[str]) -> dict[str, str | None]:
+        """Object ids of many revisions (full ref names) with one `cat-file --batch-check`."""
+        unique = list(dict.fromkeys(names))
+        if not unique:
+            return {}
+        out = self.run("cat-file", "--batch-check=%(objectname)", input=_lines(unique))
+        return {
+            name: (None if line.endswith(" missing") or " " in line else line)
+            for name, line in zip(unique, out.splitlines())
+        }
+
+    def object_format(self) -> str:
+        """"sha1" or "sha256"."""
+        return self.run("rev-parse", "--show-object-format").strip() or "sha1"
+
     def for_each_ref(
         self,
         fields: Sequence[str],
@@ -114,21 +129,6 @@ class Git:
             row[0] = row[0][1:]  # git ends each record with a newline
         return rows
 
-    def resolve(self, revisions: Iterable[str]) -> dict[str, str | None]:
-        """Object ids of many revisions (`X^{commit}` works) with one `cat-file --batch-check`.
-
-        A revision that names nothing maps to None. Revisions must be single lines.
-        """
-        unique = list(dict.fromkeys(revisions))
-        if not unique:
-            return {}
-        out = self.run("cat-file", "--batch-check=%(objectname)", input=_lines(unique))
-        answers = out.splitlines()
-        return {
-            rev: None if answer.endswith((" missing", " ambiguous")) else answer
-            for rev, answer in zip(unique, answers)
-        }
-
     def remote_tags(self, remote: str) -> dict[str, str]:
         """Tag name -> object id on a remote, with one `git ls-remote`."""
         out = self.run("ls-remote", "--tags", "--refs", "--", remote)
@@ -144,10 +144,6 @@ class Git:
         if refs:
             lines = "".join(f"delete {ref} {oid}\n" for ref, oid in refs.items())
             self.run("update-ref", "--stdin", input=lines.encode("utf-8", "surrogateescape"))
-
-    def object_format(self) -> str:
-        """"sha1" or "sha256"."""
-        return self.run("rev-parse", "--show-object-format").strip() or "sha1"
 
 
 def _lines(items: Iterable[str]) -> bytes:
