@@ -36,12 +36,55 @@ def _parser() -> argparse.ArgumentParser:
 
     explain = _command(sub, "explain", "explain one rule: what, why, example, instead")
     explain.add_argument("rule", metavar="CODE", help="a rule code (TG101) or name")
+    _ml_commands(sub)  # log, verify-checkpoint, prune (defined at the end of this file)
 
     policy = _command(sub, "policy", "show the effective policy, or validate policy files")
     _policy_option(policy)
     policy.add_argument("files", nargs="*", metavar="FILE", help="policy files to validate")
-    _ml_commands(sub)
     return parser
+
+
+def _command(sub: argparse._SubParsersAction, name: str, summary: str) -> argparse.ArgumentParser:
+    command = sub.add_parser(name, help=summary, description=summary)
+    command.set_defaults(command=name)
+    return command
+
+
+def _policy_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--policy", metavar="FILE", help="policy file (default: see README)")
+
+
+# command -> module under tagguard.commands that defines run_<command>(args) -> int
+_MODULES = {"check": "check", "rules": "rules", "explain": "rules", "policy": "policy"}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    module = import_module(f"tagguard.commands.{_MODULES[args.command]}")
+    try:
+        return int(getattr(module, f"run_{args.command.replace('-', '_')}")(args))
+    except TagguardError as exc:
+        print(f"tagguard: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `tagguard ... | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_VIOLATION
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, no traceback
+        if os.environ.get("TAGGUARD_DEBUG"):
+            raise
+        print(
+            f"tagguard: internal error: {type(exc).__name__}: {exc} "
+            "(set TAGGUARD_DEBUG=1 for a traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+# --- the ML side: the tag history, checkpoint provenance, cleaning up ----------------------
+
+_MODULES.update({"log": "log", "verify-checkpoint": "verify", "prune": "prune"})
 
 
 def _ml_commands(sub: argparse._SubParsersAction) -> None:
@@ -69,42 +112,3 @@ def _ml_commands(sub: argparse._SubParsersAction) -> None:
 
 def _repo_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repo", metavar="DIR", default=".", help="the git repository (default: .)")
-
-
-def _command(sub: argparse._SubParsersAction, name: str, summary: str) -> argparse.ArgumentParser:
-    command = sub.add_parser(name, help=summary, description=summary)
-    command.set_defaults(command=name)
-    return command
-
-
-def _policy_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--policy", metavar="FILE", help="policy file (default: see README)")
-
-
-# command -> module under tagguard.commands that defines run_<command>(args) -> int
-_MODULES = {"check": "check", "rules": "rules", "explain": "rules", "policy": "policy"}
-_MODULES.update({"log": "log", "verify-checkpoint": "verify", "prune": "prune"})
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    module = import_module(f"tagguard.commands.{_MODULES[args.command]}")
-    try:
-        return int(getattr(module, f"run_{args.command.replace('-', '_')}")(args))
-    except TagguardError as exc:
-        print(f"tagguard: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:  # `tagguard ... | head`: the reader left; say nothing more
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_VIOLATION
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, no traceback
-        if os.environ.get("TAGGUARD_DEBUG"):
-            raise
-        print(
-            f"tagguard: internal error: {type(exc).__name__}: {exc} "
-            "(set TAGGUARD_DEBUG=1 for a traceback)",
-            file=sys.stderr,
-        )
-        return EXIT_INTERNAL

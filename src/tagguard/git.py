@@ -88,17 +88,6 @@ class Git:
         data = self.run_bytes("cat-file", "--batch", input=_lines(unique))
         return _parse_batch(data)
 
-    def resolve(self, names: Iterable[str]) -> dict[str, str | None]:
-        """Object ids of many revisions (full ref names) with one `cat-file --batch-check`."""
-        unique = list(dict.fromkeys(names))
-        if not unique:
-            return {}
-        out = self.run("cat-file", "--batch-check=%(objectname)", input=_lines(unique))
-        return {
-            name: (None if line.endswith(" missing") or " " in line else line)
-            for name, line in zip(unique, out.splitlines())
-        }
-
     def object_format(self) -> str:
         """"sha1" or "sha256"."""
         return self.run("rev-parse", "--show-object-format").strip() or "sha1"

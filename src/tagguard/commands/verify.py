@@ -40,19 +40,25 @@ def verify(info: dict[str, Any], git: Git, repo: str) -> list[Finding]:
     if commit is None:
         why = info.get("error") or "no commit recorded"
         return [Finding(FAIL, "no-provenance", f"the checkpoint records no commit: {shown(why)}")]
-    revisions = [f"{commit}^{{commit}}"] + ([f"refs/tags/{tag}^{{commit}}"] if tag else [])
-    found = git.resolve(revisions)
-    findings = [_commit(commit, found[revisions[0]]), _dirty(info)]
+    known = git.object_info([commit])[commit].type == "commit"
+    findings = [_commit(commit, known), _dirty(info)]
     if tag:
-        findings.append(_tag(tag, commit, found[revisions[1]]))
+        findings.append(_tag(tag, commit, _tag_commit(git, tag)))
     else:
         findings.append(Finding(NOTE, "untagged", f"saved from untagged code ({shown(info.get('describe') or commit[:12])})"))
     findings.append(_version(tag, info, repo))
     return findings
 
 
-def _commit(commit: str, resolved: str | None) -> Finding:
-    if resolved is None:
+def _tag_commit(git: Git, tag: str) -> str | None:
+    """What the tag points at now (peeled to its commit), or None when it is gone."""
+    ref = f"refs/tags/{tag}"
+    rows = git.for_each_ref(("refname", "objectname", "*objectname"), [ref])
+    return next((peeled or oid for name, oid, peeled in rows if name == ref), None)
+
+
+def _commit(commit: str, known: bool) -> Finding:
+    if not known:
         return Finding(FAIL, "commit-missing", f"commit {commit[:12]} is not in this repository (fetch it, or use --repo)")
     return Finding(OK, "commit-known", f"commit {commit[:12]} is in this repository")
 
