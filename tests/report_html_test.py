@@ -155,3 +155,13 @@ def _predict(kind: int, left: int, up: int, corner: int) -> int:
     p = left + up - corner  # Paeth: the nearest of the three, ties in this order
     pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
     return left if pa <= pb and pa <= pc else up if pb <= pc else corner
+
+
+def test_a_history_without_metrics_still_makes_a_page(repo: Path, tmp_path: Path) -> None:
+    tag(repo, "v2.8-base", "converged, numbers to follow")
+    out = tmp_path / "empty.html"
+    result = tagguard("log", "--html", str(out), cwd=repo)
+    assert (result.returncode, result.stdout) == (0, f"wrote {out}: 1 tag, 0 metrics\n")
+    page = out.read_text()
+    assert "No metrics found in the tag messages" in page and "<circle" not in page
+    assert "<td>v2.8-base</td>" in page

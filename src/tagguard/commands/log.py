@@ -36,8 +36,12 @@ def _write_html(history: list[Snapshot], path: str) -> int:
 
     with open(path, "w", encoding="utf-8") as out:
         out.write(render(history))
-    print(f"wrote {path}: {len(history)} tags, {len(metric_names(history))} metrics")
+    print(f"wrote {path}: {_count(len(history), 'tag')}, {_count(len(metric_names(history)), 'metric')}")
     return 0
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def _cells(snapshot: Snapshot) -> list[str]:
