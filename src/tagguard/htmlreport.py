@@ -118,7 +118,7 @@ def _tag_axis(history: list[Snapshot], x: Callable[[int], float]) -> list[str]:
     step = x(1) - x(0) if len(history) > 1 else LABEL_GAP
     every = max(1, math.ceil(LABEL_GAP / step))
     for i, s in enumerate(history):
-        if i % every and i != len(history) - 1:
+        if (len(history) - 1 - i) % every:  # counted from the newest tag, which is always named
             continue
         pos = x(i)
         lines.append(
