@@ -59,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
 
     explain = _command(sub, "explain", "explain one rule: what, why, example, instead")
     explain.add_argument("rule", metavar="CODE", help="a rule code (TG101) or name")
+    _ml_commands(sub)  # log, verify-checkpoint, prune (defined at the end of this file)
 
     policy = _command(sub, "policy", "show the effective policy, or validate policy files")
     _policy_option(policy)
@@ -161,3 +162,35 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERNAL
+
+
+# --- the ML side: the tag history, checkpoint provenance, cleaning up ----------------------
+
+_MODULES.update({"log": "log", "verify-checkpoint": "verify", "prune": "prune"})
+
+
+def _ml_commands(sub: argparse._SubParsersAction) -> None:
+    log = _command(sub, "log", "the history: tags that follow the convention, with their metrics")
+    _policy_option(log)
+    _repo_option(log)
+    log.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    log.add_argument("--sort", metavar="METRIC", help="best first by this metric")
+    log.add_argument("--minimize", action="store_true", help="lower is better (loss, error)")
+    choice = log.add_mutually_exclusive_group()
+    choice.add_argument("--best", metavar="METRIC", help="print the one tag with the best value")
+    choice.add_argument("--html", metavar="FILE", help="write a self-contained HTML report")
+
+    verify = _command(sub, "verify-checkpoint", "check the git provenance recorded in a checkpoint")
+    _repo_option(verify)
+    verify.add_argument("path", metavar="PATH", help="a torch.save checkpoint, or a JSON sidecar")
+
+    prune = _command(sub, "prune", "delete temporary tags locally, and on a remote if asked")
+    _policy_option(prune)
+    _repo_option(prune)
+    prune.add_argument("--older-than", metavar="AGE", help="only tags older than this: 12h, 14d, 2w")
+    prune.add_argument("--remote", metavar="NAME", help="also delete them on this remote")
+    prune.add_argument("--dry-run", action="store_true", help="list what would be deleted")
+
+
+def _repo_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repo", metavar="DIR", default=".", help="the git repository (default: .)")

@@ -155,6 +155,48 @@ class Git:
         """"sha1" or "sha256"."""
         return self.run("rev-parse", "--show-object-format").strip() or "sha1"
 
+    def for_each_ref(
+        self,
+        fields: Sequence[str],
+        patterns: Sequence[str] = ("refs/tags",),
+        *,
+        sort: Sequence[str] = (),
+        points_at: str | None = None,
+    ) -> list[list[str]]:
+        """The values of `fields` (atoms such as "refname") for many refs, with one call.
+
+        Fields are NUL-separated; git cuts any value at a NUL, so the split is exact even for
+        hostile tag messages. Later sort keys take precedence, as in git.
+        """
+        if not patterns:
+            return []
+        options = [f"--format={''.join(f'%({field})%00' for field in fields)}"]
+        options += [f"--sort={key}" for key in sort]
+        if points_at is not None:
+            options.append(f"--points-at={points_at}")
+        values = self.run("for-each-ref", *options, "--", *patterns).split("\0")
+        width = len(fields)
+        rows = [values[i : i + width] for i in range(0, len(values) - 1, width)]
+        for row in rows[1:]:
+            row[0] = row[0][1:]  # git ends each record with a newline
+        return rows
+
+    def remote_tags(self, remote: str) -> dict[str, str]:
+        """Tag name -> object id on a remote, with one `git ls-remote`."""
+        out = self.run("ls-remote", "--tags", "--refs", "--", remote)
+        tags = {}
+        for line in out.splitlines():
+            oid, _, ref = line.partition("\t")
+            if ref.startswith("refs/tags/"):
+                tags[ref[len("refs/tags/") :]] = oid
+        return tags
+
+    def delete_refs(self, refs: dict[str, str]) -> None:
+        """Delete many refs (ref -> the object id it must still hold) in one transaction."""
+        if refs:
+            lines = "".join(f"delete {ref} {oid}\n" for ref, oid in refs.items())
+            self.run("update-ref", "--stdin", input=lines.encode("utf-8", "surrogateescape"))
+
 
 def _lines(items: Iterable[str]) -> bytes:
     return "".join(f"{item}\n" for item in items).encode()

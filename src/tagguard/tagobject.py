@@ -42,6 +42,11 @@ def parse_tag(oid: str, raw: bytes) -> TagObject:
     )
 
 
+def without_signature(message: str) -> str:
+    """A tag message as people wrote it: any trailing GPG or SSH signature removed."""
+    return _split_signature(message.encode("utf-8", "surrogateescape"))[0].decode("utf-8", "replace")
+
+
 def _split_signature(body: bytes) -> tuple[bytes, bool]:
     starts = [body.rfind(b"\n" + marker) for marker in _SIGNATURE_STARTS]
     starts += [0 for marker in _SIGNATURE_STARTS if body.startswith(marker)]

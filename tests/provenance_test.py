@@ -1,0 +1,99 @@
+"""`tagguard.provenance.git_info()`: what a checkpoint records, run as a training script would."""
+
+from __future__ import annotations
+
+import json
+import sys
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from conftest import git, run
+from mlhelpers import HAS_TORCH, commit, require, tag, traced_git
+from tagguard import __version__
+
+SCRIPT = "import json, sys; from tagguard.provenance import git_info; print(json.dumps(git_info(*sys.argv[1:])))"
+
+
+def info(cwd: Path, *args: str, env: dict[str, str] | None = None, prelude: str = "") -> dict[str, Any]:
+    """git_info() in a fresh interpreter, the way a training script calls it."""
+    result = run(sys.executable, "-c", prelude + SCRIPT, *args, cwd=cwd, env=env)
+    assert (result.returncode, result.stderr) == (0, ""), result.stderr
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+def test_tagged_clean_checkout(repo: Path) -> None:
+    (repo / ".tagguard.toml").write_text('[image]\nref = "pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime"\n')
+    git("add", ".tagguard.toml", cwd=repo)
+    head = commit(repo, "policy")
+    tag(repo, "v2.8-ft-lr2", "acc=0.9")
+    assert info(repo) == {
+        "commit": head, "tag": "v2.8-ft-lr2", "describe": "v2.8-ft-lr2", "dirty": False, "branch": "main",
+        "image": "pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime", "pytorch": "2.8", "torch_runtime": None,
+        "tagguard": __version__, "error": None,
+    }
+
+
+def test_dirty_untagged_and_detached(repo: Path) -> None:
+    tag(repo, "v2.8-base", "first")
+    commit(repo, "more")
+    (repo / "train.py").write_text("print('changed')\n")
+    found = info(repo)
+    assert (found["tag"], found["dirty"], found["branch"]) == (None, True, "main")
+    assert found["describe"].startswith("v2.8-base-1-g") and found["describe"].endswith("-dirty")
+    git("checkout", "-q", "--detach", "HEAD~1", cwd=repo)
+    found = info(repo)
+    assert (found["tag"], found["describe"], found["dirty"], found["branch"]) == ("v2.8-base", "v2.8-base-dirty", True, None)
+
+
+def test_untracked_files_do_not_make_it_dirty(repo: Path) -> None:
+    (repo / "notes.txt").write_text("scratch")
+    assert info(repo)["dirty"] is False
+
+
+def test_a_tag_named_dirty_is_not_a_dirty_tree(repo: Path) -> None:
+    tag(repo, "v2.8-exp-dirty", "a tag whose name ends like git's marker")
+    found = info(repo)
+    assert (found["describe"], found["dirty"]) == ("v2.8-exp-dirty", False)
+
+
+def test_several_tags_on_head_prefers_the_newest_conventional_one(repo: Path) -> None:
+    tag(repo, "v2.8-ft-a", "a", "2025-01-01T00:00:00Z")
+    tag(repo, "v2.8-ft-b", "b", "2025-01-02T00:00:00Z")
+    tag(repo, "tmp-later", "scratch", "2025-01-03T00:00:00Z")
+    assert info(repo)["tag"] == "v2.8-ft-b"
+
+
+def test_outside_a_repository_and_in_an_empty_one(tmp_path: Path) -> None:
+    found = info(tmp_path, str(tmp_path))
+    assert (found["commit"], found["dirty"], found["tag"], found["tagguard"]) == (None, None, None, __version__)
+    assert found["error"].startswith("no git provenance: ") and "not a git repository" in found["error"]
+    git("init", "-q", "empty", cwd=tmp_path)
+    found = info(tmp_path, str(tmp_path / "empty"))
+    assert (found["commit"], found["error"]) == (None, "no git provenance: the repository has no commit yet")
+
+
+def test_a_bad_policy_is_reported_and_git_facts_still_recorded(repo: Path) -> None:
+    (repo / ".tagguard.toml").write_text("[image]\npytorch = 2.8\n")
+    found = info(repo)
+    assert found["commit"] == git("rev-parse", "HEAD", cwd=repo)
+    assert found["error"].startswith("the policy could not be read: ")
+    assert "image.pytorch: expected a non-empty array of strings" in found["error"]
+
+
+def test_three_git_processes_and_no_heavy_imports(repo: Path, tmp_path: Path) -> None:
+    tag(repo, "v2.8-base", "first")
+    env, calls = traced_git(tmp_path)
+    info(repo, env=env)
+    assert len(calls.read_text().splitlines()) == 3
+    probe = run(sys.executable, "-X", "importtime", "-c", "from tagguard.provenance import git_info; git_info()",
+                cwd=repo)
+    imported = {line.split("|")[-1].strip().split(".")[0] for line in probe.stderr.splitlines() if "|" in line}
+    assert "tagguard" in imported
+    assert not {"torch", "git", "regex", "tomllib", "tomli", "json", "numpy"} & imported
+
+
+def test_records_the_torch_the_script_already_imported(repo: Path) -> None:
+    require(HAS_TORCH, "torch (pip install torch==2.13.0)")
+    found = info(repo, prelude="import warnings; warnings.simplefilter('ignore'); import torch; ")
+    assert found["torch_runtime"] == version("torch")

@@ -1,0 +1,38 @@
+"""The README's section on checkpoints and the tag history shows what really happens."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from conftest import ROOT, run, tagguard
+from mlhelpers import HAS_TORCH, require
+
+SECTION = (ROOT / "README.md").read_text().split("## Checkpoint provenance and the tag history", 1)[1]
+
+
+def block(kind: str, after: str) -> str:
+    return SECTION.split(after, 1)[1].split(f"```{kind}\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_training_snippet_saves_a_checkpoint_that_verifies(repo: Path) -> None:
+    require(HAS_TORCH, "torch (pip install torch==2.13.0)")
+    snippet = "import warnings; warnings.simplefilter('ignore')\n" + block("python", "### Record the code")
+    result = run(sys.executable, "-c", snippet, cwd=repo)
+    assert result.returncode == 0, result.stderr
+    verified = tagguard("verify-checkpoint", "model.pth", cwd=repo)
+    assert verified.returncode == 0, verified.stdout
+    assert verified.stdout.splitlines()[-1] == "model.pth: provenance ok"
+
+
+def test_the_log_example(repo: Path) -> None:
+    env = {"GIT_COMMITTER_NAME": "Ana Ng", "GIT_COMMITTER_EMAIL": "ana@example.com"}
+    for name, message, date in [
+        ("v2.8-base", "baseline: acc=0.871, f1=0.842", "2025-03-01T10:00:00Z"),
+        ("v2.8-ft-lr2", "fine-tune, half learning rate\n\nMetric-acc: 0.932\nMetric-f1: 0.897", "2025-03-04T10:00:00Z"),
+        ("v2.8-aug-v2", "new augmentation\nacc: 0.925", "2025-03-06T10:00:00Z"),
+    ]:
+        made = run("git", "tag", "-a", name, "-m", message, cwd=repo, env={**env, "GIT_COMMITTER_DATE": date})
+        assert made.returncode == 0
+    assert tagguard("log", cwd=repo).stdout == block("text", "`tagguard log` lists")
+    assert tagguard("log", "--best", "acc", cwd=repo).stdout == "v2.8-ft-lr2\n"
