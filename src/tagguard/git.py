@@ -146,11 +146,6 @@ class Git:
         found = self.run("rev-parse", "--git-path", "hooks").rstrip("\n")
         return os.path.join(self.path, found)
 
-    def tag_refs(self) -> list[tuple[str, str]]:
-        """(name, object id) of every tag, with one `for-each-ref`."""
-        out = self.run("for-each-ref", "--format=%(objectname) %(refname)", "refs/tags/")
-        return [(ref[len("refs/tags/"):], oid) for oid, _, ref in (line.partition(" ") for line in out.splitlines())]
-
     def object_format(self) -> str:
         """"sha1" or "sha256"."""
         return self.run("rev-parse", "--show-object-format").strip() or "sha1"

@@ -73,7 +73,7 @@ def seed(git: Git, path: str) -> int:
     """Record the tags a repository already has (so they are burned too); return how many."""
     from tagguard.jsonlog import append_records
 
-    tags = git.tag_refs()
+    tags = [(ref[len("refs/tags/") :], oid) for ref, oid, _ in git.tag_refs()]
     known = recorded(path, {name for name, _ in tags})
     new = [(name, oid) for name, oid in tags if not any(r.get("object") == oid for r in known.get(name, []))]
     updates = [RefUpdate(f"refs/tags/{name}", zero_oid(len(oid)), oid) for name, oid in new]
