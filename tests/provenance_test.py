@@ -34,6 +34,17 @@ def test_tagged_clean_checkout(repo: Path) -> None:
     }
 
 
+def test_image_read_from_the_code_at_head(repo: Path) -> None:
+    (repo / "Dockerfile").write_text("FROM pytorch/pytorch:2.9.1-cuda12.8-cudnn9-runtime\n")
+    (repo / ".tagguard.toml").write_text('[image]\nfile = "Dockerfile"\n')
+    git("add", "-A", cwd=repo)
+    commit(repo, "image")
+    (repo / "Dockerfile").write_text("FROM pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime\n")  # uncommitted
+    found = info(repo)
+    assert (found["image"], found["pytorch"], found["dirty"]) == (
+        "Dockerfile:1: FROM pytorch/pytorch:2.9.1-cuda12.8-cudnn9-runtime", "2.9", True)
+
+
 def test_dirty_untagged_and_detached(repo: Path) -> None:
     tag(repo, "v2.8-base", "first")
     commit(repo, "more")

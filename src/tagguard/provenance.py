@@ -5,7 +5,8 @@ Call it in a training script just before saving:
     torch.save({"model": model.state_dict(), "git_info": git_info()}, "model.pth")
 
 It never raises: outside a git repository (or when git is missing) `commit` is None and
-`error` says why. It costs three git subprocesses and imports nothing heavy; it reads the
+`error` says why. It costs three git subprocesses (two more to read `[image] file`) and imports
+nothing heavy; it reads the
 PyTorch version of a `torch` the caller has already imported, and never imports torch itself.
 """
 
@@ -43,7 +44,7 @@ def git_info(path: str = ".") -> dict[str, Any]:
         empty = git.ok("rev-parse", "--git-dir")  # a repository, but HEAD names no commit
         info["error"] = "no git provenance: " + ("the repository has no commit yet" if empty else str(exc))
         return info
-    info["image"], info["pytorch"] = declared_image(path, policy)
+    info["image"], info["pytorch"] = declared_image(git, info["commit"], policy)
     return info
 
 
@@ -71,12 +72,19 @@ def exact_tag(git: Git, policy: Policy) -> str | None:
     return (conventional or names)[0] if names else None
 
 
-def declared_image(path: str, policy: Policy) -> tuple[str | None, str | None]:
-    """The training image and its PyTorch major.minor, as the code at `path` declares them.
+def declared_image(git: Git, commit: str, policy: Policy) -> tuple[str | None, str | None]:
+    """The training image and its PyTorch major.minor, as declared for `commit`.
 
-    Today that is the policy's [image]: its ref, and its PyTorch version (several versions,
-    allowed during a migration, are joined with ','). The place to read the code's own files.
+    With [image] file, the code at the commit says (`Dockerfile:1: FROM pytorch/...`, as
+    `tagguard image` shows it); otherwise the policy's [image] ref and version (several
+    versions, allowed during a migration, are joined with ',').
     """
+    if policy.image.files:
+        from tagguard.imagesource import readings_at
+
+        reading = readings_at(git, [commit], policy.image.files, policy.image.ngc)[commit]
+        where = f"{reading.path}:{reading.line}" if reading.line else reading.path
+        return f"{where}: {reading.found or reading.problem}", reading.version
     return policy.image.ref, ",".join(policy.image.pytorch) or None
 
 
