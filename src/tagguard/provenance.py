@@ -5,9 +5,9 @@ Call it in a training script just before saving:
     torch.save({"model": model.state_dict(), "git_info": git_info()}, "model.pth")
 
 It never raises: outside a git repository (or when git is missing) `commit` is None and
-`error` says why. It costs three git subprocesses (two more to read `[image] file`) and imports
-nothing heavy; it reads the
-PyTorch version of a `torch` the caller has already imported, and never imports torch itself.
+`error` says why. It costs three git subprocesses (two more to read `[image] file`) and
+imports nothing heavy; it reads the PyTorch version of a `torch` the caller has already
+imported, and never imports torch itself.
 """
 
 from __future__ import annotations
