@@ -67,6 +67,28 @@ def test_every_violating_ref_is_reported_at_once_and_nothing_lands(clone: Path, 
     assert server_tags(server) == {"v2.8-ft-lr2": git("rev-parse", "v2.8-ft-lr2", cwd=clone)}
 
 
+def test_image_version_read_from_the_pushed_code_in_quarantine(clone: Path, server: Path) -> None:
+    use_policy(server, '[image]\nfile = ["Dockerfile", "requirements.txt"]\n')
+    (clone / "requirements.txt").write_text("torch==2.8.1\n")
+    git("add", "requirements.txt", cwd=clone)
+    old = commit(clone, "trained on 2.8")
+    (clone / "Dockerfile").write_text("FROM pytorch/pytorch:2.9.1-cuda12.8-cudnn9-runtime\n")
+    git("add", "Dockerfile", cwd=clone)
+    new = commit(clone, "move to 2.9")
+    annotated(clone, "v2.8-ft-final")  # on the new commit: its Dockerfile says 2.9
+    annotated(clone, "v2.8-base", old)  # the old commit has no Dockerfile: requirements.txt says 2.8
+    result = push(clone, "main", "v2.8-ft-final", "v2.8-base")
+    assert result.returncode == 1
+    assert remote_lines(result)[:2] == [
+        f"v2.8-ft-final: TG201 says PyTorch 2.8, but Dockerfile:1 at {new[:12]} says 2.9 "
+        "(FROM pytorch/pytorch:2.9.1-cuda12.8-cudnn9-runtime)",
+        f"    name it for the image: git tag -a v2.9-ft-final {new[:12]} -m \"...\"",
+    ]
+    assert server_tags(server) == {}
+    assert push(clone, "main", "v2.8-base").returncode == 0
+    assert list(server_tags(server)) == ["v2.8-base"]
+
+
 def test_image_version_from_the_repository_policy(clone: Path, server: Path) -> None:
     use_policy(server, '[image]\nref = "pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime"\n')
     annotated(clone, "v2.9-ft")
