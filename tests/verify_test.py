@@ -67,6 +67,14 @@ def test_a_good_checkpoint(repo: Path, tmp_path: Path) -> None:
     assert lines[-1] == f"{ckpt}: provenance ok"
 
 
+def test_a_tag_of_a_tag_is_peeled_to_its_commit(repo: Path, tmp_path: Path) -> None:
+    git("tag", "-a", "v2.8-ft", "-m", "inner", cwd=repo)
+    git("-c", "advice.nestedTag=false", "tag", "-a", "v2.8-prod-ready", "-m", "outer", "v2.8-ft", cwd=repo)
+    ckpt = sidecar(repo, tmp_path / "model.json", tag="v2.8-prod-ready")
+    status, lines, _ = verify(ckpt, repo)
+    assert ("ok", "tag-intact") in codes(lines), lines
+
+
 def test_a_moved_tag_fails(repo: Path, tmp_path: Path) -> None:
     name = f"{torch_tag()}-ft-lr2"
     tag(repo, name, "acc=0.9")

@@ -51,10 +51,10 @@ def verify(info: dict[str, Any], git: Git, repo: str) -> list[Finding]:
 
 
 def _tag_commit(git: Git, tag: str) -> str | None:
-    """What the tag points at now (peeled to its commit), or None when it is gone."""
+    """What the tag points at now (peeled through any tags to its commit), or None when gone."""
     ref = f"refs/tags/{tag}"
-    rows = git.for_each_ref(("refname", "objectname", "*objectname"), [ref])
-    return next((peeled or oid for name, oid, peeled in rows if name == ref), None)
+    oid = git.resolve([ref])[ref]
+    return git.peeled_targets([oid])[oid] if oid else None
 
 
 def _commit(commit: str, known: bool) -> Finding:
