@@ -26,6 +26,7 @@ torch.save({"model": model.state_dict(), "epoch": 3, "git_info": git_info()}, sy
 
 def torch_tag() -> str:
     """A tag whose vX.Y is the installed torch's major.minor, e.g. v2.13."""
+    require(HAS_TORCH, "torch (pip install torch==2.13.0)")
     major, minor = version("torch").split(".")[:2]
     return f"v{major}.{minor}"
 
