@@ -38,14 +38,16 @@ def _terminal_width() -> int:
         return 80
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with `only`, just that command's parser is really built."""
     parser = argparse.ArgumentParser(
         prog="tagguard",
         description="Git tag policy for PyTorch training snapshots.",
         formatter_class=_Formatter,
     )
     parser.add_argument("--version", action="version", version=f"tagguard {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, action=_Subcommands)
+    sub.only = only
 
     check = _command(sub, "check", "check tag names against the policy (no git needed)")
     _policy_option(check)
@@ -129,6 +131,25 @@ def _command(sub: argparse._SubParsersAction, name: str, summary: str) -> argpar
     return command
 
 
+class _Subcommands(argparse._SubParsersAction):
+    """Subcommands that skip building every parser but `only` (when set): building all
+    twenty costs more than a name check itself."""
+
+    only: str | None = None
+
+    def add_parser(self, name: str, **kwargs: object) -> argparse.ArgumentParser:
+        if self.only and name != self.only:
+            return _Skipped()  # type: ignore[return-value]
+        return super().add_parser(name, **kwargs)  # type: ignore[arg-type]
+
+
+class _Skipped:
+    """Stands in for a command parser that is not needed: every call does nothing."""
+
+    def __getattr__(self, _name: str) -> object:
+        return lambda *args, **kwargs: self
+
+
 def _policy_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--policy", metavar="FILE", help="policy file (default: see README)")
 
@@ -141,7 +162,8 @@ _MODULES.update({"pre-receive": "server", "update": "server", "post-receive": "s
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = _parser(argv[0] if argv and argv[0] in _MODULES else None).parse_args(argv)
     module = import_module(f"tagguard.commands.{_MODULES[args.command]}")
     try:
         return int(getattr(module, f"run_{args.command.replace('-', '_')}")(args))
