@@ -78,12 +78,11 @@ def _report(results: dict[str, list[Violation]], decided: dict[str, str], policy
 
 
 def _record(updates: list[RefUpdate], args: argparse.Namespace) -> None:
-    from tagguard.jsonlog import append_records
-    from tagguard.ledger import landed_records, ledger_path
+    from tagguard.ledger import append, landed_records, ledger_path
 
     landed = [u for u in updates if u.is_tag and u.kind != "delete"]
     if not landed:
         return
     context = open_context(args.policy)
     targets = context.git.peeled_targets(u.new for u in landed)
-    append_records(ledger_path(context.git_dir), landed_records(landed, targets, context.pusher))
+    append(ledger_path(context.git_dir), landed_records(landed, targets, context.pusher))
