@@ -216,7 +216,8 @@ def _parse_batch(data: bytes) -> list[tuple[str, bytes] | None]:
 def _failure(args: Sequence[str], code: int, stderr: bytes) -> str:
     lines = stderr.decode("utf-8", "replace").strip().splitlines()
     last = lines[-1] if lines else "no message"
-    return f"`git {' '.join(args[:3])}` failed (exit {code}): {last}"
+    how = f"killed by signal {-code}" if code < 0 else f"exit {code}"
+    return f"`git {' '.join(args[:3])}` failed ({how}): {last}"
 
 
 def zero_oid(length: int) -> str:

@@ -12,11 +12,13 @@ import time
 from typing import Any
 
 from tagguard.display import shown
+from tagguard.errors import TagguardError
 from tagguard.git import Git, zero_oid
 from tagguard.rules import Violation
 from tagguard.updates import RefUpdate
 
 LEDGER_FILE = "tagguard-ledger.jsonl"
+RECORD_ROOM = 512  # bytes a ledger record may take, for the free-space check before a push
 
 
 def ledger_path(git_dir: str) -> str:
@@ -63,7 +65,10 @@ def append(path: str, records: list[dict[str, Any]]) -> None:
     from tagguard.jsonlog import append_records
     from tagguard.ledgerindex import update
 
-    append_records(path, records, locked=update)
+    try:
+        append_records(path, records, locked=update)
+    except OSError as exc:
+        raise TagguardError(f"can't write the tag ledger {path}: {exc.strerror}") from None
 
 
 def landed_records(

@@ -39,7 +39,7 @@ class RefUpdate(NamedTuple):
 def parse_receive(text: str, source: str = "stdin") -> list[RefUpdate]:
     """pre-receive / post-receive input: `<old> <new> <ref>` per line."""
     updates = []
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(_lines(text), 1):
         parts = line.split(" ")
         if len(parts) != 3:
             raise HookInputError(f"{source} line {number}: expected '<old> <new> <ref>', got '{shown(line)}'")
@@ -50,7 +50,7 @@ def parse_receive(text: str, source: str = "stdin") -> list[RefUpdate]:
 def parse_pre_push(text: str, source: str = "stdin") -> list[RefUpdate]:
     """pre-push input: `<local ref> <local oid> <remote ref> <remote oid>` per line."""
     updates = []
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(_lines(text), 1):
         parts = line.split(" ")
         if len(parts) != 4:
             raise HookInputError(
@@ -63,13 +63,25 @@ def parse_pre_push(text: str, source: str = "stdin") -> list[RefUpdate]:
     return updates
 
 
+def _lines(text: str) -> list[str]:
+    """Hook input lines: git ends each with a newline and nothing else (a ref name may hold
+    characters that `str.splitlines` would also split at)."""
+    lines = text.split("\n")
+    return lines[:-1] if lines[-1] == "" else lines
+
+
+def _printable(ref: str) -> bool:
+    """No control characters; bytes that are not UTF-8 are allowed (the tag checks show them)."""
+    return "".join(c for c in ref if not "\udc80" <= c <= "\udcff").isprintable()
+
+
 def _update(ref: str, old: str, new: str, where: str) -> RefUpdate:
     for oid in (old, new):
         if len(oid) not in (40, 64) or not _HEX.issuperset(oid):
             raise HookInputError(f"{where}: '{shown(oid)}' is not an object id")
     if len(old) != len(new):
         raise HookInputError(f"{where}: object ids of different lengths")
-    if not ref.startswith("refs/") or not ref.isprintable():
+    if not ref.startswith("refs/") or not _printable(ref):
         raise HookInputError(f"{where}: '{shown(ref)}' is not a full ref name")
     if is_zero(old) and is_zero(new):
         raise HookInputError(f"{where}: both object ids are zero")

@@ -13,7 +13,8 @@ from tagguard.display import shown
 from tagguard.policy import Policy
 from tagguard.report import has_errors, violation_lines
 from tagguard.rules import WARN, Violation
-from tagguard.server import REFUSED, WARNED, audit, guarded, judge, open_context, run_chained, say, verdicts
+from tagguard.server import (REFUSED, WARNED, audit, guarded, judge, ledger_writable, open_context, run_chained, say,
+                             verdicts)
 from tagguard.updates import RefUpdate, parse_receive
 
 
@@ -55,6 +56,7 @@ def _text(stdin: bytes) -> str:
 
 def _receive(updates: list[RefUpdate], args: argparse.Namespace, what: str) -> int:
     context = open_context(args.policy)
+    ledger_writable(context.git_dir, updates)
     results = judge(updates, context)
     decided = verdicts(results, updates, context.policy.server.mode)
     audit(context, updates, results, decided)
