@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, Dict, List
+from typing import Callable, Dict, Iterator, List
 
 BASH_HOOK = r"""#!/usr/bin/env bash
 # The minimal bash pre-receive hook: a name regex, no moved tags, no deleted v*-prod* tags.
@@ -135,6 +135,7 @@ class Bench:
         path = self.work / "templates" / name
         shutil.copytree(origin, path, symlinks=True)
         if hook == "bash hook":
+            (path / "hooks").mkdir(exist_ok=True)
             shutil.copy(self.bash, path / "hooks" / "pre-receive")
         elif hook == "tagguard":
             sh(self.tagguard, "install", "--server", str(path), cwd=self.work)  # records existing tags
@@ -263,28 +264,28 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run(bench: Bench) -> list[str]:
+def run(bench: Bench) -> Iterator[str]:
+    """Run every case, yielding the table's lines as each case finishes."""
     s = bench.sizes
     bench.prepare()
     new_input = receive_input(bench.source, "refs/tags/")
-    out = []
-    out += show(f"1. push of one new tag (median of {s.small_rounds}):",
-                bench.pushes("empty", ["v2.8-exp-run0"], s.small_rounds), "no hook")
-    out += show(f"2. push of {s.new} new tags (median of {s.rounds}):",
-                bench.pushes("empty", ["--tags"], s.rounds), "no hook")
-    out += show("   the hooks alone on that push's input:",
-                bench.hooks_alone("empty", new_input, bench.source / ".git" / "objects", s.rounds), "bash hook")
-    out += show(f"3. the same push into a repository with {s.existing} tags (median of {s.rounds}):",
-                bench.pushes("full", ["--tags"], s.rounds), "no hook")
-    out += show("   the hooks alone on that push's input:",
-                bench.hooks_alone("full", new_input, bench.source / ".git" / "objects", s.rounds), "bash hook")
-    out += show(f"4. tagguard check of one name (median of {s.small_rounds * 2}):",
-                bench.check(s.small_rounds * 2), "python -c pass", "ms")
-    out += show(f"5. pre-push hook, one tag (median of {s.small_rounds}):",
-                bench.pre_push(s.small_rounds), "python -c pass", "ms")
-    out += show(f"6. the server hooks alone on a push of {s.big} new tags (median of {s.rounds}):",
-                bench.hooks_alone("empty", bench.big_input, bench.big_objects, s.rounds), "bash hook")
-    return out
+    new_objects = bench.source / ".git" / "objects"
+    yield from show(f"1. push of one new tag (median of {s.small_rounds}):",
+                    bench.pushes("empty", ["v2.8-exp-run0"], s.small_rounds), "no hook", "ms")
+    yield from show(f"2. push of {s.new} new tags (median of {s.rounds}):",
+                    bench.pushes("empty", ["--tags"], s.rounds), "no hook")
+    yield from show("   the hooks alone on that push's input:",
+                    bench.hooks_alone("empty", new_input, new_objects, s.rounds), "bash hook")
+    yield from show(f"3. the same push into a repository with {s.existing} tags (median of {s.rounds}):",
+                    bench.pushes("full", ["--tags"], s.rounds), "no hook")
+    yield from show("   the hooks alone on that push's input:",
+                    bench.hooks_alone("full", new_input, new_objects, s.rounds), "bash hook")
+    yield from show(f"4. tagguard check of one name (median of {s.small_rounds * 2}):",
+                    bench.check(s.small_rounds * 2), "python -c pass", "ms")
+    yield from show(f"5. pre-push hook, one tag (median of {s.small_rounds}):",
+                    bench.pre_push(s.small_rounds), "python -c pass", "ms")
+    yield from show(f"6. the server hooks alone on a push of {s.big} new tags (median of {s.rounds}):",
+                    bench.hooks_alone("empty", bench.big_input, bench.big_objects, s.rounds), "bash hook")
 
 
 if __name__ == "__main__":
