@@ -10,6 +10,7 @@ from tagguard.git import is_zero
 
 TAG_PREFIX = "refs/tags/"
 _HEX = frozenset("0123456789abcdef")
+_ZEROS = frozenset(("0" * 40, "0" * 64))  # the null id of SHA-1 and SHA-256 (all ids are checked for length)
 
 
 class HookInputError(TagguardError):
@@ -27,13 +28,14 @@ class RefUpdate(NamedTuple):
 
     @property
     def name(self) -> str:
-        return self.ref[len(TAG_PREFIX) :] if self.is_tag else self.ref
+        ref = self.ref
+        return ref[10:] if ref.startswith(TAG_PREFIX) else ref  # 10 == len(TAG_PREFIX)
 
     @property
-    def kind(self) -> str:
-        if is_zero(self.new):
+    def kind(self) -> str:  # a set lookup: a 100,000-tag push asks this half a million times
+        if self.new in _ZEROS:
             return "delete"
-        return "create" if is_zero(self.old) else "update"
+        return "create" if self.old in _ZEROS else "update"
 
 
 def parse_receive(text: str, source: str = "stdin") -> list[RefUpdate]:
@@ -72,7 +74,7 @@ def _lines(text: str) -> list[str]:
 
 def _printable(ref: str) -> bool:
     """No control characters; bytes that are not UTF-8 are allowed (the tag checks show them)."""
-    return "".join(c for c in ref if not "\udc80" <= c <= "\udcff").isprintable()
+    return ref.isprintable() or "".join(c for c in ref if not "\udc80" <= c <= "\udcff").isprintable()
 
 
 def _update(ref: str, old: str, new: str, where: str) -> RefUpdate:
@@ -83,6 +85,6 @@ def _update(ref: str, old: str, new: str, where: str) -> RefUpdate:
         raise HookInputError(f"{where}: object ids of different lengths")
     if not ref.startswith("refs/") or not _printable(ref):
         raise HookInputError(f"{where}: '{shown(ref)}' is not a full ref name")
-    if is_zero(old) and is_zero(new):
+    if old in _ZEROS and new in _ZEROS:
         raise HookInputError(f"{where}: both object ids are zero")
     return RefUpdate(ref, old, new)
