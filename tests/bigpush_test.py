@@ -13,7 +13,7 @@ from tagguard.tagobject import peel_all
 def test_big_batches_read_the_same_as_small_ones(tmp_path: Path) -> None:
     stamp = "T <t@example.com> 1700000000 +0000"
     stream = [f"commit refs/heads/main\nmark :1\ncommitter {stamp}\ndata 2\nx\n\n"]
-    stream += [f"tag v2.8-exp-{i}\nfrom :1\ntagger {stamp}\ndata 5\nacc {i % 10}\n\n" for i in range(2000)]
+    stream += [f"tag v2.8-exp-{i}\nfrom :1\ntagger {stamp}\ndata 6\nacc {i % 10}\n\n" for i in range(2000)]
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     subprocess.run(["git", "fast-import", "--quiet"], cwd=tmp_path, input="".join(stream).encode(), check=True)
     out = subprocess.run(["git", "for-each-ref", "--format=%(objectname)", "refs/tags"], cwd=tmp_path,
