@@ -161,9 +161,18 @@ _MODULES.update({"pre-push": "prepush", "pre-commit-push": "prepush", "install":
 _MODULES.update({"pre-receive": "server", "update": "server", "post-receive": "server"})
 
 
+def _plain_check(argv: list[str]) -> argparse.Namespace | None:
+    """`check NAME...` without options, the commonest call, parsed without building a parser
+    (that, and the locale lookups it makes, cost a tenth of a name check)."""
+    if len(argv) < 2 or argv[0] != "check" or any(arg.startswith("-") for arg in argv[1:]):
+        return None
+    return argparse.Namespace(command="check", policy=None, format="text", local=False, quiet=False,
+                              names=argv[1:])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = _parser(argv[0] if argv and argv[0] in _MODULES else None).parse_args(argv)
+    args = _plain_check(argv) or _parser(argv[0] if argv and argv[0] in _MODULES else None).parse_args(argv)
     module = import_module(f"tagguard.commands.{_MODULES[args.command]}")
     try:
         return int(getattr(module, f"run_{args.command.replace('-', '_')}")(args))

@@ -151,7 +151,7 @@ def ledger_writable(git_dir: str, updates: list[RefUpdate]) -> None:
     """Refuse up front a push whose tags post-receive could not record in the ledger.
 
     Once a push lands it can't be undone, and an unrecorded name is not burned (TG403), so
-    a read-only or full filesystem under the ledger refuses tag pushes until it is fixed.
+    a read-only or full filesystem under an existing ledger refuses tag pushes until fixed.
     """
     landing = sum(1 for u in updates if u.is_tag and u.kind != "delete")
     if not landing:
@@ -159,11 +159,12 @@ def ledger_writable(git_dir: str, updates: list[RefUpdate]) -> None:
     from tagguard.ledger import RECORD_ROOM, ledger_path
 
     path = ledger_path(git_dir)
-    target = path if os.path.exists(path) else git_dir
-    if not os.access(target, os.W_OK):
+    if not os.path.exists(path):
+        return  # no ledger yet (or none at all, as on GitHub Enterprise, which has no post-receive)
+    if not os.access(path, os.W_OK):
         raise TagguardError(f"the tag ledger {path} is not writable, so the names of these tags could not "
                             "be burned; tag pushes are refused until it is (ask the server's admin)")
-    free = os.statvfs(target)
+    free = os.statvfs(path)
     if free.f_bavail * free.f_frsize < landing * RECORD_ROOM:
         raise TagguardError(f"the disk of the tag ledger {path} is full, so the names of these tags could "
                             "not be burned; tag pushes are refused until there is room (ask the server's admin)")

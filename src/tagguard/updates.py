@@ -45,7 +45,7 @@ def parse_receive(text: str, source: str = "stdin") -> list[RefUpdate]:
         parts = line.split(" ")
         if len(parts) != 3:
             raise HookInputError(f"{source} line {number}: expected '<old> <new> <ref>', got '{shown(line)}'")
-        updates.append(_update(parts[2], parts[0], parts[1], f"{source} line {number}"))
+        updates.append(_update(parts[2], parts[0], parts[1], source, number))
     return updates
 
 
@@ -61,7 +61,7 @@ def parse_pre_push(text: str, source: str = "stdin") -> list[RefUpdate]:
             )
         if parts[1] == parts[3] and len(parts[1]) in (40, 64) and is_zero(parts[1]):
             continue  # deleting a ref the remote does not have: git itself says so
-        updates.append(_update(parts[2], parts[3], parts[1], f"{source} line {number}"))
+        updates.append(_update(parts[2], parts[3], parts[1], source, number))
     return updates
 
 
@@ -77,7 +77,11 @@ def _printable(ref: str) -> bool:
     return ref.isprintable() or "".join(c for c in ref if not "\udc80" <= c <= "\udcff").isprintable()
 
 
-def _update(ref: str, old: str, new: str, where: str) -> RefUpdate:
+def _update(ref: str, old: str, new: str, source: str, number: int) -> RefUpdate:
+    if (len(old) in (40, 64) and len(new) == len(old) and _HEX.issuperset(old) and _HEX.issuperset(new)
+            and ref.startswith("refs/") and ref.isprintable() and not (old in _ZEROS and new in _ZEROS)):
+        return RefUpdate(ref, old, new)  # the usual line, checked in one go
+    where = f"{source} line {number}"
     for oid in (old, new):
         if len(oid) not in (40, 64) or not _HEX.issuperset(oid):
             raise HookInputError(f"{where}: '{shown(oid)}' is not an object id")
