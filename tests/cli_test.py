@@ -200,6 +200,6 @@ def test_plain_check_shortcut_parses_as_argparse_would() -> None:
     from tagguard.cli import _parser, _plain_check
 
     for argv in (["check", "v2.8-ft"], ["check", "v2.8-ft", "V2", "tmp-x"]):
-        assert _plain_check(argv) == _parser().parse_args(argv)
+        assert vars(_plain_check(argv)) == vars(_parser().parse_args(argv))
     for argv in (["check"], ["check", "-q", "v2.8"], ["check", "v2.8", "--local"], ["rules"], []):
         assert _plain_check(argv) is None
