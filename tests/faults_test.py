@@ -18,39 +18,16 @@ from typing import Iterator
 import pytest
 
 from conftest import TAGGUARD, git, run
-from pushing import IDENTITY_VARS, annotated, commit, connect, make_server, push, remote_lines, server_tags
+from pushing import (annotated, clone, commit, connect, make_server, no_identity, push, remote_lines,  # noqa: F401
+                     server, server_tags, use_policy)
 from tagguard.jsonlog import read_records
 from tagguard.ledger import LEDGER_FILE
 
 ZERO = "0" * 40
 
 
-@pytest.fixture(autouse=True)
-def no_identity(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in IDENTITY_VARS:
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Path:
-    return make_server(tmp_path / "server.git")
-
-
-@pytest.fixture
-def clone(repo: Path, server: Path) -> Path:
-    connect(repo, server)
-    return repo
-
-
 def ledger_names(server: Path) -> list[str]:
     return [r["name"] for r in read_records(str(server / LEDGER_FILE))]
-
-
-def use_policy(server: Path, text: str) -> Path:
-    policy = server.parent / "server-policy.toml"
-    policy.write_text(text)
-    git("config", "tagguard.policy", str(policy), cwd=server)
-    return policy
 
 
 @pytest.fixture

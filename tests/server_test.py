@@ -9,34 +9,10 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, TAGGUARD, git, run, tagguard
-from pushing import (IDENTITY_VARS, annotated, commit, connect, make_server, push, remote_lines,
-                     server_tags)
+from pushing import (annotated, clone, commit, connect, make_server, no_identity, push, remote_lines,  # noqa: F401
+                     server, server_tags, use_policy)
 from tagguard.ledger import LEDGER_FILE
 from tagguard.serverhooks import SERVER_HOOKS, hook_script
-
-
-@pytest.fixture(autouse=True)
-def no_identity(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in IDENTITY_VARS:
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Path:
-    return make_server(tmp_path / "server.git")
-
-
-@pytest.fixture
-def clone(repo: Path, server: Path) -> Path:
-    connect(repo, server)
-    return repo
-
-
-def use_policy(server: Path, text: str) -> Path:
-    policy = server.parent / "server-policy.toml"
-    policy.write_text(text)
-    git("config", "tagguard.policy", str(policy), cwd=server)
-    return policy
 
 
 def ledger(server: Path) -> list[dict[str, str]]:
