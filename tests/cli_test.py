@@ -194,3 +194,12 @@ def test_probe_sees_regex_when_the_policy_needs_it(tmp_path: Path) -> None:
     modules = imported_modules("check", "--policy", str(policy), "v2.8-ft-lr2")
     assert "regex" in modules and {"tomllib", "tomli"} & modules
     assert "git" not in modules
+
+
+def test_plain_check_shortcut_parses_as_argparse_would() -> None:
+    from tagguard.cli import _parser, _plain_check
+
+    for argv in (["check", "v2.8-ft"], ["check", "v2.8-ft", "V2", "tmp-x"]):
+        assert vars(_plain_check(argv)) == vars(_parser().parse_args(argv))
+    for argv in (["check"], ["check", "-q", "v2.8"], ["check", "v2.8", "--local"], ["rules"], []):
+        assert _plain_check(argv) is None

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import TAGGUARD
 from tagguard.checks import check_name
 from tagguard.errors import TagguardError
 from tagguard.imagefiles import read_conda, read_devcontainer, read_dockerfile, read_pyproject, read_requirements
@@ -88,3 +93,45 @@ def test_image_readers_never_raise(text: str) -> None:
 def test_image_refs_never_raise(ref: str) -> None:
     version = pytorch_from_ref(ref)
     assert version is None or version.count(".") == 1
+
+
+# --- malformed hook input, through the real installed server hook ------------------------------
+
+hexes = st.text(alphabet="0123456789abcdef", min_size=40, max_size=40)
+good_lines = st.builds(lambda new, name: f"{'0' * 40} {new} refs/tags/v2.8-exp-{name}", hexes.filter(lambda h: h.strip("0")), words)
+bad_lines = st.one_of(
+    st.text(alphabet=st.characters(blacklist_characters="\n", blacklist_categories=["Cs"]), max_size=60),
+    st.builds(lambda a, b, ref: f"{a} {b} {ref}", st.text(max_size=41).filter(lambda t: "\n" not in t), hexes, words),
+    st.builds(lambda new, ref: f"{'0' * 40} {new} {ref}", hexes, st.text(max_size=20).filter(lambda t: "\n" not in t)),
+    st.builds(lambda new: f"{'0' * 64} {new} refs/tags/v2.8", hexes),
+    st.just(f"{'0' * 40} {'0' * 40} refs/tags/v2.8"),
+    st.binary(max_size=60).filter(lambda b: b"\n" not in b).map(lambda b: b.decode("utf-8", "surrogateescape")),
+).filter(lambda line: not _parses(line))
+
+
+def _parses(line: str) -> bool:
+    try:
+        parse_receive(line)
+        return True
+    except HookInputError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def hooked_server(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("fuzz") / "server.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(path)], check=True)
+    subprocess.run([TAGGUARD, "install", "--server", str(path)], check=True, capture_output=True)
+    return path
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(good_lines, max_size=3), bad_lines, st.lists(good_lines, max_size=2))
+def test_malformed_hook_input_refuses_with_one_line(hooked_server: Path, before: list[str], bad: str,
+                                                   after: list[str]) -> None:
+    stdin = "".join(f"{line}\n" for line in [*before, bad, *after]).encode("utf-8", "surrogateescape")
+    result = subprocess.run([str(hooked_server / "hooks" / "pre-receive")], cwd=hooked_server, input=stdin,
+                            capture_output=True, timeout=60)
+    assert result.returncode == 2
+    [line] = result.stderr.decode().splitlines()
+    assert line.startswith(f"tagguard: push refused: stdin line {len(before) + 1}: ") and line.isprintable()

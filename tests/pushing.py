@@ -6,10 +6,37 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from conftest import git, run, tagguard
 
 IDENTITY_VARS = ("GL_USERNAME", "GITEA_PUSHER_NAME", "GITHUB_USER_LOGIN", "GL_USER", "REMOTE_USER",
                  "GL_ID", "GL_PROTOCOL", "TAGGUARD")
+
+
+@pytest.fixture(autouse=True)
+def no_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No identity variable leaks in from the machine running the tests (import it to use it)."""
+    for name in IDENTITY_VARS:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Path:
+    return make_server(tmp_path / "server.git")
+
+
+@pytest.fixture
+def clone(repo: Path, server: Path) -> Path:
+    connect(repo, server)
+    return repo
+
+
+def use_policy(server: Path, text: str) -> Path:
+    policy = server.parent / "server-policy.toml"
+    policy.write_text(text)
+    git("config", "tagguard.policy", str(policy), cwd=server)
+    return policy
 
 
 def make_server(path: Path, *extra: str) -> Path:

@@ -5,26 +5,29 @@ Command modules are imported only when their command runs, so a name check stays
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from importlib import import_module
-from typing import Sequence
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Sequence
 
 from tagguard import __version__
 from tagguard.errors import TagguardError
 
+if TYPE_CHECKING:  # argparse is imported when a parser is built: a plain name check needs none
+    import argparse
+
 EXIT_OK, EXIT_VIOLATION, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
-class _Formatter(argparse.HelpFormatter):
+def _Formatter(prog: str) -> argparse.HelpFormatter:  # noqa: N802 - argparse's formatter_class
     """argparse's formatter, sized without `shutil` (whose import pulls in bz2 and lzma).
 
     argparse builds a formatter for every add_argument, so this runs on every command.
     """
+    import argparse
 
-    def __init__(self, prog: str) -> None:
-        super().__init__(prog, width=_terminal_width() - 2)
+    return argparse.HelpFormatter(prog, width=_terminal_width() - 2)
 
 
 def _terminal_width() -> int:
@@ -38,7 +41,10 @@ def _terminal_width() -> int:
         return 80
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with `only`, just that command's parser is really built."""
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="tagguard",
         description="Git tag policy for PyTorch training snapshots.",
@@ -46,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"tagguard {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    if only:  # building all twenty command parsers costs more than a name check itself
+        build = sub.add_parser
+        sub.add_parser = lambda name, **kwargs: build(name, **kwargs) if name == only else _Skipped()  # type: ignore[method-assign]
 
     check = _command(sub, "check", "check tag names against the policy (no git needed)")
     _policy_option(check)
@@ -129,6 +138,13 @@ def _command(sub: argparse._SubParsersAction, name: str, summary: str) -> argpar
     return command
 
 
+class _Skipped:
+    """Stands in for a command parser that is not needed: every call does nothing."""
+
+    def __getattr__(self, _name: str) -> object:
+        return lambda *args, **kwargs: self
+
+
 def _policy_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--policy", metavar="FILE", help="policy file (default: see README)")
 
@@ -140,8 +156,17 @@ _MODULES.update({"pre-push": "prepush", "pre-commit-push": "prepush", "install":
 _MODULES.update({"pre-receive": "server", "update": "server", "post-receive": "server"})
 
 
+def _plain_check(argv: list[str]) -> SimpleNamespace | None:
+    """`check NAME...` without options, the commonest call, parsed without argparse (importing
+    it and building a parser cost a fifth of a name check)."""
+    if len(argv) < 2 or argv[0] != "check" or any(arg.startswith("-") for arg in argv[1:]):
+        return None
+    return SimpleNamespace(command="check", policy=None, format="text", local=False, quiet=False, names=argv[1:])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = _plain_check(argv) or _parser(argv[0] if argv and argv[0] in _MODULES else None).parse_args(argv)
     module = import_module(f"tagguard.commands.{_MODULES[args.command]}")
     try:
         return int(getattr(module, f"run_{args.command.replace('-', '_')}")(args))

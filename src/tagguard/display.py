@@ -10,7 +10,17 @@ def shown(text: str, limit: int = MAX_SHOWN) -> str:
     if not text:
         return "''"
     if not text.isprintable():
-        text = text.encode("unicode_escape").decode("ascii")
+        text = _escaped(text)
     if len(text) > limit:
         return f"{text[:limit]}...({len(text)} characters)"
     return text
+
+
+def _escaped(text: str) -> str:
+    """Bytes that were not UTF-8 (kept by `surrogateescape`) as `\\xe9`, control characters
+    as `\\x1b`."""
+    try:
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        pass
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")

@@ -14,6 +14,9 @@ from typing import Iterable, NamedTuple, Sequence
 from tagguard.errors import TagguardError
 
 
+_BIG_INPUT = 1 << 16  # bytes of stdin from which git reads it from memory, not a pipe
+
+
 class GitError(TagguardError):
     """A git command failed; the message names it and quotes git's last line."""
 
@@ -51,11 +54,32 @@ class Git:
 
     def _exec(self, args: Sequence[str], input: bytes | None) -> subprocess.CompletedProcess[bytes]:
         try:
+            if input is not None and len(input) > _BIG_INPUT and hasattr(os, "memfd_create"):
+                return self._exec_from_memory(args, input)
             return subprocess.run(
                 self._command(args), input=input, capture_output=True, env=self._env()
             )
         except OSError as exc:
             raise GitError(f"can't run git: {exc.strerror}") from None
+
+    def _exec_from_memory(self, args: Sequence[str], input: bytes) -> subprocess.CompletedProcess[bytes]:
+        """Big input and output (a 100,000-tag push) through in-memory files, not pipes:
+        `subprocess.run` feeds a pipe 512 bytes per poll, which costs more than git's work."""
+        stdin, stdout = os.memfd_create("tagguard-git-in"), os.memfd_create("tagguard-git-out")
+        try:
+            view = memoryview(input)
+            while view:
+                view = view[os.write(stdin, view) :]
+            os.lseek(stdin, 0, os.SEEK_SET)
+            done = subprocess.run(self._command(args), stdin=stdin, stdout=stdout, stderr=subprocess.PIPE,
+                                  env=self._env())
+            os.lseek(stdout, 0, os.SEEK_SET)
+            with open(stdout, "rb", closefd=False) as f:
+                done.stdout = f.read()
+            return done
+        finally:
+            os.close(stdin)
+            os.close(stdout)
 
     def _env(self) -> dict[str, str] | None:
         return {**os.environ, **self.env} if self.env else None
@@ -67,7 +91,7 @@ class Git:
         unique = list(dict.fromkeys(oids))
         if not unique:
             return {}
-        out = self.run_bytes("cat-file", "--batch-check", input=_lines(unique)).decode()
+        out = self.run_bytes("cat-file", "--batch-check", "--buffer", input=_lines(unique)).decode()
         result = {}
         for oid, line in zip(unique, out.splitlines()):
             parts = line.split()
@@ -77,13 +101,23 @@ class Git:
                 result[oid] = ObjectInfo(oid, "missing", 0)
         return result
 
+    def object_types(self, oids: Iterable[str]) -> dict[str, str]:
+        """The type of each object ("missing" if absent), one `cat-file --batch-check`; lighter
+        than `object_info` for a push of 100,000 tags."""
+        unique = list(dict.fromkeys(oids))
+        if not unique:
+            return {}
+        out = self.run_bytes("cat-file", "--batch-check=%(objecttype)", "--buffer", input=_lines(unique))
+        return {oid: (kind if " " not in kind else "missing")  # "<oid> missing"
+                for oid, kind in zip(unique, out.decode().splitlines())}
+
     def peeled_targets(self, oids: Iterable[str]) -> dict[str, str]:
         """What each object finally points at (`<oid>^{}`: through any chain of tags), with
         one `cat-file --batch-check`. Missing objects map to themselves."""
         unique = list(dict.fromkeys(oids))
         if not unique:
             return {}
-        out = self.run_bytes("cat-file", "--batch-check=%(objectname)", input=_lines(f"{o}^{{}}" for o in unique))
+        out = self.run_bytes("cat-file", "--batch-check=%(objectname)", "--buffer", input=_lines(f"{o}^{{}}" for o in unique))
         return {
             oid: (line if " " not in line else oid)  # "<oid>^{} missing"
             for oid, line in zip(unique, out.decode().splitlines())
@@ -102,7 +136,7 @@ class Git:
         """(type, content) for each object name (`<oid>`, `<rev>:<path>`), in order; None if missing."""
         if not names:
             return []
-        data = self.run_bytes("cat-file", "--batch", input=_lines(names))
+        data = self.run_bytes("cat-file", "--batch", "--buffer", input=_lines(names))
         return _parse_batch(data)
 
     def resolve(self, names: Iterable[str]) -> dict[str, str | None]:
@@ -216,7 +250,8 @@ def _parse_batch(data: bytes) -> list[tuple[str, bytes] | None]:
 def _failure(args: Sequence[str], code: int, stderr: bytes) -> str:
     lines = stderr.decode("utf-8", "replace").strip().splitlines()
     last = lines[-1] if lines else "no message"
-    return f"`git {' '.join(args[:3])}` failed (exit {code}): {last}"
+    how = f"killed by signal {-code}" if code < 0 else f"exit {code}"
+    return f"`git {' '.join(args[:3])}` failed ({how}): {last}"
 
 
 def zero_oid(length: int) -> str:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Collection, Iterator
+from typing import Any, Callable, Collection, Iterator
 
 
-def append_records(path: str, records: list[dict[str, Any]]) -> None:
-    """Append records as JSON lines, atomically with respect to other tagguard writers."""
+def append_records(path: str, records: list[dict[str, Any]], locked: Callable[[str], None] | None = None) -> None:
+    """Append records as JSON lines, atomically with respect to other tagguard writers.
+
+    `locked(path)`, if given, runs after the write while the lock is still held."""
     if not records:
         return
     import fcntl
@@ -28,23 +30,34 @@ def append_records(path: str, records: list[dict[str, Any]]) -> None:
             data = b"\n" + data  # close a line torn by an earlier crash
         _write_all(fd, data)
         os.fsync(fd)
+        if locked:
+            locked(path)
     finally:
         os.close(fd)  # also releases the lock
 
 
-def read_records(path: str, key: str | None = None, values: Collection[str] = ()) -> Iterator[dict[str, Any]]:
-    """Every whole record in the file (none if it does not exist); torn lines are skipped.
+def read_records(
+    path: str, key: str | None = None, values: Collection[str] = (), start: int = 0
+) -> Iterator[dict[str, Any]]:
+    """Every whole record in the file from byte `start` (none if it does not exist); torn
+    lines are skipped.
 
     With `key`, only records whose string `key` is one of `values`: other lines are passed
     over without being parsed (a ledger holds every tag a repository ever had).
     """
     try:
         with open(path, "rb") as f:
+            f.seek(start)
             data = f.read()
     except FileNotFoundError:
         return
+    yield from parse_lines(data.split(b"\n"), key, values)
+
+
+def parse_lines(lines: list[bytes], key: str | None = None, values: Collection[str] = ()) -> Iterator[dict[str, Any]]:
+    """The whole JSON objects among `lines` (with `key`: those whose `key` is in `values`)."""
     wanted = _wanted(key, values) if key else None
-    for line in data.split(b"\n"):
+    for line in lines:
         if not line.endswith(b"}"):
             continue  # empty, or torn by a crash
         if wanted and _value(line, wanted[0]) not in wanted[1]:

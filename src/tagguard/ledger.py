@@ -12,12 +12,13 @@ import time
 from typing import Any
 
 from tagguard.display import shown
+from tagguard.errors import TagguardError
 from tagguard.git import Git, zero_oid
-from tagguard.jsonlog import read_records
 from tagguard.rules import Violation
 from tagguard.updates import RefUpdate
 
 LEDGER_FILE = "tagguard-ledger.jsonl"
+RECORD_ROOM = 512  # bytes a ledger record may take, for the free-space check before a push
 
 
 def ledger_path(git_dir: str) -> str:
@@ -26,10 +27,12 @@ def ledger_path(git_dir: str) -> str:
 
 def recorded(path: str, names: set[str]) -> dict[str, list[dict[str, Any]]]:
     """The ledger's records for the given tag names, oldest first."""
+    from tagguard.ledgerindex import lookup
+
     found: dict[str, list[dict[str, Any]]] = {}
     if not names:
         return found
-    for record in read_records(path, "name", names):
+    for record in lookup(path, names):
         found.setdefault(record["name"], []).append(record)
     return found
 
@@ -57,6 +60,17 @@ def reused_names(
     return found
 
 
+def append(path: str, records: list[dict[str, Any]]) -> None:
+    """Add records to the ledger and bring its index up to date, under one lock."""
+    from tagguard.jsonlog import append_records
+    from tagguard.ledgerindex import update
+
+    try:
+        append_records(path, records, locked=update)
+    except OSError as exc:
+        raise TagguardError(f"can't write the tag ledger {path}: {exc.strerror}") from None
+
+
 def landed_records(
     updates: list[RefUpdate], targets: dict[str, str], pusher: str | None
 ) -> list[dict[str, Any]]:
@@ -71,12 +85,10 @@ def landed_records(
 
 def seed(git: Git, path: str) -> int:
     """Record the tags a repository already has (so they are burned too); return how many."""
-    from tagguard.jsonlog import append_records
-
     tags = [(ref[len("refs/tags/") :], oid) for ref, oid, _ in git.tag_refs()]
     known = recorded(path, {name for name, _ in tags})
     new = [(name, oid) for name, oid in tags if not any(r.get("object") == oid for r in known.get(name, []))]
     updates = [RefUpdate(f"refs/tags/{name}", zero_oid(len(oid)), oid) for name, oid in new]
     targets = git.peeled_targets(oid for _, oid in new)
-    append_records(path, landed_records(updates, targets, "(existing before tagguard)"))
+    append(path, landed_records(updates, targets, "(existing before tagguard)"))
     return len(updates)

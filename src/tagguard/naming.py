@@ -5,6 +5,7 @@ Parsed by hand (no regex) so a name check costs little more than starting Python
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
 from tagguard.display import shown
@@ -71,6 +72,7 @@ def parse_name(name: str, naming: NamingPolicy) -> TagName | NameProblem:
     return TagName(version[0], version[1], type_, desc or None)
 
 
+@lru_cache(maxsize=256)  # a push of 100,000 tags has a handful of versions
 def _parse_version(head: str) -> tuple[int, int] | NameProblem:
     if not head.startswith("v"):
         if head[:1] == "V":

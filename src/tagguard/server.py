@@ -45,8 +45,28 @@ def say(lines: Iterable[str]) -> None:
     sys.stderr.flush()
 
 
+class Stopped(TagguardError):
+    """The hook was told to stop (SIGTERM, SIGINT, SIGHUP) before it finished."""
+
+
+def _stop(number: int, _frame: object) -> None:
+    import signal
+
+    raise Stopped(f"stopped by {signal.Signals(number).name} before the check finished")
+
+
 def guarded(failure: str, body: Callable[[], int]) -> int:
-    """Run a hook body; any error becomes one line `tagguard: <failure>: why` and exit 2 or 3."""
+    """Run a hook body; any error becomes one line `tagguard: <failure>: why` and exit 2 or 3.
+
+    A stop signal is such an error too: git then refuses the push (pre-receive) and a
+    running git child is killed by `subprocess.run` on the way out.
+    """
+    import gc
+    import signal
+
+    gc.disable()  # a short run that makes no cycles; collecting would cost a 100,000-tag push seconds
+    for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(number, _stop)
     try:
         return body()
     except TagguardError as exc:
@@ -125,6 +145,29 @@ def audit(context: Context, updates: list[RefUpdate], results: dict[str, list[Vi
         append_records(path, records)
     except OSError as exc:
         raise TagguardError(f"can't write the audit log {path}: {exc.strerror}") from None
+
+
+def ledger_writable(git_dir: str, updates: list[RefUpdate]) -> None:
+    """Refuse up front a push whose tags post-receive could not record in the ledger.
+
+    Once a push lands it can't be undone, and an unrecorded name is not burned (TG403), so
+    a read-only or full filesystem under an existing ledger refuses tag pushes until fixed.
+    """
+    landing = sum(1 for u in updates if u.is_tag and u.kind != "delete")
+    if not landing:
+        return
+    from tagguard.ledger import RECORD_ROOM, ledger_path
+
+    path = ledger_path(git_dir)
+    if not os.path.exists(path):
+        return  # no ledger yet (or none at all, as on GitHub Enterprise, which has no post-receive)
+    if not os.access(path, os.W_OK):
+        raise TagguardError(f"the tag ledger {path} is not writable, so the names of these tags could not "
+                            "be burned; tag pushes are refused until it is (ask the server's admin)")
+    free = os.statvfs(path)
+    if free.f_bavail * free.f_frsize < landing * RECORD_ROOM:
+        raise TagguardError(f"the disk of the tag ledger {path} is full, so the names of these tags could "
+                            "not be burned; tag pushes are refused until there is room (ask the server's admin)")
 
 
 def judge(updates: list[RefUpdate], context: Context) -> dict[str, list[Violation]]:

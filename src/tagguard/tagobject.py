@@ -26,20 +26,29 @@ class TagObject(NamedTuple):
 def parse_tag(oid: str, raw: bytes) -> TagObject:
     """Parse a tag object; headers git did not write (a missing tagger) are simply None."""
     head, _, body = raw.partition(b"\n\n")
-    headers: dict[str, str] = {}
-    for line in head.split(b"\n"):
-        key, _, value = line.partition(b" ")
-        headers.setdefault(key.decode("ascii", "replace"), value.decode("utf-8", "replace"))
+    object_, type_, name, tagger = _headers(head.split(b"\n"))
     message, signed = _split_signature(body)
     return TagObject(
         oid,
-        headers.get("object", ""),
-        headers.get("type", ""),
-        headers.get("tag", ""),
-        headers.get("tagger"),
+        object_.decode("utf-8", "replace"),
+        type_.decode("utf-8", "replace"),
+        name.decode("utf-8", "replace"),
+        None if tagger is None else tagger.decode("utf-8", "replace"),
         message.decode("utf-8", "replace"),
         signed,
     )
+
+
+def _headers(lines: list[bytes]) -> tuple[bytes, bytes, bytes, bytes | None]:
+    """object, type, tag and tagger headers (the first of each; tagger None if absent)."""
+    if (len(lines) >= 4 and lines[0].startswith(b"object ") and lines[1].startswith(b"type ")
+            and lines[2].startswith(b"tag ") and lines[3].startswith(b"tagger ")):
+        return lines[0][7:], lines[1][5:], lines[2][4:], lines[3][7:]  # as git writes them
+    headers: dict[bytes, bytes] = {}
+    for line in lines:
+        key, _, value = line.partition(b" ")
+        headers.setdefault(key, value)
+    return headers.get(b"object", b""), headers.get(b"type", b""), headers.get(b"tag", b""), headers.get(b"tagger")
 
 
 def without_signature(message: str) -> str:
@@ -48,6 +57,8 @@ def without_signature(message: str) -> str:
 
 
 def _split_signature(body: bytes) -> tuple[bytes, bool]:
+    if b"-----BEGIN " not in body:  # most tags: one scan instead of six
+        return body, False
     starts = [body.rfind(b"\n" + marker) for marker in _SIGNATURE_STARTS]
     starts += [0 for marker in _SIGNATURE_STARTS if body.startswith(marker)]
     cut = max(starts)
@@ -67,25 +78,26 @@ class Peeled(NamedTuple):
 
 def peel_all(git: Git, oids: list[str]) -> dict[str, Peeled]:
     """Peel many objects with one `cat-file --batch` per level of tag nesting."""
-    oids = list(dict.fromkeys(oids))  # two refs may push the same object
-    info = git.object_info(oids)
-    chains: dict[str, list[TagObject]] = {oid: [] for oid in oids}
-    ends = {oid: (oid, info[oid].type) for oid in oids}
-    pending = [oid for oid in oids if info[oid].type == "tag"]
+    types = git.object_types(oids)
+    result: dict[str, Peeled] = {}
+    pending: dict[str, tuple[list[TagObject], str]] = {}  # pushed oid -> (chain so far, next object)
+    for oid, kind in types.items():
+        if kind == "tag":
+            pending[oid] = ([], oid)
+        else:
+            result[oid] = Peeled(kind, (), oid, kind)
     while pending:
-        objects = git.read_objects(ends[oid][0] for oid in pending)
-        next_round = []
-        for oid in pending:
-            current = ends[oid][0]
-            if current not in objects:
-                ends[oid] = (current, "missing")
+        found = git.read_batch([current for _, current in pending.values()])
+        next_round = {}
+        for (oid, (chain, current)), item in zip(pending.items(), found):
+            if item is None:
+                result[oid] = Peeled("tag", tuple(chain), current, "missing")
                 continue
-            tag = parse_tag(current, objects[current][1])
-            chains[oid].append(tag)
-            ends[oid] = (tag.target, tag.target_type)
-            if tag.target_type == "tag" and len(chains[oid]) < 32:
-                next_round.append(oid)
+            tag = parse_tag(current, item[1])
+            chain.append(tag)
+            if tag.target_type == "tag" and len(chain) < 32:
+                next_round[oid] = (chain, tag.target)
+            else:
+                result[oid] = Peeled("tag", tuple(chain), tag.target, tag.target_type)
         pending = next_round
-    return {
-        oid: Peeled(info[oid].type, tuple(chains[oid]), ends[oid][0], ends[oid][1]) for oid in oids
-    }
+    return result

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from tagguard.checks import check_name, short_name
 from tagguard.policy import client_policy
 from tagguard.report import has_errors, print_json, print_text
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def run_check(args: argparse.Namespace) -> int:

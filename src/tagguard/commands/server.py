@@ -13,7 +13,8 @@ from tagguard.display import shown
 from tagguard.policy import Policy
 from tagguard.report import has_errors, violation_lines
 from tagguard.rules import WARN, Violation
-from tagguard.server import REFUSED, WARNED, audit, guarded, judge, open_context, run_chained, say, verdicts
+from tagguard.server import (REFUSED, WARNED, audit, guarded, judge, ledger_writable, open_context, run_chained, say,
+                             verdicts)
 from tagguard.updates import RefUpdate, parse_receive
 
 
@@ -55,6 +56,7 @@ def _text(stdin: bytes) -> str:
 
 def _receive(updates: list[RefUpdate], args: argparse.Namespace, what: str) -> int:
     context = open_context(args.policy)
+    ledger_writable(context.git_dir, updates)
     results = judge(updates, context)
     decided = verdicts(results, updates, context.policy.server.mode)
     audit(context, updates, results, decided)
@@ -78,12 +80,11 @@ def _report(results: dict[str, list[Violation]], decided: dict[str, str], policy
 
 
 def _record(updates: list[RefUpdate], args: argparse.Namespace) -> None:
-    from tagguard.jsonlog import append_records
-    from tagguard.ledger import landed_records, ledger_path
+    from tagguard.ledger import append, landed_records, ledger_path
 
     landed = [u for u in updates if u.is_tag and u.kind != "delete"]
     if not landed:
         return
     context = open_context(args.policy)
     targets = context.git.peeled_targets(u.new for u in landed)
-    append_records(ledger_path(context.git_dir), landed_records(landed, targets, context.pusher))
+    append(ledger_path(context.git_dir), landed_records(landed, targets, context.pusher))

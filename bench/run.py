@@ -1,0 +1,292 @@
+"""tagguard's benchmarks, side by side in one run, as ratios (medians of rotated rounds).
+
+    python bench/run.py            # the full run: 10,000-tag pushes, 100,000 existing tags
+    python bench/run.py --quick    # tiny sizes, a few seconds (the test suite runs this)
+
+1. a one-tag push to a local bare repository: no hook, a minimal bash pre-receive hook
+   (name regex, no move, no protected delete), tagguard's pre-receive + post-receive;
+2. a push of N new annotated tags: the same three;
+3. the same push into a repository that already holds E tags (and a ledger of them);
+4. `tagguard check NAME` against `python -c pass` (the embedded default policy);
+5. the pre-push hook for one tag: a push with and without it, and the hook by itself;
+6. the server hooks by themselves on a push of B tags (GitHub Enterprise allows 5 s).
+
+Push times include git's own work and swing with machine load; the hooks run by
+themselves on the same input (inside a copy of the server, reading the pushed objects
+through GIT_ALTERNATE_OBJECT_DIRECTORIES, as in git's quarantine) are the steadier figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, Dict, Iterator, List
+
+BASH_HOOK = r"""#!/usr/bin/env bash
+# The minimal bash pre-receive hook: a name regex, no moved tags, no deleted v*-prod* tags.
+zero='^0+$'
+while read -r old new ref; do
+    [[ $ref == refs/tags/* ]] || continue
+    name=${ref#refs/tags/}
+    if [[ $new =~ $zero ]]; then
+        [[ $name == v*-prod* ]] && { echo "$name: protected"; exit 1; }
+        continue
+    fi
+    [[ $old =~ $zero ]] || { echo "$name: tags never move"; exit 1; }
+    [[ $name =~ ^v[0-9]+\.[0-9]+(-[a-z0-9]+)*$ ]] || { echo "$name: bad name"; exit 1; }
+done
+"""
+STAMP = "Bench <bench@example.com> 1700000000 +0000"
+HOOKS = ("no hook", "bash hook", "tagguard")
+Timings = Dict[str, List[float]]
+
+
+class Sizes:
+    def __init__(self, quick: bool, args: argparse.Namespace) -> None:
+        self.new = args.tags or (50 if quick else 10_000)
+        self.existing = args.existing or (500 if quick else 100_000)
+        self.big = args.big or (1_000 if quick else 100_000)
+        self.rounds = args.rounds or (1 if quick else 3)
+        self.small_rounds = 3 if quick else 15
+
+
+def sh(*cmd: str, cwd: Path, stdin: bytes | None = None, env: dict[str, str] | None = None) -> bytes:
+    done = subprocess.run(cmd, cwd=cwd, input=stdin, capture_output=True, env=env)
+    if done.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(cmd[:3])} failed in {cwd}: {done.stderr.decode()[-500:]}")
+    return done.stdout
+
+
+def timed(action: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def rotated(names: list[str], round: int) -> list[str]:
+    """Each round starts with a different case, so a busy moment hurts all alike."""
+    shift = round % len(names)
+    return names[shift:] + names[:shift]
+
+
+def fast_import(path: Path, prefix: str, count: int, bare: bool) -> None:
+    """One commit on main and `count` annotated tags `<prefix><i>` on it, in one fast-import.
+
+    The commit is the same in every repository made here (same content and stamps)."""
+    sh("git", "init", "-q", *(["--bare"] if bare else []), "-b", "main", str(path), cwd=path.parent)
+    parts = [f"commit refs/heads/main\nmark :1\ncommitter {STAMP}\ndata 5\nfirst\n\n"]
+    for index in range(count):
+        message = f"run {index}: acc=0.9{index % 10}\n"
+        parts.append(f"tag {prefix}{index}\nfrom :1\ntagger {STAMP}\ndata {len(message)}\n{message}\n")
+    sh("git", "fast-import", "--quiet", cwd=path, stdin="".join(parts).encode())
+    sh("git", "pack-refs", "--all", cwd=path)
+
+
+def receive_input(repo: Path, pattern: str) -> bytes:
+    """pre-receive's stdin for pushing these tags as new: `<zero> <oid> <ref>` lines."""
+    out = sh("git", "for-each-ref", "--format=%(objectname) %(refname)", pattern, cwd=repo).decode()
+    return "".join(f"{'0' * 40} {line}\n" for line in out.splitlines()).encode()
+
+
+class Bench:
+    def __init__(self, work: Path, sizes: Sizes, tagguard: str) -> None:
+        self.work, self.sizes, self.tagguard = work, sizes, tagguard
+        self.source = work / "source"
+        self.templates: dict[tuple[str, str], Path] = {}
+        self.bash = work / "bash-pre-receive"
+        self.bash.write_text(BASH_HOOK)
+        self.bash.chmod(0o755)
+
+    # --- the repositories -------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        self.source.mkdir()
+        fast_import(self.source, "v2.8-exp-run", self.sizes.new, bare=False)
+        big = self.work / "big.git"
+        big.mkdir()
+        fast_import(big, "v2.8-exp-old", max(self.sizes.existing, self.sizes.big), bare=True)
+        self.big_input = b"".join(receive_input(big, "refs/tags/").splitlines(True)[: self.sizes.big])
+        self.big_objects = big / "objects"
+        self._keep_tags(big, self.sizes.existing)
+        empty = self.work / "empty.git"
+        sh("git", "init", "-q", "--bare", "-b", "main", str(empty), cwd=self.work)
+        sh("git", "push", "-q", str(empty), "main", cwd=self.source)
+        for kind, path in (("empty", empty), ("full", big)):
+            for hook in HOOKS:
+                self.templates[(kind, hook)] = self._template(path, f"{kind}-{hook.replace(' ', '-')}", hook)
+
+    @staticmethod
+    def _keep_tags(repo: Path, keep: int) -> None:
+        """Delete all but `keep` tag refs (their objects stay, for case 6 to read)."""
+        refs = sh("git", "for-each-ref", "--format=%(refname)", "refs/tags/", cwd=repo).decode().split()
+        if len(refs) > keep:
+            sh("git", "update-ref", "--stdin", cwd=repo, stdin="".join(f"delete {r}\n" for r in refs[keep:]).encode())
+            sh("git", "pack-refs", "--all", cwd=repo)
+
+    def _template(self, origin: Path, name: str, hook: str) -> Path:
+        path = self.work / "templates" / name
+        shutil.copytree(origin, path, symlinks=True)
+        if hook == "bash hook":
+            (path / "hooks").mkdir(exist_ok=True)
+            shutil.copy(self.bash, path / "hooks" / "pre-receive")
+        elif hook == "tagguard":
+            sh(self.tagguard, "install", "--server", str(path), cwd=self.work)  # records existing tags
+        return path
+
+    def fresh(self, kind: str, hook: str) -> Path:
+        target = self.work / "servers" / f"{kind}-{hook.replace(' ', '-')}"
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(self.templates[(kind, hook)], target, symlinks=True)
+        return target
+
+    # --- the cases --------------------------------------------------------------------------
+
+    def pushes(self, kind: str, refspecs: list[str], rounds: int) -> Timings:
+        times: Timings = {hook: [] for hook in HOOKS}
+        for round in range(rounds):
+            for hook in rotated(list(HOOKS), round):
+                server = self.fresh(kind, hook)
+                times[hook].append(timed(lambda: sh("git", "push", "-q", f"file://{server}", *refspecs,
+                                                    cwd=self.source)))
+        return times
+
+    def hooks_alone(self, kind: str, stdin: bytes, objects: Path, rounds: int) -> Timings:
+        """Each hook by itself on a push's input, inside a fresh copy of the server."""
+        env = {**os.environ, "GIT_ALTERNATE_OBJECT_DIRECTORIES": str(objects)}
+        steps = {
+            "bash hook": [[str(self.bash)]],
+            "tagguard pre-receive": [[self.tagguard, "pre-receive"]],
+            "tagguard pre+post": [[self.tagguard, "pre-receive"], [self.tagguard, "post-receive"]],
+        }
+        times: Timings = {name: [] for name in steps}
+        for round in range(rounds):
+            for name in rotated(list(steps), round):
+                server = self.fresh(kind, "tagguard" if name.startswith("tagguard") else "bash hook")
+                times[name].append(timed(lambda: [sh(*step, cwd=server, stdin=stdin, env=env)
+                                                  for step in steps[name]]))
+        return times
+
+    def check(self, rounds: int) -> Timings:
+        python = sys.executable
+        commands = {"python -c pass": [python, "-c", "pass"], "tagguard check": [self.tagguard, "check", "v2.8-ft"]}
+        return self._commands(commands, rounds, self.work)
+
+    def pre_push(self, rounds: int) -> Timings:
+        clone = self.work / "client"
+        if not clone.exists():
+            shutil.copytree(self.source, clone, symlinks=True)
+            sh(self.tagguard, "install", cwd=clone)
+        server = self.work / "client-server.git"
+        oid = sh("git", "rev-parse", "refs/tags/v2.8-exp-run0", cwd=clone).decode().strip()
+        stdin = f"refs/tags/v2.8-exp-run0 {oid} refs/tags/v2.8-exp-run0 {'0' * 40}\n".encode()
+        times: Timings = {"push, no hook": [], "push, pre-push hook": [], "python -c pass": [],
+                          "pre-push hook alone": []}
+        hook = clone / ".git" / "hooks" / "pre-push"
+        for round in range(rounds):
+            for name in rotated(list(times), round):
+                if name.startswith("push"):
+                    shutil.rmtree(server, ignore_errors=True)
+                    shutil.copytree(self.templates[("empty", "no hook")], server, symlinks=True)
+                    verify = ["--no-verify"] if name == "push, no hook" else []
+                    command = ["git", "push", "-q", *verify, str(server), "v2.8-exp-run0"]
+                    times[name].append(timed(lambda: sh(*command, cwd=clone)))
+                elif name == "python -c pass":
+                    times[name].append(timed(lambda: sh(sys.executable, "-c", "pass", cwd=clone)))
+                else:
+                    times[name].append(timed(lambda: sh(str(hook), "origin", str(server), cwd=clone, stdin=stdin)))
+        return times
+
+    def _commands(self, commands: dict[str, list[str]], rounds: int, cwd: Path) -> Timings:
+        times: Timings = {name: [] for name in commands}
+        for round in range(rounds):
+            for name in rotated(list(commands), round):
+                times[name].append(timed(lambda: sh(*commands[name], cwd=cwd)))
+        return times
+
+
+# --- output --------------------------------------------------------------------------------
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def show(title: str, times: Timings, base: str, unit: str = "s") -> list[str]:
+    lines = [title]
+    reference = median(times[base])
+    for name, values in times.items():
+        value = median(values)
+        shown = f"{value * 1000:8.1f} ms" if unit == "ms" else f"{value:8.2f} s "
+        lines.append(f"  {name:24} {shown}  {value / reference:5.2f}x {base}")
+    return lines
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    git = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (f"machine: {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {git}, "
+            f"load average {load}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes (seconds)")
+    parser.add_argument("--tags", type=int, help="new tags in one push (default 10000)")
+    parser.add_argument("--existing", type=int, help="tags already on the server (default 100000)")
+    parser.add_argument("--big", type=int, help="tags for the hooks-alone case 6 (default 100000)")
+    parser.add_argument("--rounds", type=int, help="rounds of the big pushes (default 3)")
+    args = parser.parse_args(argv)
+    tagguard = shutil.which("tagguard", path=os.path.dirname(sys.executable)) or shutil.which("tagguard")
+    if not tagguard:
+        print("bench: install tagguard first (pip install -e .)", file=sys.stderr)
+        return 2
+    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        print("bench: note: PYTHONDONTWRITEBYTECODE is set; start-up times include compiling", file=sys.stderr)
+    sizes = Sizes(args.quick, args)
+    print(machine(), flush=True)
+    with tempfile.TemporaryDirectory(prefix="tagguard-bench-") as temporary:
+        for line in run(Bench(Path(temporary), sizes, tagguard)):
+            print(line, flush=True)
+    return 0
+
+
+def run(bench: Bench) -> Iterator[str]:
+    """Run every case, yielding the table's lines as each case finishes."""
+    s = bench.sizes
+    bench.prepare()
+    new_input = receive_input(bench.source, "refs/tags/")
+    new_objects = bench.source / ".git" / "objects"
+    yield from show(f"1. push of one new tag (median of {s.small_rounds}):",
+                    bench.pushes("empty", ["v2.8-exp-run0"], s.small_rounds), "no hook", "ms")
+    yield from show(f"2. push of {s.new} new tags (median of {s.rounds}):",
+                    bench.pushes("empty", ["--tags"], s.rounds), "no hook")
+    yield from show("   the hooks alone on that push's input:",
+                    bench.hooks_alone("empty", new_input, new_objects, s.rounds), "bash hook")
+    yield from show(f"3. the same push into a repository with {s.existing} tags (median of {s.rounds}):",
+                    bench.pushes("full", ["--tags"], s.rounds), "no hook")
+    yield from show("   the hooks alone on that push's input:",
+                    bench.hooks_alone("full", new_input, new_objects, s.rounds), "bash hook")
+    yield from show(f"4. tagguard check of one name (median of {s.small_rounds * 2}):",
+                    bench.check(s.small_rounds * 2), "python -c pass", "ms")
+    yield from show(f"5. pre-push hook, one tag (median of {s.small_rounds}):",
+                    bench.pre_push(s.small_rounds), "python -c pass", "ms")
+    yield from show(f"6. the server hooks alone on a push of {s.big} new tags (median of {s.rounds}):",
+                    bench.hooks_alone("empty", bench.big_input, bench.big_objects, s.rounds), "bash hook")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,153 @@
+"""An index of the tag ledger by name, so a push's cost does not grow with the ledger.
+
+The ledger (JSON lines) stays the only truth; this SQLite file is a cache of its first
+`covered` bytes, with the 64 bytes before that offset kept to notice a ledger that was
+rewritten. A reader looks names up in the index and scans only the ledger's bytes after
+`covered`; with no usable index (missing, stale, locked, corrupt, or no sqlite3 module) it
+scans the whole ledger, which is slower and gives the same answer. Writers update the index
+while they hold the ledger's lock, catching up from `covered` to the end.
+
+Small ledgers are scanned: below INDEX_FROM bytes that is cheaper than opening SQLite.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Iterator
+
+from tagguard.jsonlog import parse_lines, read_records
+
+INDEX_FROM = 1 << 20  # bytes of ledger (about 5,000 tags) before an index pays for itself
+_CHECK = 64  # bytes before `covered` that must still be the same
+_CHUNK = 500  # names per query (old SQLite builds allow 999 parameters)
+
+
+def index_path(ledger: str) -> str:
+    return ledger + ".idx"
+
+
+def lookup(ledger: str, names: set[str]) -> Iterator[dict[str, Any]]:
+    """The ledger's records whose "name" is in `names`, oldest first."""
+    try:
+        size = os.path.getsize(ledger)
+    except OSError:
+        size = 0
+    found = _indexed(ledger, names, size) if size >= INDEX_FROM else None
+    if found is None:
+        yield from read_records(ledger, "name", names)
+        return
+    lines, covered = found
+    yield from parse_lines(lines, "name", names)
+    yield from read_records(ledger, "name", names, start=covered)
+
+
+def _indexed(ledger: str, names: set[str], size: int) -> tuple[list[bytes], int] | None:
+    """(record lines, covered) from the index, or None when it can't be trusted."""
+    try:
+        import sqlite3
+    except ImportError:
+        return None
+    try:
+        db = sqlite3.connect(f"file:{index_path(ledger)}?mode=ro", uri=True, timeout=2)
+    except sqlite3.Error:
+        return None
+    try:
+        with db:  # one read transaction: `covered` and the records agree
+            covered, check = _state(db)
+            if covered > size or _bytes_before(ledger, covered) != check:
+                return None
+            ordered = sorted(names)
+            rows: list[tuple[int, bytes]] = []
+            for start in range(0, len(ordered), _CHUNK):
+                part = ordered[start : start + _CHUNK]
+                marks = ",".join("?" * len(part))
+                rows += db.execute(f"SELECT rowid, line FROM records WHERE name IN ({marks})", part).fetchall()
+        return [line for _, line in sorted(rows)], covered
+    except (sqlite3.Error, OSError):
+        return None
+    finally:
+        db.close()
+
+
+def update(ledger: str) -> None:
+    """Bring the index up to the ledger's end; call it holding the ledger's lock.
+
+    A failure here costs speed, never correctness (readers see a stale index and scan), so
+    it is not an error: the records are already safe in the ledger.
+    """
+    try:
+        size = os.path.getsize(ledger)
+        import sqlite3
+    except (OSError, ImportError):
+        return
+    if size < INDEX_FROM:
+        return
+    try:
+        db = sqlite3.connect(index_path(ledger), timeout=10)
+    except sqlite3.Error:
+        return
+    try:
+        with db:
+            _catch_up(db, ledger, size)
+    except sqlite3.DatabaseError:
+        db.close()
+        _remove(index_path(ledger))  # not a database: the next writer builds a new one
+    except (sqlite3.Error, OSError):
+        pass
+    finally:
+        db.close()
+
+
+def _remove(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+def _catch_up(db: Any, ledger: str, size: int) -> None:
+    db.execute("CREATE TABLE IF NOT EXISTS state (covered INTEGER, check_bytes BLOB)")
+    db.execute("CREATE TABLE IF NOT EXISTS records (name TEXT, line BLOB)")
+    db.execute("CREATE INDEX IF NOT EXISTS by_name ON records (name)")
+    covered, check = _state(db)
+    if covered > size or _bytes_before(ledger, covered) != check:
+        db.execute("DELETE FROM records")  # the ledger was rewritten: index it again
+        covered = 0
+    with open(ledger, "rb") as f:
+        f.seek(covered)
+        data = f.read(size - covered)
+    end = data.rfind(b"\n") + 1  # whole lines only; a torn last line waits for its newline
+    rows = [(record["name"], line) for line, record in _named(data[:end])]
+    db.executemany("INSERT INTO records (name, line) VALUES (?, ?)", rows)
+    db.execute("DELETE FROM state")
+    db.execute("INSERT INTO state VALUES (?, ?)", (covered + end, _bytes_before(ledger, covered + end)))
+
+
+def _named(data: bytes) -> Iterator[tuple[bytes, dict[str, Any]]]:
+    import json
+
+    for line in data.split(b"\n"):
+        if not line.endswith(b"}"):
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and isinstance(record.get("name"), str):
+            yield line, record
+
+
+def _state(db: Any) -> tuple[int, bytes]:
+    import sqlite3
+
+    try:
+        row = db.execute("SELECT covered, check_bytes FROM state").fetchone()
+    except sqlite3.OperationalError:  # no table yet: nothing covered
+        return 0, b""
+    return (int(row[0]), bytes(row[1])) if row else (0, b"")
+
+
+def _bytes_before(ledger: str, offset: int) -> bytes:
+    with open(ledger, "rb") as f:
+        f.seek(max(0, offset - _CHECK))
+        return f.read(min(offset, _CHECK))

@@ -1,0 +1,272 @@
+"""Faults and abuse on the server: every case ends as the README's "Faults" table promises.
+
+Real pushes to bare repositories with tagguard's hooks installed; failing git binaries are
+PATH shims, full and read-only disks are tiny tmpfs mounts (root only: CI runs as root).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from conftest import TAGGUARD, git, run
+from pushing import (annotated, clone, commit, connect, make_server, no_identity, push, remote_lines,  # noqa: F401
+                     server, server_tags, use_policy)
+from tagguard.jsonlog import read_records
+from tagguard.ledger import LEDGER_FILE
+
+ZERO = "0" * 40
+
+
+def ledger_names(server: Path) -> list[str]:
+    return [r["name"] for r in read_records(str(server / LEDGER_FILE))]
+
+
+@pytest.fixture
+def tiny_fs(tmp_path: Path) -> Iterator[Path]:
+    """A 64 KiB tmpfs (needs root and mount; CI has both, so there it must work)."""
+    mount = tmp_path / "fs"
+    mount.mkdir()
+    if os.geteuid() != 0 or run("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)).returncode:
+        assert not os.environ.get("CI"), "CI runs as root and must be able to mount a tmpfs"
+        pytest.skip("mounting a tmpfs needs root")
+    try:
+        yield mount
+    finally:
+        run("umount", "-l", str(mount))
+
+
+def ledger_on(server: Path, directory: Path) -> Path:
+    """Put the server's ledger on another filesystem (a symlink from the git dir)."""
+    target = directory / LEDGER_FILE
+    if (server / LEDGER_FILE).exists():
+        shutil.copy(server / LEDGER_FILE, target)
+        (server / LEDGER_FILE).unlink()
+    else:
+        target.write_text("")
+    (server / LEDGER_FILE).symlink_to(target)
+    return target
+
+
+def fill(directory: Path) -> None:
+    fd = os.open(directory / "filler", os.O_WRONLY | os.O_CREAT)
+    try:
+        for chunk in (b"x" * 4096, b"x"):
+            try:
+                while os.write(fd, chunk):
+                    pass
+            except OSError:
+                pass
+    finally:
+        os.close(fd)
+
+
+# --- git failing, objects missing --------------------------------------------------------------
+
+
+SHIMS = {
+    "fails": 'echo "fatal: simulated failure" >&2; exit 128',
+    "dies mid-output": '"$real" "$@" | head -c 30; kill -KILL $$',
+}
+
+
+@pytest.mark.parametrize("how", SHIMS)
+def test_git_failing_mid_push_refuses(clone: Path, server: Path, tmp_path: Path, how: str) -> None:
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    shim = shims / "git"
+    shim.write_text(f'#!/bin/sh\nreal={shutil.which("git")}\ncase " $* " in *" cat-file "*) {SHIMS[how]};; esac\n'
+                    'exec "$real" "$@"\n')
+    wrapper = tmp_path / "tagguard-with-shim"  # git puts its exec-path first on the hook's PATH
+    wrapper.write_text(f'#!/bin/sh\nPATH={shims}:$PATH exec {TAGGUARD} "$@"\n')
+    for script in (shim, wrapper):
+        script.chmod(0o755)
+    annotated(clone, "v2.8-base")
+    result = push(clone, "v2.8-base", env={"TAGGUARD": str(wrapper)})
+    assert result.returncode == 1
+    [line] = remote_lines(result)
+    why = "exit 128): fatal: simulated failure" if how == "fails" else "(killed by signal 9): no message"
+    assert line.startswith("tagguard: push refused: `git cat-file --batch-check=%(objecttype) --buffer` failed (") and line.endswith(why), line
+    assert server_tags(server) == {} and not (server / LEDGER_FILE).exists()
+
+
+def test_missing_object_is_refused(server: Path, clone: Path) -> None:
+    missing = "1234567890" * 4
+    result = run(str(server / "hooks" / "pre-receive"), cwd=server, input=f"{ZERO} {missing} refs/tags/v2.8-base\n")
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0] == "v2.8-base: TG305 object 123456789012 is missing"
+    assert result.stderr.splitlines()[-1].startswith("tagguard: push refused: 1 tag ref breaks the tag policy")
+
+
+# --- the ledger and the audit log on a bad disk ----------------------------------------------
+
+
+def test_read_only_ledger_refuses_tag_pushes_but_not_branches(clone: Path, server: Path, tiny_fs: Path) -> None:
+    annotated(clone, "v2.8-base")
+    assert push(clone, "v2.8-base").returncode == 0
+    ledger = ledger_on(server, tiny_fs)
+    assert run("mount", "-o", "remount,ro", str(tiny_fs)).returncode == 0
+    annotated(clone, "v2.8-ft")
+    result = push(clone, "v2.8-ft")
+    assert result.returncode == 1
+    assert remote_lines(result) == [
+        f"tagguard: push refused: the tag ledger {server / LEDGER_FILE} is not writable, so the names of these "
+        "tags could not be burned; tag pushes are refused until it is (ask the server's admin)"]
+    assert list(server_tags(server)) == ["v2.8-base"]
+    commit(clone, "more work")
+    assert push(clone, "HEAD:refs/heads/main").returncode == 0  # branches need no ledger
+    assert [r["name"] for r in read_records(str(ledger))] == ["v2.8-base"]
+
+
+def test_full_disk_for_the_ledger(clone: Path, server: Path, tiny_fs: Path) -> None:
+    annotated(clone, "v2.8-base")
+    assert push(clone, "v2.8-base").returncode == 0
+    ledger = ledger_on(server, tiny_fs)
+    with open(ledger, "ab") as f:  # end the ledger at a page boundary, so any append needs a new page
+        f.write(b" " * (4095 - ledger.stat().st_size % 4096) + b"\n")
+    fill(tiny_fs)
+    annotated(clone, "v2.8-ft")
+    refused = push(clone, "v2.8-ft")
+    assert refused.returncode == 1
+    assert remote_lines(refused)[0].startswith(f"tagguard: push refused: the disk of the tag ledger {server / LEDGER_FILE} is full")
+    (server / "hooks" / "pre-receive").unlink()  # the disk fills between pre-receive and post-receive
+    landed = push(clone, "v2.8-ft")
+    assert landed.returncode == 0
+    assert remote_lines(landed) == ["tagguard: the push landed, but recording its tags in the ledger failed: "
+                                    f"can't write the tag ledger {server / LEDGER_FILE}: No space left on device"]
+    assert ledger_names(server) == ["v2.8-base"]  # still whole and readable
+
+
+def test_full_disk_for_the_audit_log_refuses(clone: Path, server: Path) -> None:
+    use_policy(server, '[server]\naudit_log = "/dev/full"\n')
+    annotated(clone, "v2.8-base")
+    result = push(clone, "v2.8-base")
+    assert result.returncode == 1
+    assert remote_lines(result) == ["tagguard: push refused: can't write the audit log /dev/full: No space left on device"]
+    assert server_tags(server) == {}
+
+
+# --- signals -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("hook", ["pre-receive", "post-receive"])
+def test_sigterm_mid_hook(clone: Path, server: Path, tmp_path: Path, hook: str) -> None:
+    annotated(clone, "v2.8-base")
+    assert push(clone, "v2.8-base").returncode == 0
+    before = (server / LEDGER_FILE).read_bytes()
+    pid_file = tmp_path / "hook.pid"
+    chained = server / "hooks" / f"{hook}.pre-tagguard"  # runs first, from inside tagguard's hook
+    chained.write_text(f"#!/bin/sh\necho $PPID > {pid_file}\nexec sleep 60\n")
+    chained.chmod(0o755)
+    annotated(clone, "v2.8-ft")
+    pushing = subprocess.Popen(["git", "push", "--porcelain", "origin", "v2.8-ft"], cwd=clone,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (pid_file.exists() and pid_file.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(int(pid_file.read_text()), signal.SIGTERM)
+    _, stderr = pushing.communicate(timeout=60)
+    lines = [line[len("remote: "):].rstrip() for line in stderr.splitlines() if line.startswith("remote: ")]
+    stopped = "stopped by SIGTERM before the check finished"
+    if hook == "pre-receive":
+        assert pushing.returncode == 1
+        assert lines == [f"tagguard: push refused: {stopped}"]
+        assert list(server_tags(server)) == ["v2.8-base"]
+    else:  # the refs had moved already; the name is recorded by `install --server` again
+        assert pushing.returncode == 0
+        assert lines == [f"tagguard: the push landed, but recording its tags in the ledger failed: {stopped}"]
+        assert sorted(server_tags(server)) == ["v2.8-base", "v2.8-ft"]
+    assert (server / LEDGER_FILE).read_bytes() == before
+    if hook == "post-receive":
+        chained.unlink()
+        assert "recorded 1 existing tag" in run(TAGGUARD, "install", "--server", str(server)).stdout
+        assert ledger_names(server) == ["v2.8-base", "v2.8-ft"]
+
+
+# --- concurrency -----------------------------------------------------------------------------------
+
+
+def test_twenty_concurrent_pushes_lose_nothing(clone: Path, server: Path, tmp_path: Path) -> None:
+    clones = []
+    for index in range(20):
+        other = tmp_path / f"clone{index}"
+        git("clone", "-q", f"file://{server}", str(other), cwd=tmp_path)
+        commit(other, f"work {index}")
+        annotated(other, "v2.8-exp-same" if index < 2 else f"v2.8-exp-run{index}")  # two race for one name
+        clones.append(other)
+    pushes = [subprocess.Popen(["git", "push", "-q", "origin", "--tags"], cwd=c, stderr=subprocess.PIPE)
+              for c in clones]
+    codes = [p.wait(timeout=300) for p in pushes]
+    for p in pushes:
+        p.stderr.close()  # type: ignore[union-attr]
+    assert codes[2:] == [0] * 18 and sorted(codes[:2]) == [0, 1]  # git lets one creation of a name win
+    tags = server_tags(server)
+    records = [(r["name"], r["object"]) for r in read_records(str(server / LEDGER_FILE))]
+    assert sorted(records) == sorted(tags.items())  # every landed tag recorded once, with its object
+    assert len(tags) == 19
+
+
+# --- odd bytes, other hash functions ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("object_format", ["sha1", "sha256"])
+def test_non_utf8_tag_messages_and_names(tmp_path: Path, object_format: str) -> None:
+    server = make_server(tmp_path / "server.git", f"--object-format={object_format}")
+    clone = tmp_path / "clone"
+    git("init", "-q", f"--object-format={object_format}", "-b", "main", str(clone), cwd=tmp_path)
+    head = commit(clone, "one")
+    connect(clone, server)
+
+    def latin1_tag(name: bytes) -> str:
+        body = (b"object %s\ntype commit\ntag %s\ntagger T <t@example.com> 1700000000 +0000\n\n"
+                b"caf\xe9 cr\xe8me, acc=0.93\n" % (head.encode(), name))
+        made = subprocess.run(["git", "mktag"], cwd=clone, input=body, capture_output=True)
+        assert made.returncode == 0, made.stderr
+        oid = made.stdout.decode().strip()
+        assert subprocess.run(["git", "update-ref", b"refs/tags/" + name, oid], cwd=clone).returncode == 0
+        return oid
+
+    good = latin1_tag(b"v2.8-base")
+    latin1_tag(b"v2.8-caf\xe9")
+    result = subprocess.run(["git", "push", "--porcelain", "origin", "refs/tags/*:refs/tags/*"], cwd=clone,
+                            capture_output=True)
+    assert result.returncode == 1
+    stderr = result.stderr.decode("utf-8", "replace")
+    assert "v2.8-caf\\xe9: TG102 unknown type 'caf\\xe9'" in stderr and "internal error" not in stderr
+    assert server_tags(server) == {}
+    assert push(clone, "v2.8-base").returncode == 0
+    assert server_tags(server) == {"v2.8-base": good}
+    assert [(r["name"], r["object"]) for r in read_records(str(server / LEDGER_FILE))] == [("v2.8-base", good)]
+
+
+# --- a hostile policy ------------------------------------------------------------------------------
+
+
+def test_catastrophic_pattern_is_cut_off_by_the_timeout(clone: Path, server: Path) -> None:
+    policy = use_policy(server, '[naming]\ndesc = "(a|a)+"\n')
+    annotated(clone, "v2.8-ft-" + "a" * 40 + "b")
+    started = time.monotonic()
+    result = push(clone, "--tags")
+    assert time.monotonic() - started < 20
+    assert result.returncode == 1
+    assert remote_lines(result) == [
+        f"tagguard: push refused: {policy}: naming.desc: pattern '(a|a)+' took over 0.1 s on a 41-character "
+        "text; simplify it (nested repeats backtrack)"]
+
+
+def test_huge_policy_is_refused(clone: Path, server: Path) -> None:
+    policy = use_policy(server, "# padding\n" * 120_000)
+    annotated(clone, "v2.8-base")
+    result = push(clone, "v2.8-base")
+    assert result.returncode == 1
+    [line] = remote_lines(result)
+    assert line == f"tagguard: push refused: {policy}: larger than 1 MiB; a policy is a few lines"
+    assert json.dumps(line)  # one printable line

@@ -1,0 +1,58 @@
+"""The ledger's index: it answers exactly as a full scan would, and is never trusted blindly."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tagguard import ledgerindex
+from tagguard.jsonlog import append_records, read_records
+from tagguard.ledger import append, recorded
+
+
+def record(name: str, commit: str = "c1") -> dict[str, str]:
+    return {"name": name, "object": "o", "commit": commit, "pusher": "ana", "time": "t"}
+
+
+@pytest.fixture(autouse=True)
+def always_indexed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ledgerindex, "INDEX_FROM", 0)
+
+
+def scanned(path: str, names: set[str]) -> dict[str, list[dict[str, str]]]:
+    found: dict[str, list[dict[str, str]]] = {}
+    for r in read_records(path, "name", names):
+        found.setdefault(r["name"], []).append(r)
+    return found
+
+
+def test_index_answers_like_a_scan_and_reads_only_the_tail(tmp_path: Path) -> None:
+    path = str(tmp_path / "ledger.jsonl")
+    append(path, [record(f"v2.8-exp-{i}") for i in range(200)] + [record("v2.8-ft", "c1")])
+    append(path, [record("v2.8-ft", "c2")])
+    append_records(path, [record("v2.8-ft", "c3"), record("v2.8-late")])  # a writer that skips the index
+    names = {"v2.8-ft", "v2.8-late", "v2.8-exp-7", "v2.8-none"}
+    assert recorded(path, names) == scanned(path, names)
+    assert [r["commit"] for r in recorded(path, {"v2.8-ft"})["v2.8-ft"]] == ["c1", "c2", "c3"]
+    with open(path, "rb") as f:
+        size = len(f.read())
+    covered, _ = ledgerindex._state(sqlite3.connect(ledgerindex.index_path(path)))
+    assert 0 < covered < size  # the last append is read from the ledger, not the index
+
+
+def test_rewritten_ledger_or_broken_index_falls_back_to_a_scan(tmp_path: Path) -> None:
+    path = str(tmp_path / "ledger.jsonl")
+    append(path, [record(f"v2.8-exp-{i}") for i in range(50)])
+    Path(path).write_text("")  # the ledger was replaced: the index must not be believed
+    append_records(path, [record("v2.8-exp-3", "other")])
+    assert recorded(path, {"v2.8-exp-3", "v2.8-exp-4"}) == {"v2.8-exp-3": [record("v2.8-exp-3", "other")]}
+    append(path, [record("v2.8-new")])  # the next writer rebuilds it
+    assert recorded(path, {"v2.8-exp-4", "v2.8-new"}) == {"v2.8-new": [record("v2.8-new")]}
+    Path(ledgerindex.index_path(path)).write_bytes(b"not a database")
+    assert recorded(path, {"v2.8-new"}) == {"v2.8-new": [record("v2.8-new")]}
+    append(path, [record("v2.8-after")])  # a broken index never fails a write; it is dropped
+    append(path, [record("v2.8-last")])  # and built again
+    assert recorded(path, {"v2.8-after", "v2.8-last"}) == scanned(path, {"v2.8-after", "v2.8-last"})
+    assert ledgerindex._state(sqlite3.connect(ledgerindex.index_path(path)))[0] == Path(path).stat().st_size
