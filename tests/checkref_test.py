@@ -80,7 +80,7 @@ def test_missing_tag_and_non_tag_ref(repo: Path) -> None:
 def test_outside_a_repository(tmp_path: Path) -> None:
     result = tagguard("check-ref", "v2.8-base", cwd=tmp_path)
     assert result.returncode == 2
-    assert result.stderr.startswith("tagguard: error: `git cat-file --batch-check=%(objectname)` failed")
+    assert result.stderr.startswith("tagguard: error: `git cat-file --batch-check=%(objectname) --buffer` failed")
     assert "not a git repository" in result.stderr
 
 

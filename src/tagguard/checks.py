@@ -9,14 +9,8 @@ from tagguard.display import shown
 from tagguard.naming import NameProblem, TagName, parse_name, suggest_name
 from tagguard.patterns import glob_match
 from tagguard.policy import Policy
+from tagguard.refs import short_name
 from tagguard.rules import OFF, Violation
-
-TAG_PREFIX = "refs/tags/"
-
-
-def short_name(ref: str) -> str:
-    return ref[len(TAG_PREFIX) :] if ref.startswith(TAG_PREFIX) else ref
-
 
 def check_name(name: str, policy: Policy, *, pushed: bool = True) -> list[Violation]:
     """All violations of one tag name. `pushed=False` exempts temporary tags (local use)."""

@@ -12,6 +12,7 @@ import subprocess
 from typing import Iterable, NamedTuple, Sequence
 
 from tagguard.errors import TagguardError
+from tagguard.refs import TAG_PREFIX, short_name
 
 
 _BIG_INPUT = 1 << 16  # bytes of stdin from which git reads it from memory, not a pipe
@@ -86,42 +87,33 @@ class Git:
 
     # --- batched object access ------------------------------------------------------------
 
-    def object_info(self, oids: Iterable[str]) -> dict[str, ObjectInfo]:
-        """Type and size of many objects (`<oid>` or `<rev>:<path>`), one `cat-file --batch-check`."""
-        unique = list(dict.fromkeys(oids))
+    def _batch_check(self, names: Iterable[str], fmt: str, suffix: str = "") -> dict[str, str | None]:
+        """One `cat-file --batch-check=<fmt>` for many object names (each + `suffix`):
+        name -> the formatted line, or None when the object is missing."""
+        unique = list(dict.fromkeys(names))
         if not unique:
             return {}
-        out = self.run_bytes("cat-file", "--batch-check", "--buffer", input=_lines(unique)).decode()
+        out = self.run("cat-file", f"--batch-check={fmt}", "--buffer", input=_lines(n + suffix for n in unique))
+        # a missing object prints "<name> missing" in place of the format
+        return {name: None if line.endswith(" missing") else line for name, line in zip(unique, out.splitlines())}
+
+    def object_info(self, oids: Iterable[str]) -> dict[str, ObjectInfo]:
+        """Type and size of many objects (`<oid>` or `<rev>:<path>`)."""
         result = {}
-        for oid, line in zip(unique, out.splitlines()):
-            parts = line.split()
-            if len(parts) == 3:
-                result[oid] = ObjectInfo(oid, parts[1], int(parts[2]))
-            else:  # "<oid> missing"
-                result[oid] = ObjectInfo(oid, "missing", 0)
+        for oid, line in self._batch_check(oids, "%(objecttype) %(objectsize)").items():
+            kind, _, size = (line or "missing 0").partition(" ")
+            result[oid] = ObjectInfo(oid, kind, int(size))
         return result
 
     def object_types(self, oids: Iterable[str]) -> dict[str, str]:
-        """The type of each object ("missing" if absent), one `cat-file --batch-check`; lighter
-        than `object_info` for a push of 100,000 tags."""
-        unique = list(dict.fromkeys(oids))
-        if not unique:
-            return {}
-        out = self.run_bytes("cat-file", "--batch-check=%(objecttype)", "--buffer", input=_lines(unique))
-        return {oid: (kind if " " not in kind else "missing")  # "<oid> missing"
-                for oid, kind in zip(unique, out.decode().splitlines())}
+        """The type of each object ("missing" if absent); lighter than `object_info` for a
+        push of 100,000 tags."""
+        return {oid: kind or "missing" for oid, kind in self._batch_check(oids, "%(objecttype)").items()}
 
     def peeled_targets(self, oids: Iterable[str]) -> dict[str, str]:
-        """What each object finally points at (`<oid>^{}`: through any chain of tags), with
-        one `cat-file --batch-check`. Missing objects map to themselves."""
-        unique = list(dict.fromkeys(oids))
-        if not unique:
-            return {}
-        out = self.run_bytes("cat-file", "--batch-check=%(objectname)", "--buffer", input=_lines(f"{o}^{{}}" for o in unique))
-        return {
-            oid: (line if " " not in line else oid)  # "<oid>^{} missing"
-            for oid, line in zip(unique, out.decode().splitlines())
-        }
+        """What each object finally points at (`<oid>^{}`: through any chain of tags).
+        Missing objects map to themselves."""
+        return {oid: target or oid for oid, target in self._batch_check(oids, "%(objectname)", "^{}").items()}
 
     def read_objects(self, oids: Iterable[str]) -> dict[str, tuple[str, bytes]]:
         """Type and raw content of many objects with one `cat-file --batch`.
@@ -140,15 +132,8 @@ class Git:
         return _parse_batch(data)
 
     def resolve(self, names: Iterable[str]) -> dict[str, str | None]:
-        """Object ids of many revisions (full ref names) with one `cat-file --batch-check`."""
-        unique = list(dict.fromkeys(names))
-        if not unique:
-            return {}
-        out = self.run("cat-file", "--batch-check=%(objectname)", input=_lines(unique))
-        return {
-            name: (None if line.endswith(" missing") or " " in line else line)
-            for name, line in zip(unique, out.splitlines())
-        }
+        """Object ids of many revisions (full ref names); None where there is none."""
+        return self._batch_check(names, "%(objectname)")
 
     def tag_refs(self) -> list[tuple[str, str, str]]:
         """Every tag as (ref, object id, commit it peels to or ""), with one `for-each-ref`."""
@@ -216,8 +201,8 @@ class Git:
         tags = {}
         for line in out.splitlines():
             oid, _, ref = line.partition("\t")
-            if ref.startswith("refs/tags/"):
-                tags[ref[len("refs/tags/") :]] = oid
+            if ref.startswith(TAG_PREFIX):
+                tags[short_name(ref)] = oid
         return tags
 
     def delete_refs(self, refs: dict[str, str]) -> None:

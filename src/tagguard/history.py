@@ -15,9 +15,9 @@ from tagguard.metrics import parse_metrics
 from tagguard.naming import TagName, parse_name
 from tagguard.patterns import glob_match
 from tagguard.policy import Policy
+from tagguard.refs import short_name
 from tagguard.tagobject import without_signature
 
-TAG_PREFIX = "refs/tags/"
 _FIELDS = (
     "refname",
     "objectname",
@@ -66,7 +66,7 @@ def _tag_info(row: list[str]) -> TagInfo:
     else:
         commit = oid if kind == "commit" else None
     return TagInfo(
-        ref[len(TAG_PREFIX) :] if ref.startswith(TAG_PREFIX) else ref,
+        short_name(ref),
         oid,
         commit,
         annotated,

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from tagguard.checks import short_name
 from tagguard.display import shown
 from tagguard.git import Git
 from tagguard.imagefiles import Reading, reader_for
 from tagguard.naming import TagName, parse_name
 from tagguard.policy import Policy
+from tagguard.refs import short_name
 from tagguard.rules import Violation
 
 MAX_FILE_BYTES = 1 << 20

@@ -14,6 +14,7 @@ from typing import Any
 from tagguard.display import shown
 from tagguard.errors import TagguardError
 from tagguard.git import Git, zero_oid
+from tagguard.refs import short_name
 from tagguard.rules import Violation
 from tagguard.updates import RefUpdate
 
@@ -85,7 +86,7 @@ def landed_records(
 
 def seed(git: Git, path: str) -> int:
     """Record the tags a repository already has (so they are burned too); return how many."""
-    tags = [(ref[len("refs/tags/") :], oid) for ref, oid, _ in git.tag_refs()]
+    tags = [(short_name(ref), oid) for ref, oid, _ in git.tag_refs()]
     known = recorded(path, {name for name, _ in tags})
     new = [(name, oid) for name, oid in tags if not any(r.get("object") == oid for r in known.get(name, []))]
     updates = [RefUpdate(f"refs/tags/{name}", zero_oid(len(oid)), oid) for name, oid in new]

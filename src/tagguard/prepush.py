@@ -14,7 +14,8 @@ from tagguard.git import Git, zero_oid
 from tagguard.policy import Policy
 from tagguard.pushcheck import check_updates
 from tagguard.rules import Violation
-from tagguard.updates import TAG_PREFIX, HookInputError, RefUpdate
+from tagguard.refs import TAG_PREFIX
+from tagguard.updates import HookInputError, RefUpdate
 
 USER_VARIABLE = "TAGGUARD_USER"
 

@@ -7,8 +7,8 @@ from typing import NamedTuple
 from tagguard.display import shown
 from tagguard.errors import TagguardError
 from tagguard.git import is_zero
+from tagguard.refs import TAG_PREFIX
 
-TAG_PREFIX = "refs/tags/"
 _HEX = frozenset("0123456789abcdef")
 _ZEROS = frozenset(("0" * 40, "0" * 64))  # the null id of SHA-1 and SHA-256 (all ids are checked for length)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from tagguard.checks import check_name, short_name
+from tagguard.checks import check_name
+from tagguard.refs import short_name
 from tagguard.policy import client_policy
 from tagguard.report import has_errors, print_json, print_text
 

@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from tagguard.checks import TAG_PREFIX, short_name
+from tagguard.refs import TAG_PREFIX, short_name
 from tagguard.display import shown
 from tagguard.errors import TagguardError
 
