@@ -126,7 +126,8 @@ def hooked_server(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(good_lines, max_size=3), bad_lines, st.lists(good_lines, max_size=2))
+@given(st.lists(good_lines, max_size=3, unique_by=lambda line: line.split(" ")[2]), bad_lines,
+       st.lists(good_lines, max_size=2))
 def test_malformed_hook_input_refuses_with_one_line(hooked_server: Path, before: list[str], bad: str,
                                                    after: list[str]) -> None:
     stdin = "".join(f"{line}\n" for line in [*before, bad, *after]).encode("utf-8", "surrogateescape")

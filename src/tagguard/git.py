@@ -17,13 +17,18 @@ from tagguard.refs import TAG_PREFIX, short_name
 
 _BIG_INPUT = 1 << 16  # bytes of stdin from which git reads it from memory, not a pipe
 
+# git must read the objects that are really there: no replace refs (a pusher can push
+# refs/replace/*), no grafts, whatever the environment says.
+_REAL_OBJECTS = {"GIT_NO_REPLACE_OBJECTS": "1", "GIT_GRAFT_FILE": os.devnull}
+_INDIRECTION = ("GIT_REPLACE_REF_BASE",)
+
 
 class GitError(TagguardError):
     """A git command failed; the message names it and quotes git's last line."""
 
 
 class ObjectInfo(NamedTuple):
-    oid: str
+    oid: str  # the object's id (the name asked for, when it is missing)
     type: str  # "commit", "tag", "tree", "blob", or "missing"
     size: int
 
@@ -82,8 +87,11 @@ class Git:
             os.close(stdin)
             os.close(stdout)
 
-    def _env(self) -> dict[str, str] | None:
-        return {**os.environ, **self.env} if self.env else None
+    def _env(self) -> dict[str, str]:
+        env = {**os.environ, **(self.env or {}), **_REAL_OBJECTS}
+        for name in _INDIRECTION:
+            env.pop(name, None)
+        return env
 
     # --- batched object access ------------------------------------------------------------
 
@@ -93,16 +101,23 @@ class Git:
         unique = list(dict.fromkeys(names))
         if not unique:
             return {}
-        out = self.run("cat-file", f"--batch-check={fmt}", "--buffer", input=_lines(n + suffix for n in unique))
-        # a missing object prints "<name> missing" in place of the format
-        return {name: None if line.endswith(" missing") else line for name, line in zip(unique, out.splitlines())}
+        asked = [n + suffix for n in unique]
+        out = self.run("cat-file", f"--batch-check={fmt}", "--buffer", input=_lines(asked)).split("\n")[:-1]
+        _same_count(asked, out)
+        result: dict[str, str | None] = {}
+        for name, request, line in zip(unique, asked, out):
+            missing = _missing(line)
+            if missing is not None and missing != request:
+                raise GitError(f"`git cat-file` answered for '{missing}' when asked for '{request}'")
+            result[name] = None if missing is not None else line
+        return result
 
     def object_info(self, oids: Iterable[str]) -> dict[str, ObjectInfo]:
         """Type and size of many objects (`<oid>` or `<rev>:<path>`)."""
         result = {}
-        for oid, line in self._batch_check(oids, "%(objecttype) %(objectsize)").items():
-            kind, _, size = (line or "missing 0").partition(" ")
-            result[oid] = ObjectInfo(oid, kind, int(size))
+        for name, line in self._batch_check(oids, "%(objectname) %(objecttype) %(objectsize)").items():
+            oid, kind, size = (line or f"{name} missing 0").rsplit(" ", 2)
+            result[name] = ObjectInfo(oid, kind, int(size))
         return result
 
     def object_types(self, oids: Iterable[str]) -> dict[str, str]:
@@ -129,7 +144,12 @@ class Git:
         if not names:
             return []
         data = self.run_bytes("cat-file", "--batch", "--buffer", input=_lines(names))
-        return _parse_batch(data)
+        found = _parse_batch(data)
+        _same_count(names, found)
+        for name, (oid, item) in zip(names, found):
+            if oid != name and (item is not None or _is_oid(name)):
+                raise GitError(f"`git cat-file --batch` answered for '{oid}' when asked for '{name}'")
+        return [item for _, item in found]
 
     def resolve(self, names: Iterable[str]) -> dict[str, str | None]:
         """Object ids of many revisions (full ref names); None where there is none."""
@@ -213,21 +233,49 @@ class Git:
 
 
 def _lines(items: Iterable[str]) -> bytes:
-    return "".join(f"{item}\n" for item in items).encode()
+    """One request per line for `cat-file --batch*`. A name that holds a newline (or a NUL,
+    or is empty) would shift every later answer by one, so it is refused outright."""
+    items = list(items)
+    for item in items:
+        if not item or "\n" in item or "\0" in item:
+            raise GitError(f"refusing to ask git for the object name {item!r}: empty or holds a newline or NUL")
+    return "".join(f"{item}\n" for item in items).encode("utf-8", "surrogateescape")
 
 
-def _parse_batch(data: bytes) -> list[tuple[str, bytes] | None]:
-    result: list[tuple[str, bytes] | None] = []
+def _missing(line: str) -> str | None:
+    """The name echoed in `<name> missing` (or `ambiguous`), else None."""
+    for word in (" missing", " ambiguous"):
+        if line.endswith(word):
+            return line[: -len(word)]
+    return None
+
+
+def _same_count(asked: Sequence[object], answered: Sequence[object]) -> None:
+    if len(asked) != len(answered):
+        raise GitError(f"`git cat-file` gave {len(answered)} answers to {len(asked)} requests")
+
+
+def _is_oid(name: str) -> bool:
+    return len(name) in (40, 64) and all(c in "0123456789abcdef" for c in name)
+
+
+def _parse_batch(data: bytes) -> list[tuple[str, tuple[str, bytes] | None]]:
+    """(the object id or echoed name, (type, content) or None if missing) per answer."""
+    result: list[tuple[str, tuple[str, bytes] | None]] = []
     pos = 0
     while pos < len(data):
         end = data.index(b"\n", pos)
-        header = data[pos:end].split()
+        line = data[pos:end].decode("utf-8", "surrogateescape")
         pos = end + 1
-        if len(header) != 3:  # "<name> missing" or "<name> ambiguous"
-            result.append(None)
+        missing = _missing(line)
+        header = line.split(" ")
+        if missing is not None or len(header) != 3:
+            result.append((line if missing is None else missing, None))
             continue
         size = int(header[2])
-        result.append((header[1].decode(), data[pos : pos + size]))
+        if pos + size + 1 > len(data) or data[pos + size : pos + size + 1] != b"\n":
+            raise GitError(f"`git cat-file --batch` cut its answer for '{header[0]}' short")
+        result.append((header[0], (header[1], data[pos : pos + size])))
         pos += size + 1  # the content, then a newline
     return result
 

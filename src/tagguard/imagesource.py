@@ -27,7 +27,8 @@ def readings_at(git: Git, commits: list[str], files: tuple[str, ...], ngc: Mappi
     for index, commit in enumerate(commits):
         row = blobs[index * len(files) : (index + 1) * len(files)]
         result[commit] = _first(files, row, ngc)
-    to_follow = {c: r for c, r in result.items() if r.follow}
+    to_follow = {c: _checked_follow(r) for c, r in result.items() if r.follow}
+    to_follow = {c: r for c, r in to_follow.items() if r.follow}
     if to_follow:
         followed = _blobs(git, [f"{c}:{r.follow}" for c, r in to_follow.items()])
         for (commit, reading), blob in zip(to_follow.items(), followed):
@@ -41,16 +42,29 @@ def each_reading(git: Git, commit: str, files: tuple[str, ...], ngc: Mapping[str
     for path, blob in zip(files, _blobs(git, [f"{commit}:{path}" for path in files])):
         reading = None if blob is None else _read(path, blob, ngc)
         if reading is not None and reading.follow:
+            reading = _checked_follow(reading)
+        if reading is not None and reading.follow:
             reading = _followed(reading, _blobs(git, [f"{commit}:{reading.follow}"])[0], ngc)
         readings.append(reading)
     return readings
+
+
+def _checked_follow(reading: Reading) -> Reading:
+    """A file named inside another (a devcontainer's Dockerfile) goes into git's batch input
+    as `<commit>:<path>`: it must be a plain path inside the repository."""
+    target = str(reading.follow)
+    bad = next((c for c in target if c in "\n\r\0"), None)
+    if bad is not None or not target or target.startswith(("..", "/")):
+        why = f"holds the character {bad!r}" if bad else "is outside the repository"
+        return reading._replace(follow=None, problem=f"names the file '{shown(target)}', which {why}")
+    return reading
 
 
 def _blobs(git: Git, names: list[str]) -> list[bytes | str | None]:
     """Each name's content; a str says why not (too large, not a file); None: absent."""
     info = git.object_info(names)
     small = [n for n in names if info[n].type == "blob" and info[n].size <= MAX_FILE_BYTES]
-    contents = dict(zip(small, git.read_batch(small)))
+    contents = dict(zip(small, git.read_batch([info[n].oid for n in small])))  # by id: the answer must match
     result: list[bytes | str | None] = []
     for name in names:
         kind = info[name].type

@@ -57,6 +57,7 @@ class ServerPolicy(NamedTuple):
     mode: str = "enforce"  # "warn": report violations, accept the push
     audit_log: str | None = None  # a file that gets one JSON line per decision
     identity_env: tuple[str, ...] = DEFAULT_IDENTITY_ENV
+    allow_replace_refs: bool = False  # pushes may write refs/replace/* (TG404 otherwise)
 
 
 class Policy(NamedTuple):
@@ -241,7 +242,8 @@ def policy_from_mapping(data: Mapping[str, Any], origin: str) -> Policy:
         _tags(_Table(top.data.get("tags", {}), origin, "tags", ("require_annotated", "require_signed"))),
         _protect(top.data.get("protect"), origin, groups),
         MappingProxyType(groups),
-        _server(_Table(top.data.get("server", {}), origin, "server", ("mode", "audit_log", "identity_env"))),
+        _server(_Table(top.data.get("server", {}), origin, "server", ("mode", "audit_log", "identity_env",
+                                                                         "allow_replace_refs"))),
     )
 
 
@@ -253,7 +255,7 @@ def _server(table: _Table) -> ServerPolicy:
     for index, name in enumerate(names, 1):
         if not (name.isascii() and name.replace("_", "a").isalnum() and not name[0].isdigit()):
             table.fail(f"identity_env[{index}]", f"expected an environment variable name, got {_kind(name)}")
-    return ServerPolicy(mode, table.string("audit_log"), names)
+    return ServerPolicy(mode, table.string("audit_log"), names, table.boolean("allow_replace_refs", False))
 
 
 def _tags(table: _Table) -> TagsPolicy:

@@ -16,6 +16,9 @@ from tagguard.rules import Violation
 from tagguard.tagobject import Peeled, peel_all
 from tagguard.updates import RefUpdate
 
+REPLACE_PREFIX = "refs/replace/"
+OWN_PREFIX = "refs/tagguard/"
+
 if TYPE_CHECKING:
     from tagguard.imagefiles import Reading
 
@@ -23,7 +26,8 @@ if TYPE_CHECKING:
 def check_updates(
     updates: list[RefUpdate], policy: Policy, git: Git, pusher: str | None
 ) -> dict[str, list[Violation]]:
-    """Violations per tag ref (every tag ref gets an entry; branch refs are left alone)."""
+    """Violations per tag ref (every tag ref gets an entry), and per reserved ref (TG404);
+    branch refs are left alone."""
     tags = [u for u in updates if u.is_tag]
     created = [u.new for u in tags if u.kind == "create"]
     peeled = peel_all(git, created) if created else {}
@@ -41,7 +45,26 @@ def check_updates(
     unsigned = _signatures(tags, peeled, policy, git)
     for update in unsigned:
         results[update.ref] += apply_severities([_unsigned(update)], policy)
+    for update in updates:
+        if is_own_ref(update.ref):
+            results[update.ref] = [_reserved(update, "is tagguard's own ref; only its hooks write it")]
+        elif update.ref.startswith(REPLACE_PREFIX) and not policy.server.allow_replace_refs:
+            found = [_reserved(update, "is a replace ref: it makes git show another object in place of this one")]
+            results[update.ref] = apply_severities(found, policy)
     return results
+
+
+def is_own_ref(ref: str) -> bool:
+    """tagguard's own namespace: refused to every pusher, whatever the policy or mode."""
+    return ref.startswith(OWN_PREFIX)
+
+
+def _reserved(update: RefUpdate, why: str) -> Violation:
+    return Violation(
+        update.ref, "TG404", f"{why}; pushes may not write it",
+        "push branches and tags only" if is_own_ref(update.ref)
+        else "fix the history in a new commit (an admin can set [server] allow_replace_refs = true)",
+    )
 
 
 def _image_readings(git: Git, peeled: dict[str, Peeled], policy: Policy) -> dict[str, Reading]:

@@ -174,6 +174,17 @@ _rule(
     "git push origin :refs/tags/v2.8-ft-lr2 && git tag -f -a v2.8-ft-lr2 HEAD && git push origin v2.8-ft-lr2",
     "tag the new commit with a new name: git tag -a v2.8-ft-lr2b -m \"...\"",
 )
+_rule(
+    "TG404",
+    "reserved-ref",
+    "Pushes don't write refs/replace/* (unless [server] allow_replace_refs) or tagguard's own refs/tagguard/*.",
+    "A replace ref makes git show another object in place of the real one, to every reader "
+    "including the hooks' own git commands; tagguard reads the real objects, but clones that "
+    "fetch replace refs would still see the decoy. refs/tagguard/* holds tagguard's own records "
+    "and is written only by its hooks.",
+    "git push origin refs/replace/1a2b3c...:refs/replace/1a2b3c...",
+    "fix the history in a new commit; an admin who needs replace refs sets [server] allow_replace_refs = true",
+)
 
 
 def find_rule(key: str) -> Rule | None:

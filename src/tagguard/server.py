@@ -15,6 +15,7 @@ from typing import Callable, Iterable, Mapping, NamedTuple
 from tagguard.errors import TagguardError
 from tagguard.git import Git
 from tagguard.policy import DEFAULT_POLICY, Policy, load_policy_file
+from tagguard.pushcheck import is_own_ref
 from tagguard.report import has_errors
 from tagguard.rules import Violation
 from tagguard.updates import RefUpdate
@@ -121,7 +122,7 @@ def run_chained(hook: str | None, args: list[str], stdin: bytes | None) -> int:
 def verdicts(results: dict[str, list[Violation]], updates: list[RefUpdate], mode: str) -> dict[str, str]:
     """accepted / warned / refused for each ref; one refusing ref refuses the whole push."""
     failing = {ref for ref, found in results.items() if has_errors(found)}
-    if failing and mode != "warn":
+    if failing and (mode != "warn" or any(is_own_ref(ref) for ref in failing)):
         return {u.ref: REFUSED for u in updates}
     return {u.ref: WARNED if u.ref in failing else ACCEPTED for u in updates}
 

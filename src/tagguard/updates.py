@@ -39,13 +39,23 @@ class RefUpdate(NamedTuple):
 
 
 def parse_receive(text: str, source: str = "stdin") -> list[RefUpdate]:
-    """pre-receive / post-receive input: `<old> <new> <ref>` per line."""
+    """pre-receive / post-receive input: `<old> <new> <ref>` per line.
+
+    git's own client names each ref once; a raw client can send two commands for one ref,
+    which git then runs in order. Judging them one by one can't tell what lands, so such a
+    push is refused outright."""
     updates = []
+    seen: dict[str, int] = {}
     for number, line in enumerate(_lines(text), 1):
         parts = line.split(" ")
         if len(parts) != 3:
             raise HookInputError(f"{source} line {number}: expected '<old> <new> <ref>', got '{shown(line)}'")
-        updates.append(_update(parts[2], parts[0], parts[1], source, number))
+        update = _update(parts[2], parts[0], parts[1], source, number)
+        first = seen.setdefault(update.ref, number)
+        if first != number:
+            raise HookInputError(f"{source} line {number}: '{shown(update.ref)}' is named twice in one push "
+                                 f"(also line {first}); push each ref once")
+        updates.append(update)
     return updates
 
 
