@@ -16,6 +16,12 @@ def shown(text: str, limit: int = MAX_SHOWN) -> str:
     return text
 
 
+def one_line(text: str) -> str:
+    """`text` with every control character escaped (no length limit): whatever a message
+    quotes from a push, it prints as one line."""
+    return text if text.isprintable() else _escaped(text)
+
+
 def _escaped(text: str) -> str:
     """Bytes that were not UTF-8 (kept by `surrogateescape`) as `\\xe9`, control characters
     as `\\x1b`."""

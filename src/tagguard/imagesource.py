@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from tagguard.display import shown
+from tagguard.display import one_line, shown
 from tagguard.git import Git
 from tagguard.imagefiles import Reading, reader_for
 from tagguard.naming import TagName, parse_name
@@ -27,8 +27,8 @@ def readings_at(git: Git, commits: list[str], files: tuple[str, ...], ngc: Mappi
     for index, commit in enumerate(commits):
         row = blobs[index * len(files) : (index + 1) * len(files)]
         result[commit] = _first(files, row, ngc)
-    to_follow = {c: _checked_follow(r) for c, r in result.items() if r.follow}
-    to_follow = {c: r for c, r in to_follow.items() if r.follow}
+    result.update({c: _checked_follow(r) for c, r in result.items() if r.follow})
+    to_follow = {c: r for c, r in result.items() if r.follow}
     if to_follow:
         followed = _blobs(git, [f"{c}:{r.follow}" for c, r in to_follow.items()])
         for (commit, reading), blob in zip(to_follow.items(), followed):
@@ -53,11 +53,13 @@ def _checked_follow(reading: Reading) -> Reading:
     """A file named inside another (a devcontainer's Dockerfile) goes into git's batch input
     as `<commit>:<path>`: it must be a plain path inside the repository."""
     target = str(reading.follow)
-    bad = next((c for c in target if c in "\n\r\0"), None)
-    if bad is not None or not target or target.startswith(("..", "/")):
-        why = f"holds the character {bad!r}" if bad else "is outside the repository"
-        return reading._replace(follow=None, problem=f"names the file '{shown(target)}', which {why}")
-    return reading
+    if any(c in target for c in "\n\r\0") or not target:
+        why = "is not a path git can look up (it holds a line break or NUL)"
+    elif target.startswith(("..", "/")):
+        why = "is outside the repository"
+    else:
+        return reading
+    return reading._replace(follow=None, found=one_line(reading.found), problem=f"names the file '{shown(target)}', which {why}")
 
 
 def _blobs(git: Git, names: list[str]) -> list[bytes | str | None]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable, TextIO
 
-from tagguard.display import shown
+from tagguard.display import one_line, shown
 from tagguard.rules import ERROR, Violation
 
 FORMATS = ("text", "json")
@@ -17,9 +17,9 @@ def has_errors(violations: Iterable[Violation]) -> bool:
 def violation_lines(violation: Violation) -> list[str]:
     """`NAME: CODE message` and an indented hint; warnings say so."""
     level = "" if violation.severity == ERROR else " (warning)"
-    lines = [f"{shown(violation.ref)}: {violation.code}{level} {violation.message}"]
+    lines = [f"{shown(violation.ref)}: {violation.code}{level} {one_line(violation.message)}"]
     if violation.hint:
-        lines.append(f"    {violation.hint}")
+        lines.append(f"    {one_line(violation.hint)}")
     return lines
 
 

@@ -1,0 +1,185 @@
+"""A determined pusher against the server hooks: each attack is pushed for real (stock git,
+or a raw protocol client where stock git can't send it), and the test looks at what landed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import git
+from pushing import (annotated, clone, commit, make_server, no_identity, push, remote_lines,  # noqa: F401
+                     server, server_tags, use_policy)
+from rawpush import ZERO, raw_push
+from tagguard.git import Git, GitError
+
+
+def _hash(clone: Path, text: str) -> str:
+    path = clone.parent / "blob.txt"
+    path.write_text(text)
+    return git("hash-object", "-w", str(path), cwd=clone)
+
+
+def tag_object(clone: Path, name: str, target: str, kind: str = "commit", message: str = "acc=0.9") -> str:
+    """A tag object written directly (git tag refuses some of what a pusher can make)."""
+    body = (f"object {target}\ntype {kind}\ntag {name}\ntagger T <t@example.com> 1700000000 +0000\n\n"
+            f"{message}\n")
+    path = clone.parent / "tag.txt"
+    path.write_text(body)
+    return git("hash-object", "-t", "tag", "-w", str(path), cwd=clone)
+
+
+# --- hole 1: replace refs steer what the hooks read ------------------------------------------
+
+
+def test_replace_refs_are_refused_by_default(clone: Path, server: Path) -> None:
+    good = annotated(clone, "v2.8-base")
+    bad = tag_object(clone, "v2.8-base-b", _hash(clone, "not code\n"), "blob")
+    git("replace", bad, good, cwd=clone)
+    result = push(clone, f"refs/replace/{bad}:refs/replace/{bad}", f"{bad}:refs/tags/v2.8-base-b")
+    assert result.returncode == 1
+    assert f"refs/replace/{bad}: TG404 is a replace ref: it makes git show another object in place of this one; " \
+           "pushes may not write it" in remote_lines(result)
+    assert git("for-each-ref", cwd=server) == git("for-each-ref", "refs/heads", cwd=server)  # nothing landed
+
+
+def test_replace_refs_never_change_what_the_hooks_read(clone: Path, server: Path) -> None:
+    """Even where the policy allows replace refs, the hooks judge the real objects."""
+    use_policy(server, "[server]\nallow_replace_refs = true\n")
+    first = annotated(clone, "v2.8-base")
+    assert push(clone, "v2.8-base").returncode == 0
+    assert push(clone, ":refs/tags/v2.8-base").returncode == 0
+    new_commit = commit(clone, "other code")
+    again = tag_object(clone, "v2.8-base", new_commit)  # the burned name on another commit
+    on_blob = tag_object(clone, "v2.8-eval", _hash(clone, "weights\n"), "blob")
+    decoy = tag_object(clone, "v2.8-eval", new_commit)
+    git("replace", "-f", again, first, cwd=clone)  # "again" would read as the original tag
+    git("replace", "-f", on_blob, decoy, cwd=clone)  # "on_blob" would read as a tag of a commit
+    assert push(clone, "main", "refs/replace/*:refs/replace/*").returncode == 0
+    result = push(clone, f"{again}:refs/tags/v2.8-base", f"{on_blob}:refs/tags/v2.8-eval")
+    lines = remote_lines(result)
+    assert result.returncode == 1
+    assert any(line.startswith("v2.8-base: TG403 was published before") for line in lines), lines
+    assert "v2.8-eval: TG305 points at a blob, not a commit" in lines
+    assert server_tags(server) == {}
+
+
+def test_tagguards_own_refs_are_refused_even_in_warn_mode(clone: Path, server: Path) -> None:
+    use_policy(server, '[server]\nmode = "warn"\n[rules]\nTG404 = "off"\n')
+    result = push(clone, "HEAD:refs/tagguard/ledger")
+    assert result.returncode == 1
+    assert "refs/tagguard/ledger: TG404 is tagguard's own ref; only its hooks write it; pushes may not write it" \
+        in remote_lines(result)
+    assert git("for-each-ref", "refs/tagguard", cwd=server) == ""
+
+
+# --- hole 2: one ref named twice in one push --------------------------------------------------
+
+
+def _twice(clone: Path, server: Path) -> dict[str, list[tuple[str, str, str]]]:
+    head = git("rev-parse", "HEAD", cwd=clone)
+    published = annotated(clone, "v2.8-exp-pub")
+    assert push(clone, "v2.8-exp-pub").returncode == 0
+    burned = annotated(clone, "v2.8-exp-burned")
+    assert push(clone, "v2.8-exp-burned").returncode == 0
+    assert push(clone, ":refs/tags/v2.8-exp-burned").returncode == 0
+    other = commit(clone, "other")
+    good = annotated(clone, "v2.8-exp-new")
+    moved = tag_object(clone, "v2.8-exp-pub", other)
+    reburned = tag_object(clone, "v2.8-exp-burned", other)
+    assert burned
+    return {
+        "lightweight": [(ZERO, head, "refs/tags/v2.8-exp-new"), (ZERO, good, "refs/tags/v2.8-exp-new")],
+        "moved": [(published, moved, "refs/tags/v2.8-exp-pub"), (ZERO, good, "refs/tags/v2.8-exp-pub")],
+        "burned": [(ZERO, reburned, "refs/tags/v2.8-exp-burned"), (ZERO, good, "refs/tags/v2.8-exp-burned")],
+    }
+
+
+@pytest.mark.parametrize("attack", ["lightweight", "moved", "burned"])
+def test_a_ref_named_twice_refuses_the_push(clone: Path, server: Path, attack: str) -> None:
+    commands = _twice(clone, server)[attack]
+    before = server_tags(server)
+    result = raw_push(server, commands, clone)
+    ref = commands[0][2]
+    assert f"tagguard: push refused: stdin line 2: '{ref}' is named twice in one push (also line 1); " \
+           "push each ref once" in result.stderr
+    assert all(line.startswith("ng ") for line in result.report[1:]), result.report
+    assert server_tags(server) == before
+
+
+def test_every_command_of_a_raw_push_is_judged(clone: Path, server: Path) -> None:
+    """The raw client itself is sound: one good and one bad command, each judged."""
+    good = annotated(clone, "v2.8-exp-ok")
+    head = git("rev-parse", "HEAD", cwd=clone)
+    result = raw_push(server, [(ZERO, good, "refs/tags/v2.8-exp-ok"), (ZERO, head, "refs/tags/v2.8-exp-light")], clone)
+    assert "v2.8-exp-light: TG301 is a lightweight tag" in result.stderr
+    assert server_tags(server) == {}
+    result = raw_push(server, [(ZERO, good, "refs/tags/v2.8-exp-ok")], clone)
+    assert result.report == ["unpack ok", "ok refs/tags/v2.8-exp-ok"]
+    assert server_tags(server) == {"v2.8-exp-ok": good}
+
+
+# --- hole 4: paths from image files reach git's batch input ----------------------------------
+
+
+def test_a_path_with_a_newline_can_not_shift_git_answers(clone: Path, server: Path) -> None:
+    use_policy(server, '[image]\nfile = [".devcontainer/devcontainer.json"]\n')
+    decoy = _hash(clone, "FROM pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime\n")
+    (clone / ".devcontainer").mkdir()
+    config = clone / ".devcontainer" / "devcontainer.json"
+    config.write_text(json.dumps({"build": {"dockerfile": f"Dockerfile\n{decoy}"}}))
+    git("add", ".", cwd=clone)
+    first = commit(clone, "devcontainer with a newline in its path")
+    annotated(clone, "v2.8-exp-a")
+    config.write_text(json.dumps({"build": {"dockerfile": "Dockerfile"}}))
+    (clone / ".devcontainer" / "Dockerfile").write_text("FROM pytorch/pytorch:2.9.1-cuda12.8-cudnn9-runtime\n")
+    git("add", ".", cwd=clone)
+    second = commit(clone, "trains on 2.9")
+    annotated(clone, "v2.8-exp-b")
+    result = push(clone, "main", "v2.8-exp-a", "v2.8-exp-b")
+    lines = remote_lines(result)
+    assert result.returncode == 1
+    assert (f"v2.8-exp-a: TG202 .devcontainer/devcontainer.json at {first[:12]}: names the file "
+            f"'.devcontainer/Dockerfile\\n{decoy}', which is not a path git can look up (it holds a line break "
+            f"or NUL) (\"dockerfile\": \"Dockerfile\\n{decoy}\")") in lines
+    assert any(line.startswith(f"v2.8-exp-b: TG201 says PyTorch 2.8, but .devcontainer/Dockerfile:1 at {second[:12]}")
+               for line in lines), lines
+    assert server_tags(server) == {}
+
+
+def test_git_never_gets_a_request_that_spans_lines(repo: Path) -> None:
+    with pytest.raises(GitError, match="holds a newline or NUL"):
+        Git(str(repo)).read_batch(["HEAD:train.py\nHEAD"])
+
+
+def test_answers_that_do_not_match_the_requests_fail_closed(repo: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A git whose `cat-file` answers one request too many (or for another object) is an error."""
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    real = git("rev-parse", "HEAD", cwd=repo)
+    shim = shims / "git"
+    shim.write_text(f'#!/bin/sh\ncase " $* " in *" cat-file "*) cat >/dev/null; printf "{real} commit 3\\nabc\\n";'
+                    f' printf "{real} commit 3\\nabc\\n"; exit 0;; esac\nexec /usr/bin/git "$@"\n')
+    shim.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{shims}:/usr/bin:/bin")
+    with pytest.raises(GitError, match="gave 2 answers to 1 requests"):
+        Git(str(repo)).read_batch([real])
+    other = "1" * 40
+    with pytest.raises(GitError, match=f"answered for '{real}' when asked for '{other}'"):
+        Git(str(repo)).read_batch([other, other])
+
+
+def test_a_followed_path_outside_the_repository_is_not_read(clone: Path, server: Path) -> None:
+    use_policy(server, '[image]\nfile = [".devcontainer/devcontainer.json"]\n')
+    (clone / ".devcontainer").mkdir()
+    (clone / ".devcontainer" / "devcontainer.json").write_text('{"build": {"dockerfile": "../../x/Dockerfile"}}')
+    git("add", ".", cwd=clone)
+    head = commit(clone, "devcontainer pointing outside")
+    annotated(clone, "v2.8-exp-out")
+    result = push(clone, "main", "v2.8-exp-out")
+    assert result.returncode == 1
+    assert (f"v2.8-exp-out: TG202 .devcontainer/devcontainer.json:1 at {head[:12]}: names the file '../x/Dockerfile',"
+            " which is outside the repository (\"dockerfile\": \"../../x/Dockerfile\")") in remote_lines(result)
+    assert server_tags(server) == {}
