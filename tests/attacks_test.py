@@ -4,6 +4,7 @@ or a raw protocol client where stock git can't send it), and the test looks at w
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from pushing import (annotated, clone, commit, make_server, no_identity, push, r
                      server, server_tags, use_policy)
 from rawpush import ZERO, raw_push
 from tagguard.git import Git, GitError
+from tagguard.jsonlog import read_records
+from tagguard.ledger import LEDGER_FILE
 
 
 def _hash(clone: Path, text: str) -> str:
@@ -183,3 +186,43 @@ def test_a_followed_path_outside_the_repository_is_not_read(clone: Path, server:
     assert (f"v2.8-exp-out: TG202 .devcontainer/devcontainer.json:1 at {head[:12]}: names the file '../x/Dockerfile',"
             " which is outside the repository (\"dockerfile\": \"../../x/Dockerfile\")") in remote_lines(result)
     assert server_tags(server) == {}
+
+
+# --- hole 3: hanging up skips post-receive ------------------------------------------------------
+
+
+def _records(server: Path, name: str) -> list[str | None]:
+    return [r.get("state") for r in read_records(str(server / LEDGER_FILE)) if r["name"] == name]
+
+
+def test_a_client_that_hangs_up_can_not_keep_its_tag_out_of_the_ledger(clone: Path, server: Path) -> None:
+    tag = annotated(clone, "v2.8-exp-hang")
+    result = raw_push(server, [(ZERO, tag, "refs/tags/v2.8-exp-hang")], clone, hang_up=True)
+    assert result.returncode == -signal.SIGPIPE  # receive-pack died writing the report: no post-receive
+    assert server_tags(server) == {"v2.8-exp-hang": tag}  # ... after the tag landed
+    assert _records(server, "v2.8-exp-hang") == ["pending"]  # written by pre-receive, before the refs moved
+    deleted = push(clone, ":refs/tags/v2.8-exp-hang")
+    assert deleted.returncode == 0
+    assert _records(server, "v2.8-exp-hang") == ["pending", None]  # the deletion confirmed it first
+    git("tag", "-d", "v2.8-exp-hang", cwd=clone)
+    commit(clone, "other code")
+    annotated(clone, "v2.8-exp-hang")
+    again = push(clone, "v2.8-exp-hang")
+    assert again.returncode == 1
+    assert any(line.startswith("v2.8-exp-hang: TG403 was published before") for line in remote_lines(again))
+    assert server_tags(server) == {}
+
+
+def test_a_push_that_fails_after_pre_receive_burns_no_name(clone: Path, server: Path) -> None:
+    update = server / "hooks" / "update"  # runs after pre-receive, and refuses the ref
+    update.write_text("#!/bin/sh\necho 'update: no' >&2\nexit 1\n")
+    update.chmod(0o755)
+    annotated(clone, "v2.8-exp-fail")
+    assert push(clone, "v2.8-exp-fail").returncode == 1
+    assert server_tags(server) == {} and _records(server, "v2.8-exp-fail") == ["pending"]
+    update.unlink()
+    git("tag", "-d", "v2.8-exp-fail", cwd=clone)
+    commit(clone, "other code")
+    tag = annotated(clone, "v2.8-exp-fail")
+    assert push(clone, "v2.8-exp-fail").returncode == 0  # the pending record never burned the name
+    assert server_tags(server) == {"v2.8-exp-fail": tag}

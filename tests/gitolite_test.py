@@ -73,5 +73,6 @@ def test_gl_user_reaches_the_allow_list(gitolite: Path, repo: Path) -> None:
     alice = push_as("alice", gitolite, repo, ":refs/tags/v2.8-prod-ready")
     assert alice.returncode == 0, alice.stderr
     assert server_tags(gitolite) == []
-    [record] = [json.loads(line) for line in (REPO_DIR / "tagguard-ledger.jsonl").read_text().splitlines()]
-    assert (record["name"], record["pusher"]) == ("v2.8-prod-ready", "alice")
+    records = [json.loads(line) for line in (REPO_DIR / "tagguard-ledger.jsonl").read_text().splitlines()]
+    assert [(r["name"], r["pusher"], r.get("state")) for r in records] == [
+        ("v2.8-prod-ready", "alice", "pending"), ("v2.8-prod-ready", "alice", None)]

@@ -15,8 +15,10 @@ from tagguard.ledger import LEDGER_FILE
 from tagguard.serverhooks import SERVER_HOOKS, hook_script
 
 
-def ledger(server: Path) -> list[dict[str, str]]:
-    return [json.loads(line) for line in (server / LEDGER_FILE).read_text().splitlines()]
+def ledger(server: Path, state: str | None = None) -> list[dict[str, str]]:
+    """The ledger's landed records (or those of one `state`, such as "pending")."""
+    records = [json.loads(line) for line in (server / LEDGER_FILE).read_text().splitlines()]
+    return [r for r in records if r.get("state") == state]
 
 
 # --- the rules, each refused with code and hint while the good push lands ---------------------
@@ -244,8 +246,8 @@ def test_torn_ledger_line_is_ignored_and_closed(clone: Path, server: Path) -> No
     annotated(clone, "v2.8-ft-b")
     assert push(clone, "v2.8-ft-b").returncode == 0
     text = (server / LEDGER_FILE).read_text().splitlines()
-    assert text[1] == '{"name": "v2.8-ft-b", "obj'
-    assert json.loads(text[2])["name"] == "v2.8-ft-b"
+    assert text[2] == '{"name": "v2.8-ft-b", "obj'  # after v2.8-ft-a's pending and landed records
+    assert [json.loads(line)["name"] for line in text[3:]] == ["v2.8-ft-b", "v2.8-ft-b"]
 
 
 # --- modes, audit log, failing closed ---------------------------------------------------------

@@ -1,8 +1,16 @@
 """The tag ledger: every tag that landed on a server, so a deleted name stays burned (TG403).
 
-post-receive appends one record per tag that landed (name, object, commit, pusher, time) to
-`tagguard-ledger.jsonl` in the repository's git dir; pre-receive only reads it (it runs in
-git's quarantine, before anything is final).
+One JSON line per record (name, object, commit, pusher, time) in `tagguard-ledger.jsonl` in
+the repository's git dir. No event the pusher controls may keep a landed tag out of it, so
+the record is written before the refs move:
+
+- pre-receive, once it accepts a push, appends a *pending* record for every tag the push
+  will land. A pending record alone never burns a name: the push may still fail.
+- post-receive appends the *landed* record once the refs moved.
+- If post-receive never ran (the client hung up and receive-pack died of SIGPIPE), the tag
+  still points at its object; any later push that moves or deletes it first confirms the
+  pending record (pre-receive sees the ref still holding the pending object), so the name
+  is burned before it can be freed.
 """
 
 from __future__ import annotations
@@ -19,7 +27,8 @@ from tagguard.rules import Violation
 from tagguard.updates import RefUpdate
 
 LEDGER_FILE = "tagguard-ledger.jsonl"
-RECORD_ROOM = 512  # bytes a ledger record may take, for the free-space check before a push
+RECORD_ROOM = 512  # bytes the records of one tag may take (pending and landed), for the free-space check
+PENDING = "pending"  # the "state" of a record written before the refs moved
 
 
 def ledger_path(git_dir: str) -> str:
@@ -44,7 +53,7 @@ def reused_names(
     """TG403 for each created tag whose name was recorded for other commits only."""
     found = []
     for update in updates:
-        records = history.get(update.name)
+        records = landed(history.get(update.name, []))
         if update.kind != "create" or not records:
             continue
         if any(r.get("commit") == targets[update.new] for r in records):
@@ -72,23 +81,44 @@ def append(path: str, records: list[dict[str, Any]]) -> None:
         raise TagguardError(f"can't write the tag ledger {path}: {exc.strerror}") from None
 
 
+def landed(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records that burn a name: all but the pending ones."""
+    return [r for r in records if r.get("state") != PENDING]
+
+
 def landed_records(
-    updates: list[RefUpdate], targets: dict[str, str], pusher: str | None
+    updates: list[RefUpdate], targets: dict[str, str], pusher: str | None, state: str | None = None
 ) -> list[dict[str, Any]]:
-    """Ledger records for the tags that a push created or moved."""
+    """Ledger records for the tags that a push created or moved (`state`: PENDING before
+    the refs moved)."""
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    extra = {"state": state} if state else {}
     return [
-        {"name": u.name, "object": u.new, "commit": targets[u.new], "pusher": pusher, "time": now}
+        {"name": u.name, "object": u.new, "commit": targets[u.new], "pusher": pusher, "time": now, **extra}
         for u in updates
         if u.is_tag and u.kind != "delete"
     ]
+
+
+def confirmations(history: dict[str, list[dict[str, Any]]], current: dict[str, str | None]) -> list[dict[str, Any]]:
+    """Landed records for pending ones whose tag still holds their object: the push that
+    wrote them landed, though its post-receive never ran. `current`: tag name -> object id."""
+    found = []
+    for name, oid in current.items():
+        records = history.get(name, [])
+        if oid is None or any(r.get("object") == oid for r in landed(records)):
+            continue
+        pending = next((r for r in records if r.get("state") == PENDING and r.get("object") == oid), None)
+        if pending is not None:
+            found.append({key: value for key, value in pending.items() if key != "state"})
+    return found
 
 
 def seed(git: Git, path: str) -> int:
     """Record the tags a repository already has (so they are burned too); return how many."""
     tags = [(short_name(ref), oid) for ref, oid, _ in git.tag_refs()]
     known = recorded(path, {name for name, _ in tags})
-    new = [(name, oid) for name, oid in tags if not any(r.get("object") == oid for r in known.get(name, []))]
+    new = [(name, oid) for name, oid in tags if not any(r.get("object") == oid for r in landed(known.get(name, [])))]
     updates = [RefUpdate(f"refs/tags/{name}", zero_oid(len(oid)), oid) for name, oid in new]
     targets = git.peeled_targets(oid for _, oid in new)
     append(path, landed_records(updates, targets, "(existing before tagguard)"))

@@ -171,6 +171,25 @@ def ledger_writable(git_dir: str, updates: list[RefUpdate]) -> None:
                             "not be burned; tag pushes are refused until there is room (ask the server's admin)")
 
 
+def record_pending(context: Context, updates: list[RefUpdate], decided: dict[str, str]) -> None:
+    """Before the refs move: a pending ledger record for every tag this push lands, and a
+    landed one for any earlier tag whose post-receive never ran (see `tagguard.ledger`)."""
+    from tagguard.ledger import PENDING, append, confirmations, landed_records, ledger_path, recorded
+
+    path = ledger_path(context.git_dir)
+    records = []
+    touched = [u for u in updates if u.is_tag and u.kind != "create"]
+    if touched and os.path.exists(path):
+        current = context.git.resolve(u.ref for u in touched)  # what the refs hold, not what the pusher says
+        history = recorded(path, {u.name for u in touched})
+        records += confirmations(history, {u.name: current[u.ref] for u in touched})
+    landing = [u for u in updates if u.is_tag and u.kind != "delete" and decided[u.ref] != REFUSED]
+    if landing:
+        targets = context.git.peeled_targets(u.new for u in landing)
+        records += landed_records(landing, targets, context.pusher, PENDING)
+    append(path, records)
+
+
 def judge(updates: list[RefUpdate], context: Context) -> dict[str, list[Violation]]:
     """Every rule of `check_updates`, plus TG403 from the ledger, per tag ref."""
     from tagguard.checks import apply_severities

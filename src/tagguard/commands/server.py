@@ -13,8 +13,8 @@ from tagguard.display import shown
 from tagguard.policy import Policy
 from tagguard.report import has_errors, violation_lines
 from tagguard.rules import WARN, Violation
-from tagguard.server import (REFUSED, WARNED, audit, guarded, judge, ledger_writable, open_context, run_chained, say,
-                             verdicts)
+from tagguard.server import (REFUSED, WARNED, audit, guarded, judge, ledger_writable, open_context, record_pending,
+                             run_chained, say, verdicts)
 from tagguard.updates import RefUpdate, parse_receive
 
 
@@ -61,7 +61,10 @@ def _receive(updates: list[RefUpdate], args: argparse.Namespace, what: str) -> i
     decided = verdicts(results, updates, context.policy.server.mode)
     audit(context, updates, results, decided)
     say(_report(results, decided, context.policy, what))
-    return 1 if REFUSED in decided.values() else 0
+    if REFUSED in decided.values():
+        return 1
+    record_pending(context, updates, decided)
+    return 0
 
 
 def _report(results: dict[str, list[Violation]], decided: dict[str, str], policy: Policy, what: str) -> list[str]:
