@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import git
+from conftest import git, tagguard
 from pushing import (annotated, clone, commit, make_server, no_identity, push, remote_lines,  # noqa: F401
                      server, server_tags, use_policy)
 from rawpush import ZERO, raw_push
@@ -226,3 +226,43 @@ def test_a_push_that_fails_after_pre_receive_burns_no_name(clone: Path, server: 
     tag = annotated(clone, "v2.8-exp-fail")
     assert push(clone, "v2.8-exp-fail").returncode == 0  # the pending record never burned the name
     assert server_tags(server) == {"v2.8-exp-fail": tag}
+
+
+# --- hole 7: hooks removed behind tagguard's back -----------------------------------------------
+
+
+def test_a_missing_post_receive_refuses_tag_pushes_until_reinstalled(clone: Path, server: Path) -> None:
+    post = server / "hooks" / "post-receive"
+    post.write_text("#!/bin/sh\nexec cat >/dev/null\n")  # what a platform's hook resync leaves
+    annotated(clone, "v2.8-exp-a")
+    result = push(clone, "v2.8-exp-a")
+    assert result.returncode == 1
+    assert remote_lines(result) == [
+        f"tagguard: push refused: tagguard's post-receive hook is missing ({post} or {post}.d; a hook resync may "
+        "have replaced it), so the names of these tags could not be kept in the ledger; tag pushes are refused "
+        f"until an admin runs `tagguard install --server {server}` again"]
+    assert server_tags(server) == {}
+    commit(clone, "more work")
+    assert push(clone, "HEAD:refs/heads/main").returncode == 0  # branches are not held up
+    assert tagguard("install", "--server", str(server)).returncode == 0
+    assert push(clone, "v2.8-exp-a").returncode == 0
+
+
+def test_the_check_follows_the_hook_d_layout_and_the_policy(clone: Path, server: Path) -> None:
+    """Gitea, Forgejo and GitLab run every script in `<hook>.d/`: tagguard's scripts live there."""
+    hooks = server / "hooks"
+    for hook in ("pre-receive", "post-receive"):
+        (hooks / f"{hook}.d").mkdir()
+        (hooks / hook).rename(hooks / f"{hook}.d" / "tagguard")
+        (hooks / hook).write_text('#!/bin/sh\ndata=$(cat)\nfor h in "$0.d"/*; do\n'
+                                  '    printf "%s\\n" "$data" | "$h" "$@" || exit 1\ndone\n')
+        (hooks / hook).chmod(0o755)
+    annotated(clone, "v2.8-exp-a")
+    assert push(clone, "v2.8-exp-a").returncode == 0
+    (hooks / "post-receive.d" / "tagguard").unlink()
+    annotated(clone, "v2.8-exp-b")
+    refused = push(clone, "v2.8-exp-b")
+    assert refused.returncode == 1 and f"missing ({hooks / 'post-receive.d'};" in refused.stderr
+    use_policy(server, "[server]\nrequire_post_receive = false\n")  # a platform with no post-receive
+    assert push(clone, "v2.8-exp-b").returncode == 0
+    assert sorted(server_tags(server)) == ["v2.8-exp-a", "v2.8-exp-b"]

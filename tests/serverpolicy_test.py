@@ -13,7 +13,7 @@ from tagguard.server import line_prefix, pusher_of
 
 BAD_SERVER_TABLES = {
     "server = 1": "server: expected a table, got int",
-    "[server]\nmodes = 'warn'": "server.modes: unknown key (expected one of: mode, audit_log, identity_env, allow_replace_refs)",
+    "[server]\nmodes = 'warn'": "server.modes: unknown key (expected one of: mode, audit_log, identity_env, allow_replace_refs, require_post_receive)",
     "[server]\nmode = 'audit'": "server.mode: expected \"enforce\" or \"warn\", got the string 'audit'",
     "[server]\nmode = true": "server.mode: expected a non-empty string, got the boolean true",
     "[server]\naudit_log = ''": "server.audit_log: expected a non-empty string, got the string ''",

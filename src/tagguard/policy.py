@@ -58,6 +58,7 @@ class ServerPolicy(NamedTuple):
     audit_log: str | None = None  # a file that gets one JSON line per decision
     identity_env: tuple[str, ...] = DEFAULT_IDENTITY_ENV
     allow_replace_refs: bool = False  # pushes may write refs/replace/* (TG404 otherwise)
+    require_post_receive: bool = True  # pre-receive refuses tags when tagguard's post-receive is gone
 
 
 class Policy(NamedTuple):
@@ -243,7 +244,7 @@ def policy_from_mapping(data: Mapping[str, Any], origin: str) -> Policy:
         _protect(top.data.get("protect"), origin, groups),
         MappingProxyType(groups),
         _server(_Table(top.data.get("server", {}), origin, "server", ("mode", "audit_log", "identity_env",
-                                                                         "allow_replace_refs"))),
+                                                                         "allow_replace_refs", "require_post_receive"))),
     )
 
 
@@ -255,7 +256,8 @@ def _server(table: _Table) -> ServerPolicy:
     for index, name in enumerate(names, 1):
         if not (name.isascii() and name.replace("_", "a").isalnum() and not name[0].isdigit()):
             table.fail(f"identity_env[{index}]", f"expected an environment variable name, got {_kind(name)}")
-    return ServerPolicy(mode, table.string("audit_log"), names, table.boolean("allow_replace_refs", False))
+    return ServerPolicy(mode, table.string("audit_log"), names, table.boolean("allow_replace_refs", False),
+                        table.boolean("require_post_receive", True))
 
 
 def _tags(table: _Table) -> TagsPolicy:

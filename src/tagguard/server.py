@@ -171,6 +171,26 @@ def ledger_writable(git_dir: str, updates: list[RefUpdate]) -> None:
                             "not be burned; tag pushes are refused until there is room (ask the server's admin)")
 
 
+def post_receive_in_place(chain: str | None, policy: Policy, updates: list[RefUpdate]) -> None:
+    """Refuse tag pushes when tagguard's post-receive is gone from beside this pre-receive
+    (a platform's "resync hooks" may have rewritten it): the ledger could not be kept.
+
+    The hook scripts pass `--chain "$0.pre-tagguard"`, which says where this hook lives; run
+    by hand (no --chain) there is nothing to look at."""
+    from tagguard.serverhooks import CHAINED, post_receive_beside
+
+    if not chain or not chain.endswith(CHAINED) or not policy.server.require_post_receive:
+        return
+    if not any(u.is_tag and u.kind != "delete" for u in updates):
+        return
+    looked = post_receive_beside(chain[: -len(CHAINED)])
+    if isinstance(looked, str):
+        raise TagguardError(
+            f"tagguard's post-receive hook is missing ({looked}; a hook resync may have replaced it), so the "
+            "names of these tags could not be kept in the ledger; tag pushes are refused until an admin runs "
+            f"`tagguard install --server {os.path.abspath('.')}` again")
+
+
 def record_pending(context: Context, updates: list[RefUpdate], decided: dict[str, str]) -> None:
     """Before the refs move: a pending ledger record for every tag this push lands, and a
     landed one for any earlier tag whose post-receive never ran (see `tagguard.ledger`)."""

@@ -68,6 +68,30 @@ def is_ours(path: str) -> bool:
         return False
 
 
+def post_receive_beside(pre_receive: str) -> None | str:
+    """None when tagguard's post-receive is in place beside the pre-receive script at
+    `pre_receive`, else where it was looked for. Layouts: `hooks/pre-receive` with
+    `hooks/post-receive` (or `hooks/post-receive.d/*`), and `pre-receive.d/*` with
+    `post-receive.d/*` (GitLab's custom_hooks, Gitea, Forgejo)."""
+    here = os.path.dirname(os.path.abspath(pre_receive))
+    if os.path.basename(here) == "pre-receive.d":
+        places = [os.path.join(os.path.dirname(here), "post-receive.d")]
+    else:
+        places = [os.path.join(here, "post-receive"), os.path.join(here, "post-receive.d")]
+    for place in places:
+        candidates = [os.path.join(place, n) for n in _listing(place)] if os.path.isdir(place) else [place]
+        if any(is_ours(c) and os.access(c, os.X_OK) for c in candidates):
+            return None
+    return " or ".join(places)
+
+
+def _listing(directory: str) -> list[str]:
+    try:
+        return sorted(os.listdir(directory))
+    except OSError:
+        return []
+
+
 def install(repo: str, command: str) -> list[str]:
     """Install pre-receive and post-receive; return what was done, one line each."""
     directory = hooks_dir(repo)

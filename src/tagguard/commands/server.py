@@ -13,8 +13,8 @@ from tagguard.display import shown
 from tagguard.policy import Policy
 from tagguard.report import has_errors, violation_lines
 from tagguard.rules import WARN, Violation
-from tagguard.server import (REFUSED, WARNED, audit, guarded, judge, ledger_writable, open_context, record_pending,
-                             run_chained, say, verdicts)
+from tagguard.server import (REFUSED, WARNED, audit, guarded, judge, ledger_writable, open_context,
+                             post_receive_in_place, record_pending, run_chained, say, verdicts)
 from tagguard.updates import RefUpdate, parse_receive
 
 
@@ -23,7 +23,7 @@ def run_pre_receive(args: argparse.Namespace) -> int:
 
     def body() -> int:
         chained = run_chained(args.chain, [], stdin)
-        mine = _receive(parse_receive(_text(stdin)), args, "push")
+        mine = _receive(parse_receive(_text(stdin)), args, "push", args.chain)
         return mine or (1 if chained else 0)
 
     return guarded("push refused", body)
@@ -54,8 +54,10 @@ def _text(stdin: bytes) -> str:
     return stdin.decode("utf-8", "surrogateescape")
 
 
-def _receive(updates: list[RefUpdate], args: argparse.Namespace, what: str) -> int:
+def _receive(updates: list[RefUpdate], args: argparse.Namespace, what: str, hook: str | None = None) -> int:
+    """Judge and report; `hook` (pre-receive's --chain) says where to look for post-receive."""
     context = open_context(args.policy)
+    post_receive_in_place(hook, context.policy, updates)
     ledger_writable(context.git_dir, updates)
     results = judge(updates, context)
     decided = verdicts(results, updates, context.policy.server.mode)
