@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import git, tagguard
+from conftest import git, run, tagguard
 from pushing import (annotated, clone, commit, make_server, no_identity, push, remote_lines,  # noqa: F401
                      server, server_tags, use_policy)
 from rawpush import ZERO, raw_push
@@ -266,3 +267,52 @@ def test_the_check_follows_the_hook_d_layout_and_the_policy(clone: Path, server:
     use_policy(server, "[server]\nrequire_post_receive = false\n")  # a platform with no post-receive
     assert push(clone, "v2.8-exp-b").returncode == 0
     assert sorted(server_tags(server)) == ["v2.8-exp-a", "v2.8-exp-b"]
+
+
+# --- hole 8: tags made on the server outside a push ----------------------------------------------
+
+
+def on_server(server: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """A git command run in the server's repository, as a web UI or API does."""
+    return run("git", *args, cwd=server, env=env)
+
+
+def test_tags_made_on_the_server_outside_a_push(clone: Path, server: Path) -> None:
+    installed = tagguard("install", "--server", str(server), "--outside-pushes")
+    assert f"{server / 'hooks' / 'reference-transaction'}: installed" in installed.stdout
+    head = git("rev-parse", "HEAD", cwd=clone)
+    bad = on_server(server, "tag", "-a", "V2.8_bad", head, "-m", "from the web UI")
+    assert bad.returncode != 0
+    assert "V2.8_bad: TG101 starts with 'V'; names are all lowercase" in bad.stderr
+    assert "tagguard: tag change refused: 1 tag ref breaks the tag policy" in bad.stderr
+    assert server_tags(server) == {}
+    assert on_server(server, "tag", "-a", "v2.8-exp-ui", head, "-m", "acc=0.9").returncode == 0
+    assert _records(server, "v2.8-exp-ui") == ["pending", None]  # judged when prepared, recorded when committed
+    assert on_server(server, "tag", "-d", "v2.8-exp-ui").returncode == 0
+    other = commit(clone, "other")
+    assert push(clone, "main").returncode == 0
+    again = on_server(server, "tag", "-a", "v2.8-exp-ui", other, "-m", "acc=0.95")
+    assert again.returncode != 0 and "v2.8-exp-ui: TG403 was published before" in again.stderr
+    assert server_tags(server) == {}
+    for chore in (("pack-refs", "--all"), ("gc", "-q"), ("fetch", "-q", str(clone), "refs/heads/*:refs/heads/*")):
+        assert on_server(server, *chore).returncode == 0, chore  # housekeeping and branches pass
+
+
+def test_a_push_with_the_outside_hook_is_judged_once(clone: Path, server: Path) -> None:
+    """A push's tags were judged by pre-receive: the reference-transaction hook starts no tagguard."""
+    assert tagguard("install", "--server", str(server), "--outside-pushes").returncode == 0
+    annotated(clone, "v2.8-exp-a")
+    annotated(clone, "v2.8-exp-b")
+    assert push(clone, "v2.8-exp-a", "v2.8-exp-b").returncode == 0
+    assert (_records(server, "v2.8-exp-a"), _records(server, "v2.8-exp-b")) == (["pending", None], ["pending", None])
+    assert [p.name for p in server.glob("tagguard-push.*")] == []  # post-receive took its mark away
+    git("tag", "V2.8_x", cwd=clone)
+    refused = push(clone, "V2.8_x")
+    assert refused.returncode == 1 and remote_lines(refused).count("V2.8_x: TG101 starts with 'V'; names are all "
+                                                                   "lowercase") == 1
+
+
+def test_outside_pushes_is_a_server_option() -> None:
+    result = tagguard("install", "--outside-pushes")
+    assert (result.returncode, result.stderr.strip()) == (
+        2, "tagguard: error: --outside-pushes goes with --server PATH: it is a server hook")

@@ -93,6 +93,10 @@ def _client_commands(sub: _Commands) -> None:
         command = _command(sub, name, summary)
         command.add_argument("--server", metavar="PATH",
                              help="a repository on a git server: its pre-receive and post-receive hooks")
+        if name == "install":
+            command.add_argument("--outside-pushes", action="store_true",
+                                 help="with --server: also the reference-transaction hook, for tags made on "
+                                      "the server outside a push (a web UI's git tag)")
 
     tag = _command(sub, "tag", "create an annotated snapshot tag at HEAD, with image and metrics")
     _policy_option(tag)
@@ -118,11 +122,14 @@ def _server_commands(sub: _Commands) -> None:
         "pre-receive": "server hook: judge a whole push (stdin: <old> <new> <ref> lines)",
         "update": "server hook: judge one ref (arguments: REF OLD NEW)",
         "post-receive": "server hook: record the tags that landed in the tag ledger",
+        "reference-transaction": "server hook: judge and record tags changed outside a push (stdin as pre-receive)",
     }
     for name, summary in hooks.items():
         hook = _command(sub, name, summary)
         _policy_option(hook)
         hook.add_argument("--chain", metavar="HOOK", help="a hook to run first with the same input, if it exists")
+        if name == "reference-transaction":
+            hook.add_argument("state", choices=("prepared", "committed"))
         if name == "update":
             hook.add_argument("ref", metavar="REF")
             hook.add_argument("old", metavar="OLD")
@@ -163,7 +170,8 @@ def _policy_option(parser: argparse.ArgumentParser) -> None:
 _MODULES = {"check": "check", "rules": "rules", "explain": "rules", "policy": "policy", "image": "image"}
 _MODULES.update({"pre-push": "prepush", "pre-commit-push": "prepush", "install": "install",
                  "uninstall": "install", "tag": "tag", "check-ref": "checkref", "export": "export"})
-_MODULES.update({"pre-receive": "server", "update": "server", "post-receive": "server"})
+_MODULES.update({"pre-receive": "server", "update": "server", "post-receive": "server",
+                 "reference-transaction": "server"})
 
 
 def _plain_check(argv: list[str]) -> SimpleNamespace | None:

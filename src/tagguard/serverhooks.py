@@ -15,7 +15,7 @@ import sys
 from tagguard.errors import TagguardError
 from tagguard.git import Git, GitError
 
-SERVER_HOOKS = ("pre-receive", "update", "post-receive")
+SERVER_HOOKS = ("pre-receive", "update", "post-receive", "reference-transaction")
 INSTALLED = ("pre-receive", "post-receive")  # `update` would repeat pre-receive's checks
 MARKER = "# tagguard-hook"
 CHAINED = ".pre-tagguard"
@@ -35,7 +35,42 @@ exec "$tagguard" {hook} --chain "$0{chained}" "$@"
 """
 
 
+# Optional (`install --server PATH --outside-pushes`): git runs it for every ref change, also
+# a web UI's `git tag`, so it must cost nothing when there is no tag or when a push's own
+# pre-receive has judged it (pre-receive leaves PUSH_MARK.<pid of receive-pack>). Only then
+# does it start tagguard: "prepared" judges the change (a refusal aborts it), "committed"
+# records it in the ledger. Deletions by pack-refs and gc (both ids zero) are not changes.
+REFERENCE_TRANSACTION = "reference-transaction"
+PUSH_MARK = "tagguard-push"
+_REFERENCE_TRANSACTION = """\
+#!/bin/sh
+{marker} reference-transaction: judge and record tags changed on the server outside a push.
+# See tagguard's README, "Tags made outside a push". Starts tagguard only for tag changes
+# that no pre-receive judged; a hook that was here before is kept as "$0{chained}".
+all= tags=
+while read -r old new ref; do
+    all="$all$old $new $ref
+"
+    case $ref in refs/tags/*) case $old$new in *[!0]*) tags="$tags$old $new $ref
+" ;; esac ;; esac
+done
+if [ -x "$0{chained}" ]; then printf '%s' "$all" | "$0{chained}" "$@" || exit 1; fi
+case $1 in prepared|committed) ;; *) exit 0 ;; esac
+[ -n "$tags" ] || exit 0
+[ -e "${{GIT_DIR:-.}}/{mark}.$PPID" ] && exit 0
+tagguard=${{TAGGUARD:-{command}}}
+if ! command -v "$tagguard" >/dev/null 2>&1; then
+    echo "tagguard: tag change refused: the tagguard command '$tagguard' is not installed (set TAGGUARD or PATH)" >&2
+    exit 1
+fi
+printf '%s' "$tags" | "$tagguard" reference-transaction "$1"
+"""
+
+
 def hook_script(hook: str, command: str = "tagguard") -> str:
+    if hook == REFERENCE_TRANSACTION:
+        return _REFERENCE_TRANSACTION.format(marker=MARKER, chained=CHAINED, mark=PUSH_MARK,
+                                             command=shlex.quote(command))
     if hook == "post-receive":
         purpose, failure = "record the tags that landed, so their names stay burned", "tags not recorded"
     else:
@@ -85,6 +120,40 @@ def post_receive_beside(pre_receive: str) -> None | str:
     return " or ".join(places)
 
 
+def mark_push(git_dir: str, accepted: bool) -> None:
+    """Tell the reference-transaction hook that this push's tags were judged: a mark named
+    for receive-pack (this hook's parent, or its grandparent under a `pre-receive.d`
+    dispatcher) from pre-receive's acceptance (`accepted`) to post-receive (not `accepted`).
+    Marks whose process is gone (a push that died before post-receive) are swept."""
+    for name in _listing(git_dir):
+        pid = name[len(PUSH_MARK) + 1 :]
+        if name.startswith(f"{PUSH_MARK}.") and pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+            _remove(os.path.join(git_dir, name))
+    for pid in _receive_pack_candidates():
+        path = os.path.join(git_dir, f"{PUSH_MARK}.{pid}")
+        if accepted:
+            open(path, "w").close()
+        else:
+            _remove(path)
+
+
+def _receive_pack_candidates() -> list[int]:
+    parent = os.getppid()
+    try:
+        with open(f"/proc/{parent}/stat", "rb") as f:
+            grandparent = int(f.read().rsplit(b")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        grandparent = 0
+    return [pid for pid in (parent, grandparent) if pid > 1]
+
+
+def _remove(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
 def _listing(directory: str) -> list[str]:
     try:
         return sorted(os.listdir(directory))
@@ -92,12 +161,13 @@ def _listing(directory: str) -> list[str]:
         return []
 
 
-def install(repo: str, command: str) -> list[str]:
-    """Install pre-receive and post-receive; return what was done, one line each."""
+def install(repo: str, command: str, outside_pushes: bool = False) -> list[str]:
+    """Install pre-receive and post-receive (and reference-transaction, with
+    `outside_pushes`); return what was done, one line each."""
     directory = hooks_dir(repo)
     os.makedirs(directory, exist_ok=True)
     done = []
-    for hook in INSTALLED:
+    for hook in INSTALLED + ((REFERENCE_TRANSACTION,) if outside_pushes else ()):
         path = os.path.join(directory, hook)
         if os.path.lexists(path) and not is_ours(path):
             if os.path.lexists(path + CHAINED):
@@ -115,8 +185,10 @@ def uninstall(repo: str) -> list[str]:
     """Remove tagguard's hooks and put back the hooks they replaced."""
     directory = hooks_dir(repo)
     done = []
-    for hook in INSTALLED:
+    for hook in (*INSTALLED, REFERENCE_TRANSACTION):
         path = os.path.join(directory, hook)
+        if hook == REFERENCE_TRANSACTION and not os.path.lexists(path):
+            continue
         if os.path.lexists(path) and not is_ours(path):
             done.append(f"{path}: not tagguard's hook; left alone")
             continue

@@ -9,6 +9,10 @@ import sys
 def run_install(args: argparse.Namespace) -> int:
     if args.server:
         return _server(args)
+    if args.outside_pushes:
+        from tagguard.errors import TagguardError
+
+        raise TagguardError("--outside-pushes goes with --server PATH: it is a server hook")
     from tagguard.git import Git
     from tagguard.install_client import install
 

@@ -7,11 +7,13 @@ Each turns git's input into `RefUpdate`s, judges them with the same checks as th
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from tagguard.display import shown
 from tagguard.policy import Policy
 from tagguard.report import has_errors, violation_lines
+from tagguard.serverhooks import mark_push
 from tagguard.rules import WARN, Violation
 from tagguard.server import (REFUSED, WARNED, audit, guarded, judge, ledger_writable, open_context,
                              post_receive_in_place, record_pending, run_chained, say, verdicts)
@@ -50,6 +52,21 @@ def run_post_receive(args: argparse.Namespace) -> int:
     return guarded("the push landed, but recording its tags in the ledger failed", body)
 
 
+def run_reference_transaction(args: argparse.Namespace) -> int:
+    """Tag changes made on the server outside a push (the hook passes only those): judged
+    when "prepared" (a refusal aborts the change), recorded when "committed"."""
+    stdin = sys.stdin.buffer.read()
+
+    def body() -> int:
+        updates = parse_receive(_text(stdin))
+        if args.state == "prepared":
+            return _receive(updates, args, "tag change")
+        _record(updates, args)
+        return 0
+
+    return guarded(f"tag change {'refused' if args.state == 'prepared' else 'not recorded'}", body)
+
+
 def _text(stdin: bytes) -> str:
     return stdin.decode("utf-8", "surrogateescape")
 
@@ -66,6 +83,8 @@ def _receive(updates: list[RefUpdate], args: argparse.Namespace, what: str, hook
     if REFUSED in decided.values():
         return 1
     record_pending(context, updates, decided)
+    if hook and any(u.is_tag for u in updates):
+        mark_push(context.git_dir, accepted=True)
     return 0
 
 
@@ -88,6 +107,8 @@ def _record(updates: list[RefUpdate], args: argparse.Namespace) -> None:
     from tagguard.ledger import append, landed_records, ledger_path
 
     landed = [u for u in updates if u.is_tag and u.kind != "delete"]
+    if any(u.is_tag for u in updates):
+        mark_push(os.path.abspath("."), accepted=False)  # hooks run in the git dir
     if not landed:
         return
     context = open_context(args.policy)

@@ -14,7 +14,7 @@ def run_install(args: argparse.Namespace) -> int:
     from tagguard.ledger import ledger_path, seed
     from tagguard.serverhooks import install, installed_command
 
-    for line in install(args.server, installed_command()):
+    for line in install(args.server, installed_command(), args.outside_pushes):
         print(line)
     git = Git(args.server)
     recorded = seed(git, ledger_path(git.git_dir()))
