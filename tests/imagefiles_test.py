@@ -42,7 +42,7 @@ def test_dockerfile(text: str, expected: tuple[int, str]) -> None:
     ("FROM nvcr.io/nvidia/pytorch:25.01-py3\n",
      "NGC image 'nvcr.io/nvidia/pytorch:25.01-py3' names release 25.01, not a PyTorch version; "
      "map it in the policy: [image.ngc] \"25.01\" = \"X.Y\""),
-    ("FROM\n", "can't read a PyTorch version from image ''"),
+    ("FROM\n", "FROM requires either one or three arguments (FROM image [AS name])"),
 ])
 def test_dockerfile_without_a_version_says_why(text: str, problem: str) -> None:
     reading = read_dockerfile("Dockerfile", text, NGC)
