@@ -39,6 +39,7 @@ class Heredoc(NamedTuple):
     name: str
     chomp: bool
     content: str
+    spaced: bool = False  # `<< EOF`: a heredoc only since Dockerfile frontend 1.16
 
 
 class Instruction(NamedTuple):
@@ -225,7 +226,7 @@ def _heredocs_in(line: str, number: int) -> list[Heredoc]:
             continue
         doc = _heredoc_name(match[3], number)
         if doc is not None:
-            docs.append(Heredoc(doc, match[2] == "-", ""))
+            docs.append(Heredoc(doc, match[2] == "-", "", word[len(match[1]) + 2 + len(match[2]):][:1] in (" ", "\t", "\r")))
     return docs
 
 
@@ -732,7 +733,7 @@ def stages(text: str) -> list[Stage]:
                                   instruction.original)
         elif kind == "arg":
             _declare(instruction, stage_env if result else env, env if result else None, declared, parsed.escape)
-        elif kind == "run":
+        if kind == "run":
             result[-1].runs.append((instruction.start_line, _substitute(" ".join(instruction.value), stage_env)))
     return result
 
@@ -741,6 +742,10 @@ def _kind(instruction: Instruction) -> str:
     kind = instruction.cmd.lower() if instruction.cmd.isascii() else ""
     if kind not in INSTRUCTIONS:
         raise DockerfileError(instruction.start_line, f"unknown instruction '{instruction.cmd}'")
+    if any(doc.spaced for doc in instruction.heredocs):
+        raise DockerfileError(instruction.start_line, "a space between << and the heredoc's name: Dockerfile "
+                              "frontends before 1.16 read no heredoc there, so Docker versions read this file "
+                              "differently", instruction.original)
     return kind
 
 
@@ -796,6 +801,8 @@ def _stage(instruction: Instruction, earlier: list[Stage], env: Mapping[str, Val
         raise refuse(f"invalid name for build stage: '{words[2]}'")
     if len(instruction.flags) > 1 or any(not f.startswith("--platform=") or f == "--platform=" for f in instruction.flags):
         raise refuse("FROM takes only one flag, --platform=...")
+    if instruction.flags and any(char in instruction.original.split(words[0])[0] for char in "'\"`"):
+        raise refuse("quotes or ` in FROM's flags: BuildKit versions split them differently")
     base = _base(words[0], env, declared, escape, refuse)
     parent = max((i for i, s in enumerate(earlier) if s.name and s.name == base), default=None)
     return Stage(base, name, line, shown + (f" (= {base})" if base != words[0] else ""), parent, [])
