@@ -108,6 +108,14 @@ CASES: dict[str, tuple[str, Expected]] = {
     "ENV without a value": (f"FROM {T28}\nENV A\n", Refuse(2, "ENV must have two arguments")),
     "JSON with a number": (f"FROM {T28}\nRUN [1]\n", Refuse(2, "when using JSON array syntax")),
     "JSON-like with NaN is shell form": (f"FROM {T28}\nRUN [NaN]\n", [(1, T28, "")]),
+    "ENV pair without =": (f"FROM {T28}\nENV a=1 b\n", Refuse(2, "Syntax error - can't find = in \"b\"")),
+    "ARG alone": (f"ARG\nFROM {T28}\n", Refuse(1, "ARG requires at least one argument")),
+    "ARG without a name": (f"ARG =2.8\nFROM {T28}\n", Refuse(1, "ARG names no variable")),
+    "quoted FROM flag": (f"FROM --platform=\"linux/amd64\" {T28}\n", Refuse(1, "quotes or ` in FROM's flags")),
+    "pattern replacement": ("ARG V=2.9.1\nFROM pytorch/pytorch:${V/9/8}\n", Refuse(2, "${V/...} (pattern replacement)")),
+    "error if unset": ("ARG V=2.8.0\nFROM pytorch/pytorch:${V:?no}\n", Refuse(2, "${V:?...} is an expression")),
+    "unsupported modifier": ("FROM pytorch/pytorch:${V:x}\n", Refuse(1, "can't expand 'pytorch/pytorch:${V:x}': unsupported")),
+    "target stage ARG": ("FROM pytorch/pytorch:${TARGETSTAGE}\n", Refuse(1, "TARGETSTAGE depends on the build's --target")),
 }
 
 # BuildKit changed between the version the `dockerfile` package wraps (0.12) and today's: there

@@ -49,6 +49,15 @@ def test_dockerfile_without_a_version_says_why(text: str, problem: str) -> None:
     assert reading.version is None and reading.problem == problem
 
 
+@pytest.mark.parametrize("text,line,problem", [
+    ("FROM pytorch/pytorch:2.8.0\x00\n", None, "contains a NUL character"),
+    ("FROM pytorch/pytorch:2.8.0\nRUN " + "x" * 70000 + "\n", 2, "line is longer than BuildKit's limit of 65535 bytes"),
+])
+def test_dockerfile_buildkit_would_not_read(text: str, line: int | None, problem: str) -> None:
+    reading = read_dockerfile("Dockerfile", text, NGC)
+    assert (reading.version, reading.line, reading.problem) == (None, line, problem)
+
+
 REQUIREMENTS = {
     "torch==2.8.1\n": ("torch==2.8.1", "2.8"),
     "numpy>=1.26\n# the image\ntorch~=2.8.0  # pinned\n": ("torch~=2.8.0", "2.8"),
