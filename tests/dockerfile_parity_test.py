@@ -75,6 +75,7 @@ CASES: dict[str, tuple[str, Expected]] = {
     "heredoc in quotes is no heredoc": (f"FROM {T29}\nRUN echo \"<<EOF\"\nFROM {T28}\n", [(1, T29, ""), (3, T28, "")]),
     "JSON form has no heredoc": (f"FROM {T29}\nRUN [\"cat\", \"<<EOF\"]\nFROM {T28}\n", [(1, T29, ""), (3, T28, "")]),
     "heredoc terminator must match exactly": (f"FROM {T29}\nRUN <<EOF\n EOF\nFROM {T28}\nEOF\n", [(1, T29, "")]),
+    "heredoc name that does not lex": (f"FROM {T29}\nRUN <<${{a: }}\n", Refuse(2, "heredoc <<${a:: syntax error")),
     "unterminated heredoc": (f"FROM {T29}\nRUN <<EOF\nFROM {T28}\n", Refuse(2, "unterminated heredoc <<EOF")),
     "space after << (frontends disagree)": (f"FROM {T29}\nRUN << EOF\nFROM {T28}\nEOF\n",
                                             Refuse(2, "a space between << and the heredoc's name")),
