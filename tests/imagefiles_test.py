@@ -42,11 +42,20 @@ def test_dockerfile(text: str, expected: tuple[int, str]) -> None:
     ("FROM nvcr.io/nvidia/pytorch:25.01-py3\n",
      "NGC image 'nvcr.io/nvidia/pytorch:25.01-py3' names release 25.01, not a PyTorch version; "
      "map it in the policy: [image.ngc] \"25.01\" = \"X.Y\""),
-    ("FROM\n", "can't read a PyTorch version from image ''"),
+    ("FROM\n", "FROM requires either one or three arguments (FROM image [AS name])"),
 ])
 def test_dockerfile_without_a_version_says_why(text: str, problem: str) -> None:
     reading = read_dockerfile("Dockerfile", text, NGC)
     assert reading.version is None and reading.problem == problem
+
+
+@pytest.mark.parametrize("text,line,problem", [
+    ("FROM pytorch/pytorch:2.8.0\x00\n", None, "contains a NUL character"),
+    ("FROM pytorch/pytorch:2.8.0\nRUN " + "x" * 70000 + "\n", 2, "line is longer than BuildKit's limit of 65535 bytes"),
+])
+def test_dockerfile_buildkit_would_not_read(text: str, line: int | None, problem: str) -> None:
+    reading = read_dockerfile("Dockerfile", text, NGC)
+    assert (reading.version, reading.line, reading.problem) == (None, line, problem)
 
 
 REQUIREMENTS = {

@@ -11,6 +11,7 @@ import os
 import re
 from typing import Callable, Mapping, NamedTuple
 
+from tagguard import dockerparse
 from tagguard.image import is_ngc, ngc_release, pytorch_from_ref
 from tagguard.requirements import torch_requirement
 
@@ -169,94 +170,34 @@ def _from_ref(path: str, line: int | None, found: str, ref: str, ngc: Mapping[st
     return Reading(path, line, found, version)
 
 
-# --- Dockerfile / Containerfile ----------------------------------------------------------
-
-_VARIABLE = re.compile(r"\$(?:\{(\w+)(?::?-([^}]*))?\}|(\w+))")
-
-
-class _Stage(NamedTuple):
-    image: str
-    alias: str
-    line: int
-    text: str
-    runs: list[tuple[int, str]]
+# --- Dockerfile / Containerfile (read as BuildKit reads it: see dockerparse.py) -----------
 
 
 def read_dockerfile(path: str, text: str, ngc: Mapping[str, str]) -> Reading:
     """The version of the stage built last: its FROM image, else a torch pin in its RUN lines."""
-    stages = _stages(text)
+    try:
+        stages = dockerparse.stages(text)
+    except dockerparse.DockerfileError as exc:
+        return _none(path, exc.message, exc.line, exc.found)
     if not stages:
         return _none(path, "has no FROM line")
     chain = _stage_chain(stages)
     for stage in chain:  # the built stage first, then the stages it is based on
-        reading = _from_ref(path, stage.line, stage.text, stage.image, ngc)
-        if reading.version is not None:
-            return reading
+        if stage.parent is None:
+            reading = _from_ref(path, stage.line, stage.text, stage.base, ngc)
+            if reading.version is not None:
+                return reading
         for number, run in reversed(stage.runs):
             for word in run.split():
                 found = torch_requirement(word.strip("'\""))
                 if found is not None and found[1] is not None:
                     return Reading(path, number, found[0], found[1])
-    return _from_ref(path, chain[-1].line, chain[-1].text, chain[-1].image, ngc)
+    return _from_ref(path, chain[-1].line, chain[-1].text, chain[-1].base, ngc)
 
 
-def _stages(text: str) -> list[_Stage]:
-    global_args: dict[str, str] = {}
-    stage_args: dict[str, str] = {}
-    stages: list[_Stage] = []
-    for number, line in _instructions(text):
-        keyword, _, rest = line.partition(" ")
-        keyword = keyword.upper()
-        args = {**global_args, **stage_args}
-        if keyword == "ARG":
-            name, eq, default = rest.strip().partition("=")
-            target = stage_args if stages else global_args
-            target[name.strip()] = default.strip().strip("'\"") if eq else global_args.get(name.strip(), "")
-        elif keyword == "FROM":
-            words = [w for w in rest.split() if not w.startswith("--")]
-            image = _substitute(words[0], global_args) if words else ""
-            alias = words[2] if len(words) >= 3 and words[1].lower() == "as" else ""
-            shown = f"FROM {rest.strip()}" + (f" (= {image})" if "$" in rest else "")
-            stages.append(_Stage(image, alias.lower(), number, shown, []))
-            stage_args = {}
-        elif keyword == "RUN" and stages:
-            stages[-1].runs.append((number, _substitute(rest, args)))
-    return stages
-
-
-def _stage_chain(stages: list[_Stage]) -> list[_Stage]:
-    """The last stage, then the stage its FROM names, and so on."""
-    by_alias = {s.alias: s for s in stages if s.alias}
+def _stage_chain(stages: list[dockerparse.Stage]) -> list[dockerparse.Stage]:
+    """The last stage, then the earlier stage its FROM names, and so on."""
     chain = [stages[-1]]
-    while chain[-1].image.lower() in by_alias and len(chain) <= len(stages):
-        chain.append(by_alias[chain[-1].image.lower()])
+    while chain[-1].parent is not None:
+        chain.append(stages[chain[-1].parent])
     return chain
-
-
-def _instructions(text: str) -> list[tuple[int, str]]:
-    """Logical lines (continuations joined, comments dropped) with their first line number."""
-    result: list[tuple[int, str]] = []
-    pending, start = "", 0
-    for number, raw in enumerate(text.splitlines(), 1):
-        stripped = raw.strip()
-        if not pending and (not stripped or stripped.startswith("#")):
-            continue
-        if pending and stripped.startswith("#"):
-            continue
-        start = start or number
-        if stripped.endswith("\\"):
-            pending += stripped[:-1] + " "
-            continue
-        result.append((start, pending + stripped))
-        pending, start = "", 0
-    if pending:
-        result.append((start, pending))
-    return result
-
-
-def _substitute(text: str, args: Mapping[str, str]) -> str:
-    def value(match: re.Match[str]) -> str:
-        name = match[1] or match[3]
-        return args.get(name) or (match[2] or "")
-
-    return _VARIABLE.sub(value, text)
