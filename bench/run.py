@@ -4,8 +4,9 @@
     python bench/run.py --quick    # tiny sizes, a few seconds (the test suite runs this)
 
 1. a one-tag push to a local bare repository: no hook, a minimal bash pre-receive hook
-   (name regex, no move, no protected delete), tagguard's pre-receive + post-receive;
-2. a push of N new annotated tags: the same three;
+   (name regex, no move, no protected delete), tagguard's pre-receive + post-receive, and
+   those plus the reference-transaction hook of `install --server --outside-pushes`;
+2. a push of N new annotated tags: the same four;
 3. the same push into a repository that already holds E tags (and a ledger of them);
 4. `tagguard check NAME` against `python -c pass` (the embedded default policy);
 5. the pre-push hook for one tag: a push with and without it, and the hook by itself;
@@ -46,6 +47,7 @@ done
 """
 STAMP = "Bench <bench@example.com> 1700000000 +0000"
 HOOKS = ("no hook", "bash hook", "tagguard")
+OUTSIDE = "tagguard --outside-pushes"  # plus the reference-transaction hook (cases 1 and 2)
 Timings = Dict[str, List[float]]
 
 
@@ -120,7 +122,7 @@ class Bench:
         sh("git", "init", "-q", "--bare", "-b", "main", str(empty), cwd=self.work)
         sh("git", "push", "-q", str(empty), "main", cwd=self.source)
         for kind, path in (("empty", empty), ("full", big)):
-            for hook in HOOKS:
+            for hook in HOOKS + ((OUTSIDE,) if kind == "empty" else ()):
                 self.templates[(kind, hook)] = self._template(path, f"{kind}-{hook.replace(' ', '-')}", hook)
 
     @staticmethod
@@ -137,8 +139,8 @@ class Bench:
         if hook == "bash hook":
             (path / "hooks").mkdir(exist_ok=True)
             shutil.copy(self.bash, path / "hooks" / "pre-receive")
-        elif hook == "tagguard":
-            sh(self.tagguard, "install", "--server", str(path), cwd=self.work)  # records existing tags
+        elif hook.startswith("tagguard"):  # install records the existing tags
+            sh(self.tagguard, "install", "--server", str(path), *hook.split()[1:], cwd=self.work)
         return path
 
     def fresh(self, kind: str, hook: str) -> Path:
@@ -149,10 +151,10 @@ class Bench:
 
     # --- the cases --------------------------------------------------------------------------
 
-    def pushes(self, kind: str, refspecs: list[str], rounds: int) -> Timings:
-        times: Timings = {hook: [] for hook in HOOKS}
+    def pushes(self, kind: str, refspecs: list[str], rounds: int, hooks: tuple[str, ...] = HOOKS) -> Timings:
+        times: Timings = {hook: [] for hook in hooks}
         for round in range(rounds):
-            for hook in rotated(list(HOOKS), round):
+            for hook in rotated(list(hooks), round):
                 server = self.fresh(kind, hook)
                 times[hook].append(timed(lambda: sh("git", "push", "-q", f"file://{server}", *refspecs,
                                                     cwd=self.source)))
@@ -271,9 +273,9 @@ def run(bench: Bench) -> Iterator[str]:
     new_input = receive_input(bench.source, "refs/tags/")
     new_objects = bench.source / ".git" / "objects"
     yield from show(f"1. push of one new tag (median of {s.small_rounds}):",
-                    bench.pushes("empty", ["v2.8-exp-run0"], s.small_rounds), "no hook", "ms")
+                    bench.pushes("empty", ["v2.8-exp-run0"], s.small_rounds, HOOKS + (OUTSIDE,)), "no hook", "ms")
     yield from show(f"2. push of {s.new} new tags (median of {s.rounds}):",
-                    bench.pushes("empty", ["--tags"], s.rounds), "no hook")
+                    bench.pushes("empty", ["--tags"], s.rounds, HOOKS + (OUTSIDE,)), "no hook")
     yield from show("   the hooks alone on that push's input:",
                     bench.hooks_alone("empty", new_input, new_objects, s.rounds), "bash hook")
     yield from show(f"3. the same push into a repository with {s.existing} tags (median of {s.rounds}):",
