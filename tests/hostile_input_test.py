@@ -7,12 +7,18 @@ with `git hash-object --literally`, so they hold what git's own commands would n
 
 from __future__ import annotations
 
+import os
+import sqlite3
 import subprocess
 from pathlib import Path
 
 from conftest import git
 from pushing import (annotated, clone, commit, no_identity, push, remote_lines, server,  # noqa: F401
                      server_tags, use_policy)
+from tagguard import ledgerindex
+from tagguard.jsonlog import append_records, read_records
+from tagguard.ledger import LEDGER_FILE
+from tagguard.ledgerindex import INDEX_FROM, index_path
 
 ZWJ_FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # one emoji: three joined by U+200D
 
@@ -67,3 +73,41 @@ def test_tags_with_odd_characters_are_judged_by_the_naming_rules(clone: Path, se
     assert any(line.startswith("v2.8-ft-lr2\\u202e: TG103 description 'lr2\\u202e'") for line in lines)
     assert lines[-1].startswith("tagguard: push refused: 2 tag refs break the tag policy")
     assert server_tags(server) == {}
+
+
+# --- names that are not UTF-8, down to the ledger's index ---------------------------------------
+
+
+def test_correctly_named_non_utf8_tag_is_no_tag_name_mismatch(clone: Path, server: Path) -> None:
+    use_policy(server, '[naming]\ndesc = "[^-]+"\n')
+    name = b"v2.8-ft-caf\xe9"
+    oid = raw_tag(clone, tag_body(clone, name))
+    assert push_raw(clone, oid, b"refs/tags/" + name) == (0, [])
+    other = raw_tag(clone, tag_body(clone, b"v2.8-ft-th\xe9"))
+    code, lines = push_raw(clone, other, b"refs/tags/v2.8-ft-caf\xe92")
+    assert code == 1
+    assert lines[0] == "v2.8-ft-caf\\xe92: TG304 is a tag object named 'v2.8-ft-th\\xe9', pushed as 'v2.8-ft-caf\\xe92'"
+
+
+def test_non_utf8_names_in_an_indexed_ledger(clone: Path, server: Path) -> None:
+    use_policy(server, '[naming]\ndesc = "[^-]+"\n')
+    ledger = str(server / LEDGER_FILE)
+    padding = [{"name": f"v2.8-exp-pad{i}", "object": "0" * 40, "commit": "0" * 40, "pusher": "ana",
+                "time": "2025-01-01T00:00:00Z"} for i in range(INDEX_FROM // 150)]
+    append_records(ledger, padding)  # big enough for an index; post-receive builds it
+    assert os.path.getsize(ledger) > INDEX_FROM
+    name = b"v2.8-ft-caf\xe9"
+    first = raw_tag(clone, tag_body(clone, name))
+    assert push_raw(clone, first, b"refs/tags/" + name) == (0, [])  # post-receive indexes the name
+    assert os.path.exists(index_path(ledger)) and ledgerindex._state(sqlite3.connect(index_path(ledger)))[0] == \
+        os.path.getsize(ledger)
+    assert push_raw(clone, "", b"refs/tags/" + name) == (0, [])  # a deletion
+    commit(clone, "other work")
+    again = raw_tag(clone, tag_body(clone, name))
+    code, lines = push_raw(clone, again, b"refs/tags/" + name)  # looked up through the index
+    assert code == 1 and lines[0].startswith("v2.8-ft-caf\\xe9: TG403 was published before for commit")
+    annotated(clone, "v2.8-base")
+    later = push(clone, "v2.8-base")
+    assert (later.returncode, remote_lines(later)) == (0, [])
+    assert [r["name"] for r in read_records(ledger)][-2:] == ["v2.8-ft-caf\udce9", "v2.8-base"]
+    assert list(ledgerindex.lookup(ledger, {"v2.8-ft-caf\udce9", "v2.8-base"})) == list(read_records(ledger))[-2:]

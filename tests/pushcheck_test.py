@@ -135,6 +135,8 @@ def test_parse_tag_without_tagger_and_with_non_utf8_message() -> None:
     raw = b"object " + b"a" * 40 + b"\ntype commit\ntag v2.8-ft\n\nacc=0.9 caf\xe9\n"
     tag = parse_tag("t", raw)
     assert tag.tagger is None and tag.name == "v2.8-ft" and tag.message == "acc=0.9 caf\ufffd\n"
+    named = parse_tag("t", raw.replace(b"tag v2.8-ft", b"tag v2.8-caf\xe9"))
+    assert named.name == "v2.8-caf\udce9"  # as the ref name is decoded: the two compare equal
 
 
 A, B = "a" * 40, "b" * 40

@@ -24,7 +24,11 @@ class TagObject(NamedTuple):
 
 
 def parse_tag(oid: str, raw: bytes) -> TagObject:
-    """Parse a tag object; headers git did not write (a missing tagger) are simply None."""
+    """Parse a tag object; headers git did not write (a missing tagger) are simply None.
+
+    The name is decoded as ref names are (bytes that are not UTF-8 kept as surrogates), so the
+    two compare exactly; tagger and message are text for people (U+FFFD for such bytes).
+    """
     head, _, body = raw.partition(b"\n\n")
     object_, type_, name, tagger = _headers(head.split(b"\n"))
     message, signed = _split_signature(body)
@@ -32,7 +36,7 @@ def parse_tag(oid: str, raw: bytes) -> TagObject:
         oid,
         object_.decode("utf-8", "replace"),
         type_.decode("utf-8", "replace"),
-        name.decode("utf-8", "replace"),
+        name.decode("utf-8", "surrogateescape"),
         None if tagger is None else tagger.decode("utf-8", "replace"),
         message.decode("utf-8", "replace"),
         signed,
