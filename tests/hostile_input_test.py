@@ -12,6 +12,8 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from conftest import git
 from pushing import (annotated, clone, commit, no_identity, push, remote_lines, server,  # noqa: F401
                      server_tags, use_policy)
@@ -111,3 +113,61 @@ def test_non_utf8_names_in_an_indexed_ledger(clone: Path, server: Path) -> None:
     assert (later.returncode, remote_lines(later)) == (0, [])
     assert [r["name"] for r in read_records(ledger)][-2:] == ["v2.8-ft-caf\udce9", "v2.8-base"]
     assert list(ledgerindex.lookup(ledger, {"v2.8-ft-caf\udce9", "v2.8-base"})) == list(read_records(ledger))[-2:]
+
+
+# --- huge numbers ------------------------------------------------------------------------------
+
+
+def test_a_five_thousand_digit_version_is_a_naming_problem(clone: Path, server: Path) -> None:
+    name = b"v" + b"1" * 5000 + b".8-base"
+    oid = raw_tag(clone, tag_body(clone, name))
+    code, lines = push_raw(clone, oid, b"refs/tags/" + name)
+    assert code == 1
+    assert lines[0].startswith("v1111") and lines[0].endswith(": TG101 version numbers have at most 9 digits")
+    assert "internal error" not in "\n".join(lines) and server_tags(server) == {}
+    shouting = b"V" + b"2" * 5000 + b".8-ft"  # the near-miss suggestion converts numbers too
+    code, lines = push_raw(clone, raw_tag(clone, tag_body(clone, shouting)), b"refs/tags/" + shouting)
+    assert code == 1 and lines[0].endswith(": TG101 starts with 'V'; names are all lowercase")
+
+
+# --- the image files the server parses ---------------------------------------------------------
+
+DEEP = 200_000
+IMAGE_FILES = {
+    "pyproject.toml": ("x = " + "[" * DEEP + "]" * DEEP + "\n", "pyproject.toml at {}: not valid TOML (nested too deeply)"),
+    "pyproject.toml ": ("x = " + "{a=" * DEEP + "1" + "}" * DEEP + "\n",
+                        "pyproject.toml at {}: not valid TOML (nested too deeply)"),
+    ".devcontainer/devcontainer.json": ("[" * DEEP + "]" * DEEP, ".devcontainer/devcontainer.json at {}: not valid JSON "
+                                        "(nested too deeply)"),
+    "requirements.txt": ("torch==2." + "8" * 5000 + "\n", "requirements.txt:1 at {}: 'torch==2.8888"),
+    "environment.yml": ("dependencies:\n  - pytorch=2." + "8" * 5000 + "\n", "environment.yml:2 at {}: 'pytorch=2.8888"),
+    ".devcontainer/devcontainer.json ": ('{"image": "pytorch/pytorch:2.' + "8" * 5000 + '"}',
+                                         ".devcontainer/devcontainer.json:1 at {}: can't read a PyTorch version from "
+                                         "image 'pytorch/pytorch:2.8888"),
+    "pyproject.toml  ": ("project = 1\n", "pyproject.toml at {}: has a 'project' key that is not a table"),
+    "pyproject.toml   ": ("[project]\ndependencies = 'torch==2.8'\n",
+                          "pyproject.toml at {}: has [project] dependencies that is not an array of strings"),
+    ".devcontainer/devcontainer.json  ": ('{"build": {"dockerfile": "Dockerfile\\nmain:Dockerfile"}}',
+                                          ".devcontainer/devcontainer.json at {}: names a Dockerfile whose path holds "
+                                          "control characters"),
+    "requirements.txt ": ("torch>=2.8\x1b[2J\u202e\n", "requirements.txt:1 at {}: 'torch>=2.8\\x1b[2J\\u202e' does not "
+                          "pin one PyTorch major.minor"),
+}
+
+
+@pytest.mark.parametrize("key", IMAGE_FILES)
+def test_hostile_image_files_are_tg202_not_a_crash(clone: Path, server: Path, key: str) -> None:
+    path = key.strip()
+    text, expected = IMAGE_FILES[key]
+    use_policy(server, f'[image]\nfile = ["{path}"]\n')
+    (clone / path).parent.mkdir(exist_ok=True)
+    (clone / path).write_text(text)
+    git("add", path, cwd=clone)
+    head = commit(clone, "hostile image file")
+    annotated(clone, "v2.8-base")
+    result = push(clone, "v2.8-base")
+    assert result.returncode == 1
+    line = remote_lines(result)[0]
+    assert line.startswith("v2.8-base: TG202 " + expected.format(head[:12])), line
+    assert len(line) < 600 and line.isprintable()
+    assert server_tags(server) == {}

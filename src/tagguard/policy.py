@@ -162,7 +162,11 @@ def read_toml(path: str) -> dict[str, Any]:
 
 
 def parse_toml_text(text: str) -> dict[str, Any]:
-    return _toml_module().loads(text)
+    """TOML to a dict; ValueError when invalid, including nesting deeper than Python recurses."""
+    try:
+        return _toml_module().loads(text)  # type: ignore[no-any-return]
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 def _toml_module() -> Any:
@@ -319,7 +323,8 @@ def _versions(table: _Table, key: str, values: tuple[str, ...]) -> tuple[str, ..
     """Validate "X.Y" strings; return them normalised ("2.08" -> "2.8")."""
     for index, version in enumerate(values, 1):
         major, dot, minor = version.partition(".")
-        if not (dot and major.isdigit() and minor.isdigit() and major.isascii() and minor.isascii()):
+        if not (dot and major.isdigit() and minor.isdigit() and major.isascii() and minor.isascii()
+                and len(major) <= 9 and len(minor) <= 9):
             where = key if len(values) == 1 else f"{key}[{index}]"
             table.fail(where, f"expected a PyTorch major.minor like \"2.8\", got {version!r}")
     return tuple(f"{int(v.split('.')[0])}.{int(v.split('.')[1])}" for v in values)
