@@ -171,3 +171,65 @@ def test_hostile_image_files_are_tg202_not_a_crash(clone: Path, server: Path, ke
     assert line.startswith("v2.8-base: TG202 " + expected.format(head[:12])), line
     assert len(line) < 600 and line.isprintable()
     assert server_tags(server) == {}
+
+
+# --- tag objects: empty messages, no tagger, too large ------------------------------------------
+
+BLANK_MESSAGES = {
+    "NULs": b"\0\0\0\n",
+    "spaces and controls": b" \t\r\n\x0b\x0c\x1b\x7f\n",
+    "zero-width and bidi": "\u200b\u200c\u200d\u2060\ufeff\u202e\u2066\u00ad\n".encode(),
+    "blank-looking letters": "\u3164\u115f\u2800\uffa0\u3000\n".encode(),
+    "lone combining marks": "\u0301\u034f\ufe0f\n".encode(),
+    "a long blank run": "\u200b".encode() * 100_000,
+}
+
+
+@pytest.mark.parametrize("how", BLANK_MESSAGES)
+def test_a_message_of_nothing_visible_is_empty(clone: Path, server: Path, how: str) -> None:
+    oid = raw_tag(clone, tag_body(clone, b"v2.8-base", BLANK_MESSAGES[how]))
+    code, lines = push_raw(clone, oid, b"refs/tags/v2.8-base")
+    assert code == 1
+    assert lines[0] == "v2.8-base: TG302 has an empty message"
+    assert server_tags(server) == {}
+
+
+def test_a_message_with_something_visible_after_a_blank_run_passes(clone: Path, server: Path) -> None:
+    oid = raw_tag(clone, tag_body(clone, b"v2.8-base", "\u200b".encode() * 100_000 + b"acc=0.93\n"))
+    assert push_raw(clone, oid, b"refs/tags/v2.8-base") == (0, [])
+    assert server_tags(server) == {"v2.8-base": oid}
+
+
+@pytest.mark.parametrize("tagger,message", [
+    (b"", "has no tagger line: it records neither who made it nor when"),
+    (b"tagger T <t@example.com>\n", "has a tagger line without a name, email and date as git writes them"),
+    (b"tagger <t@example.com> 1700000000 +0000\n", "has a tagger line without a name, email and date as git writes them"),
+    (b"tagger T <t@example.com> " + b"9" * 5000 + b" +0000\n",
+     "has a tagger line without a name, email and date as git writes them"),
+])
+def test_a_tag_object_without_a_tagger_is_no_audit_trail(clone: Path, server: Path, tagger: bytes, message: str) -> None:
+    oid = raw_tag(clone, tag_body(clone, b"v2.8-base", tagger=tagger))
+    code, lines = push_raw(clone, oid, b"refs/tags/v2.8-base")
+    assert code == 1
+    assert lines[:2] == [f"v2.8-base: TG306 {message}", "    make it with git, which writes the tagger: git tag -f -a "
+                         f"v2.8-base {git('rev-parse', 'HEAD', cwd=clone)[:12]} -m \"acc=...\""]
+    assert server_tags(server) == {}
+
+
+def test_a_tag_object_over_the_size_cap_is_refused_unread(clone: Path, server: Path) -> None:
+    use_policy(server, "[tags]\nmax_tag_bytes = 65536\n")
+    big = raw_tag(clone, tag_body(clone, b"v2.8-ft-big", b"acc=0.93\n" + b"x" * (3 << 20)))
+    size = int(git("cat-file", "-s", big, cwd=clone))
+    code, lines = push_raw(clone, big, b"refs/tags/v2.8-ft-big")
+    assert code == 1
+    assert lines[0] == (f"v2.8-ft-big: TG307 is a tag object of {size:,} bytes, over the limit of 65,536 "
+                        "([tags] max_tag_bytes); it was not read")
+    assert lines[-1].startswith("tagguard: push refused: 1 tag ref breaks the tag policy")
+    outer = raw_tag(clone, b"object %s\ntype tag\ntag v2.8-ft-outer\ntagger T <t@example.com> 1700000000 +0000\n\n"
+                           b"a tag of the big tag\n" % big.encode())
+    code, lines = push_raw(clone, outer, b"refs/tags/v2.8-ft-outer")
+    assert code == 1 and lines[0] == (f"v2.8-ft-outer: TG307 leads through tag object {big[:12]} of {size:,} bytes, "
+                                      "over the limit of 65,536 ([tags] max_tag_bytes); it was not read")
+    fits = raw_tag(clone, tag_body(clone, b"v2.8-ft-fits", b"acc=0.93\n" + b"x" * 60_000))
+    assert push_raw(clone, fits, b"refs/tags/v2.8-ft-fits") == (0, [])
+    assert server_tags(server) == {"v2.8-ft-fits": fits}
