@@ -233,3 +233,16 @@ def test_a_tag_object_over_the_size_cap_is_refused_unread(clone: Path, server: P
     fits = raw_tag(clone, tag_body(clone, b"v2.8-ft-fits", b"acc=0.93\n" + b"x" * 60_000))
     assert push_raw(clone, fits, b"refs/tags/v2.8-ft-fits") == (0, [])
     assert server_tags(server) == {"v2.8-ft-fits": fits}
+
+
+def test_an_oversized_tag_under_a_recorded_name_is_not_peeled_either(clone: Path, server: Path) -> None:
+    use_policy(server, "[tags]\nmax_tag_bytes = 65536\n")
+    annotated(clone, "v2.8-ft-big")
+    assert push(clone, "v2.8-ft-big").returncode == 0
+    assert push(clone, ":refs/tags/v2.8-ft-big").returncode == 0  # the name stays in the ledger
+    commit(clone, "more work")
+    big = raw_tag(clone, tag_body(clone, b"v2.8-ft-big", b"acc=0.93\n" + b"x" * (1 << 20)))
+    code, lines = push_raw(clone, big, b"refs/tags/v2.8-ft-big")
+    assert code == 1
+    assert [line.split(" ")[1] for line in lines if line.startswith("v2.8-ft-big: ")] == ["TG307"]  # no TG403:
+    assert server_tags(server) == {}  # telling it would need git to read the object whole
