@@ -114,8 +114,15 @@ def _object_problems(update: RefUpdate, peeled: Peeled, policy: Policy) -> list[
                 f"git tag -d {name} && git tag -a {name} {update.new[:12]} -m \"acc=..., f1=...\"",
             ))
         return problems
+    return problems + _annotated_problems(update, peeled)
+
+
+def _annotated_problems(update: RefUpdate, peeled: Peeled) -> list[Violation]:
+    """What is wrong with the outermost tag object: its message, tagger and name."""
+    name = shown(update.name)
     outer = peeled.tags[0]
     at = peeled.target[:12] if peeled.target_type == "commit" else "<commit>"  # a target from the object: untrusted
+    problems = []
     if first_visible(outer.message) < 0:  # nothing but spaces, NULs, controls, invisible characters
         problems.append(Violation(
             update.name, "TG302", "has an empty message",
