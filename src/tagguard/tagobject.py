@@ -88,6 +88,8 @@ def _compact(tag: TagObject) -> TagObject:
     name ends with a newline, which no ref name holds, so it equals none; a tagger keeps
     whether it is well formed."""
     start = first_visible(tag.message)
+    if start == 0 and max(len(tag.message), len(tag.name), len(tag.tagger or "")) <= KEEP:
+        return tag  # nearly every tag: nothing to cut
     message = "" if start < 0 else tag.message[start : start + KEEP]
     tagger = tag.tagger
     if tagger is not None and len(tagger) > KEEP:
