@@ -144,9 +144,8 @@ def test_a_path_with_a_newline_can_not_shift_git_answers(clone: Path, server: Pa
     result = push(clone, "main", "v2.8-exp-a", "v2.8-exp-b")
     lines = remote_lines(result)
     assert result.returncode == 1
-    assert (f"v2.8-exp-a: TG202 .devcontainer/devcontainer.json at {first[:12]}: names the file "
-            f"'.devcontainer/Dockerfile\\n{decoy}', which is not a path git can look up (it holds a line break "
-            f"or NUL) (\"dockerfile\": \"Dockerfile\\n{decoy}\")") in lines
+    assert (f"v2.8-exp-a: TG202 .devcontainer/devcontainer.json at {first[:12]}: names a Dockerfile whose path "
+            f"holds control characters") in lines
     assert any(line.startswith(f"v2.8-exp-b: TG201 says PyTorch 2.8, but .devcontainer/Dockerfile:1 at {second[:12]}")
                for line in lines), lines
     assert server_tags(server) == {}

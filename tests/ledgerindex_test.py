@@ -56,3 +56,29 @@ def test_rewritten_ledger_or_broken_index_falls_back_to_a_scan(tmp_path: Path) -
     append(path, [record("v2.8-last")])  # and built again
     assert recorded(path, {"v2.8-after", "v2.8-last"}) == scanned(path, {"v2.8-after", "v2.8-last"})
     assert ledgerindex._state(sqlite3.connect(ledgerindex.index_path(path)))[0] == Path(path).stat().st_size
+
+
+def test_names_that_are_not_utf8_are_indexed_losslessly(tmp_path: Path) -> None:
+    path = str(tmp_path / "ledger.jsonl")
+    odd = ["v2.8-caf\udce9", "v2.8-\ud800", "v2.8-\U0001f468\u200d\U0001f469", "v2.8-caf\u00e9"]
+    append(path, [record(name, f"c{i}") for i, name in enumerate(odd)])
+    assert ledgerindex._state(sqlite3.connect(ledgerindex.index_path(path)))[0] == Path(path).stat().st_size
+    assert recorded(path, set(odd)) == scanned(path, set(odd))
+    assert recorded(path, {"v2.8-caf\udce9"}) == {"v2.8-caf\udce9": [record("v2.8-caf\udce9", "c0")]}
+
+
+def test_an_index_of_the_older_text_keyed_layout_is_never_read_and_is_rebuilt(tmp_path: Path) -> None:
+    path = str(tmp_path / "ledger.jsonl")
+    append_records(path, [record("v2.8-ft", "c1")])
+    old = sqlite3.connect(ledgerindex.index_path(path))
+    with old:  # as older tagguards wrote it, claiming to cover the ledger but holding nothing
+        old.execute("CREATE TABLE state (covered INTEGER, check_bytes BLOB)")
+        old.execute("CREATE TABLE records (name TEXT, line BLOB)")
+        old.execute("INSERT INTO state VALUES (?, ?)", (Path(path).stat().st_size, Path(path).read_bytes()[-64:]))
+    old.close()
+    assert recorded(path, {"v2.8-ft"}) == {"v2.8-ft": [record("v2.8-ft", "c1")]}
+    append(path, [record("v2.8-base")])
+    tables = {row[0] for row in sqlite3.connect(ledgerindex.index_path(path)).execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables == {"state_v2", "records_v2"}
+    assert recorded(path, {"v2.8-ft", "v2.8-base"}) == scanned(path, {"v2.8-ft", "v2.8-base"})

@@ -20,7 +20,7 @@ def test_example_policy_documents_every_key_and_loads() -> None:
     assert policy.naming.desc is not None
     text = (ROOT / "policy.example.toml").read_text()
     for key in ("types", "desc", "temporary", "pytorch", "ref", "file", "[image.ngc]", "[rules]",
-                "[tags]", "require_annotated", "require_signed", "[[protect]]", "allow_delete", "[groups]"):
+                "[tags]", "require_annotated", "require_signed", "max_tag_bytes", "[[protect]]", "allow_delete", "[groups]"):
         assert key in text
 
 
@@ -51,7 +51,11 @@ BAD_POLICIES = {
     "[image]\nref = 'nvcr.io/nvidia/pytorch:24.08-py3'": "image.ref: can't read a PyTorch version from 'nvcr.io/nvidia/pytorch:24.08-py3'; set image.pytorch = \"X.Y\"",
     "[image]\npytorch = '2.8'\nref = 'pytorch/pytorch:2.9.0-cuda12.8-cudnn9-runtime'": "image.ref: names PyTorch 2.9, which image.pytorch (2.8) leaves out",
     "[tags]\nrequire_annotated = 'yes'": "tags.require_annotated: expected true or false, got the string 'yes'",
-    "[tags]\nsigned = true": "tags.signed: unknown key (expected one of: require_annotated, require_signed)",
+    "[tags]\nmax_tag_bytes = 100": "tags.max_tag_bytes: expected a whole number from 1024 to 1073741824, got 100",
+    "[tags]\nmax_tag_bytes = '1 MiB'": "tags.max_tag_bytes: expected a whole number from 1024 to 1073741824, got the string '1 MiB'",
+    "[image]\npytorch = '2.1234567890'": "image.pytorch: expected a PyTorch major.minor like \"2.8\", got '2.1234567890'",
+    "[rules]\noversized-tag = 'warn'": "rules.oversized-tag: can't be \"warn\" or \"off\": a tag over the limit is never read, so none of its other checks could run; raise [tags] max_tag_bytes instead",
+    "[tags]\nsigned = true": "tags.signed: unknown key (expected one of: require_annotated, require_signed, max_tag_bytes)",
     "[protect]\npattern = 'v*'": "[[protect]]: expected an array of tables, got a table",
     "[[protect]]\nallow_delete = ['alice']": "[[protect]][1].pattern: missing: a glob over tag names",
     "[[protect]]\npattern = 'v*-prod*'\n[[protect]]\npattern = 7": "[[protect]][2].pattern: expected a non-empty string, got int",

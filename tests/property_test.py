@@ -16,6 +16,7 @@ from tagguard.imagefiles import read_conda, read_devcontainer, read_dockerfile, 
 from tagguard.image import pytorch_from_ref
 from tagguard.naming import TagName, parse_name, suggest_name
 from tagguard.policy import DEFAULT_POLICY, NamingPolicy, policy_from_mapping
+from tagguard.tagobject import _compact, first_visible, parse_tag, tagger_parts
 from tagguard.updates import HookInputError, parse_pre_push, parse_receive
 
 DEFAULT = NamingPolicy()
@@ -136,3 +137,19 @@ def test_malformed_hook_input_refuses_with_one_line(hooked_server: Path, before:
     assert result.returncode == 2
     [line] = result.stderr.decode().splitlines()
     assert line.startswith(f"tagguard: push refused: stdin line {len(before) + 1}: ") and line.isprintable()
+
+
+@given(st.binary(max_size=400))
+def test_any_bytes_parse_as_a_tag_object_and_compact(raw: bytes) -> None:
+    tag = _compact(parse_tag("o", raw))
+    assert first_visible(tag.message) in (-1, 0)  # compacted: starts at its first visible character
+    parts = tagger_parts(tag.tagger)
+    assert parts is None or tag.tagger is not None
+
+
+@given(st.text(max_size=200))
+def test_any_devcontainer_or_pyproject_reading_says_why(text: str) -> None:
+    for wrapped in (f'{{"image": {text!r}}}'.replace("'", '"'), f"[project]\ndependencies = [{text!r}]\n"):
+        for reader in (read_devcontainer, read_pyproject):
+            reading = reader("file", wrapped, {})
+            assert (reading.version is None) == (reading.problem is not None) or reading.follow

@@ -135,6 +135,8 @@ def test_parse_tag_without_tagger_and_with_non_utf8_message() -> None:
     raw = b"object " + b"a" * 40 + b"\ntype commit\ntag v2.8-ft\n\nacc=0.9 caf\xe9\n"
     tag = parse_tag("t", raw)
     assert tag.tagger is None and tag.name == "v2.8-ft" and tag.message == "acc=0.9 caf\ufffd\n"
+    named = parse_tag("t", raw.replace(b"tag v2.8-ft", b"tag v2.8-caf\xe9"))
+    assert named.name == "v2.8-caf\udce9"  # as the ref name is decoded: the two compare equal
 
 
 A, B = "a" * 40, "b" * 40
@@ -146,6 +148,8 @@ def test_hook_input_parsers() -> None:
     assert parse_pre_push(f"(delete) {Z} refs/tags/v2.8 {A}\n")[0].kind == "delete"
     sha256 = "c" * 64
     assert parse_receive(f"{'0' * 64} {sha256} refs/tags/x")[0].kind == "create"
+    for odd in ("refs/heads/a\u200db", "refs/heads/\u202e", "refs/tags/v2.8-caf\udce9", "refs/heads/a\x85b"):
+        assert parse_receive(f"{Z} {A} {odd}\n") == [RefUpdate(odd, Z, A)]  # git allows these; the rules judge
 
 
 @pytest.mark.parametrize("line,message", [
@@ -154,6 +158,7 @@ def test_hook_input_parsers() -> None:
     (f"{Z} {'c' * 64} refs/tags/v", "stdin line 1: object ids of different lengths"),
     (f"{Z} {A} v2.8", "stdin line 1: 'v2.8' is not a full ref name"),
     (f"{Z} {A} refs/tags/\x1b[2J", "stdin line 1: 'refs/tags/\\x1b[2J' is not a full ref name"),
+    (f"{Z} {A} refs/heads/a\x7fb", "stdin line 1: 'refs/heads/a\\x7fb' is not a full ref name"),
     (f"{Z} {Z} refs/tags/v", "stdin line 1: both object ids are zero"),
 ])
 def test_malformed_receive_lines(line: str, message: str) -> None:

@@ -7,12 +7,13 @@ from types import MappingProxyType
 from typing import Mapping
 
 # The version at the start of a tag: 2.8.0-cuda12.8-cudnn9-runtime, v2.8, 2.8
-_TAG_VERSION = re.compile(r"v?(\d+)\.(\d+)(?![\d])", re.IGNORECASE)
+_TAG_VERSION = re.compile(r"v?(\d+)\.(\d+)(?![\d])", re.IGNORECASE | re.ASCII)
 # The version inside a name: pytorch-cuda-v2.8, PyTorch-CUDA-v2.8, torch2.8
-_NAME_VERSION = re.compile(r"(?:^|[-_])(?:torch)?v?(\d+)\.(\d+)(?![\d])", re.IGNORECASE)
+_NAME_VERSION = re.compile(r"(?:^|[-_])(?:torch)?v?(\d+)\.(\d+)(?![\d])", re.IGNORECASE | re.ASCII)
 _NGC_REPOSITORIES = ("nvcr.io/nvidia/pytorch", "nvidia/pytorch")
 _NO_MAPPING: Mapping[str, str] = MappingProxyType({})
 MAX_MAJOR = 9  # PyTorch majors are single digits; NGC tags like 24.08 are release dates
+_MAX_DIGITS = 9  # longer numbers are no version (and Python refuses int() past 4,300 digits)
 
 
 def split_ref(ref: str) -> tuple[str, str, str]:
@@ -48,6 +49,6 @@ def pytorch_from_ref(ref: str, ngc: Mapping[str, str] = _NO_MAPPING) -> str | No
     if "torch" not in name.lower():
         return None
     match = _TAG_VERSION.match(tag) or _NAME_VERSION.search(name)
-    if match is None or int(match[1]) > MAX_MAJOR:
+    if match is None or max(len(match[1]), len(match[2])) > _MAX_DIGITS or int(match[1]) > MAX_MAJOR:
         return None
     return f"{int(match[1])}.{int(match[2])}"

@@ -12,6 +12,7 @@ import re
 from typing import Callable, Mapping, NamedTuple
 
 from tagguard import dockerparse
+from tagguard.display import shown
 from tagguard.image import is_ngc, ngc_release, pytorch_from_ref
 from tagguard.requirements import torch_requirement
 
@@ -35,6 +36,7 @@ class Reading(NamedTuple):
 
 
 Reader = Callable[[str, str, Mapping[str, str]], Reading]
+_ASCII_CONTROLS = frozenset(map(chr, [*range(32), 127]))  # never in a path git reads (`rev:path` is one line)
 
 
 def reader_for(path: str) -> Reader | None:
@@ -89,17 +91,34 @@ def read_pyproject(path: str, text: str, ngc: Mapping[str, str]) -> Reading:
     from tagguard.policy import parse_toml_text
 
     try:
-        project = parse_toml_text(text).get("project", {})
-    except ValueError as exc:
+        document = parse_toml_text(text)
+    except ValueError as exc:  # invalid, or nested too deeply
         return _none(path, f"not valid TOML ({exc})")
-    requirements = list(project.get("dependencies", []))
-    for extra in project.get("optional-dependencies", {}).values():
-        requirements.extend(extra)
-    requirements = [str(r) for r in requirements]
+    requirements = _project_requirements(document.get("project", {}))
+    if isinstance(requirements, str):
+        return _none(path, requirements)
     reading = _first_torch(path, requirements, conda=False)
     if reading.line is None:
         return reading
     return reading._replace(line=_line_of(text, requirements[reading.line - 1]))
+
+
+def _project_requirements(project: object) -> list[str] | str:
+    """[project] dependencies then every optional-dependencies list, or why the table is not
+    the standard layout (a string)."""
+    if not isinstance(project, dict):
+        return "has a 'project' key that is not a table"
+    lists = [("dependencies", project.get("dependencies", []))]
+    extras = project.get("optional-dependencies", {})
+    if not isinstance(extras, dict):
+        return "has [project] optional-dependencies that is not a table"
+    lists += [(f"optional-dependencies.{shown(name)}", value) for name, value in extras.items()]
+    requirements: list[str] = []
+    for key, value in lists:
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            return f"has [project] {key} that is not an array of strings"
+        requirements += value
+    return requirements
 
 
 def _line_of(text: str, needle: str) -> int | None:
@@ -117,6 +136,8 @@ def read_devcontainer(path: str, text: str, ngc: Mapping[str, str]) -> Reading:
         config = json.loads(strip_json_comments(text))
     except ValueError as exc:
         return _none(path, f"not valid JSON ({exc})")
+    except RecursionError:
+        return _none(path, "not valid JSON (nested too deeply)")
     if not isinstance(config, dict):
         return _none(path, "is not a JSON object")
     image = config.get("image")
@@ -124,6 +145,8 @@ def read_devcontainer(path: str, text: str, ngc: Mapping[str, str]) -> Reading:
         return _from_ref(path, _line_of(text, image), f'"image": "{image}"', image, ngc)
     build = config.get("build")
     dockerfile = build.get("dockerfile") if isinstance(build, dict) else config.get("dockerFile")
+    if isinstance(dockerfile, str) and not _ASCII_CONTROLS.isdisjoint(dockerfile):
+        return _none(path, "names a Dockerfile whose path holds control characters")
     if isinstance(dockerfile, str):
         target = os.path.normpath(os.path.join(os.path.dirname(path), dockerfile))
         return Reading(path, _line_of(text, dockerfile), f'"dockerfile": "{dockerfile}"', None, None, target)
@@ -146,7 +169,8 @@ def strip_json_comments(text: str) -> str:
             in_string = True
             out.append(char)
         elif text.startswith("//", i):
-            i = text.find("\n", i) if "\n" in text[i:] else len(text)
+            end = text.find("\n", i)
+            i = len(text) if end < 0 else end
             continue
         elif text.startswith("/*", i):
             end = text.find("*/", i + 2)

@@ -1,15 +1,18 @@
 """The training image's PyTorch version as the code at a commit declares it.
 
-Reads the policy's `[image] file` list at many commits with two batched git calls
-(sizes, then contents), plus one more when a devcontainer points at a Dockerfile.
+Reads the policy's `[image] file` list at many commits with batched git calls: sizes first,
+then the contents of the first file present at each commit, in batches of bounded total size
+(plus the same again when a devcontainer points at a Dockerfile). What a reading says comes
+from the pushed files: it is escaped and cut to a line here, once, for every message.
 """
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Iterator, Mapping
 
-from tagguard.display import one_line, shown
-from tagguard.git import Git
+from tagguard.display import shown
+from tagguard.batches import read_in_batches
+from tagguard.git import Git, ObjectInfo
 from tagguard.imagefiles import Reading, reader_for
 from tagguard.naming import TagName, parse_name
 from tagguard.policy import Policy
@@ -17,91 +20,101 @@ from tagguard.refs import short_name
 from tagguard.rules import Violation
 
 MAX_FILE_BYTES = 1 << 20
+_SHOWN = 160  # characters of a file's text (or path) a message quotes
 
 
 def readings_at(git: Git, commits: list[str], files: tuple[str, ...], ngc: Mapping[str, str]) -> dict[str, Reading]:
     """For each commit, what the first of `files` that exists there says."""
     commits = list(dict.fromkeys(commits))
-    blobs = _blobs(git, [f"{commit}:{path}" for commit in commits for path in files])
-    result = {}
-    for index, commit in enumerate(commits):
-        row = blobs[index * len(files) : (index + 1) * len(files)]
-        result[commit] = _first(files, row, ngc)
+    info = git.object_info(f"{commit}:{path}" for commit in commits for path in files)
+    first = {c: next((p for p in files if info[f"{c}:{p}"].type != "missing"), None) for c in commits}
+    result = {c: Reading(", ".join(files), None, "", None, "none of these files exists")
+              for c, path in first.items() if path is None}
+    chosen = {f"{c}:{path}": (c, path) for c, path in first.items() if path is not None}
+    for name, blob in _blobs(git, list(chosen), info):
+        commit, path = chosen[name]
+        result[commit] = _read(path, blob, ngc)
     result.update({c: _checked_follow(r) for c, r in result.items() if r.follow})
-    to_follow = {c: r for c, r in result.items() if r.follow}
+    to_follow = {f"{c}:{r.follow}": c for c, r in result.items() if r.follow}
     if to_follow:
-        followed = _blobs(git, [f"{c}:{r.follow}" for c, r in to_follow.items()])
-        for (commit, reading), blob in zip(to_follow.items(), followed):
-            result[commit] = _followed(reading, blob, ngc)
+        for name, blob in _blobs(git, list(to_follow)):
+            commit = to_follow[name]
+            result[commit] = _followed(result[commit], blob, ngc)
     return result
 
 
 def each_reading(git: Git, commit: str, files: tuple[str, ...], ngc: Mapping[str, str]) -> list[Reading | None]:
     """What every one of `files` says at one commit (None: the file is absent)."""
+    names = [f"{commit}:{path}" for path in files]
+    blobs = dict(_blobs(git, names))
     readings: list[Reading | None] = []
-    for path, blob in zip(files, _blobs(git, [f"{commit}:{path}" for path in files])):
+    for path, name in zip(files, names):
+        blob = blobs[name]
         reading = None if blob is None else _read(path, blob, ngc)
         if reading is not None and reading.follow:
             reading = _checked_follow(reading)
         if reading is not None and reading.follow:
-            reading = _followed(reading, _blobs(git, [f"{commit}:{reading.follow}"])[0], ngc)
+            reading = _followed(reading, next(_blobs(git, [f"{commit}:{reading.follow}"]))[1], ngc)
         readings.append(reading)
     return readings
 
 
 def _checked_follow(reading: Reading) -> Reading:
-    """A file named inside another (a devcontainer's Dockerfile) goes into git's batch input
-    as `<commit>:<path>`: it must be a plain path inside the repository."""
+    """A file named inside another (a devcontainer's Dockerfile) is read as `<commit>:<path>`:
+    it must be inside the repository. (The readers refuse control characters in it, and git.py
+    refuses any request with a newline.)"""
     target = str(reading.follow)
-    if any(c in target for c in "\n\r\0") or not target:
-        why = "is not a path git can look up (it holds a line break or NUL)"
-    elif target.startswith(("..", "/")):
-        why = "is outside the repository"
-    else:
+    if not target.startswith(("..", "/")):
         return reading
-    return reading._replace(follow=None, found=one_line(reading.found), problem=f"names the file '{shown(target)}', which {why}")
+    return reading._replace(follow=None, problem=f"names the file '{shown(target, _SHOWN)}', which is outside "
+                                                 "the repository")
 
 
-def _blobs(git: Git, names: list[str]) -> list[bytes | str | None]:
-    """Each name's content; a str says why not (too large, not a file); None: absent."""
-    info = git.object_info(names)
+def _blobs(git: Git, names: list[str], info: Mapping[str, ObjectInfo] | None = None
+           ) -> Iterator[tuple[str, bytes | str | None]]:
+    """(name, content) for each name, in order, read in batches of bounded size; the content
+    is a str saying why there is none (too large, not a file), or None: absent."""
+    info = info if info is not None else git.object_info(names)
     small = [n for n in names if info[n].type == "blob" and info[n].size <= MAX_FILE_BYTES]
-    contents = dict(zip(small, git.read_batch([info[n].oid for n in small])))  # by id: the answer must match
-    result: list[bytes | str | None] = []
+    by_id = [info[n].oid for n in small]  # asked by id, so git's answer must name the same id
+    contents = read_in_batches(git, by_id, {info[n].oid: info[n].size for n in small})
     for name in names:
         kind = info[name].type
         if kind == "missing":
-            result.append(None)
+            yield name, None
         elif kind != "blob":
-            result.append(f"is a {kind}, not a file")
-        elif name not in contents or contents[name] is None:
-            result.append("is larger than 1 MiB")
+            yield name, f"is a {kind}, not a file"
+        elif info[name].size > MAX_FILE_BYTES:
+            yield name, "is larger than 1 MiB"
         else:
-            result.append(contents[name][1])  # type: ignore[index]
-    return result
-
-
-def _first(files: tuple[str, ...], row: list[bytes | str | None], ngc: Mapping[str, str]) -> Reading:
-    for path, blob in zip(files, row):
-        if blob is None:
-            continue
-        return _read(path, blob, ngc)
-    return Reading(", ".join(files), None, "", None, "none of these files exists")
+            _, item = next(contents)  # the small ones come back in the same order
+            yield name, "is missing" if item is None else item[1]
 
 
 def _read(path: str, blob: bytes | str, ngc: Mapping[str, str]) -> Reading:
     if isinstance(blob, str):
-        return Reading(path, None, "", None, blob)
+        return _safe(Reading(path, None, "", None, blob))
     reader = reader_for(path)
     if reader is None:
-        return Reading(path, None, "", None, "is not a kind of file tagguard reads")
-    return reader(path, blob.decode("utf-8", "replace"), ngc)
+        return _safe(Reading(path, None, "", None, "is not a kind of file tagguard reads"))
+    return _safe(reader(path, blob.decode("utf-8", "replace"), ngc))
+
+
+def _safe(reading: Reading) -> Reading:
+    """A reading fit for messages: the text it quotes from a pushed file escaped (no control
+    or invisible characters) and cut to a line, so that is all it keeps. `follow` stays as is:
+    it is a path to read, never shown."""
+    return reading._replace(
+        path=shown(reading.path, _SHOWN),
+        found=shown(reading.found, _SHOWN) if reading.found else "",
+        problem=None if reading.problem is None else shown(reading.problem, 2 * _SHOWN),
+    )
 
 
 def _followed(via: Reading, blob: bytes | str | None, ngc: Mapping[str, str]) -> Reading:
     target = str(via.follow)
     if blob is None:
-        return via._replace(version=None, follow=None, problem=f"names {target}, which does not exist")
+        return via._replace(version=None, follow=None, problem=f"names {shown(target, _SHOWN)}, which does not exist")
     reading = _read(target, blob, ngc)
     return reading._replace(found=f"{reading.found} (via {via.path})")
 

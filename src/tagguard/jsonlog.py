@@ -64,7 +64,7 @@ def parse_lines(lines: list[bytes], key: str | None = None, values: Collection[s
             continue
         try:
             record = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # torn, or not a line tagguard wrote
             continue
         if isinstance(record, dict) and (not key or record.get(key) in values):
             yield record

@@ -8,6 +8,11 @@ scans the whole ledger, which is slower and gives the same answer. Writers updat
 while they hold the ledger's lock, catching up from `covered` to the end.
 
 Small ledgers are scanned: below INDEX_FROM bytes that is cheaper than opening SQLite.
+
+Names are looked up by a key of bytes (`name_key`), never as SQLite text: a tag name that is
+not UTF-8 is a Python str holding lone surrogates, which SQLite's text can't store. The tables
+are `state_v2` and `records_v2`; the text-keyed `state` and `records` of older tagguards are
+dropped, and an older tagguard that still looks for them finds none and scans.
 """
 
 from __future__ import annotations
@@ -24,6 +29,12 @@ _CHUNK = 500  # names per query (old SQLite builds allow 999 parameters)
 
 def index_path(ledger: str) -> str:
     return ledger + ".idx"
+
+
+def name_key(name: str) -> bytes:
+    """A name as index key: one-to-one for every str, surrogates (bytes that were not UTF-8)
+    included. The index only narrows the lines to read: the records are then matched by name."""
+    return name.encode("utf-8", "surrogatepass")
 
 
 def lookup(ledger: str, names: set[str]) -> Iterator[dict[str, Any]]:
@@ -56,14 +67,14 @@ def _indexed(ledger: str, names: set[str], size: int) -> tuple[list[bytes], int]
             covered, check = _state(db)
             if covered > size or _bytes_before(ledger, covered) != check:
                 return None
-            ordered = sorted(names)
+            keys = sorted({name_key(name) for name in names})
             rows: list[tuple[int, bytes]] = []
-            for start in range(0, len(ordered), _CHUNK):
-                part = ordered[start : start + _CHUNK]
+            for start in range(0, len(keys), _CHUNK):
+                part = keys[start : start + _CHUNK]
                 marks = ",".join("?" * len(part))
-                rows += db.execute(f"SELECT rowid, line FROM records WHERE name IN ({marks})", part).fetchall()
+                rows += db.execute(f"SELECT rowid, line FROM records_v2 WHERE key IN ({marks})", part).fetchall()
         return [line for _, line in sorted(rows)], covered
-    except (sqlite3.Error, OSError):
+    except (sqlite3.Error, OSError, ValueError):
         return None
     finally:
         db.close()
@@ -73,7 +84,8 @@ def update(ledger: str) -> None:
     """Bring the index up to the ledger's end; call it holding the ledger's lock.
 
     A failure here costs speed, never correctness (readers see a stale index and scan), so
-    it is not an error: the records are already safe in the ledger.
+    it is not an error: the records are already safe in the ledger. An index that fails for
+    any reason of its own is removed, so one bad record can't fail every later push.
     """
     try:
         size = os.path.getsize(ledger)
@@ -89,9 +101,9 @@ def update(ledger: str) -> None:
     try:
         with db:
             _catch_up(db, ledger, size)
-    except sqlite3.DatabaseError:
+    except (sqlite3.DatabaseError, ValueError, RecursionError):
         db.close()
-        _remove(index_path(ledger))  # not a database: the next writer builds a new one
+        _remove(index_path(ledger))  # not a database, or can't hold a record: the next writer builds a new one
     except (sqlite3.Error, OSError):
         pass
     finally:
@@ -106,21 +118,23 @@ def _remove(path: str) -> None:
 
 
 def _catch_up(db: Any, ledger: str, size: int) -> None:
-    db.execute("CREATE TABLE IF NOT EXISTS state (covered INTEGER, check_bytes BLOB)")
-    db.execute("CREATE TABLE IF NOT EXISTS records (name TEXT, line BLOB)")
-    db.execute("CREATE INDEX IF NOT EXISTS by_name ON records (name)")
+    db.execute("DROP TABLE IF EXISTS records")  # the text-keyed layout of older tagguards
+    db.execute("DROP TABLE IF EXISTS state")
+    db.execute("CREATE TABLE IF NOT EXISTS state_v2 (covered INTEGER, check_bytes BLOB)")
+    db.execute("CREATE TABLE IF NOT EXISTS records_v2 (key BLOB, line BLOB)")
+    db.execute("CREATE INDEX IF NOT EXISTS by_key_v2 ON records_v2 (key)")
     covered, check = _state(db)
     if covered > size or _bytes_before(ledger, covered) != check:
-        db.execute("DELETE FROM records")  # the ledger was rewritten: index it again
+        db.execute("DELETE FROM records_v2")  # the ledger was rewritten: index it again
         covered = 0
     with open(ledger, "rb") as f:
         f.seek(covered)
         data = f.read(size - covered)
     end = data.rfind(b"\n") + 1  # whole lines only; a torn last line waits for its newline
-    rows = [(record["name"], line) for line, record in _named(data[:end])]
-    db.executemany("INSERT INTO records (name, line) VALUES (?, ?)", rows)
-    db.execute("DELETE FROM state")
-    db.execute("INSERT INTO state VALUES (?, ?)", (covered + end, _bytes_before(ledger, covered + end)))
+    rows = [(name_key(record["name"]), line) for line, record in _named(data[:end])]
+    db.executemany("INSERT INTO records_v2 (key, line) VALUES (?, ?)", rows)
+    db.execute("DELETE FROM state_v2")
+    db.execute("INSERT INTO state_v2 VALUES (?, ?)", (covered + end, _bytes_before(ledger, covered + end)))
 
 
 def _named(data: bytes) -> Iterator[tuple[bytes, dict[str, Any]]]:
@@ -131,7 +145,7 @@ def _named(data: bytes) -> Iterator[tuple[bytes, dict[str, Any]]]:
             continue
         try:
             record = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         if isinstance(record, dict) and isinstance(record.get("name"), str):
             yield line, record
@@ -141,7 +155,7 @@ def _state(db: Any) -> tuple[int, bytes]:
     import sqlite3
 
     try:
-        row = db.execute("SELECT covered, check_bytes FROM state").fetchone()
+        row = db.execute("SELECT covered, check_bytes FROM state_v2").fetchone()
     except sqlite3.OperationalError:  # no table yet: nothing covered
         return 0, b""
     return (int(row[0]), bytes(row[1])) if row else (0, b"")

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from tagguard.policy import NamingPolicy
 
 _DESC_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+MAX_VERSION_DIGITS = 9  # per version number: Python refuses int() past 4,300 digits, and no release needs 10
 _SEPARATORS = "_ /\\"
 # Words people write for the default types; used only to suggest a corrected name.
 TYPE_ALIASES = {
@@ -91,6 +92,8 @@ def _parse_version(head: str) -> tuple[int, int] | NameProblem:
         )
     if any(len(n) > 1 and n[0] == "0" for n in numbers):
         return NameProblem("TG101", "version numbers have no leading zeros")
+    if any(len(n) > MAX_VERSION_DIGITS for n in numbers):
+        return NameProblem("TG101", f"version numbers have at most {MAX_VERSION_DIGITS} digits")
     return int(numbers[0]), int(numbers[1])
 
 
@@ -119,7 +122,7 @@ def suggest_name(name: str, naming: NamingPolicy) -> str | None:
     elif words[0] == "v" and len(words) > 1:
         words[:2] = ["v" + words[1]]
     numbers = words[0][1:].split(".")
-    if len(numbers) >= 2 and all(n.isdecimal() for n in numbers[:2]):
+    if len(numbers) >= 2 and all(n.isdecimal() and len(n) <= MAX_VERSION_DIGITS for n in numbers[:2]):
         words[0] = f"v{int(numbers[0])}.{int(numbers[1])}"
     if len(words) > 1:
         words[1] = _closest_type(words[1], naming.types)

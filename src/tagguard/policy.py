@@ -12,7 +12,7 @@ from typing import Any, Mapping, NamedTuple
 
 from tagguard.errors import PolicyError
 from tagguard.patterns import UserPattern
-from tagguard.rules import SEVERITIES, find_rule
+from tagguard.rules import ALWAYS_ERRORS, SEVERITIES, find_rule
 
 EMBEDDED = "<embedded default policy>"
 MAX_POLICY_BYTES = 1 << 20
@@ -20,6 +20,8 @@ POLICY_FILE = ".tagguard.toml"
 DEFAULT_TYPES = ("base", "ft", "aug", "exp", "experiment", "eval", "prod")
 DEFAULT_TEMPORARY = ("tmp-*", "test-*", "wip-*")
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+DEFAULT_MAX_TAG_BYTES = 1 << 20  # a tag object (headers, message, signature) larger is refused unread
+_TAG_BYTES_RANGE = (1 << 10, 1 << 30)
 
 
 class NamingPolicy(NamedTuple):
@@ -38,6 +40,7 @@ class ImagePolicy(NamedTuple):
 class TagsPolicy(NamedTuple):
     require_annotated: bool = True
     require_signed: bool = False
+    max_tag_bytes: int = DEFAULT_MAX_TAG_BYTES  # larger tag objects are refused (TG307) unread
 
 
 class Protect(NamedTuple):
@@ -164,7 +167,11 @@ def read_toml(path: str) -> dict[str, Any]:
 
 
 def parse_toml_text(text: str) -> dict[str, Any]:
-    return _toml_module().loads(text)
+    """TOML to a dict; ValueError when invalid, including nesting deeper than Python recurses."""
+    try:
+        return _toml_module().loads(text)  # type: ignore[no-any-return]
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 def _toml_module() -> Any:
@@ -205,6 +212,13 @@ class _Table:
             self.fail(name, f"expected true or false, got {_kind(value)}")
         return value
 
+    def whole_number(self, name: str, default: int, low: int, high: int) -> int:
+        value = self.data.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            got = str(value) if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10**20 else _kind(value)
+            self.fail(name, f"expected a whole number from {low} to {high}, got {got}")
+        return value
+
     def strings(self, name: str, *, single_ok: bool = False) -> tuple[str, ...] | None:
         value = self.data.get(name)
         if value is None:
@@ -240,7 +254,7 @@ def policy_from_mapping(data: Mapping[str, Any], origin: str) -> Policy:
         _naming(_Table(top.data.get("naming", {}), origin, "naming", ("types", "desc", "temporary"))),
         _image(_Table(top.data.get("image", {}), origin, "image", ("pytorch", "ref", "file", "ngc"))),
         _severities(top.data.get("rules", {}), origin),
-        _tags(_Table(top.data.get("tags", {}), origin, "tags", ("require_annotated", "require_signed"))),
+        _tags(_Table(top.data.get("tags", {}), origin, "tags", ("require_annotated", "require_signed", "max_tag_bytes"))),
         _protect(top.data.get("protect"), origin, groups),
         MappingProxyType(groups),
         _server(_Table(top.data.get("server", {}), origin, "server", ("mode", "audit_log", "identity_env",
@@ -264,6 +278,7 @@ def _tags(table: _Table) -> TagsPolicy:
     return TagsPolicy(
         table.boolean("require_annotated", TagsPolicy().require_annotated),
         table.boolean("require_signed", TagsPolicy().require_signed),
+        table.whole_number("max_tag_bytes", DEFAULT_MAX_TAG_BYTES, *_TAG_BYTES_RANGE),
     )
 
 
@@ -323,7 +338,8 @@ def _versions(table: _Table, key: str, values: tuple[str, ...]) -> tuple[str, ..
     """Validate "X.Y" strings; return them normalised ("2.08" -> "2.8")."""
     for index, version in enumerate(values, 1):
         major, dot, minor = version.partition(".")
-        if not (dot and major.isdigit() and minor.isdigit() and major.isascii() and minor.isascii()):
+        if not (dot and major.isdigit() and minor.isdigit() and major.isascii() and minor.isascii()
+                and len(major) <= 9 and len(minor) <= 9):
             where = key if len(values) == 1 else f"{key}[{index}]"
             table.fail(where, f"expected a PyTorch major.minor like \"2.8\", got {version!r}")
     return tuple(f"{int(v.split('.')[0])}.{int(v.split('.')[1])}" for v in values)
@@ -365,5 +381,7 @@ def _severities(data: Any, origin: str) -> Mapping[str, str]:
             raise PolicyError(origin, f"rules.{key}", "no such rule (see `tagguard rules`)")
         if value not in SEVERITIES:
             raise PolicyError(origin, f"rules.{key}", f"expected \"off\", \"warn\" or \"error\", got {_kind(value)}")
+        if rule.code in ALWAYS_ERRORS and value != "error":
+            raise PolicyError(origin, f"rules.{key}", ALWAYS_ERRORS[rule.code])
         severities[rule.code] = value
     return MappingProxyType(severities)

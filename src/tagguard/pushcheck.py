@@ -13,7 +13,7 @@ from tagguard.display import shown
 from tagguard.git import Git
 from tagguard.policy import Policy
 from tagguard.rules import Violation
-from tagguard.tagobject import Peeled, peel_all
+from tagguard.tagobject import Peeled, first_visible, peel_all, tagger_parts
 from tagguard.updates import RefUpdate
 
 REPLACE_PREFIX = "refs/replace/"
@@ -30,7 +30,7 @@ def check_updates(
     branch refs are left alone."""
     tags = [u for u in updates if u.is_tag]
     created = [u.new for u in tags if u.kind == "create"]
-    peeled = peel_all(git, created) if created else {}
+    peeled = peel_all(git, created, policy.tags.max_tag_bytes) if created else {}
     readings = _image_readings(git, peeled, policy)
     results: dict[str, list[Violation]] = {}
     for update in tags:
@@ -122,6 +122,8 @@ def _object_problems(update: RefUpdate, peeled: Peeled, policy: Policy) -> list[
     name = shown(update.name)
     if peeled.type == "missing":
         return [Violation(update.name, "TG305", f"object {update.new[:12]} is missing", "push the object with the tag")]
+    if peeled.too_large:
+        return [_too_large(update, peeled, policy)]
     problems = []
     if peeled.target_type != "commit":
         problems.append(Violation(
@@ -135,11 +137,25 @@ def _object_problems(update: RefUpdate, peeled: Peeled, policy: Policy) -> list[
                 f"git tag -d {name} && git tag -a {name} {update.new[:12]} -m \"acc=..., f1=...\"",
             ))
         return problems
+    return problems + _annotated_problems(update, peeled)
+
+
+def _annotated_problems(update: RefUpdate, peeled: Peeled) -> list[Violation]:
+    """What is wrong with the outermost tag object: its message, tagger and name."""
+    name = shown(update.name)
     outer = peeled.tags[0]
-    if not outer.message.strip():
+    at = peeled.target[:12] if peeled.target_type == "commit" else "<commit>"  # a target from the object: untrusted
+    problems = []
+    if first_visible(outer.message) < 0:  # nothing but spaces, NULs, controls, invisible characters
         problems.append(Violation(
             update.name, "TG302", "has an empty message",
-            f"git tag -f -a {name} {outer.target[:12]} -m \"what it is: acc=..., f1=...\"",
+            f"git tag -f -a {name} {at} -m \"what it is: acc=..., f1=...\"",
+        ))
+    if tagger_parts(outer.tagger) is None:
+        problems.append(Violation(
+            update.name, "TG306", "has no tagger line: it records neither who made it nor when" if outer.tagger is None
+            else "has a tagger line without a name, email and date as git writes them",
+            f"make it with git, which writes the tagger: git tag -f -a {name} {at} -m \"acc=...\"",
         ))
     if outer.name != update.name:
         problems.append(Violation(
@@ -149,17 +165,34 @@ def _object_problems(update: RefUpdate, peeled: Peeled, policy: Policy) -> list[
     return problems
 
 
+def _too_large(update: RefUpdate, peeled: Peeled, policy: Policy) -> Violation:
+    which = "is a tag object" if _unread(peeled) else f"leads through tag object {peeled.target[:12]}"
+    return Violation(
+        update.name, "TG307",
+        f"{which} of {peeled.too_large:,} bytes, over the limit of {policy.tags.max_tag_bytes:,} "
+        "([tags] max_tag_bytes); it was not read",
+        f"keep the message short (metrics, a summary) and the rest in the repository: "
+        f"git tag -f -a {shown(update.name)} {update.new[:12]}^{{}} -m \"acc=..., f1=...\"",
+    )
+
+
 def _signatures(tags: list[RefUpdate], peeled: dict[str, Peeled], policy: Policy, git: Git) -> list[RefUpdate]:
     """The created tags that lack a signature the repository's git can verify."""
     if not policy.tags.require_signed:
         return []
-    created = [u for u in tags if u.kind == "create" and peeled[u.new].tags]
-    signed = [u for u in created if peeled[u.new].tags[0].signed]
-    bad = [u for u in created if not peeled[u.new].tags[0].signed]
+    created = [u for u in tags if u.kind == "create" and not _unread(peeled[u.new])]
+    annotated = [u for u in created if peeled[u.new].tags]
+    signed = [u for u in annotated if peeled[u.new].tags[0].signed]
+    bad = [u for u in annotated if not peeled[u.new].tags[0].signed]
     if signed and not git.ok("verify-tag", *(u.new for u in signed)):
         bad += [u for u in signed if not git.ok("verify-tag", u.new)]  # find which ones
-    lightweight = [u for u in tags if u.kind == "create" and not peeled[u.new].tags]
+    lightweight = [u for u in created if not peeled[u.new].tags]
     return bad + lightweight
+
+
+def _unread(peeled: Peeled) -> bool:
+    """A pushed tag object over [tags] max_tag_bytes: refused (TG307), never read, not even by git."""
+    return bool(peeled.too_large) and not peeled.tags
 
 
 def _unsigned(update: RefUpdate) -> Violation:

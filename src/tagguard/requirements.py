@@ -10,9 +10,10 @@ import re
 
 TORCH_NAMES = frozenset({"torch", "pytorch"})
 _REQUIREMENT = re.compile(
-    r"^\s*(?:[\w.-]+::)?(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(?P<spec>[^;#@]*)"
+    r"^\s*(?:[\w.-]+::)?(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(?P<spec>[^;#@]*)", re.ASCII
 )
-_CLAUSE = re.compile(r"^\s*(===|==|~=|!=|>=|<=|>|<|=)?\s*v?(\d+(?:\.\d+)*)(\.\*)?")
+_CLAUSE = re.compile(r"^\s*(===|==|~=|!=|>=|<=|>|<|=)?\s*v?(\d+(?:\.\d+)*)(\.\*)?", re.ASCII)  # ASCII digits, as PEP 440
+MAX_DIGITS = 9  # per version number; longer ones are no release (and Python refuses int() past 4,300)
 
 
 def torch_requirement(line: str, *, conda: bool = False) -> tuple[str, str | None] | None:
@@ -32,7 +33,7 @@ def pinned_minor(spec: str, *, conda: bool = False) -> str | None:
     high: tuple[int, ...] | None = None  # exclusive upper bound
     for clause in filter(None, (c.strip() for c in spec.split(","))):
         match = _CLAUSE.match(clause)
-        if match is None:
+        if match is None or any(len(n) > MAX_DIGITS for n in match[2].split(".")):
             return None
         op, version, wildcard = match[1] or ("=" if conda else ""), _numbers(match[2]), match[3]
         if op in ("==", "===", "=") and (wildcard or op == "=" or len(version) >= 2):

@@ -39,6 +39,8 @@ class Violation(NamedTuple):
 
 
 RULES: dict[str, Rule] = {}
+# Rules a policy can't set to "warn" or "off", and why (said when it tries).
+ALWAYS_ERRORS: dict[str, str] = {}
 
 
 def _rule(code: str, name: str, summary: str, why: str, example: str, instead: str) -> None:
@@ -146,6 +148,29 @@ _rule(
     "git tag -a v2.8-ft HEAD^{tree} -m \"...\"",
     "git tag -a v2.8-ft HEAD -m \"...\"",
 )
+_rule(
+    "TG306",
+    "missing-tagger",
+    "An annotated tag records who made it and when: a tagger line with name, email and date.",
+    "The tagger and date are the audit trail that makes a tag worth more than a pointer. git "
+    "always writes them, but a tag object made by hand (git hash-object --literally, git mktag) "
+    "can leave them out or garble them, and then records nobody and no time.",
+    "printf 'object ...\\ntype commit\\ntag v2.8-ft\\n\\nacc=0.93\\n' | git hash-object -t tag -w --literally --stdin",
+    "git tag -a v2.8-ft <commit> -m \"acc=0.93\" (git writes the tagger line)",
+)
+_rule(
+    "TG307",
+    "oversized-tag",
+    "A tag object is at most [tags] max_tag_bytes (1 MiB by default).",
+    "A tag message holds what a snapshot is and its metrics, a few lines; a tag object of "
+    "hundreds of megabytes is a mistake or an attack on the server's memory. Larger ones are "
+    "refused without being read, so none of their other checks can run: this rule can't be "
+    "set to warn or off (raise max_tag_bytes instead).",
+    "git tag -a v2.8-ft -F metrics-dump.json (300 MiB)",
+    "git tag -a v2.8-ft -m \"acc=0.932, f1=0.897\" (keep the data in a file in the repository)",
+)
+ALWAYS_ERRORS["TG307"] = ("can't be \"warn\" or \"off\": a tag over the limit is never read, so none of its "
+                          "other checks could run; raise [tags] max_tag_bytes instead")
 _rule(
     "TG401",
     "moved-tag",

@@ -219,7 +219,7 @@ def judge(updates: list[RefUpdate], context: Context) -> dict[str, list[Violatio
     results = check_updates(updates, context.policy, context.git, context.pusher)
     created = [u for u in updates if u.is_tag and u.kind == "create"]
     history = recorded(ledger_path(context.git_dir), {u.name for u in created})
-    again = [u for u in created if u.name in history]
+    again = [u for u in created if u.name in history and "TG307" not in {v.code for v in results[u.ref]}]  # never read
     if again:  # one more batched read, only when a recorded name is pushed again
         targets = context.git.peeled_targets(u.new for u in again)
         for violation in apply_severities(reused_names(again, history, targets), context.policy):

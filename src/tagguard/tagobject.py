@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import NamedTuple
 
 from tagguard.git import Git
+from tagguard.policy import DEFAULT_MAX_TAG_BYTES
+
+KEEP = 4096  # characters of a tag's name, tagger and message kept once it is parsed
+# Letters and symbols that show as blank space; everything that is not a letter, number,
+# punctuation or symbol (spaces, controls, NULs, format characters, lone marks) is blank too.
+_BLANK_LOOKING = "\u115f\u1160\u2800\u3164\uffa0"
+_HEX = frozenset("0123456789abcdef")
 
 _SIGNATURE_STARTS = (
     b"-----BEGIN PGP SIGNATURE-----",
@@ -24,7 +32,11 @@ class TagObject(NamedTuple):
 
 
 def parse_tag(oid: str, raw: bytes) -> TagObject:
-    """Parse a tag object; headers git did not write (a missing tagger) are simply None."""
+    """Parse a tag object; headers git did not write (a missing tagger) are simply None.
+
+    The name is decoded as ref names are (bytes that are not UTF-8 kept as surrogates), so the
+    two compare exactly; tagger and message are text for people (U+FFFD for such bytes).
+    """
     head, _, body = raw.partition(b"\n\n")
     object_, type_, name, tagger = _headers(head.split(b"\n"))
     message, signed = _split_signature(body)
@@ -32,11 +44,62 @@ def parse_tag(oid: str, raw: bytes) -> TagObject:
         oid,
         object_.decode("utf-8", "replace"),
         type_.decode("utf-8", "replace"),
-        name.decode("utf-8", "replace"),
+        name.decode("utf-8", "surrogateescape"),
         None if tagger is None else tagger.decode("utf-8", "replace"),
         message.decode("utf-8", "replace"),
         signed,
     )
+
+
+def first_visible(text: str) -> int:
+    """Where the first character a reader can see is, or -1 when the text looks empty."""
+    for index, char in enumerate(text[:64]):  # almost every message answers here
+        if _visible(char):
+            return index
+    if len(text) <= 64:
+        return -1
+    import regex  # a long blank run: search at C speed, not character by character
+
+    found = regex.search(r"[[\p{L}\p{N}\p{P}\p{S}]--[%s]]" % _BLANK_LOOKING, text, flags=regex.V1)
+    return -1 if found is None else found.start()
+
+
+def _visible(char: str) -> bool:
+    return unicodedata.category(char)[0] in "LNPS" and char not in _BLANK_LOOKING
+
+
+def tagger_parts(tagger: str | None) -> tuple[str, str, str] | None:
+    """(name, email, "<seconds> <+hhmm>") of a tagger header written as git writes it, or
+    None when it is missing or is no record of who tagged and when."""
+    if tagger is None:
+        return None
+    who, close, when = tagger.rpartition("> ")
+    name, opened, email = who.partition("<")
+    stamp, _, zone = when.partition(" ")
+    if (close and opened and name.strip() and stamp.isascii() and stamp.isdigit() and len(stamp) <= 20
+            and len(zone) == 5 and zone[0] in "+-" and zone[1:].isascii() and zone[1:].isdigit()):
+        return name.strip(), email, when
+    return None
+
+
+def _compact(tag: TagObject) -> TagObject:
+    """The tag as the checks need it, in bounded memory: the message from its first visible
+    character (so an empty one stays empty), each text at most about KEEP characters. A cut
+    name ends with a newline, which no ref name holds, so it equals none; a tagger keeps
+    whether it is well formed."""
+    start = first_visible(tag.message)
+    if start == 0 and max(len(tag.message), len(tag.name), len(tag.tagger or "")) <= KEEP:
+        return tag  # nearly every tag: nothing to cut
+    message = "" if start < 0 else tag.message[start : start + KEEP]
+    tagger = tag.tagger
+    if tagger is not None and len(tagger) > KEEP:
+        parts = tagger_parts(tagger)
+        tagger = _cut(tagger) if parts is None else f"{parts[0][:KEEP]} <{parts[1][:KEEP]}> {parts[2]}"
+    return tag._replace(name=_cut(tag.name), tagger=tagger, message=message)
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= KEEP else text[:KEEP] + "\n"
 
 
 def _headers(lines: list[bytes]) -> tuple[bytes, bytes, bytes, bytes | None]:
@@ -71,33 +134,52 @@ class Peeled(NamedTuple):
     """Where a pushed object leads: its own type, its tag objects, and the final object."""
 
     type: str  # type of the pushed object itself ("missing" if absent)
-    tags: tuple[TagObject, ...]  # the chain of tag objects, outermost first
-    target: str  # the object at the end of the chain
+    tags: tuple[TagObject, ...]  # the chain of tag objects read, outermost first (compacted)
+    target: str  # the object at the end of the chain (or the tag object too large to read)
     target_type: str
+    too_large: int = 0  # the size of `target`, a tag object over the cap, left unread
 
 
-def peel_all(git: Git, oids: list[str]) -> dict[str, Peeled]:
-    """Peel many objects with one `cat-file --batch` per level of tag nesting."""
-    types = git.object_types(oids)
+def peel_all(git: Git, oids: list[str], max_bytes: int = DEFAULT_MAX_TAG_BYTES) -> dict[str, Peeled]:
+    """Peel many objects: per level of tag nesting, one `cat-file --batch-check` for types
+    and sizes, then `cat-file --batch` reads of bounded total size. A tag object over
+    `max_bytes` is never read (`too_large`); the others are kept compacted, so memory stays
+    bounded whatever is pushed."""
     result: dict[str, Peeled] = {}
-    pending: dict[str, tuple[list[TagObject], str]] = {}  # pushed oid -> (chain so far, next object)
-    for oid, kind in types.items():
-        if kind == "tag":
-            pending[oid] = ([], oid)
-        else:
-            result[oid] = Peeled(kind, (), oid, kind)
+    pending: dict[str, tuple[list[TagObject], str]] = {oid: ([], oid) for oid in oids}  # -> (chain, next)
     while pending:
-        found = git.read_batch([current for _, current in pending.values()])
-        next_round = {}
-        for (oid, (chain, current)), item in zip(pending.items(), found):
-            if item is None:
-                result[oid] = Peeled("tag", tuple(chain), current, "missing")
-                continue
-            tag = parse_tag(current, item[1])
-            chain.append(tag)
-            if tag.target_type == "tag" and len(chain) < 32:
-                next_round[oid] = (chain, tag.target)
+        info = git.object_info(current for _, current in pending.values())
+        waiting: dict[str, list[str]] = {}  # tag object to read -> the pushed oids it is next for
+        for oid, (chain, current) in pending.items():
+            kind, size = info[current].type, info[current].size
+            if kind != "tag":  # the end (or missing, or not the tag its tag said it was)
+                result[oid] = Peeled("tag" if chain else kind, tuple(chain), current, kind)
+            elif size > max_bytes:
+                result[oid] = Peeled("tag", tuple(chain), current, "tag", size)
             else:
-                result[oid] = Peeled("tag", tuple(chain), tag.target, tag.target_type)
-        pending = next_round
+                waiting.setdefault(current, []).append(oid)
+        pending = _read_level(git, waiting, {c: info[c].size for c in waiting}, pending, result)
     return result
+
+
+def _read_level(git: Git, waiting: dict[str, list[str]], sizes: dict[str, int],
+                pending: dict[str, tuple[list[TagObject], str]], result: dict[str, Peeled]
+                ) -> dict[str, tuple[list[TagObject], str]]:
+    """Read one level of tag objects in bounded batches; fill `result` for the chains that
+    end here, return the ones that go on (at most 32 tags deep)."""
+    from tagguard.batches import read_in_batches
+
+    next_round = {}
+    for current, item in read_in_batches(git, list(waiting), sizes):
+        tag = None if item is None else _compact(parse_tag(current, item[1]))
+        for oid in waiting[current]:
+            chain = pending[oid][0]
+            if tag is None:  # gone since the size check
+                result[oid] = Peeled("tag", tuple(chain), current, "missing")
+            elif not (len(tag.target) == len(current) and _HEX.issuperset(tag.target)):
+                result[oid] = Peeled("tag", (*chain, tag), tag.target, "missing")  # no object id: never resolved
+            elif tag.target_type == "tag" and len(chain) < 31:
+                next_round[oid] = ([*chain, tag], tag.target)
+            else:
+                result[oid] = Peeled("tag", (*chain, tag), tag.target, tag.target_type)
+    return next_round

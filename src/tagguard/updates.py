@@ -82,9 +82,17 @@ def _lines(text: str) -> list[str]:
     return lines[:-1] if lines[-1] == "" else lines
 
 
-def _printable(ref: str) -> bool:
-    """No control characters; bytes that are not UTF-8 are allowed (the tag checks show them)."""
-    return ref.isprintable() or "".join(c for c in ref if not "\udc80" <= c <= "\udcff").isprintable()
+_ASCII_CONTROLS = frozenset(map(chr, [*range(32), 127]))
+
+
+def _git_ref_chars(ref: str) -> bool:
+    """No ASCII control character, which git never allows in a ref name (`git check-ref-format`).
+
+    Everything else git allows is let through: bytes that are not UTF-8, format characters
+    (the zero-width joiner of emoji sequences), bidi controls, C1 controls. A branch then passes
+    untouched, and a tag with such a name is judged by the naming rules, which show it escaped.
+    """
+    return _ASCII_CONTROLS.isdisjoint(ref)
 
 
 def _update(ref: str, old: str, new: str, source: str, number: int) -> RefUpdate:
@@ -97,7 +105,7 @@ def _update(ref: str, old: str, new: str, source: str, number: int) -> RefUpdate
             raise HookInputError(f"{where}: '{shown(oid)}' is not an object id")
     if len(old) != len(new):
         raise HookInputError(f"{where}: object ids of different lengths")
-    if not ref.startswith("refs/") or not _printable(ref):
+    if not ref.startswith("refs/") or not _git_ref_chars(ref):
         raise HookInputError(f"{where}: '{shown(ref)}' is not a full ref name")
     if old in _ZEROS and new in _ZEROS:
         raise HookInputError(f"{where}: both object ids are zero")
