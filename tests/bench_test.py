@@ -16,4 +16,4 @@ def test_quick_benchmark_runs() -> None:
     titles = [line.split(".")[0] for line in lines if line[:1].isdigit()]
     assert titles == ["1", "2", "3", "4", "5", "6"]
     rows = [line for line in lines if line.startswith("  ") and not line.startswith("   ")]
-    assert len(rows) == 24 and all(row.endswith(("x no hook", "x bash hook", "x python -c pass")) for row in rows)
+    assert len(rows) == 26 and all(row.endswith(("x no hook", "x bash hook", "x python -c pass")) for row in rows)
