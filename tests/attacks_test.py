@@ -315,3 +315,38 @@ def test_outside_pushes_is_a_server_option() -> None:
     result = tagguard("install", "--outside-pushes")
     assert (result.returncode, result.stderr.strip()) == (
         2, "tagguard: error: --outside-pushes goes with --server PATH: it is a server hook")
+
+
+@pytest.mark.parametrize("exists", [False, True])
+def test_a_deletion_must_name_what_the_tag_holds(clone: Path, server: Path, exists: bool) -> None:
+    """git deletes a ref whatever it holds when the old id names no object; a deletion judged
+    before a hung-up push's tag lands could then remove it without confirming its record."""
+    tag = annotated(clone, "v2.8-exp-race")
+    if exists:
+        raw_push(server, [(ZERO, tag, "refs/tags/v2.8-exp-race")], clone, hang_up=True)  # pending only
+    bogus = "1" * 40
+    result = raw_push(server, [(bogus, ZERO, "refs/tags/v2.8-exp-race")], clone)
+    now = f"holds {tag[:12]}" if exists else "does not exist"
+    assert (f"tagguard: push refused: refs/tags/v2.8-exp-race {now}, not the 111111111111 this push names as "
+            "its old value; fetch and push again") in result.stderr
+    assert server_tags(server) == ({"v2.8-exp-race": tag} if exists else {})
+    if exists:  # a deletion that names the real old id confirms the record first
+        assert raw_push(server, [(tag, ZERO, "refs/tags/v2.8-exp-race")], clone).report[1:] == [
+            "ok refs/tags/v2.8-exp-race"]
+        assert _records(server, "v2.8-exp-race") == ["pending", None]
+
+
+@pytest.mark.parametrize("start", ["real", "other"])
+def test_a_push_mark_is_for_one_process_only(clone: Path, server: Path, start: str) -> None:
+    """A mark left by a push that died names its receive-pack's pid and start time: a later
+    process that reuses the pid is still judged. (The shell execs git, which keeps its pid.)"""
+    assert tagguard("install", "--server", str(server), "--outside-pushes").returncode == 0
+    stamp = '${20}' if start == "real" else "1"
+    script = (f'read -r stat </proc/$$/stat; set -- ${{stat##*) }}; : > "tagguard-push.$$.{stamp}"; '
+              'exec git tag -a V2.8_bad refs/heads/main -m "from the web UI"')
+    result = run("sh", "-c", script, cwd=server)
+    if start == "real":  # the mark of this very process: taken as a judged push (the control)
+        assert result.returncode == 0 and list(server_tags(server)) == ["V2.8_bad"]
+    else:
+        assert result.returncode != 0 and "V2.8_bad: TG101" in result.stderr
+        assert server_tags(server) == {}

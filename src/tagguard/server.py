@@ -12,6 +12,7 @@ import sys
 import time
 from typing import Callable, Iterable, Mapping, NamedTuple
 
+from tagguard.display import shown
 from tagguard.errors import TagguardError
 from tagguard.git import Git
 from tagguard.policy import DEFAULT_POLICY, Policy, load_policy_file
@@ -191,16 +192,32 @@ def post_receive_in_place(chain: str | None, policy: Policy, updates: list[RefUp
             f"`tagguard install --server {os.path.abspath('.')}` again")
 
 
-def record_pending(context: Context, updates: list[RefUpdate], decided: dict[str, str]) -> None:
+def held_as_claimed(context: Context, updates: list[RefUpdate]) -> dict[str, str | None]:
+    """What each tag ref the push deletes or moves holds now; refuse the push unless that is
+    the old id it names. git deletes a ref whatever it holds when the old id names no object,
+    so a deletion judged before its tag landed could otherwise remove it unseen."""
+    touched = [u for u in updates if u.is_tag and u.kind != "create"]
+    current = context.git.resolve(u.ref for u in touched) if touched else {}
+    for update in touched:
+        held = current[update.ref]
+        if held != update.old:
+            now = f"holds {held[:12]}" if held else "does not exist"
+            raise TagguardError(f"{shown(update.ref)} {now}, not the {update.old[:12]} this push names as its "
+                                "old value; fetch and push again")
+    return current
+
+
+def record_pending(context: Context, updates: list[RefUpdate], decided: dict[str, str],
+                   current: dict[str, str | None]) -> None:
     """Before the refs move: a pending ledger record for every tag this push lands, and a
-    landed one for any earlier tag whose post-receive never ran (see `tagguard.ledger`)."""
+    landed one for any earlier tag whose post-receive never ran (see `tagguard.ledger`).
+    `current`: what the tag refs the push deletes or moves hold now."""
     from tagguard.ledger import PENDING, append, confirmations, landed_records, ledger_path, recorded
 
     path = ledger_path(context.git_dir)
     records = []
-    touched = [u for u in updates if u.is_tag and u.kind != "create"]
+    touched = [u for u in updates if u.ref in current]
     if touched and os.path.exists(path):
-        current = context.git.resolve(u.ref for u in touched)  # what the refs hold, not what the pusher says
         history = recorded(path, {u.name for u in touched})
         records += confirmations(history, {u.name: current[u.ref] for u in touched})
     landing = [u for u in updates if u.is_tag and u.kind != "delete" and decided[u.ref] != REFUSED]

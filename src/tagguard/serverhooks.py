@@ -37,7 +37,8 @@ exec "$tagguard" {hook} --chain "$0{chained}" "$@"
 
 # Optional (`install --server PATH --outside-pushes`): git runs it for every ref change, also
 # a web UI's `git tag`, so it must cost nothing when there is no tag or when a push's own
-# pre-receive has judged it (pre-receive leaves PUSH_MARK.<pid of receive-pack>). Only then
+# pre-receive has judged it (pre-receive leaves PUSH_MARK.<pid>.<start time> of receive-pack:
+# the start time, field 22 of /proc/<pid>/stat, so a reused pid never matches). Only then
 # does it start tagguard: "prepared" judges the change (a refusal aborts it), "committed"
 # records it in the ledger. Deletions by pack-refs and gc (both ids zero) are not changes.
 REFERENCE_TRANSACTION = "reference-transaction"
@@ -55,15 +56,21 @@ while read -r old new ref; do
 " ;; esac ;; esac
 done
 if [ -x "$0{chained}" ]; then printf '%s' "$all" | "$0{chained}" "$@" || exit 1; fi
-case $1 in prepared|committed) ;; *) exit 0 ;; esac
+state=$1
+case $state in prepared|committed) ;; *) exit 0 ;; esac
 [ -n "$tags" ] || exit 0
-[ -e "${{GIT_DIR:-.}}/{mark}.$PPID" ] && exit 0
+stat=
+read -r stat 2>/dev/null </proc/$PPID/stat
+if [ -n "$stat" ]; then
+    set -- ${{stat##*) }}
+    [ -e "${{GIT_DIR:-.}}/{mark}.$PPID.${{20}}" ] && exit 0
+fi
 tagguard=${{TAGGUARD:-{command}}}
 if ! command -v "$tagguard" >/dev/null 2>&1; then
     echo "tagguard: tag change refused: the tagguard command '$tagguard' is not installed (set TAGGUARD or PATH)" >&2
     exit 1
 fi
-printf '%s' "$tags" | "$tagguard" reference-transaction "$1"
+printf '%s' "$tags" | "$tagguard" reference-transaction "$state"
 """
 
 
@@ -124,27 +131,44 @@ def mark_push(git_dir: str, accepted: bool) -> None:
     """Tell the reference-transaction hook that this push's tags were judged: a mark named
     for receive-pack (this hook's parent, or its grandparent under a `pre-receive.d`
     dispatcher) from pre-receive's acceptance (`accepted`) to post-receive (not `accepted`).
-    Marks whose process is gone (a push that died before post-receive) are swept."""
+    Marks of processes that are gone (a push that hung up, or updated no ref) are swept."""
     for name in _listing(git_dir):
-        pid = name[len(PUSH_MARK) + 1 :]
-        if name.startswith(f"{PUSH_MARK}.") and pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+        if name.startswith(f"{PUSH_MARK}.") and not _alive(name[len(PUSH_MARK) + 1 :]):
             _remove(os.path.join(git_dir, name))
-    for pid in _receive_pack_candidates():
-        path = os.path.join(git_dir, f"{PUSH_MARK}.{pid}")
+    for key in _receive_pack_candidates():
+        path = os.path.join(git_dir, f"{PUSH_MARK}.{key}")
         if accepted:
             open(path, "w").close()
         else:
             _remove(path)
 
 
-def _receive_pack_candidates() -> list[int]:
-    parent = os.getppid()
+def _receive_pack_candidates() -> list[str]:
+    """`<pid>.<start time>` of this process's parent and grandparent."""
+    keys, pid = [], os.getppid()
+    for _ in range(2):
+        fields = _stat(pid)
+        if pid <= 1 or fields is None:
+            break
+        keys.append(f"{pid}.{fields[19]}")
+        pid = int(fields[1])
+    return keys
+
+
+def _alive(key: str) -> bool:
+    pid, _, start = key.partition(".")
+    fields = _stat(int(pid)) if pid.isdigit() else None
+    return bool(fields) and fields[19] == start  # type: ignore[index]
+
+
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name (state, ppid, ...), or None."""
     try:
-        with open(f"/proc/{parent}/stat", "rb") as f:
-            grandparent = int(f.read().rsplit(b")", 1)[1].split()[1])
-    except (OSError, ValueError, IndexError):
-        grandparent = 0
-    return [pid for pid in (parent, grandparent) if pid > 1]
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b") ", 1)[1].decode().split()
+    except (OSError, IndexError, UnicodeDecodeError):
+        return None
+    return fields if len(fields) > 19 else None
 
 
 def _remove(path: str) -> None:

@@ -15,7 +15,7 @@ from tagguard.policy import Policy
 from tagguard.report import has_errors, violation_lines
 from tagguard.serverhooks import mark_push
 from tagguard.rules import WARN, Violation
-from tagguard.server import (REFUSED, WARNED, audit, guarded, judge, ledger_writable, open_context,
+from tagguard.server import (REFUSED, WARNED, audit, guarded, held_as_claimed, judge, ledger_writable, open_context,
                              post_receive_in_place, record_pending, run_chained, say, verdicts)
 from tagguard.updates import RefUpdate, parse_receive
 
@@ -75,6 +75,7 @@ def _receive(updates: list[RefUpdate], args: argparse.Namespace, what: str, hook
     """Judge and report; `hook` (pre-receive's --chain) says where to look for post-receive."""
     context = open_context(args.policy)
     post_receive_in_place(hook, context.policy, updates)
+    current = held_as_claimed(context, updates)
     ledger_writable(context.git_dir, updates)
     results = judge(updates, context)
     decided = verdicts(results, updates, context.policy.server.mode)
@@ -82,7 +83,7 @@ def _receive(updates: list[RefUpdate], args: argparse.Namespace, what: str, hook
     say(_report(results, decided, context.policy, what))
     if REFUSED in decided.values():
         return 1
-    record_pending(context, updates, decided)
+    record_pending(context, updates, decided, current)
     if hook and any(u.is_tag for u in updates):
         mark_push(context.git_dir, accepted=True)
     return 0
