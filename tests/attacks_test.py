@@ -350,3 +350,39 @@ def test_a_push_mark_is_for_one_process_only(clone: Path, server: Path, start: s
     else:
         assert result.returncode != 0 and "V2.8_bad: TG101" in result.stderr
         assert server_tags(server) == {}
+
+
+# --- image files written so that tagguard and pip, conda or docker read different versions -------
+
+IMAGE_TRICKS = {
+    "marker": ("requirements.txt", 'torch==2.8.0; python_version < "3"\ntorch==2.9.0\n',
+               "TG202 requirements.txt:1", "pins torch twice, to 2.8 and to 2.9 (line 2: 'torch==2.9.0')"),
+    "continued option": ("requirements.txt", "--index-url https://pypi.org/simple \\\ntorch==2.8.0\ntorch==2.9.0\n",
+                         "TG201 says PyTorch 2.8, but requirements.txt:3", "says 2.9 (torch==2.9.0)"),
+    "pyproject marker": ("pyproject.toml",
+                         '[project]\nname = "x"\ndependencies = ["torch==2.8.0; python_version < \'3\'", "torch==2.9.0"]\n',
+                         "TG202 pyproject.toml:3", "pins torch twice, to 2.8 and to 2.9"),
+    "run upgrade": ("Dockerfile", "FROM pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime\n"
+                                  "RUN pip install --upgrade torch==2.9.0\n",
+                    "TG202 Dockerfile:2", "says PyTorch 2.8 at line 1 (FROM pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime)"
+                                          " and 2.9 at line 2; tagguard can't tell which the image runs"),
+    "two run pins": ("Dockerfile", "FROM python:3.11\nRUN pip install torch==2.8.0 && pip install -U torch==2.9.0\n",
+                     "TG202 Dockerfile:2", "says PyTorch 2.8 at line 2 (torch==2.8.0) and 2.9 at line 2"),
+    "conda notes": ("environment.yml", "name: train\nx-notes:\n  - pytorch=2.8.0\ndependencies:\n  - pytorch=2.9.0\n",
+                    "TG201 says PyTorch 2.8, but environment.yml:5", "says 2.9 (pytorch=2.9.0)"),
+}
+
+
+@pytest.mark.parametrize("trick", list(IMAGE_TRICKS))
+def test_image_files_read_as_the_installer_reads_them(clone: Path, server: Path, trick: str) -> None:
+    path, text, code, says = IMAGE_TRICKS[trick]
+    use_policy(server, f'[image]\nfile = ["{path}"]\n')
+    (clone / path).write_text(text)
+    git("add", path, cwd=clone)
+    commit(clone, trick)
+    annotated(clone, "v2.8-exp-trick")
+    result = push(clone, "main", "v2.8-exp-trick")
+    [line] = [line for line in remote_lines(result) if line.startswith("v2.8-exp-trick: ")]
+    assert result.returncode == 1
+    assert line.startswith(f"v2.8-exp-trick: {code}") and says in line, line
+    assert server_tags(server) == {}

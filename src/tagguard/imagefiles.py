@@ -63,28 +63,54 @@ def _none(path: str, problem: str, line: int | None = None, found: str = "") -> 
 
 
 def read_requirements(path: str, text: str, ngc: Mapping[str, str]) -> Reading:
-    return _first_torch(path, text.splitlines(), conda=False)
+    """pip's requirements format: a line ending in `\\` goes on with the next (pip joins
+    them before anything else, so a pin continued from an option line is no pin)."""
+    lines = text.split("\n")
+    logical = [""] * len(lines)
+    start = 0
+    for number, line in enumerate(lines):
+        logical[start] += line[:-1] if line.endswith("\\") else line
+        if not line.endswith("\\"):
+            start = number + 1
+    return _torch_pin(path, logical, conda=False)
 
 
 def read_conda(path: str, text: str, ngc: Mapping[str, str]) -> Reading:
-    """conda environment files: `- pytorch=2.8.1=...` or, under `- pip:`, `- torch==2.8.1`."""
-    items = [line.split("#", 1)[0].strip() for line in text.splitlines()]
-    entries = [item[1:].strip() if item.startswith("-") else "" for item in items]
-    return _first_torch(path, entries, conda=True)
+    """conda environment files: under `dependencies:`, `- pytorch=2.8.1=...` or, under
+    `- pip:`, `- torch==2.8.1`. List items under any other key are not dependencies."""
+    entries, key = [], ""
+    for line in text.split("\n"):
+        item = line.split("#", 1)[0].rstrip()
+        if item and not item[0].isspace() and not item.startswith("-"):
+            key = item.split(":", 1)[0].strip()
+        stripped = item.strip()
+        entries.append(stripped[1:].strip() if key == "dependencies" and stripped.startswith("-") else "")
+    return _torch_pin(path, entries, conda=True)
 
 
-def _first_torch(path: str, lines: list[str], *, conda: bool) -> Reading:
+def _torch_pin(path: str, lines: list[str], *, conda: bool) -> Reading:
+    """The one PyTorch major.minor the torch requirements among `lines` pin. Where they pin
+    more than one (environment markers, or a later line, decide which pip installs), there is
+    no answer: tagguard never guesses."""
+    found: list[tuple[int, str, str]] = []
     for number, line in enumerate(lines, 1):
         if line.lstrip().startswith(("#", "-")):
             continue
-        found = torch_requirement(line, conda=conda)
-        if found is None:
+        requirement = torch_requirement(line, conda=conda)
+        if requirement is None:
             continue
-        spec, version = found
+        spec, version = requirement
         if version is None:
             return _none(path, f"'{spec}' does not pin one PyTorch major.minor", number, spec)
-        return Reading(path, number, spec, version)
-    return _none(path, "names no torch requirement")
+        found.append((number, spec, version))
+    if not found:
+        return _none(path, "names no torch requirement")
+    number, spec, version = found[0]
+    other = next((f for f in found if f[2] != version), None)
+    if other is not None:
+        return _none(path, f"pins torch twice, to {version} and to {other[2]} (line {other[0]}: '{other[1]}')",
+                     number, spec)
+    return Reading(path, number, spec, version)
 
 
 def read_pyproject(path: str, text: str, ngc: Mapping[str, str]) -> Reading:
@@ -97,7 +123,7 @@ def read_pyproject(path: str, text: str, ngc: Mapping[str, str]) -> Reading:
     requirements = _project_requirements(document.get("project", {}))
     if isinstance(requirements, str):
         return _none(path, requirements)
-    reading = _first_torch(path, requirements, conda=False)
+    reading = _torch_pin(path, requirements, conda=False)
     if reading.line is None:
         return reading
     return reading._replace(line=_line_of(text, requirements[reading.line - 1]))
@@ -198,7 +224,9 @@ def _from_ref(path: str, line: int | None, found: str, ref: str, ngc: Mapping[st
 
 
 def read_dockerfile(path: str, text: str, ngc: Mapping[str, str]) -> Reading:
-    """The version of the stage built last: its FROM image, else a torch pin in its RUN lines."""
+    """The version of the stage built last: its FROM image, or a torch pin in the RUN lines
+    of it and the stages it is based on. When those say different versions, the torch that
+    runs is not certain: no version."""
     try:
         stages = dockerparse.stages(text)
     except dockerparse.DockerfileError as exc:
@@ -206,17 +234,23 @@ def read_dockerfile(path: str, text: str, ngc: Mapping[str, str]) -> Reading:
     if not stages:
         return _none(path, "has no FROM line")
     chain = _stage_chain(stages)
-    for stage in chain:  # the built stage first, then the stages it is based on
-        if stage.parent is None:
-            reading = _from_ref(path, stage.line, stage.text, stage.base, ngc)
-            if reading.version is not None:
-                return reading
-        for number, run in reversed(stage.runs):
+    image = _from_ref(path, chain[-1].line, chain[-1].text, chain[-1].base, ngc)
+    said = [image] if image.version is not None else []
+    for stage in reversed(chain):  # in build order
+        for number, run in stage.runs:
             for word in run.split():
                 found = torch_requirement(word.strip("'\""))
                 if found is not None and found[1] is not None:
-                    return Reading(path, number, found[0], found[1])
-    return _from_ref(path, chain[-1].line, chain[-1].text, chain[-1].base, ngc)
+                    said.append(Reading(path, number, found[0], found[1]))
+    if not said:
+        return image
+    other = next((r for r in said if r.version != said[-1].version), None)
+    if other is not None:
+        last = said[-1]
+        return _none(path, f"says PyTorch {other.version} at line {other.line} ({shown(other.found, 80)}) and "
+                           f"{last.version} at line {last.line}; tagguard can't tell which the image runs",
+                     last.line, last.found)
+    return said[0]
 
 
 def _stage_chain(stages: list[dockerparse.Stage]) -> list[dockerparse.Stage]:
