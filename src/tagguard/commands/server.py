@@ -13,10 +13,10 @@ import sys
 from tagguard.display import shown
 from tagguard.policy import Policy
 from tagguard.report import has_errors, violation_lines
-from tagguard.serverhooks import mark_push
 from tagguard.rules import WARN, Violation
 from tagguard.server import (REFUSED, WARNED, audit, guarded, held_as_claimed, judge, ledger_writable, open_context,
                              post_receive_in_place, record_pending, run_chained, say, verdicts)
+from tagguard.serverhooks import mark_push
 from tagguard.updates import RefUpdate, parse_receive
 
 
