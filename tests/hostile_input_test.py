@@ -247,3 +247,29 @@ def test_an_oversized_tag_under_a_recorded_name_is_not_peeled_either(clone: Path
     assert code == 1
     assert [line.split(" ")[1] for line in lines if line.startswith("v2.8-ft-big: ")] == ["TG307"]  # no TG403:
     assert server_tags(server) == {}  # telling it would need git to read the object whole
+
+
+# --- Dockerfiles built to crash or stall the reader -----------------------------------------------
+
+_FROM = "FROM pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime\n"
+STALLING_DOCKERFILES = {
+    "nested defaults in an ARG": ("ARG X=" + "${X:-" * 10000 + "\nFROM $X\n", None,
+                                  "variable substitutions nested more than 64 deep"),
+    "nested defaults in RUN": (_FROM + ("RUN " + "${a:-" * 8000 + "\n") * 20, "2.8", None),
+    "ONBUILD ONBUILD ...": (_FROM + "ONBUILD " * 8000 + "RUN x\n", None, "Docker does not allow chaining ONBUILD"),
+    "a JSON array 30,000 deep": (_FROM + "RUN [" + "[" * 30000 + "\n", None, "a JSON array nested too deeply"),
+    "30,000 stages, each FROM the one before": (
+        _FROM.replace("\n", " AS s0\n") + "".join(f"FROM s{i} AS s{i + 1}\n" for i in range(30000)), "2.8", None),
+}
+
+
+@pytest.mark.parametrize("case", list(STALLING_DOCKERFILES))
+def test_dockerfiles_that_stalled_or_crashed_the_reader(case: str) -> None:
+    """Each of these took seconds to minutes, or raised RecursionError; now each is read in
+    linear time, or refused (TG202) with the reason."""
+    from tagguard.imagefiles import read_dockerfile
+
+    text, version, problem = STALLING_DOCKERFILES[case]
+    reading = read_dockerfile("Dockerfile", text, {})
+    assert reading.version == version
+    assert (problem is None and reading.problem is None) or problem in str(reading.problem)

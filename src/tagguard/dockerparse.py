@@ -260,6 +260,8 @@ def _arguments(cmd: str, rest: str, escape: str, number: int) -> tuple[tuple[str
     if kind == "onbuild":
         if not rest:
             return (), False, None
+        if _ASCII_SPACE.split(rest, 1)[0].lower() == "onbuild":
+            raise DockerfileError(number, "ONBUILD ONBUILD: Docker does not allow chaining ONBUILD")
         child = _node(rest, escape, number)
         return child.value, child.json, child.cmd
     if kind in ("from", "expose"):
@@ -301,6 +303,8 @@ def _maybe_json(rest: str, number: int, *, listed: bool) -> tuple[tuple[str, ...
             array = json.loads(text, parse_constant=_no_constants, parse_float=_go_number, parse_int=_go_number)
         except ValueError:
             array = None
+        except RecursionError:
+            raise DockerfileError(number, "a JSON array nested too deeply") from None
         if isinstance(array, list):
             if not all(isinstance(item, str) for item in array):
                 raise DockerfileError(number, "when using JSON array syntax, arrays must be comprised of strings only")
@@ -443,6 +447,7 @@ class Unsure(ValueError):
 
 
 _SPECIAL = "@*#?-$!0"
+MAX_NESTING = 64  # ${A:-${B:-...}} levels; deeper is refused (BuildKit's recursion has no use for more)
 
 
 class _Lexer:
@@ -455,6 +460,7 @@ class _Lexer:
         self.env: Mapping[str, Value] = env or {}
         self.text = ""
         self.pos = 0
+        self.depth = 0
 
     def words(self, text: str) -> list[str]:
         return self._run(text)[1]
@@ -597,12 +603,17 @@ class _Lexer:
             raise _LexError(f"unsupported modifier ({shown}) in substitution")
         if not (op and op in "+-?#%") and not null_is_unset:
             raise _LexError(f"unsupported modifier ({shown}) in substitution")
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise _LexError(f"variable substitutions nested more than {MAX_NESTING} deep")
         try:
             word, _ = self._until("}", op in ("#", "%"))
         except _LexError:
             if not self._peek():
                 raise _LexError("syntax error: missing '}'") from None
             raise
+        finally:
+            self.depth -= 1
         value = self._get(name)
         if value is None and self.skip_unset:
             return f"${{{name}{shown}{word}}}"
@@ -696,7 +707,7 @@ def expand(word: str, env: Mapping[str, Value], escape: str) -> str:
 _STAGE_NAME = re.compile(r"[a-z][a-z0-9._-]*\Z")
 _PLATFORM_ARGS = ("BUILDPLATFORM", "BUILDOS", "BUILDOSVERSION", "BUILDARCH", "BUILDVARIANT",
                   "TARGETPLATFORM", "TARGETOS", "TARGETOSVERSION", "TARGETARCH", "TARGETVARIANT")
-_VARIABLE = re.compile(r"\$(?:\{(\w+)(?::?-([^}]*))?\}|(\w+))")
+_VARIABLE = re.compile(r"\$(?:\{(\w+)(?::?-([^}$]*))?\}|(\w+))")  # [^}$]: linear on ${a:-${a:-...
 
 
 class Stage(NamedTuple):
@@ -722,11 +733,14 @@ def stages(text: str) -> list[Stage]:
     _check_directive_order(parsed)
     env, declared = _meta_env(), set()
     result: list[Stage] = []
+    names: dict[str, int] = {}
     stage_env: dict[str, Value] = {}
     for instruction in parsed.instructions:
         kind = _kind(instruction)
         if kind == "from":
-            result.append(_stage(instruction, result, env, declared, parsed.escape))
+            result.append(_stage(instruction, names, env, declared, parsed.escape))
+            if result[-1].name:
+                names[result[-1].name] = len(result) - 1
             stage_env = {}
         elif not result and kind != "arg":
             raise DockerfileError(instruction.start_line, f"{instruction.cmd} comes before the first FROM",
@@ -783,8 +797,9 @@ def _arg_value(raw: str, env: Mapping[str, Value], escape: str, instruction: Ins
         raise DockerfileError(instruction.start_line, exc.message, instruction.original) from None
 
 
-def _stage(instruction: Instruction, earlier: list[Stage], env: Mapping[str, Value], declared: set[str],
+def _stage(instruction: Instruction, earlier: Mapping[str, int], env: Mapping[str, Value], declared: set[str],
            escape: str) -> Stage:
+    """One FROM; `earlier`: the index of the last earlier stage of each name."""
     line = instruction.start_line
     shown = "FROM " + _ASCII_SPACE.split(_strip(instruction.original), 1)[-1] if instruction.value else "FROM"
 
@@ -804,7 +819,7 @@ def _stage(instruction: Instruction, earlier: list[Stage], env: Mapping[str, Val
     if instruction.flags and any(char in instruction.original.split(words[0])[0] for char in "'\"`"):
         raise refuse("quotes or ` in FROM's flags: BuildKit versions split them differently")
     base = _base(words[0], env, declared, escape, refuse)
-    parent = max((i for i, s in enumerate(earlier) if s.name and s.name == base), default=None)
+    parent = earlier.get(base)
     return Stage(base, name, line, shown + (f" (= {base})" if base != words[0] else ""), parent, [])
 
 

@@ -66,13 +66,13 @@ def read_requirements(path: str, text: str, ngc: Mapping[str, str]) -> Reading:
     """pip's requirements format: a line ending in `\\` goes on with the next (pip joins
     them before anything else, so a pin continued from an option line is no pin)."""
     lines = text.split("\n")
-    logical = [""] * len(lines)
+    pieces: list[list[str]] = [[] for _ in lines]  # each logical line kept at its first physical line
     start = 0
     for number, line in enumerate(lines):
-        logical[start] += line[:-1] if line.endswith("\\") else line
+        pieces[start].append(line[:-1] if line.endswith("\\") else line)
         if not line.endswith("\\"):
             start = number + 1
-    return _torch_pin(path, logical, conda=False)
+    return _torch_pin(path, ["".join(piece) for piece in pieces], conda=False)
 
 
 def read_conda(path: str, text: str, ngc: Mapping[str, str]) -> Reading:
