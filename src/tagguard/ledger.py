@@ -70,13 +70,14 @@ def reused_names(
     return found
 
 
-def append(path: str, records: list[dict[str, Any]]) -> None:
-    """Add records to the ledger and bring its index up to date, under one lock."""
+def append(path: str, records: list[dict[str, Any]], index: bool = True) -> None:
+    """Add records to the ledger and, with `index`, bring its index up to date, under one
+    lock. (pre-receive's pending records leave that to post-receive: it catches up anyway.)"""
     from tagguard.jsonlog import append_records
     from tagguard.ledgerindex import update
 
     try:
-        append_records(path, records, locked=update)
+        append_records(path, records, locked=update if index else None)
     except OSError as exc:
         raise TagguardError(f"can't write the tag ledger {path}: {exc.strerror}") from None
 

@@ -24,13 +24,16 @@ if TYPE_CHECKING:
 
 
 def check_updates(
-    updates: list[RefUpdate], policy: Policy, git: Git, pusher: str | None
+    updates: list[RefUpdate], policy: Policy, git: Git, pusher: str | None, targets: dict[str, str] | None = None
 ) -> dict[str, list[Violation]]:
     """Violations per tag ref (every tag ref gets an entry), and per reserved ref (TG404);
-    branch refs are left alone."""
+    branch refs are left alone. `targets`, if given, gets each created tag's object id ->
+    the object its chain of tags ends at (the server records it)."""
     tags = [u for u in updates if u.is_tag]
     created = [u.new for u in tags if u.kind == "create"]
     peeled = peel_all(git, created, policy.tags.max_tag_bytes) if created else {}
+    if targets is not None:
+        targets.update((oid, p.target) for oid, p in peeled.items())
     readings = _image_readings(git, peeled, policy)
     results: dict[str, list[Violation]] = {}
     for update in tags:

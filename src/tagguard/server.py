@@ -208,10 +208,11 @@ def held_as_claimed(context: Context, updates: list[RefUpdate]) -> dict[str, str
 
 
 def record_pending(context: Context, updates: list[RefUpdate], decided: dict[str, str],
-                   current: dict[str, str | None]) -> None:
+                   current: dict[str, str | None], targets: dict[str, str]) -> None:
     """Before the refs move: a pending ledger record for every tag this push lands, and a
     landed one for any earlier tag whose post-receive never ran (see `tagguard.ledger`).
-    `current`: what the tag refs the push deletes or moves hold now."""
+    `current`: what the tag refs the push deletes or moves hold now; `targets`: what the
+    created tags peel to, as `judge` found."""
     from tagguard.ledger import PENDING, append, confirmations, landed_records, ledger_path, recorded
 
     path = ledger_path(context.git_dir)
@@ -221,24 +222,25 @@ def record_pending(context: Context, updates: list[RefUpdate], decided: dict[str
         history = recorded(path, {u.name for u in touched})
         records += confirmations(history, {u.name: current[u.ref] for u in touched})
     landing = [u for u in updates if u.is_tag and u.kind != "delete" and decided[u.ref] != REFUSED]
-    if landing:
-        targets = context.git.peeled_targets(u.new for u in landing)
-        records += landed_records(landing, targets, context.pusher, PENDING)
-    append(path, records)
+    unknown = [u.new for u in landing if u.new not in targets]  # moves, landing in warn mode
+    if unknown:
+        targets = {**targets, **context.git.peeled_targets(unknown)}
+    records += landed_records(landing, targets, context.pusher, PENDING)
+    append(path, records, index=False)
 
 
-def judge(updates: list[RefUpdate], context: Context) -> dict[str, list[Violation]]:
-    """Every rule of `check_updates`, plus TG403 from the ledger, per tag ref."""
+def judge(updates: list[RefUpdate], context: Context, targets: dict[str, str]) -> dict[str, list[Violation]]:
+    """Every rule of `check_updates`, plus TG403 from the ledger, per tag ref; `targets`
+    gets what each created tag peels to."""
     from tagguard.checks import apply_severities
     from tagguard.ledger import ledger_path, recorded, reused_names
     from tagguard.pushcheck import check_updates
 
-    results = check_updates(updates, context.policy, context.git, context.pusher)
+    results = check_updates(updates, context.policy, context.git, context.pusher, targets)
     created = [u for u in updates if u.is_tag and u.kind == "create"]
     history = recorded(ledger_path(context.git_dir), {u.name for u in created})
     again = [u for u in created if u.name in history and "TG307" not in {v.code for v in results[u.ref]}]  # never read
-    if again:  # one more batched read, only when a recorded name is pushed again
-        targets = context.git.peeled_targets(u.new for u in again)
+    if again:
         for violation in apply_severities(reused_names(again, history, targets), context.policy):
             results[f"refs/tags/{violation.ref}"].append(violation)
     return results

@@ -77,13 +77,14 @@ def _receive(updates: list[RefUpdate], args: argparse.Namespace, what: str, hook
     post_receive_in_place(hook, context.policy, updates)
     current = held_as_claimed(context, updates)
     ledger_writable(context.git_dir, updates)
-    results = judge(updates, context)
+    targets: dict[str, str] = {}
+    results = judge(updates, context, targets)
     decided = verdicts(results, updates, context.policy.server.mode)
     audit(context, updates, results, decided)
     say(_report(results, decided, context.policy, what))
     if REFUSED in decided.values():
         return 1
-    record_pending(context, updates, decided, current)
+    record_pending(context, updates, decided, current, targets)
     if hook and any(u.is_tag for u in updates):
         mark_push(context.git_dir, accepted=True)
     return 0
