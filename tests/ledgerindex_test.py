@@ -82,3 +82,22 @@ def test_an_index_of_the_older_text_keyed_layout_is_never_read_and_is_rebuilt(tm
         "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert tables == {"state_v2", "records_v2"}
     assert recorded(path, {"v2.8-ft", "v2.8-base"}) == scanned(path, {"v2.8-ft", "v2.8-base"})
+
+
+def test_names_read_without_parsing_agree_with_json(tmp_path: Path) -> None:
+    """The index reads each record's name from its place in the line; odd names, SHA-256
+    commits and records of another shape must come out as json.loads reads them."""
+    import json
+
+    from tagguard.jsonlog import append_records
+    from tagguard.ledgerindex import _named
+
+    names = ['v2.8-a', 'v2.8-"quoted"', 'back\\slash', 'caf\udce9', 'emoji \U0001f600', '", "name": "evil', '']
+    records = [{"name": n, "object": "a" * 40, "commit": c, "pusher": None, "time": "t"}
+               for n in names for c in ("b" * 40, "c" * 64)]
+    records += [{"name": "no-commit", "object": "a" * 40}, {"commit": "zz", "name": "odd-commit"}]
+    ledger = tmp_path / "ledger.jsonl"
+    append_records(str(ledger), records)
+    data = ledger.read_bytes()
+    expected = [json.loads(line)["name"] for line in data.split(b"\n") if line]
+    assert [name for _, name in _named(data)] == expected
