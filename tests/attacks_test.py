@@ -386,3 +386,18 @@ def test_image_files_read_as_the_installer_reads_them(clone: Path, server: Path,
     assert result.returncode == 1
     assert line.startswith(f"v2.8-exp-trick: {code}") and says in line, line
     assert server_tags(server) == {}
+
+
+def test_a_server_with_git_namespace_looks_up_its_refs_there(clone: Path, server: Path) -> None:
+    """With GIT_NAMESPACE, receive-pack keeps refs under refs/namespaces/<ns>/ and hooks see
+    them without it: deletions are checked against the namespaced ref."""
+    receive = "--receive-pack=env GIT_NAMESPACE=team/a git-receive-pack"
+    tag = annotated(clone, "v2.8-exp-ns")
+    assert push(clone, receive, "HEAD:refs/heads/main", "v2.8-exp-ns").returncode == 0
+    stored = "refs/namespaces/team/refs/namespaces/a/refs/tags/v2.8-exp-ns"
+    assert git("rev-parse", stored, cwd=server) == tag
+    bogus = run("git", "push", "--porcelain", "origin", "--force", receive,
+                f"{git('rev-parse', 'HEAD', cwd=clone)}:refs/tags/v2.8-exp-ns", cwd=clone)
+    assert bogus.returncode == 1 and "v2.8-exp-ns: TG401 already points at" in bogus.stderr
+    assert push(clone, receive, ":refs/tags/v2.8-exp-ns").returncode == 0
+    assert git("for-each-ref", "refs/namespaces/", cwd=server).count("refs/tags/") == 0

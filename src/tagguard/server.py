@@ -197,7 +197,9 @@ def held_as_claimed(context: Context, updates: list[RefUpdate]) -> dict[str, str
     the old id it names. git deletes a ref whatever it holds when the old id names no object,
     so a deletion judged before its tag landed could otherwise remove it unseen."""
     touched = [u for u in updates if u.is_tag and u.kind != "create"]
-    current = context.git.resolve(u.ref for u in touched) if touched else {}
+    stored = {u.ref: stored_ref(u.ref) for u in touched}
+    found = context.git.resolve(stored.values()) if touched else {}
+    current = {ref: found[name] for ref, name in stored.items()}
     for update in touched:
         held = current[update.ref]
         if held != update.old:
@@ -205,6 +207,13 @@ def held_as_claimed(context: Context, updates: list[RefUpdate]) -> dict[str, str
             raise TagguardError(f"{shown(update.ref)} {now}, not the {update.old[:12]} this push names as its "
                                 "old value; fetch and push again")
     return current
+
+
+def stored_ref(ref: str, env: Mapping[str, str] = os.environ) -> str:
+    """Where receive-pack keeps `ref`: under refs/namespaces/... when the server sets
+    GIT_NAMESPACE (hooks see the names without it)."""
+    parts = [part for part in env.get("GIT_NAMESPACE", "").split("/") if part]
+    return "".join(f"refs/namespaces/{part}/" for part in parts) + ref
 
 
 def record_pending(context: Context, updates: list[RefUpdate], decided: dict[str, str],
