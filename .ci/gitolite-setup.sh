@@ -10,6 +10,7 @@
 # and mallory, ssh_config (Host admin/alice/mallory), sshd/sshd.pid. Stop it with
 # `kill "$(cat DIR/sshd/sshd.pid)"`.
 set -euo pipefail
+PATH=$PATH:/usr/sbin:/sbin  # useradd, usermod and sshd live there; a user's PATH may lack them
 
 dir=$(realpath -m "$1")
 src=$(cd "$(dirname "$0")/.." && pwd)/src
