@@ -401,3 +401,14 @@ def test_a_server_with_git_namespace_looks_up_its_refs_there(clone: Path, server
     assert bogus.returncode == 1 and "v2.8-exp-ns: TG401 already points at" in bogus.stderr
     assert push(clone, receive, ":refs/tags/v2.8-exp-ns").returncode == 0
     assert git("for-each-ref", "refs/namespaces/", cwd=server).count("refs/tags/") == 0
+
+
+def test_a_tag_is_judged_by_what_it_points_at_not_what_it_declares(server: Path) -> None:
+    """A tag object whose header says `type commit` over a blob: the blob's real type counts.
+    (git's own connectivity check would refuse it later; the hook does not rely on that.)"""
+    blob = run("git", "hash-object", "-w", "--stdin", cwd=server, input="weights\n").stdout.strip()
+    body = f"object {blob}\ntype commit\ntag v2.8-exp-x\ntagger T <t@example.com> 1700000000 +0000\n\nacc=0.9\n"
+    tag = run("git", "hash-object", "-t", "tag", "-w", "--stdin", "--literally", cwd=server, input=body).stdout.strip()
+    result = run(str(server / "hooks" / "pre-receive"), cwd=server, input=f"{ZERO} {tag} refs/tags/v2.8-exp-x\n")
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0] == "v2.8-exp-x: TG305 points at a blob, not a commit"

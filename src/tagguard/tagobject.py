@@ -178,7 +178,7 @@ def _read_level(git: Git, waiting: dict[str, list[str]], sizes: dict[str, int],
                 result[oid] = Peeled("tag", tuple(chain), current, "missing")
             elif not (len(tag.target) == len(current) and _HEX.issuperset(tag.target)):
                 result[oid] = Peeled("tag", (*chain, tag), tag.target, "missing")  # no object id: never resolved
-            elif tag.target_type == "tag" and len(chain) < 31:
+            elif len(chain) < 31:  # on to the target, whatever type the tag declares: its real type counts
                 next_round[oid] = ([*chain, tag], tag.target)
             else:
                 result[oid] = Peeled("tag", (*chain, tag), tag.target, tag.target_type)
