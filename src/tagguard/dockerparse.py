@@ -248,7 +248,7 @@ def _heredoc_name(rest: str, number: int) -> str | None:
 
 def _node(line: str, escape: str, number: int) -> Instruction:
     parts = _ASCII_SPACE.split(_strip(line), 1)
-    cmd, rest, flags = parts[0], "", ()
+    cmd, rest, flags = parts[0], "", tuple[str, ...]()
     if len(parts) == 2:
         rest, flags = _builder_flags(parts[1], escape)
     value, is_json, sub = _arguments(cmd, _strip(rest), escape, number)
@@ -731,7 +731,7 @@ def stages(text: str) -> list[Stage]:
     if not any(i.cmd.lower() == "from" for i in parsed.instructions):
         return []
     _check_directive_order(parsed)
-    env, declared = _meta_env(), set()
+    env, declared = _meta_env(), set[str]()
     result: list[Stage] = []
     names: dict[str, int] = {}
     stage_env: dict[str, Value] = {}

@@ -33,7 +33,7 @@ def readings_at(git: Git, commits: list[str], files: tuple[str, ...], ngc: Mappi
     chosen = {f"{c}:{path}": (c, path) for c, path in first.items() if path is not None}
     for name, blob in _blobs(git, list(chosen), info):
         commit, path = chosen[name]
-        result[commit] = _read(path, blob, ngc)
+        result[commit] = _read(path, "is missing" if blob is None else blob, ngc)  # present at the size check
     result.update({c: _checked_follow(r) for c, r in result.items() if r.follow})
     to_follow = {f"{c}:{r.follow}": c for c, r in result.items() if r.follow}
     if to_follow:

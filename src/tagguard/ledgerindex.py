@@ -143,7 +143,7 @@ def _named(data: bytes) -> Iterator[tuple[bytes, str]]:
     from there without parsing the line (a 100,000-tag push indexes 200,000 lines); any
     other line is parsed whole."""
     import json
-    from json.decoder import scanstring
+    from json.decoder import scanstring  # type: ignore[attr-defined]  # (the C scanner, not in the stubs)
 
     for line in data.split(b"\n"):
         if not line.endswith(b"}"):
