@@ -356,12 +356,37 @@ def test_a_push_mark_is_for_one_process_only(clone: Path, server: Path, start: s
 
 IMAGE_TRICKS = {
     "marker": ("requirements.txt", 'torch==2.8.0; python_version < "3"\ntorch==2.9.0\n',
-               "TG202 requirements.txt:1", "pins torch twice, to 2.8 and to 2.9 (line 2: 'torch==2.9.0')"),
+               "TG202 requirements.txt:1", "has an environment marker, which decides whether it applies"),
+    "two pins": ("requirements.txt", "torch==2.8.0\nnumpy\ntorch==2.9.0\n",
+                 "TG202 requirements.txt:1", "pins torch twice, to 2.8 and to 2.9 (line 3: 'torch==2.9.0')"),
+    "carriage return": ("requirements.txt", "torch==2.8.0\n# see below\rtorch==2.9.0\n",
+                        "TG202 requirements.txt:1", "pins torch twice, to 2.8 and to 2.9 (line 3"),
+    "continued comment": ("requirements.txt", "torch==2.8.0\n# note \\\ntorch==2.9.0\n",
+                          "TG202 requirements.txt:1", "pins torch twice, to 2.8 and to 2.9 (line 3"),
+    "wheel url": ("requirements.txt",
+                  "torch==2.8.0\nhttps://download.pytorch.org/whl/cpu/torch-2.9.0%2Bcpu-cp311-cp311-linux_x86_64.whl\n",
+                  "TG202 requirements.txt:1", "pins torch twice, to 2.8 and to 2.9 (line 2: 'torch-2.9.0%2Bcpu"),
+    "epoch bound": ("requirements.txt", "torch>=2.8,<2!0\n", "TG202 requirements.txt:1",
+                    "'torch>=2.8,<2!0' does not pin one PyTorch major.minor"),
+    "post bound": ("requirements.txt", "torch>=2.8,<2.9.post1\n", "TG202 requirements.txt:1",
+                   "'torch>=2.8,<2.9.post1' does not pin one PyTorch major.minor"),
+    "devcontainer image and build": (
+        ".devcontainer/devcontainer.json",
+        '{"image": "pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime", "build": {"dockerfile": "../Dockerfile"}}',
+        "TG201 says PyTorch 2.8, but Dockerfile:1", "says 2.9"),
+    "run unpinned upgrade": ("Dockerfile", "FROM pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime\n"
+                                           "RUN pip install -U torch\n", "TG202 Dockerfile:2",
+                             "installs torch ('torch') without a version tagguard can read"),
+    "run quoted pin": ("Dockerfile", "FROM pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime\n"
+                                     "RUN pip install \"torch == 2.9.0\" && pip install torch\\==2.9.0\n",
+                       "TG202 Dockerfile:2", "installs torch ('torch') without a version tagguard can read"),
+    "run shell-quoted pin": ("Dockerfile", "FROM pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime\n"
+                                           "RUN pip install torch\\==2.9.0\n", "TG202 Dockerfile:2", "and 2.9 at line 2"),
     "continued option": ("requirements.txt", "--index-url https://pypi.org/simple \\\ntorch==2.8.0\ntorch==2.9.0\n",
                          "TG201 says PyTorch 2.8, but requirements.txt:3", "says 2.9 (torch==2.9.0)"),
     "pyproject marker": ("pyproject.toml",
                          '[project]\nname = "x"\ndependencies = ["torch==2.8.0; python_version < \'3\'", "torch==2.9.0"]\n',
-                         "TG202 pyproject.toml:3", "pins torch twice, to 2.8 and to 2.9"),
+                         "TG202 pyproject.toml:3", "has an environment marker, which decides whether it applies"),
     "run upgrade": ("Dockerfile", "FROM pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime\n"
                                   "RUN pip install --upgrade torch==2.9.0\n",
                     "TG202 Dockerfile:2", "says PyTorch 2.8 at line 1 (FROM pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime)"
@@ -377,8 +402,11 @@ IMAGE_TRICKS = {
 def test_image_files_read_as_the_installer_reads_them(clone: Path, server: Path, trick: str) -> None:
     path, text, code, says = IMAGE_TRICKS[trick]
     use_policy(server, f'[image]\nfile = ["{path}"]\n')
-    (clone / path).write_text(text)
-    git("add", path, cwd=clone)
+    (clone / path).parent.mkdir(exist_ok=True)
+    (clone / path).write_bytes(text.encode())
+    if path.startswith(".devcontainer"):  # the Dockerfile it builds
+        (clone / "Dockerfile").write_text("FROM pytorch/pytorch:2.9.0-cuda12.8-cudnn9-runtime\n")
+    git("add", ".", cwd=clone)
     commit(clone, trick)
     annotated(clone, "v2.8-exp-trick")
     result = push(clone, "main", "v2.8-exp-trick")

@@ -39,7 +39,11 @@ def test_dockerfile(text: str, expected: tuple[int, str]) -> None:
 @pytest.mark.parametrize("text,problem", [
     ("", "has no FROM line"),
     ("# just a comment\nRUN echo\n", "has no FROM line"),
-    ("FROM ubuntu:22.04\nRUN pip install torch\n", "can't read a PyTorch version from image 'ubuntu:22.04'"),
+    ("FROM ubuntu:22.04\nRUN apt-get install -y python3\n", "can't read a PyTorch version from image 'ubuntu:22.04'"),
+    ("FROM ubuntu:22.04\nRUN pip install torch\n",
+     "installs torch ('torch') without a version tagguard can read; pin it: torch==X.Y.Z"),
+    ("FROM python:3.11\nRUN python -c 'import torch' && pip install torchvision\n",
+     "can't read a PyTorch version from image 'python:3.11'"),
     ("FROM pytorch/pytorch:latest\n", "can't read a PyTorch version from image 'pytorch/pytorch:latest'"),
     ("FROM nvcr.io/nvidia/pytorch:25.01-py3\n",
      "NGC image 'nvcr.io/nvidia/pytorch:25.01-py3' names release 25.01, not a PyTorch version; "
@@ -65,7 +69,8 @@ REQUIREMENTS = {
     "numpy>=1.26\n# the image\ntorch~=2.8.0  # pinned\n": ("torch~=2.8.0", "2.8"),
     "torch>=2.8,<2.9\n": ("torch>=2.8,<2.9", "2.8"),
     "--extra-index-url https://download.pytorch.org/whl/cu128\ntorch==2.9.0+cu128\n": ("torch==2.9.0+cu128", "2.9"),
-    "torch[opt]==2.10.* ; python_version >= '3.10'\n": ("torch==2.10.*", "2.10"),
+    "torch[opt]==2.10.*\n": ("torch==2.10.*", "2.10"),
+    "torch[opt]==2.10.* ; python_version >= '3.10'\n": ("torch==2.10.*", None),  # a marker: can't be sure
     "Torch == 2.8.1\n": ("Torch== 2.8.1", "2.8"),
 }
 

@@ -14,7 +14,7 @@ from typing import Callable, Mapping, NamedTuple
 from tagguard import dockerparse
 from tagguard.display import shown
 from tagguard.image import is_ngc, ngc_release, pytorch_from_ref
-from tagguard.requirements import torch_requirement
+from tagguard.requirements import torch_requirement, torch_wheel
 
 DEFAULT_CANDIDATES = (
     "Dockerfile",
@@ -63,14 +63,17 @@ def _none(path: str, problem: str, line: int | None = None, found: str = "") -> 
 
 
 def read_requirements(path: str, text: str, ngc: Mapping[str, str]) -> Reading:
-    """pip's requirements format: a line ending in `\\` goes on with the next (pip joins
-    them before anything else, so a pin continued from an option line is no pin)."""
-    lines = text.split("\n")
+    """pip's requirements format, split into lines where pip splits them (`\\r`, `\\f` and
+    the other separators of `str.splitlines` too); a line ending in `\\` goes on with the
+    next, unless it holds a comment (pip joins them before anything else, so a pin continued
+    from an option line is no pin)."""
+    lines = text.splitlines()
     pieces: list[list[str]] = [[] for _ in lines]  # each logical line kept at its first physical line
     start = 0
     for number, line in enumerate(lines):
-        pieces[start].append(line[:-1] if line.endswith("\\") else line)
-        if not line.endswith("\\"):
+        goes_on = line.endswith("\\") and not _PIP_COMMENT.search(line)
+        pieces[start].append(line[:-1] if goes_on else line)
+        if not goes_on:
             start = number + 1
     return _torch_pin(path, ["".join(piece) for piece in pieces], conda=False)
 
@@ -88,6 +91,9 @@ def read_conda(path: str, text: str, ngc: Mapping[str, str]) -> Reading:
     return _torch_pin(path, entries, conda=True)
 
 
+_PIP_COMMENT = re.compile(r"(^|\s)#.*$")
+
+
 def _torch_pin(path: str, lines: list[str], *, conda: bool) -> Reading:
     """The one PyTorch major.minor the torch requirements among `lines` pin. Where they pin
     more than one (environment markers, or a later line, decide which pip installs), there is
@@ -96,10 +102,13 @@ def _torch_pin(path: str, lines: list[str], *, conda: bool) -> Reading:
     for number, line in enumerate(lines, 1):
         if line.lstrip().startswith(("#", "-")):
             continue
-        requirement = torch_requirement(line, conda=conda)
+        requirement = torch_requirement(line, conda=conda) or torch_wheel(line)
         if requirement is None:
             continue
         spec, version = requirement
+        if ";" in _PIP_COMMENT.sub("", line):
+            return _none(path, f"'{shown(line.strip(), 80)}' has an environment marker, which decides whether it "
+                               "applies; tagguard can't evaluate markers: pin torch without one", number, spec)
         if version is None:
             return _none(path, f"'{spec}' does not pin one PyTorch major.minor", number, spec)
         found.append((number, spec, version))
@@ -166,16 +175,16 @@ def read_devcontainer(path: str, text: str, ngc: Mapping[str, str]) -> Reading:
         return _none(path, "not valid JSON (nested too deeply)")
     if not isinstance(config, dict):
         return _none(path, "is not a JSON object")
+    build = config.get("build")
+    dockerfile = build.get("dockerfile") if isinstance(build, dict) and "dockerfile" in build else config.get("dockerFile")
+    if isinstance(dockerfile, str) and not _ASCII_CONTROLS.isdisjoint(dockerfile):
+        return _none(path, "names a Dockerfile whose path holds control characters")
+    if isinstance(dockerfile, str):  # built even when "image" is set too (then only the built image's name)
+        target = os.path.normpath(os.path.join(os.path.dirname(path), dockerfile))
+        return Reading(path, _line_of(text, dockerfile), f'"dockerfile": "{dockerfile}"', None, None, target)
     image = config.get("image")
     if isinstance(image, str):
         return _from_ref(path, _line_of(text, image), f'"image": "{image}"', image, ngc)
-    build = config.get("build")
-    dockerfile = build.get("dockerfile") if isinstance(build, dict) else config.get("dockerFile")
-    if isinstance(dockerfile, str) and not _ASCII_CONTROLS.isdisjoint(dockerfile):
-        return _none(path, "names a Dockerfile whose path holds control characters")
-    if isinstance(dockerfile, str):
-        target = os.path.normpath(os.path.join(os.path.dirname(path), dockerfile))
-        return Reading(path, _line_of(text, dockerfile), f'"dockerfile": "{dockerfile}"', None, None, target)
     return _none(path, "has neither \"image\" nor \"build.dockerfile\"")
 
 
@@ -238,10 +247,13 @@ def read_dockerfile(path: str, text: str, ngc: Mapping[str, str]) -> Reading:
     said = [image] if image.version is not None else []
     for stage in reversed(chain):  # in build order
         for number, run in stage.runs:
-            for word in run.split():
-                found = torch_requirement(word.strip("'\""))
+            for word in _shell_words(run):
+                found = torch_requirement(word) or torch_wheel(word)
                 if found is not None and found[1] is not None:
                     said.append(Reading(path, number, found[0], found[1]))
+                elif _INSTALLS.search(run) and _TORCH_WORD.match(word):
+                    return _none(path, f"installs torch ('{shown(word, 80)}') without a version tagguard can read; "
+                                       "pin it: torch==X.Y.Z", number, shown(run, 80))
     if not said:
         return image
     other = next((r for r in said if r.version != said[-1].version), None)
@@ -251,6 +263,16 @@ def read_dockerfile(path: str, text: str, ngc: Mapping[str, str]) -> Reading:
                            f"{last.version} at line {last.line}; tagguard can't tell which the image runs",
                      last.line, last.found)
     return said[0]
+
+
+_INSTALLS = re.compile(r"\b(?:pip[0-9.]*|conda|mamba|micromamba|uv|poetry|pipx|easy_install)\b")
+_TORCH_WORD = re.compile(r"(?:py)?torch(?:\[[^\]]*\])?(?:[=<>~!;@ ]|$)", re.I)
+
+
+def _shell_words(run: str) -> list[str]:
+    """A RUN command's words as the shell hands them to pip: quotes and backslashes gone
+    (`torch\\==2.9` and `"torch"==2.9` both reach pip as `torch==2.9`)."""
+    return [word.replace('"', "").replace("'", "").replace("\\", "") for word in run.split()]
 
 
 def _stage_chain(stages: list[dockerparse.Stage]) -> list[dockerparse.Stage]:

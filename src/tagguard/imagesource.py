@@ -13,7 +13,7 @@ from typing import Iterator, Mapping
 from tagguard.display import shown
 from tagguard.batches import read_in_batches
 from tagguard.git import Git, ObjectInfo
-from tagguard.imagefiles import Reading, reader_for
+from tagguard.imagefiles import Reading, read_dockerfile, reader_for
 from tagguard.naming import TagName, parse_name
 from tagguard.policy import Policy
 from tagguard.refs import short_name
@@ -115,7 +115,10 @@ def _followed(via: Reading, blob: bytes | str | None, ngc: Mapping[str, str]) ->
     target = str(via.follow)
     if blob is None:
         return via._replace(version=None, follow=None, problem=f"names {shown(target, _SHOWN)}, which does not exist")
-    reading = _read(target, blob, ngc)
+    if isinstance(blob, str):
+        reading = _safe(Reading(target, None, "", None, blob))
+    else:  # a Dockerfile whatever its name, as the devcontainers CLI builds it
+        reading = _safe(read_dockerfile(target, blob.decode("utf-8", "replace"), ngc))
     return reading._replace(found=f"{reading.found} (via {via.path})")
 
 

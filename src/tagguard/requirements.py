@@ -27,14 +27,28 @@ def torch_requirement(line: str, *, conda: bool = False) -> tuple[str, str | Non
     return f"{match['name']}{spec}", pinned_minor(spec, conda=conda)
 
 
+_WHEEL = re.compile(r"(?:^|[/\s=@])(?:py)?torch-(\d{1,9})\.(\d{1,9})[^/\s]*\.(?:whl|tar\.gz|zip)\b", re.ASCII | re.I)
+
+
+def torch_wheel(line: str) -> tuple[str, str | None] | None:
+    """A line that installs torch from a file or URL (`https://.../torch-2.9.0%2Bcpu-...whl`):
+    (the file name, "X.Y" from it). Other lines: None."""
+    match = _WHEEL.search(line)
+    if match is None:
+        return None
+    return match[0].lstrip("/ =@"), f"{int(match[1])}.{int(match[2])}"
+
+
 def pinned_minor(spec: str, *, conda: bool = False) -> str | None:
     """The one major.minor a comma-separated specifier allows, or None."""
     low: tuple[int, ...] | None = None
     high: tuple[int, ...] | None = None  # exclusive upper bound
     for clause in filter(None, (c.strip() for c in spec.split(","))):
         match = _CLAUSE.match(clause)
-        if match is None or any(len(n) > MAX_DIGITS for n in match[2].split(".")):
-            return None
+        if match is None or any(len(n) > MAX_DIGITS for n in match[2].split(".")) or "!" in clause:
+            return None  # an epoch (`2!0`) orders before every plain version: nothing certain
+        if clause[match.end():].strip() and match[1] not in ("==", "===", "=", None):
+            return None  # a bound with a pre-, post- or local part (`<2.9.post1`) admits its own minor
         op, version, wildcard = match[1] or ("=" if conda else ""), _numbers(match[2]), match[3]
         if op in ("==", "===", "=") and (wildcard or op == "=" or len(version) >= 2):
             exact = version[:2] if len(version) >= 2 else None
