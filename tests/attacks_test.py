@@ -378,8 +378,8 @@ IMAGE_TRICKS = {
                                            "RUN pip install -U torch\n", "TG202 Dockerfile:2",
                              "installs torch ('torch') without a version tagguard can read"),
     "run quoted pin": ("Dockerfile", "FROM pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime\n"
-                                     "RUN pip install \"torch == 2.9.0\" && pip install torch\\==2.9.0\n",
-                       "TG202 Dockerfile:2", "installs torch ('torch') without a version tagguard can read"),
+                                     "RUN pip install \"torch == 2.9.0\"\n",
+                       "TG202 Dockerfile:2", "and 2.9 at line 2"),
     "run shell-quoted pin": ("Dockerfile", "FROM pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime\n"
                                            "RUN pip install torch\\==2.9.0\n", "TG202 Dockerfile:2", "and 2.9 at line 2"),
     "continued option": ("requirements.txt", "--index-url https://pypi.org/simple \\\ntorch==2.8.0\ntorch==2.9.0\n",

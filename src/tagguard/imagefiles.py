@@ -270,9 +270,15 @@ _TORCH_WORD = re.compile(r"(?:py)?torch(?:\[[^\]]*\])?(?:[=<>~!;@ ]|$)", re.I)
 
 
 def _shell_words(run: str) -> list[str]:
-    """A RUN command's words as the shell hands them to pip: quotes and backslashes gone
-    (`torch\\==2.9` and `"torch"==2.9` both reach pip as `torch==2.9`)."""
-    return [word.replace('"', "").replace("'", "").replace("\\", "") for word in run.split()]
+    """A RUN command's words as the shell hands them to pip: quoted parts kept together,
+    quotes and backslashes gone (`torch\\==2.9` and `"torch"==2.9` both reach pip as
+    `torch==2.9`; `'import torch'` stays one word)."""
+    import shlex
+
+    try:
+        return shlex.split(run)
+    except ValueError:  # unbalanced quotes: no shell would run it; read the words bare
+        return [word.replace('"', "").replace("'", "").replace("\\", "") for word in run.split()]
 
 
 def _stage_chain(stages: list[dockerparse.Stage]) -> list[dockerparse.Stage]:
