@@ -393,6 +393,11 @@ IMAGE_TRICKS = {
                                           " and 2.9 at line 2; tagguard can't tell which the image runs"),
     "two run pins": ("Dockerfile", "FROM python:3.11\nRUN pip install torch==2.8.0 && pip install -U torch==2.9.0\n",
                      "TG202 Dockerfile:2", "says PyTorch 2.8 at line 2 (torch==2.8.0) and 2.9 at line 2"),
+    "conda quoted text": ("environment.yml", 'name: "env\ndependencies:\n  - pytorch=2.8.0\n"\ndependencies:\n'
+                                             '  - "pytorch=2.9.0"\n', "TG202 environment.yml:1",
+                          "has YAML that tagguard's reader does not follow"),
+    "conda quoted item": ("environment.yml", 'dependencies:\n  - "pytorch=2.9.0"\n',
+                          "TG201 says PyTorch 2.8, but environment.yml:2", "says 2.9"),
     "conda notes": ("environment.yml", "name: train\nx-notes:\n  - pytorch=2.8.0\ndependencies:\n  - pytorch=2.9.0\n",
                     "TG201 says PyTorch 2.8, but environment.yml:5", "says 2.9 (pytorch=2.9.0)"),
 }

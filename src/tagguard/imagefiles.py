@@ -81,14 +81,33 @@ def read_requirements(path: str, text: str, ngc: Mapping[str, str]) -> Reading:
 def read_conda(path: str, text: str, ngc: Mapping[str, str]) -> Reading:
     """conda environment files: under `dependencies:`, `- pytorch=2.8.1=...` or, under
     `- pip:`, `- torch==2.8.1`. List items under any other key are not dependencies."""
+    if any(c in text for c in _OTHER_BREAKS):
+        return _none(path, "has line breaks other than newlines (YAML reads lines there too)")
     entries, key = [], ""
-    for line in text.split("\n"):
-        item = line.split("#", 1)[0].rstrip()
+    for number, line in enumerate(text.split("\n"), 1):
+        item = _YAML_COMMENT.sub("", line).rstrip()
+        if _spans_lines(item):
+            return _none(path, "has YAML that tagguard's reader does not follow (a block or quoted text or "
+                               "brackets going on past the line); write dependencies as `- name=version`",
+                         number, shown(item.strip(), 80))
         if item and not item[0].isspace() and not item.startswith("-"):
             key = item.split(":", 1)[0].strip()
         stripped = item.strip()
-        entries.append(stripped[1:].strip() if key == "dependencies" and stripped.startswith("-") else "")
+        entry = stripped[1:].strip() if key == "dependencies" and stripped.startswith("-") else ""
+        entries.append(entry[1:-1] if len(entry) > 1 and entry[0] == entry[-1] and entry[0] in "'\"" else entry)
     return _torch_pin(path, entries, conda=True)
+
+
+_OTHER_BREAKS = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+_YAML_COMMENT = re.compile(r"(^|\s)#.*$")
+_BLOCK_SCALAR = re.compile(r"(^|[:-])\s*[|>][-+0-9]*$")
+
+
+def _spans_lines(item: str) -> bool:
+    """Whether a line of YAML opens something the next lines belong to: a block scalar
+    (`key: |`), or quotes or brackets it does not close."""
+    return bool(_BLOCK_SCALAR.search(item)) or item.count('"') % 2 == 1 or item.count("'") % 2 == 1 \
+        or item.count("[") != item.count("]") or item.count("{") != item.count("}")
 
 
 _PIP_COMMENT = re.compile(r"(^|\s)#.*$")
