@@ -445,3 +445,24 @@ def test_a_tag_is_judged_by_what_it_points_at_not_what_it_declares(server: Path)
     result = run(str(server / "hooks" / "pre-receive"), cwd=server, input=f"{ZERO} {tag} refs/tags/v2.8-exp-x\n")
     assert result.returncode == 1
     assert result.stderr.splitlines()[0] == "v2.8-exp-x: TG305 points at a blob, not a commit"
+
+
+def test_a_push_has_a_bounded_amount_of_image_files_parsed(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thirty commits sharing one file parse it once; distinct files count against a budget
+    per push (16 MiB; here 200 bytes), past which a tag gets TG202 instead of more parsing."""
+    from tagguard import imagesource
+
+    commits = []
+    for number in range(30):
+        (repo / "requirements.txt").write_text(f"torch==2.8.0\n# {number // 10}\n" + "x" * 60 + "\n")
+        git("add", ".", cwd=repo)
+        commits.append(commit(repo, f"c{number}"))
+    parsed: list[str] = []
+    real = imagesource._read
+    monkeypatch.setattr(imagesource, "_read", lambda path, blob, ngc: parsed.append(path) or real(path, blob, ngc))
+    monkeypatch.setattr(imagesource, "PARSE_BUDGET", 200)
+    readings = imagesource.readings_at(Git(str(repo)), commits, ("requirements.txt",), {})
+    assert len(parsed) == 2  # three distinct files of 75 bytes: two fit in 200 bytes
+    assert [readings[c].version for c in commits] == ["2.8"] * 20 + [None] * 10
+    assert readings[commits[-1]].problem == ("is past what tagguard reads for one push (0 MiB of image files); "
+                                             "push fewer tags at once")

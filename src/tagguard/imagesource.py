@@ -8,7 +8,7 @@ from the pushed files: it is escaped and cut to a line here, once, for every mes
 
 from __future__ import annotations
 
-from typing import Iterator, Mapping
+from typing import Callable, Iterator, Mapping
 
 from tagguard.display import shown
 from tagguard.batches import read_in_batches
@@ -24,23 +24,53 @@ _SHOWN = 160  # characters of a file's text (or path) a message quotes
 
 
 def readings_at(git: Git, commits: list[str], files: tuple[str, ...], ngc: Mapping[str, str]) -> dict[str, Reading]:
-    """For each commit, what the first of `files` that exists there says."""
+    """For each commit, what the first of `files` that exists there says. A file shared by
+    many commits is parsed once, and one push has at most PARSE_BUDGET bytes parsed."""
     commits = list(dict.fromkeys(commits))
     info = git.object_info(f"{commit}:{path}" for commit in commits for path in files)
     first = {c: next((p for p in files if info[f"{c}:{p}"].type != "missing"), None) for c in commits}
     result = {c: Reading(", ".join(files), None, "", None, "none of these files exists")
               for c, path in first.items() if path is None}
     chosen = {f"{c}:{path}": (c, path) for c, path in first.items() if path is not None}
+    once = _Once()
     for name, blob in _blobs(git, list(chosen), info):
         commit, path = chosen[name]
-        result[commit] = _read(path, "is missing" if blob is None else blob, ngc)  # present at the size check
+        content = "is missing" if blob is None else blob  # present at the size check
+        result[commit] = once.parse(info[name].oid, path, content, lambda: _read(path, content, ngc))
     result.update({c: _checked_follow(r) for c, r in result.items() if r.follow})
     to_follow = {f"{c}:{r.follow}": c for c, r in result.items() if r.follow}
     if to_follow:
-        for name, blob in _blobs(git, list(to_follow)):
+        follow_info = git.object_info(to_follow)
+        for name, blob in _blobs(git, list(to_follow), follow_info):
             commit = to_follow[name]
-            result[commit] = _followed(result[commit], blob, ngc)
+            via = result[commit]
+            result[commit] = once.parse(follow_info[name].oid, f"{via.path}>{via.follow}", blob,
+                                        lambda: _followed(via, blob, ngc))
     return result
+
+
+PARSE_BUDGET = 16 << 20  # bytes of distinct image files tagguard parses for one push
+
+
+class _Once:
+    """Each distinct file parsed once per push, and no more than PARSE_BUDGET bytes in all:
+    a push of many commits that each hold a different 1 MiB file would otherwise keep the
+    server busy for minutes."""
+
+    def __init__(self) -> None:
+        self.readings: dict[tuple[str, str], Reading] = {}
+        self.left = PARSE_BUDGET
+
+    def parse(self, oid: str, path: str, content: bytes | str | None, reading: Callable[[], Reading]) -> Reading:
+        key = (oid, path)
+        if key not in self.readings:
+            size = len(content) if isinstance(content, bytes) else 0
+            if size > self.left:
+                return Reading(path.partition(">")[0], None, "", None, f"is past what tagguard reads for one push "
+                               f"({PARSE_BUDGET >> 20} MiB of image files); push fewer tags at once")
+            self.left -= size
+            self.readings[key] = reading()
+        return self.readings[key]
 
 
 def each_reading(git: Git, commit: str, files: tuple[str, ...], ngc: Mapping[str, str]) -> list[Reading | None]:
