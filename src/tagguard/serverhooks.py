@@ -25,13 +25,53 @@ _TEMPLATE = """\
 {marker} {hook}: {purpose}.
 # See tagguard's README, "Server hooks". Runs $TAGGUARD if set, else the command below; a
 # hook that was here before is kept as "$0{chained}" and run first with the same input.
+# A push of well-formed branch updates only (nothing under refs/tags/, refs/replace/ or
+# refs/tagguard/, at most 1,000 lines) starts no Python: it is read here, in sh builtins.
+plain() {{  # one input line: an update of a ref tagguard leaves alone?
+    old=${{1%% *}} rest=${{1#* }}; new=${{rest%% *}} ref=${{rest#* }}
+    [ "$old $new $ref" = "$1" ] && [ ${{#old}} = ${{#new}} ] || return 1
+    case ${{#old}} in 40|64) ;; *) return 1 ;; esac
+    case $old$new in *[!0-9a-f]*) return 1 ;; *[!0]*) ;; *) return 1 ;; esac
+    case $ref in refs/tags/*|refs/replace/*|refs/tagguard/*|*[[:cntrl:][:space:]]*) return 1 ;; refs/?*) ;; *) return 1 ;; esac
+}}
+all= n=0 slow=
+while IFS= read -r line; do
+    all="$all$line
+"
+    n=$((n + 1))
+    if [ $n -gt 1000 ] || ! plain "$line"; then slow=1; break; fi
+done
+[ -n "$line" ] && [ -z "$slow" ] && {{ all="$all$line"; slow=1; }}  # a last line with no newline
+if [ -z "$slow" ]; then
+    [ -x "$0{chained}" ] || exit 0
+    printf '%s' "$all" | "$0{chained}" "$@"
+    exit
+fi
 tagguard=${{TAGGUARD:-{command}}}
 if ! command -v "$tagguard" >/dev/null 2>&1; then
     if [ -n "$GL_ID$GL_PROTOCOL$GL_USERNAME" ]; then printf 'GL-HOOK-ERR: ' >&2; fi
     echo "tagguard: {failure}: the tagguard command '$tagguard' is not installed (set TAGGUARD or PATH)" >&2
     exit 1
 fi
-exec "$tagguard" {hook} --chain "$0{chained}" "$@"
+{{ printf '%s' "$all"; exec cat; }} | exec "$tagguard" {hook} --chain "$0{chained}" "$@"
+"""
+_UPDATE = """\
+#!/bin/sh
+{marker} update: {purpose}.
+# See tagguard's README, "Server hooks". Runs $TAGGUARD if set, else the command below; a
+# hook that was here before is kept as "$0{chained}" and run first with the same arguments.
+# Branch updates (nothing under refs/tags/, refs/replace/ or refs/tagguard/) start no Python.
+case $1 in
+    refs/tags/*|refs/replace/*|refs/tagguard/*) ;;
+    refs/?*) if [ -x "$0{chained}" ]; then exec "$0{chained}" "$@"; fi; exit 0 ;;
+esac
+tagguard=${{TAGGUARD:-{command}}}
+if ! command -v "$tagguard" >/dev/null 2>&1; then
+    if [ -n "$GL_ID$GL_PROTOCOL$GL_USERNAME" ]; then printf 'GL-HOOK-ERR: ' >&2; fi
+    echo "tagguard: {failure}: the tagguard command '$tagguard' is not installed (set TAGGUARD or PATH)" >&2
+    exit 1
+fi
+exec "$tagguard" update --chain "$0{chained}" "$@"
 """
 
 
@@ -82,7 +122,7 @@ def hook_script(hook: str, command: str = "tagguard") -> str:
         purpose, failure = "record the tags that landed, so their names stay burned", "tags not recorded"
     else:
         purpose, failure = "refuse tag pushes that break the tag policy", "push refused"
-    return _TEMPLATE.format(
+    return (_UPDATE if hook == "update" else _TEMPLATE).format(
         marker=MARKER, hook=hook, purpose=purpose, command=shlex.quote(command), chained=CHAINED, failure=failure
     )
 

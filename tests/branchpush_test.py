@@ -1,0 +1,59 @@
+"""A push with no tag refs costs no Python: the hook scripts read git's input in sh and pass
+well-formed branch updates without starting tagguard, still running a chained hook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import TAGGUARD, git, run
+from pushing import annotated, clone, commit, no_identity, push, server, server_tags  # noqa: F401
+
+
+def counting_tagguard(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """$TAGGUARD for the hooks: notes each start, then runs the real tagguard."""
+    log = tmp_path / "started.log"
+    script = tmp_path / "tagguard-counting"
+    script.write_text(f'#!/bin/sh\necho "$1" >> {log}\nexec {TAGGUARD} "$@"\n')
+    script.chmod(0o755)
+    return {"TAGGUARD": str(script)}, log
+
+
+def test_branch_pushes_start_no_python_and_tag_pushes_do(clone: Path, server: Path, tmp_path: Path) -> None:
+    env, log = counting_tagguard(tmp_path)
+    commit(clone, "work")
+    assert push(clone, "HEAD:refs/heads/main", "HEAD:refs/heads/topic", env=env).returncode == 0
+    assert push(clone, ":refs/heads/topic", env=env).returncode == 0
+    assert not log.exists()
+    annotated(clone, "v2.8-exp-a")
+    assert push(clone, "v2.8-exp-a", env=env).returncode == 0
+    assert log.read_text().split() == ["pre-receive", "post-receive"]
+    assert list(server_tags(server)) == ["v2.8-exp-a"]
+    for ref in ("refs/replace/abc", "refs/tagguard/x"):  # not tags, but tagguard's to judge (TG404)
+        result = push(clone, f"HEAD:{ref}", env=env)
+        assert result.returncode == 1 and "TG404" in result.stderr
+
+
+def test_a_chained_hook_still_gets_the_whole_input(clone: Path, server: Path, tmp_path: Path) -> None:
+    seen = tmp_path / "seen"
+    chained = server / "hooks" / "pre-receive.pre-tagguard"
+    chained.write_text(f"#!/bin/sh\ncat > {seen}\nexit 3\n")
+    chained.chmod(0o755)
+    old = git("rev-parse", "HEAD", cwd=clone)
+    new = commit(clone, "work")
+    result = push(clone, "HEAD:refs/heads/main")
+    assert result.returncode == 1  # the chained hook refused: so does the push
+    assert seen.read_text() == f"{old} {new} refs/heads/main\n"
+    chained.unlink()
+    assert push(clone, "HEAD:refs/heads/main").returncode == 0
+
+
+def test_the_update_hook_passes_branches_without_python(server: Path, tmp_path: Path) -> None:
+    from tagguard.serverhooks import hook_script
+
+    update = tmp_path / "update"
+    update.write_text(hook_script("update", "/nonexistent/tagguard"))
+    update.chmod(0o755)
+    zero, one = "0" * 40, "1" * 40
+    assert run(str(update), "refs/heads/main", zero, one, cwd=server).returncode == 0  # tagguard never started
+    refused = run(str(update), "refs/tags/v2.8-base", zero, one, cwd=server)
+    assert refused.returncode == 1 and "'/nonexistent/tagguard' is not installed" in refused.stderr
