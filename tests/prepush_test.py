@@ -274,3 +274,25 @@ def test_image_is_read_at_the_tagged_commit_not_the_working_tree(clone: Path, re
     code, output = push(clone, "main", "v2.9-ft-final")
     assert code == 0, output
     assert remote_tags(remote) == ["v2.9-ft-final"]
+
+
+def test_a_push_without_tags_starts_no_python(clone: Path, remote: Path, tmp_path: Path) -> None:
+    """The installed hook reads git's input in sh; only a push with a tag starts tagguard."""
+    installed(clone)
+    log = tmp_path / "started.log"
+    counting = tmp_path / "python-counting"
+    counting.write_text(f'#!/bin/sh\necho started >> {log}\nexec {sys.executable} "$@"\n')
+    counting.chmod(0o755)
+    hook = clone / ".git" / "hooks" / "pre-push"
+    lines = hook.read_text().splitlines()
+    hook.write_text("\n".join(f"TAGGUARD_PYTHON={counting}" if line.startswith("TAGGUARD_PYTHON=") else line
+                              for line in lines) + "\n")
+    git("commit", "-q", "--allow-empty", "-m", "more", cwd=clone)
+    assert push(clone, "main", "main:refs/heads/topic")[0] == 0
+    assert push(clone, ":refs/heads/topic")[0] == 0
+    assert not log.exists()
+    git("tag", "V2.8_bad", cwd=clone)
+    code, output = push(clone, "V2.8_bad")
+    assert code == 1 and "V2.8_bad: TG101" in output
+    assert log.read_text() == "started\n"
+    assert remote_tags(remote) == []
