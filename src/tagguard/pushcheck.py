@@ -12,12 +12,10 @@ from tagguard.checks import apply_severities, check_name
 from tagguard.display import shown
 from tagguard.git import Git
 from tagguard.policy import Policy
+from tagguard.refs import REPLACE_PREFIX, is_own_ref
 from tagguard.rules import Violation
 from tagguard.tagobject import Peeled, first_visible, peel_all, tagger_parts
 from tagguard.updates import RefUpdate
-
-REPLACE_PREFIX = "refs/replace/"
-OWN_PREFIX = "refs/tagguard/"
 
 if TYPE_CHECKING:
     from tagguard.imagefiles import Reading
@@ -55,11 +53,6 @@ def check_updates(
             found = [_reserved(update, "is a replace ref: it makes git show another object in place of this one")]
             results[update.ref] = apply_severities(found, policy)
     return results
-
-
-def is_own_ref(ref: str) -> bool:
-    """tagguard's own namespace: refused to every pusher, whatever the policy or mode."""
-    return ref.startswith(OWN_PREFIX)
 
 
 def _reserved(update: RefUpdate, why: str) -> Violation:

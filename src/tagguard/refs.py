@@ -1,8 +1,15 @@
-"""Tag ref names: `refs/tags/v2.8-ft` and its short form `v2.8-ft`."""
+"""Ref names: tags (`refs/tags/v2.8-ft` and its short form `v2.8-ft`) and the namespaces
+tagguard reserves."""
 
 from __future__ import annotations
 
 TAG_PREFIX = "refs/tags/"
+REPLACE_PREFIX = "refs/replace/"  # replace refs: pushes are refused unless the policy allows them (TG404)
+OWN_PREFIX = "refs/tagguard/"  # tagguard's own namespace: refused to every pusher (TG404)
+
+
+def is_own_ref(ref: str) -> bool:
+    return ref.startswith(OWN_PREFIX)
 
 
 def short_name(ref: str) -> str:

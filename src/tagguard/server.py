@@ -16,7 +16,7 @@ from tagguard.display import shown
 from tagguard.errors import TagguardError
 from tagguard.git import Git
 from tagguard.policy import DEFAULT_POLICY, Policy, load_policy_file
-from tagguard.pushcheck import is_own_ref
+from tagguard.refs import is_own_ref
 from tagguard.report import has_errors
 from tagguard.rules import Violation
 from tagguard.updates import RefUpdate

@@ -20,6 +20,14 @@ INSTALLED = ("pre-receive", "post-receive")  # `update` would repeat pre-receive
 MARKER = "# tagguard-hook"
 CHAINED = ".pre-tagguard"
 
+# Every hook script finds tagguard the same way, and refuses in one line when it can't.
+_FIND = """\
+tagguard=${{TAGGUARD:-{command}}}
+if ! command -v "$tagguard" >/dev/null 2>&1; then
+    if [ -n "$GL_ID$GL_PROTOCOL$GL_USERNAME" ]; then printf 'GL-HOOK-ERR: ' >&2; fi
+    echo "tagguard: {failure}: the tagguard command '$tagguard' is not installed (set TAGGUARD or PATH)" >&2
+    exit 1
+fi"""
 _TEMPLATE = """\
 #!/bin/sh
 {marker} {hook}: {purpose}.
@@ -47,12 +55,7 @@ if [ -z "$slow" ]; then
     printf '%s' "$all" | "$0{chained}" "$@"
     exit
 fi
-tagguard=${{TAGGUARD:-{command}}}
-if ! command -v "$tagguard" >/dev/null 2>&1; then
-    if [ -n "$GL_ID$GL_PROTOCOL$GL_USERNAME" ]; then printf 'GL-HOOK-ERR: ' >&2; fi
-    echo "tagguard: {failure}: the tagguard command '$tagguard' is not installed (set TAGGUARD or PATH)" >&2
-    exit 1
-fi
+{find}
 {{ printf '%s' "$all"; exec cat; }} | exec "$tagguard" {hook} --chain "$0{chained}" "$@"
 """
 _UPDATE = """\
@@ -65,12 +68,7 @@ case $1 in
     refs/tags/*|refs/replace/*|refs/tagguard/*) ;;
     refs/?*) if [ -x "$0{chained}" ]; then exec "$0{chained}" "$@"; fi; exit 0 ;;
 esac
-tagguard=${{TAGGUARD:-{command}}}
-if ! command -v "$tagguard" >/dev/null 2>&1; then
-    if [ -n "$GL_ID$GL_PROTOCOL$GL_USERNAME" ]; then printf 'GL-HOOK-ERR: ' >&2; fi
-    echo "tagguard: {failure}: the tagguard command '$tagguard' is not installed (set TAGGUARD or PATH)" >&2
-    exit 1
-fi
+{find}
 exec "$tagguard" update --chain "$0{chained}" "$@"
 """
 
@@ -105,25 +103,22 @@ if [ -n "$stat" ]; then
     set -- ${{stat##*) }}
     [ -e "${{GIT_DIR:-.}}/{mark}.$PPID.${{20}}" ] && exit 0
 fi
-tagguard=${{TAGGUARD:-{command}}}
-if ! command -v "$tagguard" >/dev/null 2>&1; then
-    echo "tagguard: tag change refused: the tagguard command '$tagguard' is not installed (set TAGGUARD or PATH)" >&2
-    exit 1
-fi
+{find}
 printf '%s' "$tags" | "$tagguard" reference-transaction "$state"
 """
 
 
 def hook_script(hook: str, command: str = "tagguard") -> str:
     if hook == REFERENCE_TRANSACTION:
-        return _REFERENCE_TRANSACTION.format(marker=MARKER, chained=CHAINED, mark=PUSH_MARK,
-                                             command=shlex.quote(command))
+        find = _FIND.format(command=shlex.quote(command), failure="tag change refused")
+        return _REFERENCE_TRANSACTION.format(marker=MARKER, chained=CHAINED, mark=PUSH_MARK, find=find)
     if hook == "post-receive":
         purpose, failure = "record the tags that landed, so their names stay burned", "tags not recorded"
     else:
         purpose, failure = "refuse tag pushes that break the tag policy", "push refused"
+    find = _FIND.format(command=shlex.quote(command), failure=failure)
     return (_UPDATE if hook == "update" else _TEMPLATE).format(
-        marker=MARKER, hook=hook, purpose=purpose, command=shlex.quote(command), chained=CHAINED, failure=failure
+        marker=MARKER, hook=hook, purpose=purpose, chained=CHAINED, find=find
     )
 
 
