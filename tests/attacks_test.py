@@ -203,7 +203,7 @@ def test_a_client_that_hangs_up_can_not_keep_its_tag_out_of_the_ledger(clone: Pa
     assert _records(server, "v2.8-exp-hang") == ["pending"]  # written by pre-receive, before the refs moved
     deleted = push(clone, ":refs/tags/v2.8-exp-hang")
     assert deleted.returncode == 0
-    assert _records(server, "v2.8-exp-hang") == ["pending", None]  # the deletion confirmed it first
+    assert _records(server, "v2.8-exp-hang") == ["pending", "landed"]  # the deletion confirmed it first
     git("tag", "-d", "v2.8-exp-hang", cwd=clone)
     commit(clone, "other code")
     annotated(clone, "v2.8-exp-hang")
@@ -286,7 +286,7 @@ def test_tags_made_on_the_server_outside_a_push(clone: Path, server: Path) -> No
     assert "tagguard: tag change refused: 1 tag ref breaks the tag policy" in bad.stderr
     assert server_tags(server) == {}
     assert on_server(server, "tag", "-a", "v2.8-exp-ui", head, "-m", "acc=0.9").returncode == 0
-    assert _records(server, "v2.8-exp-ui") == ["pending", None]  # judged when prepared, recorded when committed
+    assert _records(server, "v2.8-exp-ui") == ["pending", "landed"]  # judged when prepared, recorded when committed
     assert on_server(server, "tag", "-d", "v2.8-exp-ui").returncode == 0
     other = commit(clone, "other")
     assert push(clone, "main").returncode == 0
@@ -303,7 +303,7 @@ def test_a_push_with_the_outside_hook_is_judged_once(clone: Path, server: Path) 
     annotated(clone, "v2.8-exp-a")
     annotated(clone, "v2.8-exp-b")
     assert push(clone, "v2.8-exp-a", "v2.8-exp-b").returncode == 0
-    assert (_records(server, "v2.8-exp-a"), _records(server, "v2.8-exp-b")) == (["pending", None], ["pending", None])
+    assert (_records(server, "v2.8-exp-a"), _records(server, "v2.8-exp-b")) == (["pending", "landed"], ["pending", "landed"])
     assert [p.name for p in server.glob("tagguard-push.*")] == []  # post-receive took its mark away
     git("tag", "V2.8_x", cwd=clone)
     refused = push(clone, "V2.8_x")
@@ -333,7 +333,7 @@ def test_a_deletion_must_name_what_the_tag_holds(clone: Path, server: Path, exis
     if exists:  # a deletion that names the real old id confirms the record first
         assert raw_push(server, [(tag, ZERO, "refs/tags/v2.8-exp-race")], clone).report[1:] == [
             "ok refs/tags/v2.8-exp-race"]
-        assert _records(server, "v2.8-exp-race") == ["pending", None]
+        assert _records(server, "v2.8-exp-race") == ["pending", "landed"]
 
 
 @pytest.mark.parametrize("start", ["real", "other"])

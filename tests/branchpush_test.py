@@ -1,12 +1,16 @@
 """A push with no tag refs costs no Python: the hook scripts read git's input in sh and pass
-well-formed branch updates without starting tagguard, still running a chained hook."""
+well-formed branch updates without starting tagguard, still running a chained hook. A push of
+a few tags starts it once: post-receive writes their landed marks in sh."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from conftest import TAGGUARD, git, run
-from pushing import annotated, clone, commit, no_identity, push, server, server_tags  # noqa: F401
+from pushing import annotated, clone, commit, no_identity, push, server, server_tags, use_policy  # noqa: F401
+from tagguard.jsonlog import read_records
+from tagguard.ledger import LEDGER_FILE, landed
+from tagguard.serverhooks import SH_MARKS
 
 
 def counting_tagguard(tmp_path: Path) -> tuple[dict[str, str], Path]:
@@ -26,7 +30,7 @@ def test_branch_pushes_start_no_python_and_tag_pushes_do(clone: Path, server: Pa
     assert not log.exists()
     annotated(clone, "v2.8-exp-a")
     assert push(clone, "v2.8-exp-a", env=env).returncode == 0
-    assert log.read_text().split() == ["pre-receive", "post-receive"]
+    assert log.read_text().split() == ["pre-receive"]  # post-receive wrote the landed mark in sh
     assert list(server_tags(server)) == ["v2.8-exp-a"]
     for ref in ("refs/replace/abc", "refs/tagguard/x"):  # not tags, but tagguard's to judge (TG404)
         result = push(clone, f"HEAD:{ref}", env=env)
@@ -57,3 +61,29 @@ def test_the_update_hook_passes_branches_without_python(server: Path, tmp_path: 
     assert run(str(update), "refs/heads/main", zero, one, cwd=server).returncode == 0  # tagguard never started
     refused = run(str(update), "refs/tags/v2.8-base", zero, one, cwd=server)
     assert refused.returncode == 1 and "'/nonexistent/tagguard' is not installed" in refused.stderr
+
+
+def landed_names(server: Path) -> list[str]:
+    return [r["name"] for r in landed(list(read_records(str(server / LEDGER_FILE))))]
+
+
+def test_post_receive_starts_tagguard_only_for_many_tags_or_names_that_need_escapes(
+        clone: Path, server: Path, tmp_path: Path) -> None:
+    env, log = counting_tagguard(tmp_path)
+    many = [f"v2.8-exp-run{i}" for i in range(SH_MARKS + 1)]
+    for name in many:
+        annotated(clone, name)
+    assert push(clone, *many, env=env).returncode == 0  # one too many for sh
+    assert push(clone, ":refs/tags/v2.8-exp-run0", env=env).returncode == 0  # nothing to record
+    commit(clone, "other work")
+    annotated(clone, "v2.8-exp-b")
+    assert push(clone, "v2.8-exp-b", env=env).returncode == 0
+    assert log.read_text().split() == ["pre-receive", "post-receive", "pre-receive", "pre-receive"]
+    git("tag", "-f", "-a", "v2.8-exp-run0", "-m", "again", cwd=clone)
+    assert "TG403" in push(clone, "v2.8-exp-run0", env=env).stderr  # the name stayed burned
+    use_policy(server, '[server]\nmode = "warn"\n')
+    git("tag", 'v2.8-exp-"quoted"', cwd=clone)
+    log.unlink()
+    assert push(clone, 'v2.8-exp-"quoted"', env=env).returncode == 0
+    assert log.read_text().split() == ["pre-receive", "post-receive"]  # JSON escapes are tagguard's to write
+    assert landed_names(server) == [*many, "v2.8-exp-b", 'v2.8-exp-"quoted"']

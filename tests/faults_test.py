@@ -21,18 +21,14 @@ from conftest import TAGGUARD, git, run
 from pushing import (annotated, clone, commit, connect, make_server, no_identity, push, remote_lines,  # noqa: F401
                      server, server_tags, use_policy)
 from tagguard.jsonlog import read_records
-from tagguard.ledger import LEDGER_FILE
+from tagguard.ledger import LEDGER_FILE, landed
 
 ZERO = "0" * 40
 
 
-def landed(path: Path) -> list[dict[str, str]]:
-    """The ledger's landed records (pending ones, written before the refs moved, left out)."""
-    return [r for r in read_records(str(path)) if r.get("state") != "pending"]
-
-
 def ledger_names(server: Path) -> list[str]:
-    return [r["name"] for r in landed(server / LEDGER_FILE)]
+    """The names of the ledger's landed records (pending ones, written before the refs moved, left out)."""
+    return [r["name"] for r in landed(list(read_records(str(server / LEDGER_FILE))))]
 
 
 @pytest.fixture
@@ -128,7 +124,7 @@ def test_read_only_ledger_refuses_tag_pushes_but_not_branches(clone: Path, serve
     assert list(server_tags(server)) == ["v2.8-base"]
     commit(clone, "more work")
     assert push(clone, "HEAD:refs/heads/main").returncode == 0  # branches need no ledger
-    assert [r["name"] for r in landed(ledger)] == ["v2.8-base"]
+    assert [r["name"] for r in landed(list(read_records(str(ledger))))] == ["v2.8-base"]
 
 
 def test_full_disk_for_the_ledger(clone: Path, server: Path, tiny_fs: Path) -> None:
@@ -218,7 +214,7 @@ def test_twenty_concurrent_pushes_lose_nothing(clone: Path, server: Path, tmp_pa
         p.stderr.close()  # type: ignore[union-attr]
     assert codes[2:] == [0] * 18 and sorted(codes[:2]) == [0, 1]  # git lets one creation of a name win
     tags = server_tags(server)
-    records = [(r["name"], r["object"]) for r in landed(server / LEDGER_FILE)]
+    records = [(r["name"], r["object"]) for r in landed(list(read_records(str(server / LEDGER_FILE))))]
     assert sorted(records) == sorted(tags.items())  # every landed tag recorded once, with its object
     assert len(tags) == 19
 
@@ -253,7 +249,7 @@ def test_non_utf8_tag_messages_and_names(tmp_path: Path, object_format: str) -> 
     assert server_tags(server) == {}
     assert push(clone, "v2.8-base").returncode == 0
     assert server_tags(server) == {"v2.8-base": good}
-    assert [(r["name"], r["object"]) for r in landed(server / LEDGER_FILE)] == [("v2.8-base", good)]
+    assert [(r["name"], r["object"]) for r in landed(list(read_records(str(server / LEDGER_FILE))))] == [("v2.8-base", good)]
 
 
 # --- a hostile policy ------------------------------------------------------------------------------

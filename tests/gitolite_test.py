@@ -19,6 +19,8 @@ import pytest
 
 from conftest import ROOT, git, run
 from pushing import annotated, remote_lines
+from tagguard.jsonlog import read_records
+from tagguard.ledger import landed
 
 REPO_DIR = Path("/var/lib/tagguard-gitolite/repositories/snapshots.git")
 
@@ -73,6 +75,6 @@ def test_gl_user_reaches_the_allow_list(gitolite: Path, repo: Path) -> None:
     alice = push_as("alice", gitolite, repo, ":refs/tags/v2.8-prod-ready")
     assert alice.returncode == 0, alice.stderr
     assert server_tags(gitolite) == []
-    records = [json.loads(line) for line in (REPO_DIR / "tagguard-ledger.jsonl").read_text().splitlines()]
-    assert [(r["name"], r["pusher"], r.get("state")) for r in records] == [
-        ("v2.8-prod-ready", "alice", "pending"), ("v2.8-prod-ready", "alice", None)]
+    records = list(read_records(str(REPO_DIR / "tagguard-ledger.jsonl")))
+    assert [(r["name"], r.get("state")) for r in records] == [("v2.8-prod-ready", "pending"), ("v2.8-prod-ready", "landed")]
+    assert [(r["name"], r["pusher"]) for r in landed(records)] == [("v2.8-prod-ready", "alice")]

@@ -11,14 +11,15 @@ import pytest
 from conftest import ROOT, TAGGUARD, git, run, tagguard
 from pushing import (annotated, clone, commit, connect, make_server, no_identity, push, remote_lines,  # noqa: F401
                      server, server_tags, use_policy)
-from tagguard.ledger import LEDGER_FILE
+from tagguard.jsonlog import read_records
+from tagguard.ledger import LEDGER_FILE, landed
 from tagguard.serverhooks import SERVER_HOOKS, hook_script
 
 
 def ledger(server: Path, state: str | None = None) -> list[dict[str, str]]:
-    """The ledger's landed records (or those of one `state`, such as "pending")."""
-    records = [json.loads(line) for line in (server / LEDGER_FILE).read_text().splitlines()]
-    return [r for r in records if r.get("state") == state]
+    """The ledger's landed records, as TG403 sees them (or those of one `state`, such as "pending")."""
+    records = list(read_records(str(server / LEDGER_FILE)))
+    return [r for r in records if r.get("state") == state] if state else landed(records)
 
 
 # --- the rules, each refused with code and hint while the good push lands ---------------------
@@ -245,9 +246,11 @@ def test_torn_ledger_line_is_ignored_and_closed(clone: Path, server: Path) -> No
         f.write('{"name": "v2.8-ft-b", "obj')  # a crash mid-write
     annotated(clone, "v2.8-ft-b")
     assert push(clone, "v2.8-ft-b").returncode == 0
-    text = (server / LEDGER_FILE).read_text().splitlines()
-    assert text[2] == '{"name": "v2.8-ft-b", "obj'  # after v2.8-ft-a's pending and landed records
-    assert [json.loads(line)["name"] for line in text[3:]] == ["v2.8-ft-b", "v2.8-ft-b"]
+    text = [line for line in (server / LEDGER_FILE).read_text().splitlines() if line]
+    assert text[2] == '{"name": "v2.8-ft-b", "obj'  # after v2.8-ft-a's pending record and landed mark
+    assert [(json.loads(line)["name"], json.loads(line).get("state")) for line in text[3:]] == [
+        ("v2.8-ft-b", "pending"), ("v2.8-ft-b", "landed")]
+    assert [r["name"] for r in ledger(server)] == ["v2.8-ft-a", "v2.8-ft-b"]
 
 
 # --- modes, audit log, failing closed ---------------------------------------------------------

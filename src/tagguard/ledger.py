@@ -6,7 +6,9 @@ the record is written before the refs move:
 
 - pre-receive, once it accepts a push, appends a *pending* record for every tag the push
   will land. A pending record alone never burns a name: the push may still fail.
-- post-receive appends the *landed* record once the refs moved.
+- post-receive, once the refs moved, appends a *landed* mark (name, object): the pending
+  record with that object is then landed. The mark is short so that the post-receive script
+  writes it in sh, without starting Python, for the common push.
 - If post-receive never ran (the client hung up and receive-pack died of SIGPIPE), the tag
   still points at its object; any later push that moves or deletes it first confirms the
   pending record (pre-receive sees the ref still holding the pending object), so the name
@@ -29,6 +31,9 @@ from tagguard.updates import RefUpdate
 LEDGER_FILE = "tagguard-ledger.jsonl"
 RECORD_ROOM = 512  # bytes the records of one tag may take (pending and landed), for the free-space check
 PENDING = "pending"  # the "state" of a record written before the refs moved
+CATCH_UP = 256 << 10  # bytes of small pushes' records between two catch-ups of the index
+SMALL_PUSH = 32  # at most this many records: the index is not brought up to date for each
+LANDED = "landed"  # the "state" of the mark that the tag with that object landed
 
 
 def ledger_path(git_dir: str) -> str:
@@ -56,10 +61,10 @@ def reused_names(
         records = landed(history.get(update.name, []))
         if update.kind != "create" or not records:
             continue
-        if any(r.get("commit") == targets[update.new] for r in records):
+        if any(r.get("commit") == targets[update.new] or r.get("object") == update.new for r in records):
             continue  # the same snapshot again (e.g. a tag restored after a mistaken delete)
         last = records[-1]
-        commit = str(last.get("commit", "?"))[:12]
+        commit = str(last.get("commit") or last.get("object") or "?")[:12]
         found.append(Violation(
             update.name,
             "TG403",
@@ -72,19 +77,45 @@ def reused_names(
 
 def append(path: str, records: list[dict[str, Any]], index: bool = True) -> None:
     """Add records to the ledger and, with `index`, bring its index up to date, under one
-    lock. (pre-receive's pending records leave that to post-receive: it catches up anyway.)"""
+    lock. Without `index` (pre-receive's pending records), the index catches up only when a
+    small append crosses a CATCH_UP boundary: post-receive's sh script never updates it, and
+    a big push's post-receive (always Python) catches up itself."""
     from tagguard.jsonlog import append_records
     from tagguard.ledgerindex import update
 
+    before = os.path.getsize(path) if os.path.exists(path) else 0
+
+    def catch_up(path: str) -> None:
+        crossed = os.path.getsize(path) // CATCH_UP != before // CATCH_UP
+        if index or (crossed and len(records) <= SMALL_PUSH):
+            update(path)
+
     try:
-        append_records(path, records, locked=update if index else None)
+        append_records(path, records, locked=catch_up)
     except OSError as exc:
         raise TagguardError(f"can't write the tag ledger {path}: {exc.strerror}") from None
 
 
 def landed(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The records that burn a name: all but the pending ones."""
-    return [r for r in records if r.get("state") != PENDING]
+    """The records that burn a name, oldest first: whole records, and each landed mark
+    joined with the pending record of its object (a mark alone if there is none)."""
+    pending: dict[Any, dict[str, Any]] = {}
+    found = []
+    for record in records:
+        state = record.get("state")
+        if state == PENDING:
+            pending[record.get("object")] = record
+        elif state == LANDED:
+            joined = {**pending.get(record.get("object"), {}), **record}
+            found.append({key: value for key, value in joined.items() if key != "state"})
+        else:
+            found.append(record)
+    return found
+
+
+def landed_marks(updates: list[RefUpdate]) -> list[dict[str, Any]]:
+    """The marks post-receive writes for the tags that landed (the sh script writes the same)."""
+    return [{"name": u.name, "object": u.new, "state": LANDED} for u in updates if u.is_tag and u.kind != "delete"]
 
 
 def landed_records(
@@ -102,16 +133,15 @@ def landed_records(
 
 
 def confirmations(history: dict[str, list[dict[str, Any]]], current: dict[str, str | None]) -> list[dict[str, Any]]:
-    """Landed records for pending ones whose tag still holds their object: the push that
+    """Landed marks for pending records whose tag still holds their object: the push that
     wrote them landed, though its post-receive never ran. `current`: tag name -> object id."""
     found = []
     for name, oid in current.items():
         records = history.get(name, [])
         if oid is None or any(r.get("object") == oid for r in landed(records)):
             continue
-        pending = next((r for r in records if r.get("state") == PENDING and r.get("object") == oid), None)
-        if pending is not None:
-            found.append({key: value for key, value in pending.items() if key != "state"})
+        if any(r.get("state") == PENDING and r.get("object") == oid for r in records):
+            found.append({"name": name, "object": oid, "state": LANDED})
     return found
 
 

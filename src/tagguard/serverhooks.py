@@ -18,6 +18,8 @@ from tagguard.git import Git, GitError
 SERVER_HOOKS = ("pre-receive", "update", "post-receive", "reference-transaction")
 INSTALLED = ("pre-receive", "post-receive")  # `update` would repeat pre-receive's checks
 MARKER = "# tagguard-hook"
+SH_MARKS = 32  # post-receive's sh writes the marks of at most this many tags (one short write)
+SH_NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/+-"  # no JSON escapes
 CHAINED = ".pre-tagguard"
 
 # Every hook script finds tagguard the same way, and refuses in one line when it can't.
@@ -56,7 +58,70 @@ if [ -z "$slow" ]; then
     exit
 fi
 {find}
+export {parent_env}=$PPID  # receive-pack, or a dispatcher (tagguard runs one process further down)
 {{ printf '%s' "$all"; exec cat; }} | exec "$tagguard" {hook} --chain "$0{chained}" "$@"
+"""
+_POST_RECEIVE = r"""#!/bin/sh
+{marker} post-receive: {purpose}.
+# See tagguard's README, "Server hooks". Runs $TAGGUARD if set, else the command below; a
+# hook that was here before is kept as "$0{chained}" and run first with the same input.
+# For a push of at most {most} tags whose names need no JSON escapes, the landed marks are
+# appended to the ledger here, in sh, with no Python (pre-receive wrote the records).
+landed() {{  # one input line: well-formed, and its mark (if a tag landed) written here?
+    old=${{1%% *}} rest=${{1#* }}; new=${{rest%% *}} ref=${{rest#* }}
+    [ "$old $new $ref" = "$1" ] && [ ${{#old}} = ${{#new}} ] || return 1
+    case ${{#old}} in 40|64) ;; *) return 1 ;; esac
+    case $old$new in *[!0-9a-f]*) return 1 ;; esac
+    case $ref in refs/tags/?*) seen=1 ;; refs/?*) return 0 ;; *) return 1 ;; esac
+    case $new in *[!0]*) ;; *) return 0 ;; esac  # a deletion: nothing to record
+    name=${{ref#refs/tags/}} tags=$((tags + 1))
+    case $name in *[!{safe}]*) return 1 ;; esac
+    [ $tags -le {most} ] || return 1
+    marks="$marks{{\"name\": \"$name\", \"object\": \"$new\", \"state\": \"{landed}\"}}
+"
+}}
+unmark() {{  # remove the mark pre-receive left for reference-transaction for process $1, if any
+    stat= parent=
+    read -r stat 2>/dev/null </proc/$1/stat || return 0
+    set -- "$1" ${{stat##*) }}
+    parent=$3 pushed=${{GIT_DIR:-.}}/{mark}.$1.${{21}}
+    if [ -e "$pushed" ]; then rm -f "$pushed"; fi
+}}
+stop() {{  # a stop signal while the chained hook runs: stop it, say so, record nothing
+    kill "$child" 2>/dev/null
+    if [ -n "$GL_ID$GL_PROTOCOL$GL_USERNAME" ]; then printf 'GL-HOOK-ERR: ' >&2; fi
+    echo "tagguard: the push landed, but recording its tags in the ledger failed: stopped by SIG$1 before the check finished" >&2
+    exit 2
+}}
+all= n=0 tags=0 marks= seen= slow=
+while IFS= read -r line; do
+    all="$all$line
+"
+    n=$((n + 1))
+    if [ $n -gt 1000 ] || ! landed "$line"; then slow=1; break; fi
+done
+[ -n "$line" ] && [ -z "$slow" ] && {{ all="$all$line"; slow=1; }}  # a last line with no newline
+if [ -z "$slow" ]; then
+    chained=0
+    if [ -x "$0{chained}" ]; then  # in the background, so that a stop signal is heard at once
+        trap 'stop TERM' TERM; trap 'stop INT' INT; trap 'stop HUP' HUP
+        printf '%s' "$all" | "$0{chained}" "$@" &
+        child=$!
+        wait $child || chained=1
+        trap - TERM INT HUP
+    fi
+    [ -n "$seen" ] || exit $chained
+    unmark $PPID && unmark $parent  # receive-pack, or a dispatcher and receive-pack
+    [ -n "$marks" ] || exit $chained
+    # one short write with O_APPEND, after a newline that ends any line a crash tore
+    if printf '\n%s' "$marks" 2>/dev/null >>"${{GIT_DIR:-.}}/{ledger}"; then exit $chained; fi
+fi
+{find}
+if [ -z "$slow" ]; then  # the write failed: tagguard tries again, and says why if it can't
+    printf '%s' "$all" | "$tagguard" post-receive || exit
+    exit $chained
+fi
+{{ printf '%s' "$all"; exec cat; }} | exec "$tagguard" post-receive --chain "$0{chained}" "$@"
 """
 _UPDATE = """\
 #!/bin/sh
@@ -81,6 +146,7 @@ exec "$tagguard" update --chain "$0{chained}" "$@"
 # records it in the ledger. Deletions by pack-refs and gc (both ids zero) are not changes.
 REFERENCE_TRANSACTION = "reference-transaction"
 PUSH_MARK = "tagguard-push"
+HOOK_PARENT = "TAGGUARD_HOOK_PARENT"  # the pid that ran the hook script, which then runs tagguard
 _REFERENCE_TRANSACTION = """\
 #!/bin/sh
 {marker} reference-transaction: judge and record tags changed on the server outside a push.
@@ -117,8 +183,14 @@ def hook_script(hook: str, command: str = "tagguard") -> str:
     else:
         purpose, failure = "refuse tag pushes that break the tag policy", "push refused"
     find = _FIND.format(command=shlex.quote(command), failure=failure)
+    if hook == "post-receive":
+        from tagguard.ledger import LANDED, LEDGER_FILE
+
+        return _POST_RECEIVE.format(marker=MARKER, purpose=purpose, chained=CHAINED, find=find, failure=failure,
+                                    most=SH_MARKS, safe=SH_NAME_CHARS, landed=LANDED, mark=PUSH_MARK,
+                                    ledger=LEDGER_FILE)
     return (_UPDATE if hook == "update" else _TEMPLATE).format(
-        marker=MARKER, hook=hook, purpose=purpose, chained=CHAINED, find=find
+        marker=MARKER, hook=hook, purpose=purpose, chained=CHAINED, find=find, parent_env=HOOK_PARENT
     )
 
 
@@ -179,8 +251,10 @@ def mark_push(git_dir: str, accepted: bool) -> None:
 
 
 def _receive_pack_candidates() -> list[str]:
-    """`<pid>.<start time>` of this process's parent and grandparent."""
-    keys, pid = [], os.getppid()
+    """`<pid>.<start time>` of the process that ran the hook script (or this process's
+    parent) and of its parent."""
+    parent = os.environ.get(HOOK_PARENT, "")
+    keys, pid = [], int(parent) if parent.isdigit() else os.getppid()
     for _ in range(2):
         fields = _stat(pid)
         if pid <= 1 or fields is None:

@@ -11,6 +11,7 @@ import os
 import sys
 
 from tagguard.display import shown
+from tagguard.git import Git
 from tagguard.policy import Policy
 from tagguard.report import has_errors, violation_lines
 from tagguard.rules import WARN, Violation
@@ -106,13 +107,11 @@ def _report(results: dict[str, list[Violation]], decided: dict[str, str], policy
 
 
 def _record(updates: list[RefUpdate], args: argparse.Namespace) -> None:
-    from tagguard.ledger import append, landed_records, ledger_path
+    """The landed marks of the tags that landed (pre-receive wrote their pending records);
+    post-receive's sh script does the same itself unless a name needs JSON escapes."""
+    from tagguard.ledger import append, landed_marks, ledger_path
 
-    landed = [u for u in updates if u.is_tag and u.kind != "delete"]
+    git_dir = os.path.abspath(os.environ["GIT_DIR"]) if os.environ.get("GIT_DIR") else Git(".").git_dir()
     if any(u.is_tag for u in updates):
-        mark_push(os.path.abspath("."), accepted=False)  # hooks run in the git dir
-    if not landed:
-        return
-    context = open_context(args.policy)
-    targets = context.git.peeled_targets(u.new for u in landed)
-    append(ledger_path(context.git_dir), landed_records(landed, targets, context.pusher))
+        mark_push(git_dir, accepted=False)
+    append(ledger_path(git_dir), landed_marks(updates))
