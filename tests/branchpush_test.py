@@ -52,10 +52,10 @@ def test_a_chained_hook_still_gets_the_whole_input(clone: Path, server: Path, tm
 
 
 def test_the_update_hook_passes_branches_without_python(server: Path, tmp_path: Path) -> None:
-    from tagguard.serverhooks import hook_script
+    from tagguard.serverhooks import command_launcher, hook_script
 
     update = tmp_path / "update"
-    update.write_text(hook_script("update", "/nonexistent/tagguard"))
+    update.write_text(hook_script("update", command_launcher("/nonexistent/tagguard")))
     update.chmod(0o755)
     zero, one = "0" * 40, "1" * 40
     assert run(str(update), "refs/heads/main", zero, one, cwd=server).returncode == 0  # tagguard never started

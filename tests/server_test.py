@@ -13,7 +13,7 @@ from pushing import (annotated, clone, commit, connect, make_server, no_identity
                      server, server_tags, use_policy)
 from tagguard.jsonlog import read_records
 from tagguard.ledger import LEDGER_FILE, landed
-from tagguard.serverhooks import SERVER_HOOKS, hook_script
+from tagguard.serverhooks import SERVER_HOOKS, command_launcher, hook_script
 
 
 def ledger(server: Path, state: str | None = None) -> list[dict[str, str]]:
@@ -405,7 +405,7 @@ def test_install_errors(tmp_path: Path, server: Path) -> None:
 def test_update_hook_refuses_only_the_bad_ref(clone: Path, server: Path) -> None:
     (server / "hooks" / "pre-receive").unlink()
     update = server / "hooks" / "update"
-    update.write_text(hook_script("update", TAGGUARD))
+    update.write_text(hook_script("update", command_launcher(TAGGUARD)))
     update.chmod(0o755)
     annotated(clone, "v2.8-base")
     git("tag", "v2.8-ft", cwd=clone)

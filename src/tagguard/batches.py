@@ -7,9 +7,13 @@ holds more than about READ_BUDGET bytes of their content at once.
 
 from __future__ import annotations
 
-from typing import Iterator, Mapping
+from tagguard.lean import TYPE_CHECKING
 
 from tagguard.git import Git
+
+if TYPE_CHECKING:
+    from typing import Iterator, Mapping
+
 
 READ_BUDGET = 8 << 20  # bytes of object content per `cat-file --batch` call
 _HEADER = 100  # bytes git adds per object (`<oid> <type> <size>`) and Python's per-item cost

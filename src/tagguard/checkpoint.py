@@ -7,10 +7,14 @@ unpickling), and every field of git_info is type-checked before anything uses it
 from __future__ import annotations
 
 import os
-from typing import Any
+from tagguard.lean import TYPE_CHECKING
 
 from tagguard.display import shown
 from tagguard.errors import TagguardError
+
+if TYPE_CHECKING:
+    from typing import Any
+
 
 MAX_SIDECAR = 10 << 20
 _HEX = frozenset("0123456789abcdef")

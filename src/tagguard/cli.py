@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import os
 import sys
-from importlib import import_module
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Sequence
+from tagguard.lean import TYPE_CHECKING
 
 from tagguard import __version__
 from tagguard.errors import TagguardError
+
+if TYPE_CHECKING:
+    from typing import Sequence
+
 
 if TYPE_CHECKING:  # argparse is imported when a parser is built: a plain name check needs none
     import argparse
@@ -182,10 +185,38 @@ def _plain_check(argv: list[str]) -> SimpleNamespace | None:
     return SimpleNamespace(command="check", policy=None, format="text", local=False, quiet=False, names=argv[1:])
 
 
+# hook -> its positional arguments; each also takes --policy FILE and --chain HOOK
+_HOOKS = {"pre-receive": (), "post-receive": (), "update": ("ref", "old", "new"),
+          "reference-transaction": ("state",), "pre-push": ("remote", "url")}
+
+
+def _plain_hook(argv: list[str]) -> SimpleNamespace | None:
+    """A hook's arguments as the hook scripts pass them, parsed without argparse (importing
+    it costs a tenth of a hook's run); anything else is left to argparse and its errors."""
+    if not argv or argv[0] not in _HOOKS:
+        return None
+    args = SimpleNamespace(command=argv[0], policy=None, chain=None)
+    positional, rest = [], argv[1:]
+    while rest:
+        word = rest.pop(0)
+        if word in ("--policy", "--chain") and rest:
+            setattr(args, word[2:], rest.pop(0))
+        elif word.startswith("-") or len(positional) == len(_HOOKS[argv[0]]):
+            return None
+        else:
+            positional.append(word)
+    if len(positional) != len(_HOOKS[argv[0]]) or (argv[0] == "reference-transaction" and
+                                                   positional[0] not in ("prepared", "committed")):
+        return None
+    args.__dict__.update(zip(_HOOKS[argv[0]], positional))
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = _plain_check(argv) or _parser(argv[0] if argv and argv[0] in _MODULES else None).parse_args(argv)
-    module = import_module(f"tagguard.commands.{_MODULES[args.command]}")
+    args = (_plain_check(argv) or _plain_hook(argv)
+            or _parser(argv[0] if argv and argv[0] in _MODULES else None).parse_args(argv))
+    module = __import__(f"tagguard.commands.{_MODULES[args.command]}", fromlist=["run"])  # (importlib costs more)
     try:
         return int(getattr(module, f"run_{args.command.replace('-', '_')}")(args))
     except TagguardError as exc:

@@ -12,7 +12,11 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Mapping, NamedTuple, Union
+from tagguard.lean import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from typing import Mapping, Union
+
 
 _BOM = "\ufeff"
 _DIRECTIVE = re.compile(r"([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*\Z", re.DOTALL)
@@ -430,7 +434,8 @@ class Unknown(NamedTuple):
     reason: str
 
 
-Value = Union[str, Unknown]
+if TYPE_CHECKING:
+    Value = Union[str, Unknown]  # a known value, or why it is not known
 
 
 class _LexError(ValueError):

@@ -6,10 +6,14 @@ policy has that the platform can't express; the command prints the notes on stde
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from tagguard.lean import TYPE_CHECKING, NamedTuple
 
 from tagguard.policy import Policy
 from tagguard.rules import ERROR, OFF, RULES
+
+if TYPE_CHECKING:
+    from typing import Any
+
 
 _DEFAULT_DESC = "[a-z0-9]+(-[a-z0-9]+)*"
 _OBJECT_RULES = ("TG301", "TG302", "TG304", "TG305")

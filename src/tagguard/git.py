@@ -8,11 +8,14 @@ hooks run on every push and pay for every import.
 from __future__ import annotations
 
 import os
-import subprocess
-from typing import Iterable, NamedTuple, Sequence
+from tagguard.lean import TYPE_CHECKING, NamedTuple
 
 from tagguard.errors import TagguardError
+from tagguard.processes import Completed, run
 from tagguard.refs import TAG_PREFIX, short_name
+
+if TYPE_CHECKING:
+    from typing import Iterable, Sequence
 
 
 _BIG_INPUT = 1 << 16  # bytes of stdin from which git reads it from memory, not a pipe
@@ -58,31 +61,27 @@ class Git:
         """True when the git command exits 0 (for questions such as `rev-parse --verify`)."""
         return self._exec(args, None).returncode == 0
 
-    def _exec(self, args: Sequence[str], input: bytes | None) -> subprocess.CompletedProcess[bytes]:
+    def _exec(self, args: Sequence[str], input: bytes | None) -> Completed:
         try:
             if input is not None and len(input) > _BIG_INPUT and hasattr(os, "memfd_create"):
                 return self._exec_from_memory(args, input)
-            return subprocess.run(
-                self._command(args), input=input, capture_output=True, env=self._env()
-            )
+            return run(self._command(args), input=input, env=self._env())
         except OSError as exc:
             raise GitError(f"can't run git: {exc.strerror}") from None
 
-    def _exec_from_memory(self, args: Sequence[str], input: bytes) -> subprocess.CompletedProcess[bytes]:
+    def _exec_from_memory(self, args: Sequence[str], input: bytes) -> Completed:
         """Big input and output (a 100,000-tag push) through in-memory files, not pipes:
-        `subprocess.run` feeds a pipe 512 bytes per poll, which costs more than git's work."""
+        git writes a whole answer without waiting for us to read it."""
         stdin, stdout = os.memfd_create("tagguard-git-in"), os.memfd_create("tagguard-git-out")
         try:
             view = memoryview(input)
             while view:
                 view = view[os.write(stdin, view) :]
             os.lseek(stdin, 0, os.SEEK_SET)
-            done = subprocess.run(self._command(args), stdin=stdin, stdout=stdout, stderr=subprocess.PIPE,
-                                  env=self._env())
+            done = run(self._command(args), env=self._env(), stdin_fd=stdin, stdout_fd=stdout)
             os.lseek(stdout, 0, os.SEEK_SET)
             with open(stdout, "rb", closefd=False) as f:
-                done.stdout = f.read()
-            return done
+                return done._replace(stdout=f.read())
         finally:
             os.close(stdin)
             os.close(stdout)

@@ -6,7 +6,7 @@ follow the naming convention and parses the metrics out of their messages.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from tagguard.lean import NamedTuple
 
 from tagguard.display import shown
 from tagguard.errors import TagguardError

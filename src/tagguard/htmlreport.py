@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import html
 import math
-from typing import Callable
+from tagguard.lean import TYPE_CHECKING
 
 from tagguard import __version__
 from tagguard.history import Snapshot, metric_names
+
+if TYPE_CHECKING:
+    from typing import Callable
+
 
 WIDTH, HEIGHT = 760, 240
 LEFT, RIGHT, TOP, BOTTOM = 64, 24, 20, 84

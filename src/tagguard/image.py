@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import re
 from types import MappingProxyType
-from typing import Mapping
+from tagguard.lean import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Mapping
+
 
 # The version at the start of a tag: 2.8.0-cuda12.8-cudnn9-runtime, v2.8, 2.8
 _TAG_VERSION = re.compile(r"v?(\d+)\.(\d+)(?![\d])", re.IGNORECASE | re.ASCII)

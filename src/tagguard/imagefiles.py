@@ -9,12 +9,16 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import Callable, Mapping, NamedTuple
+from tagguard.lean import TYPE_CHECKING, NamedTuple
 
 from tagguard import dockerparse
 from tagguard.display import shown
 from tagguard.image import is_ngc, ngc_release, pytorch_from_ref
 from tagguard.requirements import torch_requirement, torch_wheel
+
+if TYPE_CHECKING:
+    from typing import Callable, Mapping
+
 
 DEFAULT_CANDIDATES = (
     "Dockerfile",
@@ -35,7 +39,8 @@ class Reading(NamedTuple):
     follow: str | None = None  # another file to read instead (a devcontainer's Dockerfile)
 
 
-Reader = Callable[[str, str, Mapping[str, str]], Reading]
+if TYPE_CHECKING:
+    Reader = Callable[[str, str, Mapping[str, str]], Reading]
 _ASCII_CONTROLS = frozenset(map(chr, [*range(32), 127]))  # never in a path git reads (`rev:path` is one line)
 
 

@@ -8,7 +8,7 @@ from the pushed files: it is escaped and cut to a line here, once, for every mes
 
 from __future__ import annotations
 
-from typing import Callable, Iterator, Mapping
+from tagguard.lean import TYPE_CHECKING
 
 from tagguard.display import shown
 from tagguard.batches import read_in_batches
@@ -18,6 +18,10 @@ from tagguard.naming import TagName, parse_name
 from tagguard.policy import Policy
 from tagguard.refs import short_name
 from tagguard.rules import Violation
+
+if TYPE_CHECKING:
+    from typing import Callable, Iterator, Mapping
+
 
 MAX_FILE_BYTES = 1 << 20
 _SHOWN = 160  # characters of a file's text (or path) a message quotes

@@ -8,9 +8,17 @@ whole JSON object.
 
 from __future__ import annotations
 
-import json
 import os
-from typing import Any, Callable, Collection, Iterator
+
+from tagguard.lean import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any, Callable, Collection, Iterator
+
+try:  # the C string encoder behind `json`; importing `json` itself costs a hook 8 ms (it imports re)
+    from _json import encode_basestring_ascii as _json_string
+except ImportError:  # not CPython
+    from json.encoder import encode_basestring_ascii as _json_string
 
 
 def append_records(path: str, records: list[dict[str, Any]], locked: Callable[[str], None] | None = None) -> None:
@@ -21,8 +29,7 @@ def append_records(path: str, records: list[dict[str, Any]], locked: Callable[[s
         return
     import fcntl
 
-    encode = json.JSONEncoder(sort_keys=True).encode  # one encoder for all: a push may land 10,000 tags
-    data = "".join(encode(r) + "\n" for r in records).encode()
+    data = "".join(encode_record(r) + "\n" for r in records).encode()
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
@@ -34,6 +41,26 @@ def append_records(path: str, records: list[dict[str, Any]], locked: Callable[[s
             locked(path)
     finally:
         os.close(fd)  # also releases the lock
+
+
+def encode_record(record: dict[str, Any]) -> str:
+    """`json.dumps(record, sort_keys=True)`; a flat record (strings, integers, booleans,
+    None: all tagguard's ledger writes) is built here, anything else by `json`."""
+    parts = []
+    for key in sorted(record):
+        value = record[key]
+        if isinstance(value, str):
+            text = _json_string(value)
+        elif value is None or isinstance(value, bool):
+            text = {None: "null", True: "true", False: "false"}[value]
+        elif type(value) is int:
+            text = str(value)
+        else:
+            import json
+
+            return json.dumps(record, sort_keys=True)
+        parts.append(f"{_json_string(key)}: {text}")
+    return "{" + ", ".join(parts) + "}"
 
 
 def read_records(
@@ -57,11 +84,14 @@ def read_records(
 def parse_lines(lines: list[bytes], key: str | None = None, values: Collection[str] = ()) -> Iterator[dict[str, Any]]:
     """The whole JSON objects among `lines` (with `key`: those whose `key` is in `values`)."""
     wanted = _wanted(key, values) if key else None
-    for line in lines:
-        if not line.endswith(b"}"):
-            continue  # empty, or torn by a crash
-        if wanted and _value(line, wanted[0]) not in wanted[1]:
-            continue
+    selected = [line for line in lines if line.endswith(b"}")]  # not empty, not torn by a crash
+    if wanted:
+        selected = [line for line in selected if _value(line, wanted[0]) in wanted[1]]
+    if not selected:
+        return  # (a lookup of a new name imports no json)
+    import json
+
+    for line in selected:
         try:
             record = json.loads(line)
         except (ValueError, RecursionError):  # torn, or not a line tagguard wrote
@@ -71,7 +101,7 @@ def parse_lines(lines: list[bytes], key: str | None = None, values: Collection[s
 
 
 def _wanted(key: str, values: Collection[str]) -> tuple[bytes, set[bytes]]:
-    return json.dumps(key).encode() + b": ", {json.dumps(v).encode() for v in values}
+    return _json_string(key).encode() + b": ", {_json_string(v).encode() for v in values}
 
 
 def _value(line: bytes, marker: bytes) -> bytes:

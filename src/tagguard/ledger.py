@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from tagguard.lean import TYPE_CHECKING
 
 from tagguard.display import shown
 from tagguard.errors import TagguardError
@@ -27,6 +27,10 @@ from tagguard.git import Git, zero_oid
 from tagguard.refs import short_name
 from tagguard.rules import Violation
 from tagguard.updates import RefUpdate
+
+if TYPE_CHECKING:
+    from typing import Any
+
 
 LEDGER_FILE = "tagguard-ledger.jsonl"
 RECORD_ROOM = 512  # bytes the records of one tag may take (pending and landed), for the free-space check

@@ -18,9 +18,13 @@ dropped, and an older tagguard that still looks for them finds none and scans.
 from __future__ import annotations
 
 import os
-from typing import Any, Iterator
+from tagguard.lean import TYPE_CHECKING
 
 from tagguard.jsonlog import parse_lines, read_records
+
+if TYPE_CHECKING:
+    from typing import Any, Iterator
+
 
 INDEX_FROM = 1 << 20  # bytes of ledger (about 5,000 tags) before an index pays for itself
 _CHECK = 64  # bytes before `covered` that must still be the same

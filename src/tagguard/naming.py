@@ -6,7 +6,7 @@ Parsed by hand (no regex) so a name check costs little more than starting Python
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING, NamedTuple
+from tagguard.lean import TYPE_CHECKING, NamedTuple
 
 from tagguard.display import shown
 

@@ -6,9 +6,13 @@ catastrophically instead of hanging a push. It is imported only when a policy ha
 
 from __future__ import annotations
 
-from typing import Callable
+from tagguard.lean import TYPE_CHECKING
 
 from tagguard.errors import PolicyError
+
+if TYPE_CHECKING:
+    from typing import Callable
+
 
 MATCH_TIMEOUT = 0.1  # seconds one match may take
 
@@ -44,11 +48,30 @@ class UserPattern:
 
 def glob_match(name: str, patterns: tuple[str, ...]) -> str | None:
     """Return the first glob in `patterns` that matches `name` (case-sensitive)."""
-    if not patterns or _any_glob(patterns)(name) is None:
+    if not any("?" in p or "[" in p for p in patterns):  # only `*`: string methods, no re to import
+        return next((p for p in patterns if _star_match(name, p)), None)
+    if _any_glob(patterns)(name) is None:
         return None
     from fnmatch import fnmatchcase
 
     return next((p for p in patterns if fnmatchcase(name, p)), None)
+
+
+def _star_match(name: str, pattern: str) -> bool:
+    """`fnmatchcase(name, pattern)` for a pattern whose only wildcard is `*`: the parts
+    between the stars, the first at the start, the last at the end, the rest in order."""
+    first, *middle, last = pattern.split("*") if "*" in pattern else (pattern, None)
+    if last is None:
+        return name == pattern
+    if len(name) < len(first) + len(last) or not name.startswith(first) or not name.endswith(last):
+        return False
+    at, end = len(first), len(name) - len(last)
+    for part in middle:
+        found = name.find(part, at, end)
+        if found < 0:
+            return False
+        at = found + len(part)
+    return True
 
 
 _COMBINED: dict[tuple[str, ...], Callable[[str], object]] = {}

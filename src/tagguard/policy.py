@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import os
 from types import MappingProxyType
-from typing import Any, Mapping, NamedTuple
+from tagguard.lean import TYPE_CHECKING, NamedTuple
 
 from tagguard.errors import PolicyError
 from tagguard.patterns import UserPattern
 from tagguard.rules import ALWAYS_ERRORS, SEVERITIES, find_rule
+
+if TYPE_CHECKING:
+    from typing import Any, Mapping
+
 
 EMBEDDED = "<embedded default policy>"
 MAX_POLICY_BYTES = 1 << 20

@@ -7,7 +7,7 @@ you are) is settled here.
 
 from __future__ import annotations
 
-from typing import Mapping
+from tagguard.lean import TYPE_CHECKING
 
 from tagguard.display import shown
 from tagguard.git import Git, zero_oid
@@ -16,6 +16,10 @@ from tagguard.pushcheck import check_updates
 from tagguard.rules import Violation
 from tagguard.refs import TAG_PREFIX
 from tagguard.updates import HookInputError, RefUpdate
+
+if TYPE_CHECKING:
+    from typing import Mapping
+
 
 USER_VARIABLE = "TAGGUARD_USER"
 

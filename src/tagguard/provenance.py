@@ -13,13 +13,17 @@ imported, and never imports torch itself.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from tagguard.lean import TYPE_CHECKING
 
 from tagguard import __version__
 from tagguard.errors import TagguardError
 from tagguard.git import Git
 from tagguard.naming import TagName, parse_name
 from tagguard.policy import DEFAULT_POLICY, Policy, client_policy
+
+if TYPE_CHECKING:
+    from typing import Any
+
 
 DIRTY_MARK = ":dirty"  # ':' can't be in a tag name, so this suffix can't be mistaken for one
 KEYS = ("commit", "tag", "describe", "dirty", "branch", "image", "pytorch", "torch_runtime",

@@ -6,7 +6,7 @@ it reads every pushed object with one batch of git reads.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from tagguard.lean import TYPE_CHECKING
 
 from tagguard.checks import apply_severities, check_name
 from tagguard.display import shown

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Iterable, TextIO
+from tagguard.lean import TYPE_CHECKING
 
 from tagguard.display import one_line, shown
 from tagguard.rules import ERROR, Violation
+
+if TYPE_CHECKING:
+    from typing import Iterable, TextIO
+
 
 FORMATS = ("text", "json")
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TextIO
+from tagguard.lean import TYPE_CHECKING
 
 from tagguard.display import shown
 from tagguard.rules import ERROR, Violation
+
+if TYPE_CHECKING:
+    from typing import TextIO
 
 
 def _data(text: str) -> str:

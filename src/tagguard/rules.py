@@ -7,7 +7,7 @@ The registry below is the list of rules; `tagguard rules` prints it.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from tagguard.lean import NamedTuple
 
 ERROR = "error"
 WARN = "warn"

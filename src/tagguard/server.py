@@ -6,20 +6,25 @@ says why. Under GitLab every line starts with `GL-HOOK-ERR: ` so the UI shows it
 
 from __future__ import annotations
 
+import _signal  # signal's C core: the `signal` module adds enums, and `enum` costs a hook 3 ms
 import os
-import subprocess
 import sys
 import time
-from typing import Callable, Iterable, Mapping, NamedTuple
 
+from tagguard.lean import TYPE_CHECKING, NamedTuple
 from tagguard.display import shown
 from tagguard.errors import TagguardError
 from tagguard.git import Git
+from tagguard.processes import run
 from tagguard.policy import DEFAULT_POLICY, Policy, load_policy_file
 from tagguard.refs import is_own_ref
 from tagguard.report import has_errors
 from tagguard.rules import Violation
 from tagguard.updates import RefUpdate
+
+if TYPE_CHECKING:
+    from typing import Callable, Iterable, Mapping
+
 
 GITLAB_MARKERS = ("GL_ID", "GL_PROTOCOL", "GL_USERNAME")
 GITLAB_PREFIX = "GL-HOOK-ERR: "
@@ -52,23 +57,23 @@ class Stopped(TagguardError):
 
 
 def _stop(number: int, _frame: object) -> None:
-    import signal
+    raise Stopped(f"stopped by {_STOPS.get(number, number)} before the check finished")
 
-    raise Stopped(f"stopped by {signal.Signals(number).name} before the check finished")
+
+_STOPS = {_signal.SIGTERM: "SIGTERM", _signal.SIGINT: "SIGINT", _signal.SIGHUP: "SIGHUP"}
 
 
 def guarded(failure: str, body: Callable[[], int]) -> int:
     """Run a hook body; any error becomes one line `tagguard: <failure>: why` and exit 2 or 3.
 
     A stop signal is such an error too: git then refuses the push (pre-receive) and a
-    running git child is killed by `subprocess.run` on the way out.
+    running child is killed on the way out (`tagguard.processes`).
     """
     import gc
-    import signal
 
     gc.disable()  # a short run that makes no cycles; collecting would cost a 100,000-tag push seconds
-    for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(number, _stop)
+    for number in _STOPS:
+        _signal.signal(number, _stop)
     try:
         return body()
     except TagguardError as exc:
@@ -102,9 +107,15 @@ def server_policy(explicit: str | None, git: Git, git_dir: str) -> Policy:
     return DEFAULT_POLICY
 
 
+def hook_git_dir(git: Git) -> str:
+    """The repository a hook runs in: $GIT_DIR, which git sets for push hooks (one git call
+    fewer per push), else git's answer."""
+    return os.path.abspath(os.environ["GIT_DIR"]) if os.environ.get("GIT_DIR") else git.git_dir()
+
+
 def open_context(explicit_policy: str | None) -> Context:
     git = Git(".")
-    git_dir = git.git_dir()
+    git_dir = hook_git_dir(git)
     policy = server_policy(explicit_policy, git, git_dir)
     return Context(git, git_dir, policy, pusher_of(policy.server.identity_env))
 
@@ -115,7 +126,7 @@ def run_chained(hook: str | None, args: list[str], stdin: bytes | None) -> int:
         return 0
     sys.stdout.flush()
     try:
-        return subprocess.run([hook, *args], input=stdin).returncode
+        return run([hook, *args], input=stdin, capture=False).returncode
     except OSError as exc:
         raise TagguardError(f"can't run the chained hook {hook}: {exc.strerror}") from None
 

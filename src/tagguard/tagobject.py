@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from typing import NamedTuple
+from tagguard.lean import NamedTuple
 
 from tagguard.git import Git
 from tagguard.policy import DEFAULT_MAX_TAG_BYTES

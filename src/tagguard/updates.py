@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from tagguard.lean import NamedTuple
 
 from tagguard.display import shown
 from tagguard.errors import TagguardError

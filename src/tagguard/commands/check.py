@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from tagguard.lean import TYPE_CHECKING
 
 from tagguard.checks import check_name
 from tagguard.refs import short_name

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
+from tagguard.lean import TYPE_CHECKING
 
 from tagguard.refs import TAG_PREFIX, short_name
 from tagguard.display import shown

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TextIO
+from tagguard.lean import TYPE_CHECKING
 
 from tagguard.display import shown
 from tagguard.git import Git
 from tagguard.history import Snapshot, metric_names, ranked, read_tags, snapshots
 from tagguard.policy import client_policy
+
+if TYPE_CHECKING:
+    from typing import TextIO
+
 
 _COLUMNS = ("tag", "date", "tagger", "type", "desc")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
 from tagguard.rules import Violation
 from tagguard.updates import parse_pre_push
+from tagguard.lean import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def run_pre_push(args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from typing import NamedTuple
+from tagguard.lean import NamedTuple
 
 from tagguard.display import shown
 from tagguard.errors import TagguardError

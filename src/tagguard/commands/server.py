@@ -6,7 +6,6 @@ Each turns git's input into `RefUpdate`s, judges them with the same checks as th
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -15,10 +14,14 @@ from tagguard.git import Git
 from tagguard.policy import Policy
 from tagguard.report import has_errors, violation_lines
 from tagguard.rules import WARN, Violation
-from tagguard.server import (REFUSED, WARNED, audit, guarded, held_as_claimed, judge, ledger_writable, open_context,
+from tagguard.server import (REFUSED, WARNED, audit, guarded, held_as_claimed, hook_git_dir, judge, ledger_writable, open_context,
                              post_receive_in_place, record_pending, run_chained, say, verdicts)
 from tagguard.serverhooks import mark_push
 from tagguard.updates import RefUpdate, parse_receive
+from tagguard.lean import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def run_pre_receive(args: argparse.Namespace) -> int:
@@ -111,7 +114,7 @@ def _record(updates: list[RefUpdate], args: argparse.Namespace) -> None:
     post-receive's sh script does the same itself unless a name needs JSON escapes."""
     from tagguard.ledger import append, landed_marks, ledger_path
 
-    git_dir = os.path.abspath(os.environ["GIT_DIR"]) if os.environ.get("GIT_DIR") else Git(".").git_dir()
+    git_dir = hook_git_dir(Git("."))
     if any(u.is_tag for u in updates):
         mark_push(git_dir, accepted=False)
     append(ledger_path(git_dir), landed_marks(updates))

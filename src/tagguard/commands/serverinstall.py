@@ -12,9 +12,9 @@ import argparse
 def run_install(args: argparse.Namespace) -> int:
     from tagguard.git import Git
     from tagguard.ledger import ledger_path, seed
-    from tagguard.serverhooks import install, installed_command
+    from tagguard.serverhooks import install, this_tagguard
 
-    for line in install(args.server, installed_command(), args.outside_pushes):
+    for line in install(args.server, this_tagguard(), args.outside_pushes):
         print(line)
     git = Git(args.server)
     recorded = seed(git, ledger_path(git.git_dir()))
