@@ -36,7 +36,7 @@ done
 [ -n "$tags" ] || exit 0
 TAGGUARD_PYTHON={python}
 if [ -x "$TAGGUARD_PYTHON" ]; then
-    {{ printf '%s' "$all"; exec cat; }} | "$TAGGUARD_PYTHON" -m tagguard pre-push "$@"
+    {{ printf '%s' "$all"; exec cat; }} | "$TAGGUARD_PYTHON" -I -S -c {code} pre-push "$@"
     exit  # with tagguard's status (the last in the pipe)
 elif command -v tagguard >/dev/null 2>&1; then
     {{ printf '%s' "$all"; exec cat; }} | tagguard pre-push "$@"
@@ -92,7 +92,10 @@ def install(git: Git, python: str) -> str:
             "and call your own hook from elsewhere"
         )
     again = kind_of(target) == "tagguard"
-    _write_executable(target, _SCRIPT.format(marker=MARKER, python=shlex.quote(python)))
+    from tagguard.serverhooks import launch_code
+
+    script = _SCRIPT.format(marker=MARKER, python=shlex.quote(python), code=shlex.quote(launch_code()))
+    _write_executable(target, script)
     done = f"tagguard: {'updated' if again else 'installed'} the pre-push hook: {target}"
     if target == legacy:
         done += "\n(pre-commit's pre-push hook runs it first, with git's arguments and input)"

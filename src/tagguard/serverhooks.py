@@ -50,19 +50,29 @@ ON_PATH = Launcher("tagguard", "command -v tagguard >/dev/null 2>&1", "tagguard"
 
 
 def this_tagguard() -> Launcher:
-    """This Python running this tagguard with `-I -S`: no site import and no paths from the
-    environment or the working directory (the git dir); the paths it needs are written in.
-    That starts a hook about 10 ms sooner than the console script (which imports re)."""
-    import json
-    import sysconfig
+    """This Python running this tagguard (see `launch_code`)."""
     from shlex import quote
 
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    paths = list(dict.fromkeys([package, sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]))
-    code = f"import sys; sys.path[:0] = {json.dumps(paths)}; from tagguard.cli import main; sys.exit(main())"
     python = quote(os.path.abspath(sys.executable))
-    cli = quote(os.path.join(package, "tagguard", "cli.py"))
-    return Launcher(f"{python} -I -S -c {quote(code)}", f"[ -x {python} ] && [ -f {cli} ]", cli)
+    cli = quote(os.path.join(_package_parent(), "tagguard", "cli.py"))
+    return Launcher(f"{python} -I -S -c {quote(launch_code())}", f"[ -x {python} ] && [ -f {cli} ]", cli)
+
+
+def launch_code() -> str:
+    """`python -I -S -c CODE` runs this tagguard with no site import and no paths from the
+    environment or the working directory (a hook's is the git dir): the paths it needs are
+    written in. A hook starts about 10 ms sooner than through the console script (which
+    imports re) or `-m` (runpy)."""
+    import json
+    import sysconfig
+
+    paths = [_package_parent(), sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
+    return (f"import sys; sys.path[:0] = {json.dumps(list(dict.fromkeys(paths)))}; "
+            "from tagguard.cli import main; sys.exit(main())")
+
+
+def _package_parent() -> str:
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 _TEMPLATE = """\
@@ -79,14 +89,15 @@ plain() {{  # one input line: an update of a ref tagguard leaves alone?
     case $old$new in *[!0-9a-f]*) return 1 ;; *[!0]*) ;; *) return 1 ;; esac
     case $ref in refs/tags/*|refs/replace/*|refs/tagguard/*|*[[:cntrl:][:space:]]*) return 1 ;; refs/?*) ;; *) return 1 ;; esac
 }}
-all= n=0 slow=
+all= n=0 slow= more=
 while IFS= read -r line; do
     all="$all$line
 "
     n=$((n + 1))
-    if [ $n -gt 1000 ] || ! plain "$line"; then slow=1; break; fi
+    [ $n -le 1000 ] || {{ slow=1 more=1; break; }}  # the rest is passed on unread
+    plain "$line" || slow=1
 done
-[ -n "$line" ] && [ -z "$slow" ] && {{ all="$all$line"; slow=1; }}  # a last line with no newline
+[ -z "$more" ] && [ -n "$line" ] && {{ all="$all$line"; slow=1; }}  # a last line with no newline
 if [ -z "$slow" ]; then
     [ -x "$0{chained}" ] || exit 0
     printf '%s' "$all" | "$0{chained}" "$@"
@@ -94,7 +105,11 @@ if [ -z "$slow" ]; then
 fi
 {find}
 export {parent_env}=$PPID  # receive-pack, or a dispatcher (tagguard runs one process further down)
-{{ printf '%s' "$all"; exec cat; }} | run_tagguard {hook} --chain "$0{chained}" "$@"
+if [ -n "$more" ]; then
+    {{ printf '%s' "$all"; exec cat; }} | run_tagguard {hook} --chain "$0{chained}" "$@"
+else
+    printf '%s' "$all" | run_tagguard {hook} --chain "$0{chained}" "$@"
+fi
 """
 _POST_RECEIVE = r"""#!/bin/sh
 {marker} post-receive: {purpose}.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from tagguard.lean import NamedTuple
 
-from tagguard.git import Git
+from tagguard.git import Git, ObjectInfo
 from tagguard.policy import DEFAULT_MAX_TAG_BYTES
 
 KEEP = 4096  # characters of a tag's name, tagger and message kept once it is parsed
@@ -147,8 +147,10 @@ def peel_all(git: Git, oids: list[str], max_bytes: int = DEFAULT_MAX_TAG_BYTES) 
     bounded whatever is pushed."""
     result: dict[str, Peeled] = {}
     pending: dict[str, tuple[list[TagObject], str]] = {oid: ([], oid) for oid in oids}  # -> (chain, next)
+    known = _with_ends(git, oids) if len(oids) <= PREFETCH else {}
     while pending:
-        info = git.object_info(current for _, current in pending.values())
+        unknown = [current for _, current in pending.values() if current not in known]
+        info = {**known, **git.object_info(unknown)} if unknown else known
         waiting: dict[str, list[str]] = {}  # tag object to read -> the pushed oids it is next for
         for oid, (chain, current) in pending.items():
             kind, size = info[current].type, info[current].size
@@ -160,6 +162,17 @@ def peel_all(git: Git, oids: list[str], max_bytes: int = DEFAULT_MAX_TAG_BYTES) 
                 waiting.setdefault(current, []).append(oid)
         pending = _read_level(git, waiting, {c: info[c].size for c in waiting}, pending, result)
     return result
+
+
+PREFETCH = 64  # pushes of at most this many objects learn their chains' ends up front
+
+
+def _with_ends(git: Git, oids: list[str]) -> dict[str, ObjectInfo]:
+    """Type and size of each object and of where git's own peeling (`<oid>^{}`) ends, by
+    object id, in one `--batch-check`: for the usual tag of a commit the next level needs no
+    git call. (The end is only learned early: each tag is still read and followed.)"""
+    found = git.object_info([*oids, *(f"{oid}^{{}}" for oid in oids)])
+    return {info.oid: info for info in found.values() if info.type != "missing"}
 
 
 def _read_level(git: Git, waiting: dict[str, list[str]], sizes: dict[str, int],
