@@ -185,9 +185,10 @@ def _plain_check(argv: list[str]) -> SimpleNamespace | None:
     return SimpleNamespace(command="check", policy=None, format="text", local=False, quiet=False, names=argv[1:])
 
 
-# hook -> its positional arguments; each also takes --policy FILE and --chain HOOK
-_HOOKS = {"pre-receive": (), "post-receive": (), "update": ("ref", "old", "new"),
-          "reference-transaction": ("state",), "pre-push": ("remote", "url")}
+# hook -> (its positional arguments, its options that take a value)
+_SERVER = ("--policy", "--chain")
+_HOOKS = {"pre-receive": ((), _SERVER), "post-receive": ((), _SERVER), "update": (("ref", "old", "new"), _SERVER),
+          "reference-transaction": (("state",), _SERVER), "pre-push": (("remote", "url"), ("--policy",))}
 
 
 def _plain_hook(argv: list[str]) -> SimpleNamespace | None:
@@ -195,20 +196,21 @@ def _plain_hook(argv: list[str]) -> SimpleNamespace | None:
     it costs a tenth of a hook's run); anything else is left to argparse and its errors."""
     if not argv or argv[0] not in _HOOKS:
         return None
-    args = SimpleNamespace(command=argv[0], policy=None, chain=None)
+    names, options = _HOOKS[argv[0]]
+    args = SimpleNamespace(command=argv[0], **{option[2:]: None for option in options})
     positional, rest = [], argv[1:]
     while rest:
         word = rest.pop(0)
-        if word in ("--policy", "--chain") and rest:
+        if word in options and rest:
             setattr(args, word[2:], rest.pop(0))
-        elif word.startswith("-") or len(positional) == len(_HOOKS[argv[0]]):
+        elif word.startswith("-") or len(positional) == len(names):
             return None
         else:
             positional.append(word)
-    if len(positional) != len(_HOOKS[argv[0]]) or (argv[0] == "reference-transaction" and
-                                                   positional[0] not in ("prepared", "committed")):
+    if len(positional) != len(names) or (argv[0] == "reference-transaction" and
+                                         positional[0] not in ("prepared", "committed")):
         return None
-    args.__dict__.update(zip(_HOOKS[argv[0]], positional))
+    args.__dict__.update(zip(names, positional))
     return args
 
 

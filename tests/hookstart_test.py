@@ -1,0 +1,114 @@
+"""What a hook costs to start: the modules it imports, and the lean stand-ins that let it skip
+typing, re, subprocess, json and argparse (each checked against the module it replaces)."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pushing import annotated, clone, no_identity, server  # noqa: F401
+from tagguard.cli import _parser, _plain_hook
+from tagguard.jsonlog import encode_record
+from tagguard.patterns import _star_match, glob_match
+from tagguard.processes import run
+from tagguard.serverhooks import launch_code
+
+HEAVY = {"typing", "re", "subprocess", "json", "argparse", "shutil", "enum", "signal", "locale", "importlib"}
+
+
+def hook_imports(cwd: Path, stdin: bytes, *args: str, env: dict[str, str] | None = None) -> set[str]:
+    """The top-level modules a hook imports, run as the installed hook scripts run it."""
+    done = subprocess.run([sys.executable, "-I", "-S", "-X", "importtime", "-c", launch_code(), *args],
+                          cwd=cwd, input=stdin, capture_output=True, env={**os.environ, **(env or {})})
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    lines = [line.split(b"|")[-1].strip().decode() for line in done.stderr.splitlines() if b"|" in line]
+    return {name.split(".")[0] for name in lines}
+
+
+def test_pre_receive_and_pre_push_of_one_tag_import_nothing_heavy(clone: Path, server: Path) -> None:
+    tag = annotated(clone, "v2.8-exp-a")
+    objects = {"GIT_ALTERNATE_OBJECT_DIRECTORIES": str(clone / ".git" / "objects"), "GIT_DIR": str(server)}
+    modules = hook_imports(server, f"{'0' * 40} {tag} refs/tags/v2.8-exp-a\n".encode(), "pre-receive", env=objects)
+    assert "tagguard" in modules and not HEAVY & modules
+    line = f"refs/tags/v2.8-exp-a {tag} refs/tags/v2.8-exp-a {'0' * 40}\n".encode()
+    modules = hook_imports(clone, line, "pre-push", "origin", str(server))
+    assert "tagguard" in modules and not HEAVY & modules
+
+
+@pytest.mark.parametrize("argv", [
+    ["pre-receive"], ["pre-receive", "--chain", "/h/pre-receive.pre-tagguard"], ["post-receive", "--policy", "p.toml"],
+    ["update", "refs/tags/v2.8", "0" * 40, "1" * 40], ["update", "--chain", "x", "refs/heads/a", "1" * 40, "2" * 40],
+    ["reference-transaction", "prepared"], ["reference-transaction", "committed", "--policy", "p"],
+    ["pre-push", "origin", "git@host:repo"], ["pre-push", "--policy", "p.toml", "origin", "/srv/repo.git"],
+])
+def test_hook_arguments_parse_as_argparse_would(argv: list[str]) -> None:
+    assert vars(_plain_hook(argv)) == vars(_parser().parse_args(argv))
+
+
+@pytest.mark.parametrize("argv", [
+    [], ["check", "v2.8"], ["pre-receive", "extra"], ["update", "refs/tags/a"], ["reference-transaction", "aborted"],
+    ["pre-push", "origin"], ["pre-push", "-", "url"], ["pre-receive", "--chain"], ["post-receive", "--bogus", "x"],
+])
+def test_anything_else_is_left_to_argparse(argv: list[str]) -> None:
+    assert _plain_hook(argv) is None
+
+
+flat = st.dictionaries(st.text(max_size=8), st.one_of(st.none(), st.booleans(), st.integers(), st.text()), max_size=6)
+
+
+@given(flat)
+@settings(max_examples=300)
+def test_records_are_encoded_as_json_encodes_them(record: dict[str, object]) -> None:
+    assert encode_record(record) == json.dumps(record, sort_keys=True)
+
+
+def test_records_with_other_values_go_through_json() -> None:
+    record = {"b": [1, {"x": None}], "a": 0.5, "c": "\udcff"}
+    assert encode_record(record) == json.dumps(record, sort_keys=True)
+
+
+@given(st.text(alphabet="ab*-", max_size=8), st.text(alphabet="ab-", max_size=10))
+@settings(max_examples=500)
+def test_star_globs_match_as_fnmatch_does(pattern: str, name: str) -> None:
+    assert _star_match(name, pattern) == fnmatch.fnmatchcase(name, pattern)
+
+
+def test_globs_with_other_wildcards_still_match() -> None:
+    assert glob_match("tmp-1", ("wip*", "tmp-?")) == "tmp-?"
+    assert glob_match("v2.8-prod-ready", ("*-prod-[r]eady",)) == "*-prod-[r]eady"
+    assert glob_match("v2.8-prod-ready", ("wip*", "*-prod-*")) == "*-prod-*"
+    assert glob_match("v2.8", ("wip*",)) is None
+
+
+def test_processes_feed_and_drain_big_streams_at_once() -> None:
+    data = os.urandom(3 << 20)
+    done = run(["sh", "-c", "cat; head -c 200000 /dev/zero >&2"], input=data)
+    assert (done.returncode, done.stdout == data, len(done.stderr)) == (0, True, 200000)
+    early = run(["head", "-c", "10"], input=data)  # stops reading: no error, no hang
+    assert (early.returncode, len(early.stdout)) == (0, 10)
+
+
+def test_processes_report_exit_codes_signals_and_missing_programs(tmp_path: Path) -> None:
+    assert run(["sh", "-c", "echo out; echo err >&2; exit 3"]) == (3, b"out\n", b"err\n")
+    assert run(["sh", "-c", "kill -9 $$"]).returncode == -9
+    with pytest.raises(OSError):
+        run([str(tmp_path / "no-such-program")])
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(20):
+        run(["true"], input=b"x")
+    assert len(os.listdir("/proc/self/fd")) == before  # no descriptor left open
+
+
+def test_a_git_error_still_names_the_command(tmp_path: Path) -> None:
+    from tagguard.git import Git, GitError
+
+    with pytest.raises(GitError, match="git rev-parse"):
+        Git(str(tmp_path)).run("rev-parse", "--verify", "HEAD")
