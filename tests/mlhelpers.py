@@ -58,3 +58,14 @@ def traced_git(tmp_path: Path) -> tuple[dict[str, str], Path]:
     wrapper.write_text(f'#!/bin/sh\necho "$*" >> "{log}"\nexec "{real}" "$@"\n')
     wrapper.chmod(0o755)
     return {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}, log
+
+
+def git_commands(log: Path) -> list[str]:
+    """The git command of each call `traced_git` logged (after options such as -C and -c)."""
+    found = []
+    for line in log.read_text().splitlines():
+        words = line.split()
+        while words and words[0] in ("-C", "-c"):
+            words = words[2:]
+        found.append(words[0] if words else "")
+    return found

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import git, tagguard
-from mlhelpers import commit, tag, traced_git
+from mlhelpers import commit, git_commands, tag, traced_git
 
 KEEP = ["v2.8-base", "v2.8-prod-ready", "tmp", "TMP-upper", "atmp-x", "v2.8-exp-tmp-x", "testing", "release-wip-1"]
 TEMPORARY = ["tmp-a", "test-run-alpha", "wip-b", "tmp-annotated"]
@@ -74,7 +74,7 @@ def test_prune_here_and_on_the_remote_with_one_push(clone: tuple[Path, Path], tm
     survivors = set(KEEP) | {"tmp-keep-me"}
     assert tags(repo) == survivors
     assert remote_tags(remote) == survivors
-    commands = [line.split()[2] for line in calls.read_text().splitlines()]
+    commands = git_commands(calls)
     assert commands.count("push") == 1 and commands.count("for-each-ref") == 1
 
 

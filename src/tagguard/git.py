@@ -44,7 +44,7 @@ class Git:
         self.env = env
 
     def _command(self, args: Sequence[str]) -> list[str]:
-        return ["git", "-C", self.path, *args]
+        return ["git", "-c", "advice.graftFileDeprecated=false", "-C", self.path, *args]  # (GIT_GRAFT_FILE)
 
     def run(self, *args: str, input: bytes | None = None, check: bool = True) -> str:
         """Run git and return its stdout as text (surrogate-escaped, never a decode error)."""
