@@ -7,9 +7,8 @@ holds more than about READ_BUDGET bytes of their content at once.
 
 from __future__ import annotations
 
-from tagguard.lean import TYPE_CHECKING
-
 from tagguard.git import Git
+from tagguard.lean import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from typing import Iterator, Mapping

@@ -7,10 +7,10 @@ unpickling), and every field of git_info is type-checked before anything uses it
 from __future__ import annotations
 
 import os
-from tagguard.lean import TYPE_CHECKING
 
 from tagguard.display import shown
 from tagguard.errors import TagguardError
+from tagguard.lean import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from typing import Any

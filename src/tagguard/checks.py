@@ -12,6 +12,7 @@ from tagguard.policy import Policy
 from tagguard.refs import short_name
 from tagguard.rules import OFF, Violation
 
+
 def check_name(name: str, policy: Policy, *, pushed: bool = True) -> list[Violation]:
     """All violations of one tag name. `pushed=False` exempts temporary tags (local use)."""
     name = short_name(name)

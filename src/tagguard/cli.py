@@ -8,10 +8,10 @@ from __future__ import annotations
 import os
 import sys
 from types import SimpleNamespace
-from tagguard.lean import TYPE_CHECKING
 
 from tagguard import __version__
 from tagguard.errors import TagguardError
+from tagguard.lean import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from typing import Sequence

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
+
 from tagguard.lean import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:

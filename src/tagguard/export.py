@@ -7,7 +7,6 @@ policy has that the platform can't express; the command prints the notes on stde
 from __future__ import annotations
 
 from tagguard.lean import TYPE_CHECKING, NamedTuple
-
 from tagguard.policy import Policy
 from tagguard.rules import ERROR, OFF, RULES
 

@@ -8,9 +8,9 @@ hooks run on every push and pay for every import.
 from __future__ import annotations
 
 import os
-from tagguard.lean import TYPE_CHECKING, NamedTuple
 
 from tagguard.errors import TagguardError
+from tagguard.lean import TYPE_CHECKING, NamedTuple
 from tagguard.processes import Completed, run
 from tagguard.refs import TAG_PREFIX, short_name
 

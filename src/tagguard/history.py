@@ -6,11 +6,10 @@ follow the naming convention and parses the metrics out of their messages.
 
 from __future__ import annotations
 
-from tagguard.lean import NamedTuple
-
 from tagguard.display import shown
 from tagguard.errors import TagguardError
 from tagguard.git import Git
+from tagguard.lean import NamedTuple
 from tagguard.metrics import parse_metrics
 from tagguard.naming import TagName, parse_name
 from tagguard.patterns import glob_match

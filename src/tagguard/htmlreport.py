@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import html
 import math
-from tagguard.lean import TYPE_CHECKING
 
 from tagguard import __version__
 from tagguard.history import Snapshot, metric_names
+from tagguard.lean import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from typing import Callable

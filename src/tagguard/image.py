@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from types import MappingProxyType
+
 from tagguard.lean import TYPE_CHECKING
 
 if TYPE_CHECKING:

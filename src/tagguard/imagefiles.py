@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 import os
 import re
-from tagguard.lean import TYPE_CHECKING, NamedTuple
 
 from tagguard import dockerparse
 from tagguard.display import shown
 from tagguard.image import is_ngc, ngc_release, pytorch_from_ref
+from tagguard.lean import TYPE_CHECKING, NamedTuple
 from tagguard.requirements import torch_requirement, torch_wheel
 
 if TYPE_CHECKING:

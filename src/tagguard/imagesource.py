@@ -8,12 +8,11 @@ from the pushed files: it is escaped and cut to a line here, once, for every mes
 
 from __future__ import annotations
 
-from tagguard.lean import TYPE_CHECKING
-
-from tagguard.display import shown
 from tagguard.batches import read_in_batches
+from tagguard.display import shown
 from tagguard.git import Git, ObjectInfo
 from tagguard.imagefiles import Reading, read_dockerfile, reader_for
+from tagguard.lean import TYPE_CHECKING
 from tagguard.naming import TagName, parse_name
 from tagguard.policy import Policy
 from tagguard.refs import short_name

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import os
 import time
-from tagguard.lean import TYPE_CHECKING
 
 from tagguard.display import shown
 from tagguard.errors import TagguardError
 from tagguard.git import Git, zero_oid
+from tagguard.lean import TYPE_CHECKING
 from tagguard.refs import short_name
 from tagguard.rules import Violation
 from tagguard.updates import RefUpdate

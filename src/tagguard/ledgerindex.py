@@ -18,9 +18,9 @@ dropped, and an older tagguard that still looks for them finds none and scans.
 from __future__ import annotations
 
 import os
-from tagguard.lean import TYPE_CHECKING
 
 from tagguard.jsonlog import parse_lines, read_records
+from tagguard.lean import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from typing import Any, Iterator

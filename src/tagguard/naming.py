@@ -6,9 +6,9 @@ Parsed by hand (no regex) so a name check costs little more than starting Python
 from __future__ import annotations
 
 from functools import lru_cache
-from tagguard.lean import TYPE_CHECKING, NamedTuple
 
 from tagguard.display import shown
+from tagguard.lean import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from tagguard.policy import NamingPolicy

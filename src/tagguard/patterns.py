@@ -6,9 +6,8 @@ catastrophically instead of hanging a push. It is imported only when a policy ha
 
 from __future__ import annotations
 
-from tagguard.lean import TYPE_CHECKING
-
 from tagguard.errors import PolicyError
+from tagguard.lean import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from typing import Callable

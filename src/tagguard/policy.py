@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 from types import MappingProxyType
-from tagguard.lean import TYPE_CHECKING, NamedTuple
 
 from tagguard.errors import PolicyError
+from tagguard.lean import TYPE_CHECKING, NamedTuple
 from tagguard.patterns import UserPattern
 from tagguard.rules import ALWAYS_ERRORS, SEVERITIES, find_rule
 

@@ -7,14 +7,13 @@ you are) is settled here.
 
 from __future__ import annotations
 
-from tagguard.lean import TYPE_CHECKING
-
 from tagguard.display import shown
 from tagguard.git import Git, zero_oid
+from tagguard.lean import TYPE_CHECKING
 from tagguard.policy import Policy
 from tagguard.pushcheck import check_updates
-from tagguard.rules import Violation
 from tagguard.refs import TAG_PREFIX
+from tagguard.rules import Violation
 from tagguard.updates import HookInputError, RefUpdate
 
 if TYPE_CHECKING:

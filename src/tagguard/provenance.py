@@ -13,11 +13,11 @@ imported, and never imports torch itself.
 from __future__ import annotations
 
 import sys
-from tagguard.lean import TYPE_CHECKING
 
 from tagguard import __version__
 from tagguard.errors import TagguardError
 from tagguard.git import Git
+from tagguard.lean import TYPE_CHECKING
 from tagguard.naming import TagName, parse_name
 from tagguard.policy import DEFAULT_POLICY, Policy, client_policy
 

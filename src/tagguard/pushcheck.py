@@ -6,11 +6,10 @@ it reads every pushed object with one batch of git reads.
 
 from __future__ import annotations
 
-from tagguard.lean import TYPE_CHECKING
-
 from tagguard.checks import apply_severities, check_name
 from tagguard.display import shown
 from tagguard.git import Git
+from tagguard.lean import TYPE_CHECKING
 from tagguard.policy import Policy
 from tagguard.refs import REPLACE_PREFIX, is_own_ref
 from tagguard.rules import Violation

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from tagguard.lean import TYPE_CHECKING
-
 from tagguard.display import shown
+from tagguard.lean import TYPE_CHECKING
 from tagguard.rules import ERROR, Violation
 
 if TYPE_CHECKING:

@@ -11,12 +11,12 @@ import os
 import sys
 import time
 
-from tagguard.lean import TYPE_CHECKING, NamedTuple
 from tagguard.display import shown
 from tagguard.errors import TagguardError
 from tagguard.git import Git
-from tagguard.processes import run
+from tagguard.lean import TYPE_CHECKING, NamedTuple
 from tagguard.policy import DEFAULT_POLICY, Policy, load_policy_file
+from tagguard.processes import run
 from tagguard.refs import is_own_ref
 from tagguard.report import has_errors
 from tagguard.rules import Violation

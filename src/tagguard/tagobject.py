@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import unicodedata
-from tagguard.lean import NamedTuple
 
 from tagguard.git import Git, ObjectInfo
+from tagguard.lean import NamedTuple
 from tagguard.policy import DEFAULT_MAX_TAG_BYTES
 
 KEEP = 4096  # characters of a tag's name, tagger and message kept once it is parsed

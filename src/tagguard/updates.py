@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from tagguard.lean import NamedTuple
-
 from tagguard.display import shown
 from tagguard.errors import TagguardError
 from tagguard.git import is_zero
+from tagguard.lean import NamedTuple
 from tagguard.refs import TAG_PREFIX
 
 _HEX = frozenset("0123456789abcdef")

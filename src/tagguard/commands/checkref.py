@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from tagguard.lean import TYPE_CHECKING
 
-from tagguard.refs import TAG_PREFIX, short_name
 from tagguard.display import shown
 from tagguard.errors import TagguardError
+from tagguard.lean import TYPE_CHECKING
+from tagguard.refs import TAG_PREFIX, short_name
 
 if TYPE_CHECKING:
     from tagguard.rules import Violation

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from tagguard.lean import TYPE_CHECKING
 
 from tagguard.display import shown
 from tagguard.git import Git
 from tagguard.history import Snapshot, metric_names, ranked, read_tags, snapshots
+from tagguard.lean import TYPE_CHECKING
 from tagguard.policy import client_policy
 
 if TYPE_CHECKING:

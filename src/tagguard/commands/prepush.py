@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import sys
 
+from tagguard.lean import TYPE_CHECKING
 from tagguard.rules import Violation
 from tagguard.updates import parse_pre_push
-from tagguard.lean import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import argparse

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import argparse
 import time
-from tagguard.lean import NamedTuple
 
 from tagguard.display import shown
 from tagguard.errors import TagguardError
 from tagguard.git import Git
 from tagguard.history import TagInfo, read_tags
+from tagguard.lean import NamedTuple
 from tagguard.patterns import glob_match
 from tagguard.policy import Policy, client_policy
 

@@ -11,14 +11,28 @@ import sys
 
 from tagguard.display import shown
 from tagguard.git import Git
+from tagguard.lean import TYPE_CHECKING
 from tagguard.policy import Policy
 from tagguard.report import has_errors, violation_lines
 from tagguard.rules import WARN, Violation
-from tagguard.server import (REFUSED, WARNED, audit, guarded, held_as_claimed, hook_git_dir, judge, ledger_writable, open_context,
-                             post_receive_in_place, record_pending, run_chained, say, verdicts)
+from tagguard.server import (
+    REFUSED,
+    WARNED,
+    audit,
+    guarded,
+    held_as_claimed,
+    hook_git_dir,
+    judge,
+    ledger_writable,
+    open_context,
+    post_receive_in_place,
+    record_pending,
+    run_chained,
+    say,
+    verdicts,
+)
 from tagguard.serverhooks import mark_push
 from tagguard.updates import RefUpdate, parse_receive
-from tagguard.lean import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import argparse

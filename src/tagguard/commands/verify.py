@@ -8,11 +8,11 @@ Exit 1 when any finding fails.
 from __future__ import annotations
 
 import argparse
-from tagguard.lean import TYPE_CHECKING, NamedTuple
 
 from tagguard.checkpoint import load_git_info
 from tagguard.display import shown
 from tagguard.git import Git
+from tagguard.lean import TYPE_CHECKING, NamedTuple
 from tagguard.naming import TagName, parse_name
 from tagguard.policy import client_policy
 
