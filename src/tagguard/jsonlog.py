@@ -1,7 +1,7 @@
 """Append-only files of JSON lines (the tag ledger, the audit log), safe across processes.
 
-Writers hold an exclusive `flock` and add all their lines with one `write` on an O_APPEND
-descriptor, so concurrent pushes never interleave. A crash mid-write can leave a torn last
+Writers hold an exclusive `flock` while they add their lines (whole lines per `write`, on an
+O_APPEND descriptor), so concurrent pushes never interleave. A crash mid-write can leave a torn last
 line: the next writer ends it with a newline first, and readers skip any line that is not a
 whole JSON object.
 """
@@ -10,25 +10,37 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Callable, Collection, Iterator
+from typing import Any, Callable, Collection, Iterable, Iterator
 
 
 def append_records(path: str, records: list[dict[str, Any]], locked: Callable[[str], None] | None = None) -> None:
     """Append records as JSON lines, atomically with respect to other tagguard writers.
 
     `locked(path)`, if given, runs after the write while the lock is still held."""
-    if not records:
-        return
+    if records:
+        append_lines(path, [encode_lines(records)], locked)
+
+
+def encode_lines(records: list[dict[str, Any]]) -> bytes:
+    """Records as JSON lines (sorted keys, ASCII only), as every writer writes them."""
+    encode = json.JSONEncoder(sort_keys=True).encode  # one encoder for all: a push may land 10,000 tags
+    return "".join(encode(r) + "\n" for r in records).encode()
+
+
+def append_lines(path: str, chunks: Iterable[bytes], locked: Callable[[str], None] | None = None) -> None:
+    """Append chunks of whole JSON lines under the file's lock, then fsync once. A big push
+    passes its lines a chunk at a time, so they are never all in memory; other tagguard
+    writers wait for the lock, and each chunk is whole lines."""
     import fcntl
 
-    encode = json.JSONEncoder(sort_keys=True).encode  # one encoder for all: a push may land 10,000 tags
-    data = "".join(encode(r) + "\n" for r in records).encode()
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        if not _ends_with_newline(path):
-            data = b"\n" + data  # close a line torn by an earlier crash
-        _write_all(fd, data)
+        torn = not _ends_with_newline(path)
+        for data in chunks:
+            if torn and data:
+                data, torn = b"\n" + data, False  # close a line torn by an earlier crash
+            _write_all(fd, data)
         os.fsync(fd)
         if locked:
             locked(path)

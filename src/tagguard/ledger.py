@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 from tagguard.display import shown
 from tagguard.errors import TagguardError
@@ -29,6 +29,7 @@ from tagguard.updates import RefUpdate
 LEDGER_FILE = "tagguard-ledger.jsonl"
 RECORD_ROOM = 512  # bytes the records of one tag may take (pending and landed), for the free-space check
 PENDING = "pending"  # the "state" of a record written before the refs moved
+_LINES_PER_WRITE = 10_000  # records formatted and written at a time
 
 
 def ledger_path(git_dir: str) -> str:
@@ -71,13 +72,22 @@ def reused_names(
 
 
 def append(path: str, records: list[dict[str, Any]], index: bool = True) -> None:
-    """Add records to the ledger and, with `index`, bring its index up to date, under one
-    lock. (pre-receive's pending records leave that to post-receive: it catches up anyway.)"""
-    from tagguard.jsonlog import append_records
+    """Add records to the ledger (see `write`)."""
+    from tagguard.jsonlog import encode_lines
+
+    if records:
+        write(path, [encode_lines(records)], index)
+
+
+def write(path: str, chunks: Iterable[bytes], index: bool = True) -> None:
+    """Add chunks of record lines to the ledger and, with `index`, bring its index up to
+    date, under one lock. (pre-receive's pending records leave that to post-receive: it
+    catches up anyway.)"""
+    from tagguard.jsonlog import append_lines
     from tagguard.ledgerindex import update
 
     try:
-        append_records(path, records, locked=update if index else None)
+        append_lines(path, chunks, locked=update if index else None)
     except OSError as exc:
         raise TagguardError(f"can't write the tag ledger {path}: {exc.strerror}") from None
 
@@ -88,17 +98,46 @@ def landed(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def landed_records(
-    updates: list[RefUpdate], targets: dict[str, str], pusher: str | None, state: str | None = None
+    updates: list[RefUpdate], targets: dict[str, str], pusher: str | None, state: str | None = None,
+    now: str | None = None,
 ) -> list[dict[str, Any]]:
     """Ledger records for the tags that a push created or moved (`state`: PENDING before
-    the refs moved)."""
-    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    the refs moved), stamped `now` or the current time."""
+    now = now or _now()
     extra = {"state": state} if state else {}
     return [
         {"name": u.name, "object": u.new, "commit": targets[u.new], "pusher": pusher, "time": now, **extra}
         for u in updates
         if u.is_tag and u.kind != "delete"
     ]
+
+
+def landed_lines(
+    updates: list[RefUpdate], targets: dict[str, str], pusher: str | None, state: str | None = None,
+    now: str | None = None,
+) -> Iterator[bytes]:
+    """`landed_records` as ledger lines, byte for byte, a chunk at a time: a push of 100,000
+    tags formats them without a dict or a JSON encoder call per tag. A chunk with any value
+    JSON would escape goes through the encoder."""
+    import json
+
+    now = now or _now()
+    state_part = f'"state": {json.dumps(state)}, ' if state else ""
+    tail = f', "pusher": {json.dumps(pusher)}, {state_part}"time": "{now}"}}\n'
+    quotes = ('{"commit": "", "name": "", "object": ""' + tail).count('"')
+    for start in range(0, len(updates), _LINES_PER_WRITE):
+        part = [u for u in updates[start : start + _LINES_PER_WRITE] if u.is_tag and u.kind != "delete"]
+        text = "".join([f'{{"commit": "{targets[u.new]}", "name": "{u.name}", "object": "{u.new}"{tail}' for u in part])
+        if not (text.isascii() and text.count('"') == quotes * len(part) and "\\" not in text
+                and text.count("\n") == len(part) and text.replace("\n", "").isprintable()):
+            from tagguard.jsonlog import encode_lines
+
+            text = encode_lines(landed_records(part, targets, pusher, state, now)).decode()
+        yield text.encode()
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 def confirmations(history: dict[str, list[dict[str, Any]]], current: dict[str, str | None]) -> list[dict[str, Any]]:

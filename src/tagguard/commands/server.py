@@ -15,7 +15,7 @@ from tagguard.policy import Policy
 from tagguard.report import has_errors, violation_lines
 from tagguard.rules import WARN, Violation
 from tagguard.server import (REFUSED, WARNED, audit, guarded, held_as_claimed, judge, ledger_writable, open_context,
-                             post_receive_in_place, record_pending, run_chained, say, verdicts)
+                             peeled_targets, post_receive_in_place, record_pending, run_chained, say, verdicts)
 from tagguard.serverhooks import mark_push
 from tagguard.updates import RefUpdate, parse_receive
 
@@ -106,7 +106,7 @@ def _report(results: dict[str, list[Violation]], decided: dict[str, str], policy
 
 
 def _record(updates: list[RefUpdate], args: argparse.Namespace) -> None:
-    from tagguard.ledger import append, landed_records, ledger_path
+    from tagguard.ledger import landed_lines, ledger_path, write
 
     landed = [u for u in updates if u.is_tag and u.kind != "delete"]
     if any(u.is_tag for u in updates):
@@ -114,5 +114,5 @@ def _record(updates: list[RefUpdate], args: argparse.Namespace) -> None:
     if not landed:
         return
     context = open_context(args.policy)
-    targets = context.git.peeled_targets(u.new for u in landed)
-    append(ledger_path(context.git_dir), landed_records(landed, targets, context.pusher))
+    targets = peeled_targets(context, [u.new for u in landed])
+    write(ledger_path(context.git_dir), landed_lines(landed, targets, context.pusher))
