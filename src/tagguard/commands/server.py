@@ -21,11 +21,11 @@ from tagguard.updates import RefUpdate, parse_receive
 
 
 def run_pre_receive(args: argparse.Namespace) -> int:
-    stdin = sys.stdin.buffer.read()
+    stdin = [sys.stdin.buffer.read()]  # let go of once parsed: 100,000 tags are 10 MB of input
 
     def body() -> int:
-        chained = run_chained(args.chain, [], stdin)
-        mine = _receive(parse_receive(_text(stdin)), args, "push", args.chain)
+        chained = run_chained(args.chain, [], stdin[0])
+        mine = _receive(parse_receive(_text(stdin.pop())), args, "push", args.chain)
         return mine or (1 if chained else 0)
 
     return guarded("push refused", body)
@@ -42,11 +42,11 @@ def run_update(args: argparse.Namespace) -> int:
 
 
 def run_post_receive(args: argparse.Namespace) -> int:
-    stdin = sys.stdin.buffer.read()
+    stdin = [sys.stdin.buffer.read()]  # let go of once parsed, as in pre-receive
 
     def body() -> int:
-        chained = run_chained(args.chain, [], stdin)
-        _record(parse_receive(_text(stdin)), args)
+        chained = run_chained(args.chain, [], stdin[0])
+        _record(parse_receive(_text(stdin.pop())), args)
         return 1 if chained else 0
 
     return guarded("the push landed, but recording its tags in the ledger failed", body)
