@@ -102,8 +102,11 @@ class Git:
         if not unique:
             return {}
         asked = [n + suffix for n in unique]
-        out = self.run("cat-file", f"--batch-check={fmt}", "--buffer", input=_lines(asked)).split("\n")[:-1]
+        text = self.run("cat-file", f"--batch-check={fmt}", "--buffer", input=_lines(asked))
+        out = text.split("\n")[:-1]
         _same_count(asked, out)
+        if " missing\n" not in text and " ambiguous\n" not in text:
+            return dict(zip(unique, out))  # all found (no format here ends so): nothing to match by name
         result: dict[str, str | None] = {}
         for name, request, line in zip(unique, asked, out):
             missing = _missing(line)
@@ -115,9 +118,10 @@ class Git:
     def object_info(self, oids: Iterable[str]) -> dict[str, ObjectInfo]:
         """Type and size of many objects (`<oid>` or `<rev>:<path>`)."""
         result = {}
+        kinds: dict[str, str] = {}  # one str per type, not one per object
         for name, line in self._batch_check(oids, "%(objectname) %(objecttype) %(objectsize)").items():
             oid, kind, size = (line or f"{name} missing 0").rsplit(" ", 2)
-            result[name] = ObjectInfo(oid, kind, int(size))
+            result[name] = ObjectInfo(oid, kinds.setdefault(kind, kind), int(size))
         return result
 
     def object_types(self, oids: Iterable[str]) -> dict[str, str]:
@@ -146,9 +150,10 @@ class Git:
         data = self.run_bytes("cat-file", "--batch", "--buffer", input=_lines(names))
         found = _parse_batch(data)
         _same_count(names, found)
-        for name, (oid, item) in zip(names, found):
-            if oid != name and (item is not None or _is_oid(name)):
-                raise GitError(f"`git cat-file --batch` answered for '{oid}' when asked for '{name}'")
+        if [oid for oid, _ in found] != names:  # each answer names what was asked (a `<rev>:<path>` is answered by its id)
+            for name, (oid, item) in zip(names, found):
+                if oid != name and (item is not None or _is_oid(name)):
+                    raise GitError(f"`git cat-file --batch` answered for '{oid}' when asked for '{name}'")
         return [item for _, item in found]
 
     def resolve(self, names: Iterable[str]) -> dict[str, str | None]:
@@ -267,10 +272,12 @@ def _parse_batch(data: bytes) -> list[tuple[str, tuple[str, bytes] | None]]:
         end = data.index(b"\n", pos)
         line = data[pos:end].decode("utf-8", "surrogateescape")
         pos = end + 1
-        missing = _missing(line)
+        if line.endswith((" missing", " ambiguous")):
+            result.append((_missing(line) or line, None))
+            continue
         header = line.split(" ")
-        if missing is not None or len(header) != 3:
-            result.append((line if missing is None else missing, None))
+        if len(header) != 3:
+            result.append((line, None))
             continue
         size = int(header[2])
         if pos + size + 1 > len(data) or data[pos + size : pos + size + 1] != b"\n":

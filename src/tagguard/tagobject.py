@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 from typing import NamedTuple
 
 from tagguard.git import Git
@@ -43,7 +44,7 @@ def parse_tag(oid: str, raw: bytes) -> TagObject:
     return TagObject(
         oid,
         object_.decode("utf-8", "replace"),
-        type_.decode("utf-8", "replace"),
+        _TYPES.get(type_) or type_.decode("utf-8", "replace"),
         name.decode("utf-8", "surrogateescape"),
         None if tagger is None else tagger.decode("utf-8", "replace"),
         message.decode("utf-8", "replace"),
@@ -51,8 +52,13 @@ def parse_tag(oid: str, raw: bytes) -> TagObject:
     )
 
 
+_TYPES = {kind.encode(): kind for kind in ("commit", "tag", "tree", "blob")}  # one str each, not one per tag
+
+
 def first_visible(text: str) -> int:
     """Where the first character a reader can see is, or -1 when the text looks empty."""
+    if "!" <= text[:1] <= "~":  # printable ASCII but space: nearly every message
+        return 0
     for index, char in enumerate(text[:64]):  # almost every message answers here
         if _visible(char):
             return index
@@ -68,6 +74,7 @@ def _visible(char: str) -> bool:
     return unicodedata.category(char)[0] in "LNPS" and char not in _BLANK_LOOKING
 
 
+@lru_cache(maxsize=64)  # the tags of one push mostly share a tagger line
 def tagger_parts(tagger: str | None) -> tuple[str, str, str] | None:
     """(name, email, "<seconds> <+hhmm>") of a tagger header written as git writes it, or
     None when it is missing or is no record of who tagged and when."""
