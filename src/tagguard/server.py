@@ -243,9 +243,14 @@ def record_pending(context: Context, updates: list[RefUpdate], decided: dict[str
 def peeled_targets(context: Context, oids: list[str]) -> dict[str, str]:
     """What each object peels to, as `judge` peels: by real types, never reading a tag over
     [tags] max_tag_bytes (git's own `^{}` would read it whole; it stands for itself)."""
+    from tagguard.pushcheck import PEEL_CHUNK
     from tagguard.tagobject import peel_all
 
-    return {oid: p.target for oid, p in peel_all(context.git, oids, context.policy.tags.max_tag_bytes).items()}
+    found: dict[str, str] = {}
+    for start in range(0, len(oids), PEEL_CHUNK):  # in bounded memory, as `judge` peels
+        peeled = peel_all(context.git, oids[start : start + PEEL_CHUNK], context.policy.tags.max_tag_bytes)
+        found.update((oid, p.target) for oid, p in peeled.items())
+    return found
 
 
 def judge(updates: list[RefUpdate], context: Context, targets: dict[str, str]) -> dict[str, list[Violation]]:
