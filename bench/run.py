@@ -10,7 +10,11 @@
 3. the same push into a repository that already holds E tags (and a ledger of them);
 4. `tagguard check NAME` against `python -c pass` (the embedded default policy);
 5. the pre-push hook for one tag: a push with and without it, and the hook by itself;
-6. the server hooks by themselves on a push of B tags (GitHub Enterprise allows 5 s).
+6. the server hooks by themselves on a push of B tags (GitHub Enterprise allows 5 s);
+7. the whole push of those B tags, with no hook and with tagguard;
+peak memory: each server hook's peak resident memory (its git children included) on the B
+   tags and on one tag whose message is H MiB (over [tags] max_tag_bytes: refused unread, and
+   in warn mode accepted unread), against the target of 100 MB.
 
 Push times include git's own work and swing with machine load; the hooks run by
 themselves on the same input (inside a copy of the server, reading the pushed objects
@@ -46,6 +50,10 @@ while read -r old new ref; do
 done
 """
 STAMP = "Bench <bench@example.com> 1700000000 +0000"
+MEMORY_TARGET = 100 << 20  # bytes of peak resident memory per hook
+# Runs a command and prints the peak resident memory (KiB) of its process tree.
+PEAK_RSS = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:]); "
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
 HOOKS = ("no hook", "bash hook", "tagguard")
 OUTSIDE = "tagguard --outside-pushes"  # plus the reference-transaction hook (cases 1 and 2)
 Timings = Dict[str, List[float]]
@@ -57,6 +65,7 @@ class Sizes:
         self.existing = args.existing or (500 if quick else 100_000)
         self.big = args.big or (1_000 if quick else 100_000)
         self.rounds = args.rounds or (1 if quick else 3)
+        self.huge = (args.huge or (4 if quick else 300)) << 20  # bytes of the big tag's message
         self.small_rounds = 3 if quick else 15
 
 
@@ -92,6 +101,26 @@ def fast_import(path: Path, prefix: str, count: int, bare: bool) -> None:
     sh("git", "pack-refs", "--all", cwd=path)
 
 
+def huge_tag(path: Path, size: int) -> bytes:
+    """A bare repository with the same commit as `fast_import` and one tag `v2.8-exp-huge` on
+    it whose message is `size` bytes (streamed to fast-import); return pre-receive's input."""
+    sh("git", "init", "-q", "--bare", "-b", "main", str(path), cwd=path.parent)
+    head = f"commit refs/heads/main\nmark :1\ncommitter {STAMP}\ndata 5\nfirst\n\n"
+    head += f"tag v2.8-exp-huge\nfrom :1\ntagger {STAMP}\ndata {size}\n"
+    line = b"acc=0.91 " * 100 + b"\n"
+    with subprocess.Popen(["git", "fast-import", "--quiet"], cwd=path, stdin=subprocess.PIPE) as importer:
+        assert importer.stdin is not None
+        importer.stdin.write(head.encode())
+        for start in range(0, size, 1 << 20):
+            piece = min(1 << 20, size - start)
+            importer.stdin.write((line * (piece // len(line) + 1))[:piece])
+        importer.stdin.write(b"\n")
+        importer.stdin.close()
+    if importer.returncode != 0:
+        raise SystemExit("bench: git fast-import of the big tag failed")
+    return receive_input(path, "refs/tags/")
+
+
 def receive_input(repo: Path, pattern: str) -> bytes:
     """pre-receive's stdin for pushing these tags as new: `<zero> <oid> <ref>` lines."""
     out = sh("git", "for-each-ref", "--format=%(objectname) %(refname)", pattern, cwd=repo).decode()
@@ -117,7 +146,13 @@ class Bench:
         fast_import(big, "v2.8-exp-old", max(self.sizes.existing, self.sizes.big), bare=True)
         self.big_input = b"".join(receive_input(big, "refs/tags/").splitlines(True)[: self.sizes.big])
         self.big_objects = big / "objects"
+        self.big_source = self.work / "big-source.git"  # pushes the B tags (case 7)
+        shutil.copytree(big, self.big_source, symlinks=True)
+        self._keep_tags(self.big_source, self.sizes.big)
         self._keep_tags(big, self.sizes.existing)
+        self.huge = self.work / "huge.git"
+        self.huge.mkdir()
+        self.huge_input = huge_tag(self.huge, self.sizes.huge)
         empty = self.work / "empty.git"
         sh("git", "init", "-q", "--bare", "-b", "main", str(empty), cwd=self.work)
         sh("git", "push", "-q", str(empty), "main", cwd=self.source)
@@ -151,13 +186,14 @@ class Bench:
 
     # --- the cases --------------------------------------------------------------------------
 
-    def pushes(self, kind: str, refspecs: list[str], rounds: int, hooks: tuple[str, ...] = HOOKS) -> Timings:
+    def pushes(self, kind: str, refspecs: list[str], rounds: int, hooks: tuple[str, ...] = HOOKS,
+               source: Path | None = None) -> Timings:
         times: Timings = {hook: [] for hook in hooks}
         for round in range(rounds):
             for hook in rotated(list(hooks), round):
                 server = self.fresh(kind, hook)
                 times[hook].append(timed(lambda: sh("git", "push", "-q", f"file://{server}", *refspecs,
-                                                    cwd=self.source)))
+                                                    cwd=source or self.source)))
         return times
 
     def hooks_alone(self, kind: str, stdin: bytes, objects: Path, rounds: int) -> Timings:
@@ -175,6 +211,27 @@ class Bench:
                 times[name].append(timed(lambda: [sh(*step, cwd=server, stdin=stdin, env=env)
                                                   for step in steps[name]]))
         return times
+
+    def peak_memory(self) -> dict[str, int]:
+        """Each server hook's peak resident memory, in bytes, git children included."""
+        warn = self.work / "warn.toml"
+        warn.write_text('[server]\nmode = "warn"\n')
+        mib = self.sizes.huge >> 20
+        cases = [(f"{{}}, {self.sizes.big} tags", self.big_input, self.big_objects, None),
+                 (f"{{}}, a {mib} MiB tag", self.huge_input, self.huge / "objects", None),
+                 (f"{{}}, a {mib} MiB tag, warn", self.huge_input, self.huge / "objects", warn)]
+        peaks = {}
+        for title, stdin, objects, policy in cases:
+            server = self.fresh("empty", "tagguard")
+            env = {**os.environ, "GIT_ALTERNATE_OBJECT_DIRECTORIES": str(objects)}
+            if policy:
+                env["TAGGUARD_POLICY"] = str(policy)
+            for hook in ("pre-receive", "post-receive"):
+                if hook == "post-receive" and title.endswith(" tag"):
+                    continue  # refused: post-receive never runs
+                out = sh(sys.executable, "-c", PEAK_RSS, self.tagguard, hook, cwd=server, stdin=stdin, env=env)
+                peaks[title.format(hook)] = int(out.split()[-1]) << 10
+        return peaks
 
     def check(self, rounds: int) -> Timings:
         python = sys.executable
@@ -231,6 +288,13 @@ def show(title: str, times: Timings, base: str, unit: str = "s") -> list[str]:
     return lines
 
 
+def show_memory(peaks: dict[str, int]) -> list[str]:
+    lines = [f"peak memory of each hook (target: under {MEMORY_TARGET >> 20} MB):"]
+    for name, peak in peaks.items():
+        lines.append(f"  {name:40} {peak / (1 << 20):7.1f} MB  {peak / MEMORY_TARGET:5.2f}x target")
+    return lines
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     try:
@@ -251,6 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--existing", type=int, help="tags already on the server (default 100000)")
     parser.add_argument("--big", type=int, help="tags for the hooks-alone case 6 (default 100000)")
     parser.add_argument("--rounds", type=int, help="rounds of the big pushes (default 3)")
+    parser.add_argument("--huge", type=int, help="MiB of the big tag's message, for peak memory (default 300)")
     args = parser.parse_args(argv)
     tagguard = shutil.which("tagguard", path=os.path.dirname(sys.executable)) or shutil.which("tagguard")
     if not tagguard:
@@ -288,6 +353,9 @@ def run(bench: Bench) -> Iterator[str]:
                     bench.pre_push(s.small_rounds), "python -c pass", "ms")
     yield from show(f"6. the server hooks alone on a push of {s.big} new tags (median of {s.rounds}):",
                     bench.hooks_alone("empty", bench.big_input, bench.big_objects, s.rounds), "bash hook")
+    yield from show(f"7. the whole push of those {s.big} new tags (median of {s.rounds}):",
+                    bench.pushes("empty", ["--tags"], s.rounds, ("no hook", "tagguard"), bench.big_source), "no hook")
+    yield from show_memory(bench.peak_memory())
 
 
 if __name__ == "__main__":

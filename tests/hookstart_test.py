@@ -6,6 +6,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -112,3 +113,26 @@ def test_a_git_error_still_names_the_command(tmp_path: Path) -> None:
 
     with pytest.raises(GitError, match="git rev-parse"):
         Git(str(tmp_path)).run("rev-parse", "--verify", "HEAD")
+
+
+def test_one_git_process_answers_as_the_one_shot_calls_do(clone: Path, tmp_path: Path) -> None:
+    from tagguard.git import Git
+
+    tag = annotated(clone, "v2.8-exp-a")
+    names = [tag, "HEAD:README.md", "1234567890" * 4, tag]
+    plain = Git(str(clone))
+    with plain.batched() as batched:
+        assert batched.object_info([*names, "HEAD"]) == plain.object_info([*names, "HEAD"])
+        assert batched.read_batch(names) == plain.read_batch(names)
+        assert batched.object_info([tag]) == plain.object_info([tag])  # the same process, asked again
+        assert not batched._unsupported
+    shims = tmp_path / "shims"  # a git before 2.36: no --batch-command, exit 129
+    shims.mkdir()
+    (shims / "git").write_text(f'#!/bin/sh\ncase " $* " in *" --batch-command"*) echo "usage: git cat-file" >&2; '
+                               f'exit 129;; esac\nexec {shutil.which("git")} "$@"\n')
+    (shims / "git").chmod(0o755)
+    old = Git(str(clone), env={"PATH": f"{shims}:{os.environ['PATH']}"})
+    with old.batched() as batched:
+        assert batched.read_batch(names) == plain.read_batch(names)
+        assert batched.object_info(names) == plain.object_info(names)
+        assert batched._unsupported

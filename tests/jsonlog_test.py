@@ -34,3 +34,19 @@ def test_concurrent_writers_never_interleave(tmp_path: Path) -> None:
         worker.join()
     lines = Path(path).read_text().splitlines()
     assert len(lines) == 400 and len(list(read_records(path))) == 400
+
+
+def test_ledger_lines_are_the_records_json_writes(tmp_path: Path) -> None:
+    from tagguard.jsonlog import encode_lines
+    from tagguard.ledger import PENDING, landed_lines, landed_records
+    from tagguard.updates import RefUpdate
+
+    names = ["v2.8-a", 'v2.8-"q"', "v2.8-\u00e9", "v2.8-back\\slash", "v2.8-\x7f", "v2.8-\udce9"]
+    updates = [RefUpdate(f"refs/tags/{n}", "0" * 40, f"{i:040x}") for i, n in enumerate(names)]
+    updates.append(RefUpdate("refs/tags/gone", "1" * 40, "0" * 40))  # deleted: no record
+    targets = {u.new: "c" * 40 for u in updates}
+    for pusher, state in ((None, None), ('a "b"', PENDING), ("alice", PENDING)):
+        now = "2026-01-01T00:00:00Z"
+        for chunk in (updates[:1], updates):
+            lines = b"".join(landed_lines(chunk, targets, pusher, state, now))
+            assert lines == encode_lines(landed_records(chunk, targets, pusher, state, now))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from conftest import git
 from tagguard.batches import READ_BUDGET, by_size
-from tagguard.git import Git
+from tagguard.git import Batched, Git
 from tagguard.tagobject import KEEP, TagObject, _compact, first_visible, peel_all, tagger_parts
 
 GOOD_TAGGER = "Ana <ana@example.com> 1700000000 +0100"
@@ -53,12 +53,15 @@ def test_batches_are_capped_by_total_size() -> None:
     assert list(by_size([], {})) == []
 
 
-class CountingGit(Git):
-    """The real git, noting how much each `cat-file --batch` call returned."""
+class CountingGit(Batched):
+    """The real git, noting how much each read of object contents returned."""
 
     def __init__(self, path: str) -> None:
         super().__init__(path)
         self.batches: list[int] = []
+
+    def batched(self) -> CountingGit:
+        return self
 
     def read_batch(self, names: list[str]) -> list[tuple[str, bytes] | None]:
         found = super().read_batch(names)

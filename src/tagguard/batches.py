@@ -21,6 +21,9 @@ _HEADER = 100  # bytes git adds per object (`<oid> <type> <size>`) and Python's 
 def by_size(names: list[str], sizes: Mapping[str, int], budget: int = READ_BUDGET) -> Iterator[list[str]]:
     """`names` in order, cut into runs whose sizes add up to at most `budget` (an object
     larger than the budget is a run of its own)."""
+    if names and sum(map(sizes.__getitem__, names)) + _HEADER * len(names) <= budget:
+        yield names  # all in one (most pushes)
+        return
     run: list[str] = []
     total = 0
     for name in names:

@@ -11,7 +11,7 @@ import os
 
 from tagguard.errors import TagguardError
 from tagguard.lean import TYPE_CHECKING, NamedTuple
-from tagguard.processes import Completed, run
+from tagguard.processes import Completed, Session, run
 from tagguard.refs import TAG_PREFIX, short_name
 
 if TYPE_CHECKING:
@@ -28,6 +28,9 @@ _INDIRECTION = ("GIT_REPLACE_REF_BASE",)
 
 class GitError(TagguardError):
     """A git command failed; the message names it and quotes git's last line."""
+
+
+INFO_FORMAT = "%(objectname) %(objecttype) %(objectsize)"
 
 
 class ObjectInfo(NamedTuple):
@@ -101,8 +104,11 @@ class Git:
         if not unique:
             return {}
         asked = [n + suffix for n in unique]
-        out = self.run("cat-file", f"--batch-check={fmt}", "--buffer", input=_lines(asked)).split("\n")[:-1]
+        text = self._cat_file("info", fmt, asked).decode("utf-8", "surrogateescape")
+        out = text.split("\n")[:-1]
         _same_count(asked, out)
+        if " missing\n" not in text and " ambiguous\n" not in text:
+            return dict(zip(unique, out))  # all found (no format here ends so): nothing to match by name
         result: dict[str, str | None] = {}
         for name, request, line in zip(unique, asked, out):
             missing = _missing(line)
@@ -111,12 +117,23 @@ class Git:
             result[name] = None if missing is not None else line
         return result
 
+    def _cat_file(self, command: str, fmt: str, names: list[str]) -> bytes:
+        """What `cat-file --batch-check=<fmt>` ("info") or `--batch` ("contents", whose
+        answers start with INFO_FORMAT) prints for these names."""
+        option = f"--batch-check={fmt}" if command == "info" else "--batch"
+        return self.run_bytes("cat-file", option, "--buffer", input=_lines(names))
+
+    def batched(self) -> Batched:
+        """This repository, with its object reads answered by one long-running git process."""
+        return Batched(self.path, self.env)
+
     def object_info(self, oids: Iterable[str]) -> dict[str, ObjectInfo]:
         """Type and size of many objects (`<oid>` or `<rev>:<path>`)."""
         result = {}
-        for name, line in self._batch_check(oids, "%(objectname) %(objecttype) %(objectsize)").items():
+        kinds: dict[str, str] = {}  # one str per type, not one per object
+        for name, line in self._batch_check(oids, INFO_FORMAT).items():
             oid, kind, size = (line or f"{name} missing 0").rsplit(" ", 2)
-            result[name] = ObjectInfo(oid, kind, int(size))
+            result[name] = ObjectInfo(oid, kinds.setdefault(kind, kind), int(size))
         return result
 
     def object_types(self, oids: Iterable[str]) -> dict[str, str]:
@@ -142,12 +159,13 @@ class Git:
         """(type, content) for each object name (`<oid>`, `<rev>:<path>`), in order; None if missing."""
         if not names:
             return []
-        data = self.run_bytes("cat-file", "--batch", "--buffer", input=_lines(names))
+        data = self._cat_file("contents", INFO_FORMAT, names)
         found = _parse_batch(data)
         _same_count(names, found)
-        for name, (oid, item) in zip(names, found):
-            if oid != name and (item is not None or _is_oid(name)):
-                raise GitError(f"`git cat-file --batch` answered for '{oid}' when asked for '{name}'")
+        if [oid for oid, _ in found] != names:  # each answer names what was asked (a `<rev>:<path>` is answered by its id)
+            for name, (oid, item) in zip(names, found):
+                if oid != name and (item is not None or _is_oid(name)):
+                    raise GitError(f"`git cat-file --batch` answered for '{oid}' when asked for '{name}'")
         return [item for _, item in found]
 
     def resolve(self, names: Iterable[str]) -> dict[str, str | None]:
@@ -231,6 +249,71 @@ class Git:
             self.run("update-ref", "--stdin", input=lines.encode("utf-8", "surrogateescape"))
 
 
+class Batched(Git):
+    """A Git whose `object_info` and object reads (`read_batch`) are answered by one
+    `cat-file --batch-command` process for as long as it is open (`with git.batched() as
+    objects:`), not one process per call: a one-tag push reads its tag in one git process.
+    The answers are the bytes the one-shot calls print, checked the same way. Before git
+    2.36 (no --batch-command) every call runs its own process, as in `Git`."""
+
+    def __init__(self, path: str = ".", env: dict[str, str] | None = None) -> None:
+        super().__init__(path, env)
+        self._session: Session | None = None
+        self._unsupported = False
+
+    def __enter__(self) -> Batched:
+        return self
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        if self._session is not None:
+            self._session.kill() if kind else self._session.close()
+            self._session = None
+
+    def _cat_file(self, command: str, fmt: str, names: list[str]) -> bytes:
+        session = None if self._unsupported or fmt != INFO_FORMAT else self._started()
+        if session is None:
+            return super()._cat_file(command, fmt, names)
+        session.send(b"".join(command.encode() + b" " + line for line in _lines(names).splitlines(True)) + b"flush\n")
+        answers = bytearray()
+        for _ in names:
+            line = session.read_line()
+            if line is None:
+                return self._ended(command, fmt, names, answered=bool(answers))
+            answers += line + b"\n"
+            if command == "contents" and not line.endswith((b" missing", b" ambiguous")):
+                content = session.read_exact(_answer_size(line) + 1)
+                if content is None:
+                    return self._ended(command, fmt, names, answered=True)
+                answers += content
+        return bytes(answers)
+
+    def _started(self) -> Session:
+        if self._session is None:
+            try:
+                self._session = Session(self._command(["cat-file", f"--batch-command={INFO_FORMAT}", "--buffer"]),
+                                        self._env())
+            except OSError as exc:
+                raise GitError(f"can't run git: {exc.strerror}") from None
+        return self._session
+
+    def _ended(self, command: str, fmt: str, names: list[str], answered: bool) -> bytes:
+        """git stopped answering: before any answer with exit 129 it has no --batch-command
+        (use one-shot calls from now on); otherwise it failed, and so does the caller."""
+        done = self._session.close() if self._session else Completed(0, b"", b"")
+        self._session = None
+        if not answered and done.returncode == 129:
+            self._unsupported = True
+            return super()._cat_file(command, fmt, names)
+        raise GitError(_failure(("cat-file", "--batch-command"), done.returncode, done.stderr))
+
+
+def _answer_size(header: bytes) -> int:
+    parts = header.split(b" ")
+    if len(parts) != 3 or not parts[2].isdigit():
+        raise GitError(f"`git cat-file --batch-command` answered {header[:80]!r}, not `<oid> <type> <size>`")
+    return int(parts[2])
+
+
 def _lines(items: Iterable[str]) -> bytes:
     """One request per line for `cat-file --batch*`. A name that holds a newline (or a NUL,
     or is empty) would shift every later answer by one, so it is refused outright."""
@@ -266,10 +349,12 @@ def _parse_batch(data: bytes) -> list[tuple[str, tuple[str, bytes] | None]]:
         end = data.index(b"\n", pos)
         line = data[pos:end].decode("utf-8", "surrogateescape")
         pos = end + 1
-        missing = _missing(line)
+        if line.endswith((" missing", " ambiguous")):
+            result.append((_missing(line) or line, None))
+            continue
         header = line.split(" ")
-        if missing is not None or len(header) != 3:
-            result.append((line if missing is None else missing, None))
+        if len(header) != 3:
+            result.append((line, None))
             continue
         size = int(header[2])
         if pos + size + 1 > len(data) or data[pos + size : pos + size + 1] != b"\n":

@@ -1,7 +1,7 @@
 """Append-only files of JSON lines (the tag ledger, the audit log), safe across processes.
 
-Writers hold an exclusive `flock` and add all their lines with one `write` on an O_APPEND
-descriptor, so concurrent pushes never interleave. A crash mid-write can leave a torn last
+Writers hold an exclusive `flock` while they add their lines (whole lines per `write`, on an
+O_APPEND descriptor), so concurrent pushes never interleave. A crash mid-write can leave a torn last
 line: the next writer ends it with a newline first, and readers skip any line that is not a
 whole JSON object.
 """
@@ -13,29 +13,41 @@ import os
 from tagguard.lean import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from typing import Any, Callable, Collection, Iterator
+    from typing import Any, Callable, Collection, Iterable, Iterator
 
 try:  # the C string encoder behind `json`; importing `json` itself costs a hook 8 ms (it imports re)
-    from _json import encode_basestring_ascii as _json_string
+    from _json import encode_basestring_ascii as json_string  # json.dumps(text)
 except ImportError:  # not CPython
-    from json.encoder import encode_basestring_ascii as _json_string
+    from json.encoder import encode_basestring_ascii as json_string
 
 
 def append_records(path: str, records: list[dict[str, Any]], locked: Callable[[str], None] | None = None) -> None:
     """Append records as JSON lines, atomically with respect to other tagguard writers.
 
     `locked(path)`, if given, runs after the write while the lock is still held."""
-    if not records:
-        return
+    if records:
+        append_lines(path, [encode_lines(records)], locked)
+
+
+def encode_lines(records: list[dict[str, Any]]) -> bytes:
+    """Records as JSON lines (sorted keys, ASCII only), as every writer writes them."""
+    return "".join(encode_record(r) + "\n" for r in records).encode()
+
+
+def append_lines(path: str, chunks: Iterable[bytes], locked: Callable[[str], None] | None = None) -> None:
+    """Append chunks of whole JSON lines under the file's lock, then fsync once. A big push
+    passes its lines a chunk at a time, so they are never all in memory; other tagguard
+    writers wait for the lock, and each chunk is whole lines."""
     import fcntl
 
-    data = "".join(encode_record(r) + "\n" for r in records).encode()
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        if not _ends_with_newline(path):
-            data = b"\n" + data  # close a line torn by an earlier crash
-        _write_all(fd, data)
+        torn = not _ends_with_newline(path)
+        for data in chunks:
+            if torn and data:
+                data, torn = b"\n" + data, False  # close a line torn by an earlier crash
+            _write_all(fd, data)
         os.fsync(fd)
         if locked:
             locked(path)
@@ -50,7 +62,7 @@ def encode_record(record: dict[str, Any]) -> str:
     for key in sorted(record):
         value = record[key]
         if isinstance(value, str):
-            text = _json_string(value)
+            text = json_string(value)
         elif value is None or isinstance(value, bool):
             text = {None: "null", True: "true", False: "false"}[value]
         elif type(value) is int:
@@ -59,7 +71,7 @@ def encode_record(record: dict[str, Any]) -> str:
             import json
 
             return json.dumps(record, sort_keys=True)
-        parts.append(f"{_json_string(key)}: {text}")
+        parts.append(f"{json_string(key)}: {text}")
     return "{" + ", ".join(parts) + "}"
 
 
@@ -101,7 +113,7 @@ def parse_lines(lines: list[bytes], key: str | None = None, values: Collection[s
 
 
 def _wanted(key: str, values: Collection[str]) -> tuple[bytes, set[bytes]]:
-    return _json_string(key).encode() + b": ", {_json_string(v).encode() for v in values}
+    return json_string(key).encode() + b": ", {json_string(v).encode() for v in values}
 
 
 def _value(line: bytes, marker: bytes) -> bytes:

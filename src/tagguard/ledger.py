@@ -29,15 +29,15 @@ from tagguard.rules import Violation
 from tagguard.updates import RefUpdate
 
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, Iterable, Iterator
 
 
 LEDGER_FILE = "tagguard-ledger.jsonl"
 RECORD_ROOM = 512  # bytes the records of one tag may take (pending and landed), for the free-space check
 PENDING = "pending"  # the "state" of a record written before the refs moved
 CATCH_UP = 256 << 10  # bytes of small pushes' records between two catch-ups of the index
-SMALL_PUSH = 32  # at most this many records: the index is not brought up to date for each
 LANDED = "landed"  # the "state" of the mark that the tag with that object landed
+_LINES_PER_WRITE = 10_000  # records formatted and written at a time
 
 
 def ledger_path(git_dir: str) -> str:
@@ -80,22 +80,30 @@ def reused_names(
 
 
 def append(path: str, records: list[dict[str, Any]], index: bool = True) -> None:
-    """Add records to the ledger and, with `index`, bring its index up to date, under one
-    lock. Without `index` (pre-receive's pending records), the index catches up only when a
-    small append crosses a CATCH_UP boundary: post-receive's sh script never updates it, and
-    a big push's post-receive (always Python) catches up itself."""
-    from tagguard.jsonlog import append_records
+    """Add records to the ledger (see `write`)."""
+    from tagguard.jsonlog import encode_lines
+
+    if records:
+        write(path, [encode_lines(records)], index)
+
+
+def write(path: str, chunks: Iterable[bytes], index: bool = True) -> None:
+    """Add chunks of record lines to the ledger and, with `index`, bring its index up to
+    date, under one lock. Without `index` (pre-receive's pending records) the index catches
+    up when a small write crosses a CATCH_UP boundary: post-receive's sh script never
+    updates it, and the post-receive of a big push (always Python) catches up itself."""
+    from tagguard.jsonlog import append_lines
     from tagguard.ledgerindex import update
 
     before = os.path.getsize(path) if os.path.exists(path) else 0
 
     def catch_up(path: str) -> None:
-        crossed = os.path.getsize(path) // CATCH_UP != before // CATCH_UP
-        if index or (crossed and len(records) <= SMALL_PUSH):
+        after = os.path.getsize(path)
+        if index or (after // CATCH_UP != before // CATCH_UP and after - before <= CATCH_UP):
             update(path)
 
     try:
-        append_records(path, records, locked=catch_up)
+        append_lines(path, chunks, locked=catch_up)
     except OSError as exc:
         raise TagguardError(f"can't write the tag ledger {path}: {exc.strerror}") from None
 
@@ -117,23 +125,56 @@ def landed(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return found
 
 
-def landed_marks(updates: list[RefUpdate]) -> list[dict[str, Any]]:
-    """The marks post-receive writes for the tags that landed (the sh script writes the same)."""
-    return [{"name": u.name, "object": u.new, "state": LANDED} for u in updates if u.is_tag and u.kind != "delete"]
+def landed_marks(updates: list[RefUpdate]) -> Iterator[bytes]:
+    """The marks post-receive writes for the tags that landed, as ledger lines, a chunk at a
+    time (the sh script writes the same lines)."""
+    from tagguard.jsonlog import json_string
+
+    for start in range(0, len(updates), _LINES_PER_WRITE):
+        part = updates[start : start + _LINES_PER_WRITE]
+        yield "".join([f'{{"name": {json_string(u.name)}, "object": "{u.new}", "state": "{LANDED}"}}\n'
+                       for u in part if u.is_tag and u.kind != "delete"]).encode()
 
 
 def landed_records(
-    updates: list[RefUpdate], targets: dict[str, str], pusher: str | None, state: str | None = None
+    updates: list[RefUpdate], targets: dict[str, str], pusher: str | None, state: str | None = None,
+    now: str | None = None,
 ) -> list[dict[str, Any]]:
     """Ledger records for the tags that a push created or moved (`state`: PENDING before
-    the refs moved)."""
-    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    the refs moved), stamped `now` or the current time."""
+    now = now or _now()
     extra = {"state": state} if state else {}
     return [
         {"name": u.name, "object": u.new, "commit": targets[u.new], "pusher": pusher, "time": now, **extra}
         for u in updates
         if u.is_tag and u.kind != "delete"
     ]
+
+
+def landed_lines(
+    updates: list[RefUpdate], targets: dict[str, str], pusher: str | None, state: str | None = None,
+    now: str | None = None,
+) -> Iterator[bytes]:
+    """`landed_records` as ledger lines, byte for byte, a chunk at a time: a push of 100,000
+    tags formats them without a dict or a JSON encoder call per tag. A chunk with any value
+    JSON would escape goes through the encoder."""
+    from tagguard.jsonlog import encode_lines, json_string
+
+    now = now or _now()
+    state_part = f'"state": {json_string(state)}, ' if state else ""
+    tail = f', "pusher": {"null" if pusher is None else json_string(pusher)}, {state_part}"time": "{now}"}}\n'
+    quotes = ('{"commit": "", "name": "", "object": ""' + tail).count('"')
+    for start in range(0, len(updates), _LINES_PER_WRITE):
+        part = [u for u in updates[start : start + _LINES_PER_WRITE] if u.is_tag and u.kind != "delete"]
+        text = "".join([f'{{"commit": "{targets[u.new]}", "name": "{u.name}", "object": "{u.new}"{tail}' for u in part])
+        if not (text.isascii() and text.count('"') == quotes * len(part) and "\\" not in text
+                and text.count("\n") == len(part) and text.replace("\n", "").isprintable()):
+            text = encode_lines(landed_records(part, targets, pusher, state, now)).decode()
+        yield text.encode()
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 def confirmations(history: dict[str, list[dict[str, Any]]], current: dict[str, str | None]) -> list[dict[str, Any]]:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 INDEX_FROM = 1 << 20  # bytes of ledger (about 5,000 tags) before an index pays for itself
 _CHECK = 64  # bytes before `covered` that must still be the same
 _CHUNK = 500  # names per query (old SQLite builds allow 999 parameters)
+_PIECE = 4 << 20  # bytes of ledger indexed at a time
 
 
 def index_path(ledger: str) -> str:
@@ -133,12 +134,19 @@ def _catch_up(db: Any, ledger: str, size: int) -> None:
         covered = 0
     with open(ledger, "rb") as f:
         f.seek(covered)
-        data = f.read(size - covered)
-    end = data.rfind(b"\n") + 1  # whole lines only; a torn last line waits for its newline
-    rows = [(name_key(name), line) for line, name in _named(data[:end])]
-    db.executemany("INSERT INTO records_v2 (key, line) VALUES (?, ?)", rows)
+        while covered < size:  # a piece at a time: a 100,000-tag push adds 40 MB
+            data = f.read(min(_PIECE, size - covered))
+            if b"\n" not in data:
+                data += f.readline(size - covered - len(data))  # a line longer than a piece
+            end = data.rfind(b"\n") + 1  # whole lines only; a torn last line waits for its newline
+            if not end:
+                break
+            db.executemany("INSERT INTO records_v2 (key, line) VALUES (?, ?)",
+                           [(name_key(name), line) for line, name in _named(data[:end])])
+            covered += end
+            f.seek(covered)
     db.execute("DELETE FROM state_v2")
-    db.execute("INSERT INTO state_v2 VALUES (?, ?)", (covered + end, _bytes_before(ledger, covered + end)))
+    db.execute("INSERT INTO state_v2 VALUES (?, ?)", (covered, _bytes_before(ledger, covered)))
 
 
 def _named(data: bytes) -> Iterator[tuple[bytes, str]]:

@@ -28,7 +28,7 @@ class Completed(NamedTuple):
 
 def run(argv: list[str], input: bytes | None = None, env: Mapping[str, str] | None = None,
         capture: bool = True, stdin_fd: int | None = None, stdout_fd: int | None = None) -> Completed:
-    """Run `argv` (searched on PATH) to the end. stdin: `input`, else `stdin_fd`, else ours;
+    """Run `argv` (its program searched on the PATH of `env`) to the end. stdin: `input`, else `stdin_fd`, else ours;
     stdout: `stdout_fd`, else a pipe when `capture`, else ours; stderr: a pipe when `capture`.
     Raises OSError when the program can't be started."""
     ours: dict[int, int] = {}  # the child's fd -> our end of its pipe
@@ -44,7 +44,8 @@ def run(argv: list[str], input: bytes | None = None, env: Mapping[str, str] | No
                 ours[target] = mine
                 theirs.append(child)
                 actions.append((os.POSIX_SPAWN_DUP2, child, target))
-        pid = os.posix_spawnp(argv[0], argv, dict(os.environ if env is None else env), file_actions=actions)
+        env = dict(os.environ if env is None else env)
+        pid = os.posix_spawn(_program(argv[0], env), argv, env, file_actions=actions)
     except BaseException:
         for fd in ours.values():
             _close(fd)
@@ -53,6 +54,17 @@ def run(argv: list[str], input: bytes | None = None, env: Mapping[str, str] | No
         for fd in theirs:
             _close(fd)
     return _collect(pid, ours, input)
+
+
+def _program(name: str, env: Mapping[str, str]) -> str:
+    """`name` found on the PATH of `env` (as subprocess finds it); OSError if it is nowhere."""
+    if "/" in name:
+        return name
+    for directory in os.get_exec_path(env):
+        path = os.path.join(directory, name)
+        if os.access(path, os.X_OK) and not os.path.isdir(path):
+            return path
+    raise FileNotFoundError(2, "No such file or directory", name)
 
 
 def _collect(pid: int, ours: dict[int, int], input: bytes | None) -> Completed:
@@ -128,3 +140,93 @@ def _kill(pid: int) -> None:
         os.waitpid(pid, 0)
     except OSError:
         pass
+
+
+
+class Session:
+    """A program kept running to answer requests on stdin (`git cat-file --batch-command`):
+    `send` writes while it drains the answers (so neither side can block the other), and
+    `read_line` / `read_exact` take them in order. `close` returns the exit and stderr."""
+
+    def __init__(self, argv: list[str], env: Mapping[str, str]) -> None:
+        pipes = [os.pipe() for _ in range(3)]
+        theirs = [pipes[0][0], pipes[1][1], pipes[2][1]]
+        actions = [(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate(theirs)]
+        try:
+            self._pid = os.posix_spawn(_program(argv[0], env), argv, dict(env), file_actions=actions)
+        except BaseException:
+            for fd in (pipes[0][1], pipes[1][0], pipes[2][0]):
+                _close(fd)
+            raise
+        finally:
+            for fd in theirs:
+                _close(fd)
+        self._in, self._out, self._err = pipes[0][1], pipes[1][0], pipes[2][0]
+        os.set_blocking(self._in, False)
+        self._open = {self._out, self._err}  # the program's outputs not yet at their end
+        self._buffer, self._errors = bytearray(), bytearray()
+
+    def send(self, data: bytes) -> None:
+        pending = memoryview(data)
+        while pending and self._out in self._open:
+            if self._in in self._wait(writing=True):
+                pending = _feed(self._in, pending)
+
+    def read_line(self) -> bytes | None:
+        """The next line without its newline; None when the program ended first."""
+        while (end := self._buffer.find(b"\n")) < 0:
+            if not self._more():
+                return None
+        line = bytes(self._buffer[:end])
+        del self._buffer[: end + 1]
+        return line
+
+    def read_exact(self, size: int) -> bytes | None:
+        while len(self._buffer) < size:
+            if not self._more():
+                return None
+        data = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return data
+
+    def close(self) -> Completed:
+        _close(self._in)
+        while self._more():
+            pass
+        while self._err in self._open:
+            self._wait(writing=False)
+        for fd in (self._out, self._err):
+            _close(fd)
+        _, status = os.waitpid(self._pid, 0)
+        return Completed(os.waitstatus_to_exitcode(status), b"", bytes(self._errors))
+
+    def kill(self) -> None:
+        for fd in (self._in, self._out, self._err):
+            _close(fd)
+        _kill(self._pid)
+
+    def _more(self) -> bool:
+        """Wait for more of stdout; False once it has ended."""
+        size = len(self._buffer)
+        while self._out in self._open and len(self._buffer) == size:
+            self._wait(writing=False)
+        return len(self._buffer) > size
+
+    def _wait(self, writing: bool) -> list[int]:
+        """Poll; take in what stdout and stderr hold, and say which fds were ready."""
+        poller = select.poll()
+        for fd in self._open:
+            poller.register(fd, select.POLLIN)
+        if writing:
+            poller.register(self._in, select.POLLOUT)
+        ready = [fd for fd, _ in poller.poll()]
+        for fd in self._open.intersection(ready):
+            data = os.read(fd, _CHUNK)
+            if not data:
+                self._open.discard(fd)
+            elif fd == self._out:
+                self._buffer += data
+            else:
+                self._errors += data
+                del self._errors[:-4096]  # the last lines say why
+        return ready

@@ -10,6 +10,7 @@ import _signal  # signal's C core: the `signal` module adds enums, and `enum` co
 import os
 import sys
 import time
+from itertools import chain
 
 from tagguard.display import shown
 from tagguard.errors import TagguardError
@@ -233,7 +234,8 @@ def record_pending(context: Context, updates: list[RefUpdate], decided: dict[str
     landed one for any earlier tag whose post-receive never ran (see `tagguard.ledger`).
     `current`: what the tag refs the push deletes or moves hold now; `targets`: what the
     created tags peel to, as `judge` found."""
-    from tagguard.ledger import PENDING, append, confirmations, landed_records, ledger_path, recorded
+    from tagguard.jsonlog import encode_lines
+    from tagguard.ledger import PENDING, confirmations, landed_lines, ledger_path, recorded, write
 
     path = ledger_path(context.git_dir)
     records = []
@@ -244,9 +246,22 @@ def record_pending(context: Context, updates: list[RefUpdate], decided: dict[str
     landing = [u for u in updates if u.is_tag and u.kind != "delete" and decided[u.ref] != REFUSED]
     unknown = [u.new for u in landing if u.new not in targets]  # moves, landing in warn mode
     if unknown:
-        targets = {**targets, **context.git.peeled_targets(unknown)}
-    records += landed_records(landing, targets, context.pusher, PENDING)
-    append(path, records, index=False)
+        targets = {**targets, **peeled_targets(context, unknown)}
+    if records or landing:
+        write(path, chain([encode_lines(records)], landed_lines(landing, targets, context.pusher, PENDING)), index=False)
+
+
+def peeled_targets(context: Context, oids: list[str]) -> dict[str, str]:
+    """What each object peels to, as `judge` peels: by real types, never reading a tag over
+    [tags] max_tag_bytes (git's own `^{}` would read it whole; it stands for itself)."""
+    from tagguard.pushcheck import PEEL_CHUNK
+    from tagguard.tagobject import peel_all
+
+    found: dict[str, str] = {}
+    for start in range(0, len(oids), PEEL_CHUNK):  # in bounded memory, as `judge` peels
+        peeled = peel_all(context.git, oids[start : start + PEEL_CHUNK], context.policy.tags.max_tag_bytes)
+        found.update((oid, p.target) for oid, p in peeled.items())
+    return found
 
 
 def judge(updates: list[RefUpdate], context: Context, targets: dict[str, str]) -> dict[str, list[Violation]]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
-from tagguard.git import Git, ObjectInfo
+from tagguard.git import Git
 from tagguard.lean import NamedTuple
 from tagguard.policy import DEFAULT_MAX_TAG_BYTES
 
@@ -43,7 +44,7 @@ def parse_tag(oid: str, raw: bytes) -> TagObject:
     return TagObject(
         oid,
         object_.decode("utf-8", "replace"),
-        type_.decode("utf-8", "replace"),
+        _TYPES.get(type_) or type_.decode("utf-8", "replace"),
         name.decode("utf-8", "surrogateescape"),
         None if tagger is None else tagger.decode("utf-8", "replace"),
         message.decode("utf-8", "replace"),
@@ -51,8 +52,13 @@ def parse_tag(oid: str, raw: bytes) -> TagObject:
     )
 
 
+_TYPES = {kind.encode(): kind for kind in ("commit", "tag", "tree", "blob")}  # one str each, not one per tag
+
+
 def first_visible(text: str) -> int:
     """Where the first character a reader can see is, or -1 when the text looks empty."""
+    if "!" <= text[:1] <= "~":  # printable ASCII but space: nearly every message
+        return 0
     for index, char in enumerate(text[:64]):  # almost every message answers here
         if _visible(char):
             return index
@@ -68,6 +74,7 @@ def _visible(char: str) -> bool:
     return unicodedata.category(char)[0] in "LNPS" and char not in _BLANK_LOOKING
 
 
+@lru_cache(maxsize=64)  # the tags of one push mostly share a tagger line
 def tagger_parts(tagger: str | None) -> tuple[str, str, str] | None:
     """(name, email, "<seconds> <+hhmm>") of a tagger header written as git writes it, or
     None when it is missing or is no record of who tagged and when."""
@@ -141,38 +148,26 @@ class Peeled(NamedTuple):
 
 
 def peel_all(git: Git, oids: list[str], max_bytes: int = DEFAULT_MAX_TAG_BYTES) -> dict[str, Peeled]:
-    """Peel many objects: per level of tag nesting, one `cat-file --batch-check` for types
-    and sizes, then `cat-file --batch` reads of bounded total size. A tag object over
-    `max_bytes` is never read (`too_large`); the others are kept compacted, so memory stays
-    bounded whatever is pushed."""
+    """Peel many objects: per level of tag nesting, one `cat-file` info request for types
+    and sizes, then reads of bounded total size, all from one git process (`Git.batched`).
+    A tag object over `max_bytes` is never read (`too_large`); the others are kept
+    compacted, so memory stays bounded whatever is pushed."""
     result: dict[str, Peeled] = {}
     pending: dict[str, tuple[list[TagObject], str]] = {oid: ([], oid) for oid in oids}  # -> (chain, next)
-    known = _with_ends(git, oids) if len(oids) <= PREFETCH else {}
-    while pending:
-        unknown = [current for _, current in pending.values() if current not in known]
-        info = {**known, **git.object_info(unknown)} if unknown else known
-        waiting: dict[str, list[str]] = {}  # tag object to read -> the pushed oids it is next for
-        for oid, (chain, current) in pending.items():
-            kind, size = info[current].type, info[current].size
-            if kind != "tag":  # the end (or missing, or not the tag its tag said it was)
-                result[oid] = Peeled("tag" if chain else kind, tuple(chain), current, kind)
-            elif size > max_bytes:
-                result[oid] = Peeled("tag", tuple(chain), current, "tag", size)
-            else:
-                waiting.setdefault(current, []).append(oid)
-        pending = _read_level(git, waiting, {c: info[c].size for c in waiting}, pending, result)
+    with git.batched() as objects:
+        while pending:
+            info = objects.object_info(current for _, current in pending.values())
+            waiting: dict[str, list[str]] = {}  # tag object to read -> the pushed oids it is next for
+            for oid, (chain, current) in pending.items():
+                kind, size = info[current].type, info[current].size
+                if kind != "tag":  # the end (or missing, or not the tag its tag said it was)
+                    result[oid] = Peeled("tag" if chain else kind, tuple(chain), current, kind)
+                elif size > max_bytes:
+                    result[oid] = Peeled("tag", tuple(chain), current, "tag", size)
+                else:
+                    waiting.setdefault(current, []).append(oid)
+            pending = _read_level(objects, waiting, {c: info[c].size for c in waiting}, pending, result)
     return result
-
-
-PREFETCH = 64  # pushes of at most this many objects learn their chains' ends up front
-
-
-def _with_ends(git: Git, oids: list[str]) -> dict[str, ObjectInfo]:
-    """Type and size of each object and of where git's own peeling (`<oid>^{}`) ends, by
-    object id, in one `--batch-check`: for the usual tag of a commit the next level needs no
-    git call. (The end is only learned early: each tag is still read and followed.)"""
-    found = git.object_info([*oids, *(f"{oid}^{{}}" for oid in oids)])
-    return {info.oid: info for info in found.values() if info.type != "missing"}
 
 
 def _read_level(git: Git, waiting: dict[str, list[str]], sizes: dict[str, int],

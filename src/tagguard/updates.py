@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from itertools import repeat
+from operator import itemgetter
+
 from tagguard.display import shown
 from tagguard.errors import TagguardError
 from tagguard.git import is_zero
@@ -10,6 +13,8 @@ from tagguard.refs import TAG_PREFIX
 
 _HEX = frozenset("0123456789abcdef")
 _ZEROS = frozenset(("0" * 40, "0" * 64))  # the null id of SHA-1 and SHA-256 (all ids are checked for length)
+_ZERO_OF = {zero: zero for zero in _ZEROS}
+_CHUNK = 10_000  # lines checked at a time
 
 
 class HookInputError(TagguardError):
@@ -43,9 +48,13 @@ def parse_receive(text: str, source: str = "stdin") -> list[RefUpdate]:
     git's own client names each ref once; a raw client can send two commands for one ref,
     which git then runs in order. Judging them one by one can't tell what lands, so such a
     push is refused outright."""
+    lines = _lines(text)
+    plain = _plain_updates(lines)
+    if plain is not None and len(set(map(itemgetter(0), plain))) == len(plain):
+        return plain
     updates = []
     seen: dict[str, int] = {}
-    for number, line in enumerate(_lines(text), 1):
+    for number, line in enumerate(lines, 1):
         parts = line.split(" ")
         if len(parts) != 3:
             raise HookInputError(f"{source} line {number}: expected '<old> <new> <ref>', got '{shown(line)}'")
@@ -56,6 +65,30 @@ def parse_receive(text: str, source: str = "stdin") -> list[RefUpdate]:
                                  f"(also line {first}); push each ref once")
         updates.append(update)
     return updates
+
+
+def _plain_updates(lines: list[str]) -> list[RefUpdate] | None:
+    """The updates, when every line is the usual kind (`_update`'s first test), checked a
+    column at a time at C speed, a chunk of lines at a time to bound memory (a push of
+    100,000 tags); else None, and the lines are read one by one to say which one is wrong."""
+    updates: list[RefUpdate] = []
+    for start in range(0, len(lines), _CHUNK):
+        rows = [line.split(" ") for line in lines[start : start + _CHUNK]]
+        if set(map(len, rows)) != {3}:
+            return None
+        olds, news, refs = zip(*rows)
+        width = set(map(len, olds)) | set(map(len, news))
+        zero = "0" * min(width)
+        if not (len(width) == 1 and width <= {40, 64} and _all_hex("".join(olds)) and _all_hex("".join(news))
+                and all(map(str.startswith, refs, repeat("refs/"))) and "".join(refs).isprintable()
+                and (zero, zero) not in zip(olds, news)):
+            return None
+        updates += map(RefUpdate, refs, map(_ZERO_OF.get, olds, olds), news)  # one shared zero id: less memory
+    return updates or None
+
+
+def _all_hex(text: str) -> bool:
+    return text.isascii() and not text.encode().translate(None, b"0123456789abcdef")
 
 
 def parse_pre_push(text: str, source: str = "stdin") -> list[RefUpdate]:

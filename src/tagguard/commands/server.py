@@ -39,11 +39,11 @@ if TYPE_CHECKING:
 
 
 def run_pre_receive(args: argparse.Namespace) -> int:
-    stdin = sys.stdin.buffer.read()
+    stdin = [sys.stdin.buffer.read()]  # let go of once parsed: 100,000 tags are 10 MB of input
 
     def body() -> int:
-        chained = run_chained(args.chain, [], stdin)
-        mine = _receive(parse_receive(_text(stdin)), args, "push", args.chain)
+        chained = run_chained(args.chain, [], stdin[0])
+        mine = _receive(parse_receive(_text(stdin.pop())), args, "push", args.chain)
         return mine or (1 if chained else 0)
 
     return guarded("push refused", body)
@@ -60,11 +60,11 @@ def run_update(args: argparse.Namespace) -> int:
 
 
 def run_post_receive(args: argparse.Namespace) -> int:
-    stdin = sys.stdin.buffer.read()
+    stdin = [sys.stdin.buffer.read()]  # let go of once parsed, as in pre-receive
 
     def body() -> int:
-        chained = run_chained(args.chain, [], stdin)
-        _record(parse_receive(_text(stdin)), args)
+        chained = run_chained(args.chain, [], stdin[0])
+        _record(parse_receive(_text(stdin.pop())), args)
         return 1 if chained else 0
 
     return guarded("the push landed, but recording its tags in the ledger failed", body)
@@ -126,9 +126,9 @@ def _report(results: dict[str, list[Violation]], decided: dict[str, str], policy
 def _record(updates: list[RefUpdate], args: argparse.Namespace) -> None:
     """The landed marks of the tags that landed (pre-receive wrote their pending records);
     post-receive's sh script does the same itself unless a name needs JSON escapes."""
-    from tagguard.ledger import append, landed_marks, ledger_path
+    from tagguard.ledger import landed_marks, ledger_path, write
 
     git_dir = hook_git_dir(Git("."))
     if any(u.is_tag for u in updates):
         mark_push(git_dir, accepted=False)
-    append(ledger_path(git_dir), landed_marks(updates))
+    write(ledger_path(git_dir), landed_marks(updates))
