@@ -6,6 +6,8 @@
 1. a one-tag push to a local bare repository: no hook, a minimal bash pre-receive hook
    (name regex, no move, no protected delete), tagguard's pre-receive + post-receive, and
    those plus the reference-transaction hook of `install --server --outside-pushes`;
+   then a branch created and deleted, with no hook, the bash hook, tagguard's server hooks,
+   and those plus tagguard's pre-push hook in the clone;
 2. a push of N new annotated tags: the same four;
 3. the same push into a repository that already holds E tags (and a ledger of them);
 4. `tagguard check NAME` against `python -c pass` (the embedded default policy);
@@ -239,10 +241,7 @@ class Bench:
         return self._commands(commands, rounds, self.work)
 
     def pre_push(self, rounds: int) -> Timings:
-        clone = self.work / "client"
-        if not clone.exists():
-            shutil.copytree(self.source, clone, symlinks=True)
-            sh(self.tagguard, "install", cwd=clone)
+        clone = self._client()
         server = self.work / "client-server.git"
         oid = sh("git", "rev-parse", "refs/tags/v2.8-exp-run0", cwd=clone).decode().strip()
         stdin = f"refs/tags/v2.8-exp-run0 {oid} refs/tags/v2.8-exp-run0 {'0' * 40}\n".encode()
@@ -262,6 +261,31 @@ class Bench:
                 else:
                     times[name].append(timed(lambda: sh(str(hook), "origin", str(server), cwd=clone, stdin=stdin)))
         return times
+
+    def branch_pushes(self, rounds: int) -> Timings:
+        """A branch created and deleted (two pushes) from a clone with the pre-push hook:
+        no hooks at all, the server's bash hook, tagguard's server hooks, and those plus the
+        client's pre-push hook."""
+        clone = self._client()
+        cases = {"no hook": ("no hook", True), "bash hook": ("bash hook", True),
+                 "tagguard server hooks": ("tagguard", True), "tagguard, pre-push too": ("tagguard", False)}
+        times: Timings = {name: [] for name in cases}
+        for round in range(rounds):
+            for name in rotated(list(cases), round):
+                hook, skip_client = cases[name]
+                server = self.fresh("empty", hook)
+                verify = ["--no-verify"] if skip_client else []
+                times[name].append(timed(lambda: [sh("git", "push", "-q", *verify, f"file://{server}", spec, cwd=clone)
+                                                  for spec in ("HEAD:refs/heads/topic", ":refs/heads/topic")]))
+        return times
+
+    def _client(self) -> Path:
+        """A clone of the source with tagguard's pre-push hook."""
+        clone = self.work / "client"
+        if not clone.exists():
+            shutil.copytree(self.source, clone, symlinks=True)
+            sh(self.tagguard, "install", cwd=clone)
+        return clone
 
     def _commands(self, commands: dict[str, list[str]], rounds: int, cwd: Path) -> Timings:
         times: Timings = {name: [] for name in commands}
@@ -347,6 +371,8 @@ def run(bench: Bench) -> Iterator[str]:
                     bench.pushes("full", ["--tags"], s.rounds), "no hook")
     yield from show("   the hooks alone on that push's input:",
                     bench.hooks_alone("full", new_input, new_objects, s.rounds), "bash hook")
+    yield from show(f"   a push of branches only: one created, then deleted (median of {s.small_rounds}):",
+                    bench.branch_pushes(s.small_rounds), "no hook", "ms")
     yield from show(f"4. tagguard check of one name (median of {s.small_rounds * 2}):",
                     bench.check(s.small_rounds * 2), "python -c pass", "ms")
     yield from show(f"5. pre-push hook, one tag (median of {s.small_rounds}):",

@@ -198,7 +198,8 @@ def _plain_hook(argv: list[str]) -> SimpleNamespace | None:
         return None
     names, options = _HOOKS[argv[0]]
     args = SimpleNamespace(command=argv[0], **{option[2:]: None for option in options})
-    positional, rest = [], argv[1:]
+    positional: list[str] = []
+    rest = argv[1:]
     while rest:
         word = rest.pop(0)
         if word in options and rest:

@@ -1,11 +1,13 @@
-"""`NamedTuple` and `TYPE_CHECKING` without importing `typing`, for the modules hooks load.
+"""`NamedTuple`, `TYPE_CHECKING` and a small cache, without `typing`, `collections` or
+`functools`, for the modules hooks load.
 
-A server hook starts Python on every push of a tag, and `typing` (with the `re` it imports)
-is a third of that start: about 20 ms on a 2-core machine. The modules on the hook path take
-these two names from here and keep their other `typing` names for annotations only, under
-`if TYPE_CHECKING:` (mypy treats any name `TYPE_CHECKING` as true, and reads
-`NamedTuple` as typing's). Fields come from the class's annotations (read as names, never
-evaluated) and defaults from its attributes, as with `typing.NamedTuple`.
+A server hook starts Python on every push of a tag. `typing` (with the `re` it imports) is a
+third of that start, about 20 ms on a 2-core machine, and `collections` with `functools`
+another 3 ms. The modules on the hook path take these names from here and keep their other
+`typing` names for annotations only, under `if TYPE_CHECKING:` (mypy treats any name
+`TYPE_CHECKING` as true, and reads `NamedTuple` as typing's). A class's fields come from its
+annotations (read as names, never evaluated) and its defaults from its attributes, as with
+`typing.NamedTuple`; instances are tuples with `_fields`, `_replace` and `_asdict`.
 """
 
 from __future__ import annotations
@@ -13,18 +15,69 @@ from __future__ import annotations
 TYPE_CHECKING = False
 
 if TYPE_CHECKING:
+    from typing import Callable, Hashable, TypeVar
     from typing import NamedTuple as NamedTuple
+
+    Argument = TypeVar("Argument", bound=Hashable)
+    Result = TypeVar("Result")
 else:
-    from collections import namedtuple
+    from operator import itemgetter
 
     class _Meta(type):
         def __new__(mcs, name: str, bases: tuple, namespace: dict):  # noqa: ANN204
             if namespace.get("__module__") == __name__:
                 return super().__new__(mcs, name, bases, namespace)  # the NamedTuple base itself
-            fields = list(namespace.get("__annotations__", {}))
-            defaults = [namespace.pop(f) for f in fields if f in namespace]
-            base = namedtuple(name, fields, defaults=defaults, module=namespace.get("__module__"))
-            return type(name, (base,), {"__slots__": (), **namespace})
+            fields = tuple(namespace.get("__annotations__", {}))
+            defaults = tuple(namespace.pop(f) for f in fields if f in namespace)
+            body = {**_TUPLE_METHODS, "__slots__": (), "_fields": fields, **namespace}
+            body.update((field, property(itemgetter(i), doc=field)) for i, field in enumerate(fields))
+            body["__new__"] = _constructor(name, fields, defaults)
+            return type(name, (tuple,), body)
+
+    def _constructor(name: str, fields: tuple[str, ...], defaults: tuple[object, ...]):  # noqa: ANN202
+        """`__new__(cls, a, b=...)`, compiled as collections.namedtuple compiles it: fast, and
+        with the usual errors for missing or unknown arguments."""
+        arguments = ", ".join(fields)
+        code = f"def __new__(_cls, {arguments}):\n    return _new(_cls, ({arguments}{',' if fields else ''}))\n"
+        scope: dict[str, object] = {"_new": tuple.__new__}
+        exec(code, scope)  # noqa: S102 - field names are the class's own identifiers
+        new = scope["__new__"]
+        new.__defaults__ = defaults or None  # type: ignore[attr-defined]
+        new.__qualname__ = f"{name}.__new__"  # type: ignore[attr-defined]
+        return new
+
+    def _repr(self: tuple) -> str:
+        inside = ", ".join(f"{field}={value!r}" for field, value in zip(self._fields, self))  # type: ignore[attr-defined]
+        return f"{type(self).__name__}({inside})"
+
+    def _replace(self: tuple, **changes: object) -> tuple:
+        return type(self)(**{**self._asdict(), **changes})  # type: ignore[attr-defined]
+
+    def _asdict(self: tuple) -> dict[str, object]:
+        return dict(zip(self._fields, self))  # type: ignore[attr-defined]
+
+    def _getnewargs(self: tuple) -> tuple:
+        return tuple(self)
+
+    _TUPLE_METHODS = {"__repr__": _repr, "_replace": _replace, "_asdict": _asdict, "__getnewargs__": _getnewargs}
 
     class NamedTuple(metaclass=_Meta):
         """Base class: `class Point(NamedTuple): x: int; y: int = 0`."""
+
+
+def cached(size: int) -> Callable[[Callable[[Argument], Result]], Callable[[Argument], Result]]:
+    """A cache of a one-argument function's answers (emptied whenever `size` are held)."""
+
+    def wrap(function: Callable[[Argument], Result]) -> Callable[[Argument], Result]:
+        answers: dict[Argument, Result] = {}
+
+        def lookup(argument: Argument) -> Result:
+            if argument not in answers:
+                if len(answers) >= size:
+                    answers.clear()
+                answers[argument] = function(argument)
+            return answers[argument]
+
+        return lookup
+
+    return wrap

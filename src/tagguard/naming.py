@@ -5,10 +5,8 @@ Parsed by hand (no regex) so a name check costs little more than starting Python
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from tagguard.display import shown
-from tagguard.lean import TYPE_CHECKING, NamedTuple
+from tagguard.lean import TYPE_CHECKING, NamedTuple, cached
 
 if TYPE_CHECKING:
     from tagguard.policy import NamingPolicy
@@ -73,7 +71,7 @@ def parse_name(name: str, naming: NamingPolicy) -> TagName | NameProblem:
     return TagName(version[0], version[1], type_, desc or None)
 
 
-@lru_cache(maxsize=256)  # a push of 100,000 tags has a handful of versions
+@cached(256)  # a push of 100,000 tags has a handful of versions
 def _parse_version(head: str) -> tuple[int, int] | NameProblem:
     if not head.startswith("v"):
         if head[:1] == "V":

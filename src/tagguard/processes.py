@@ -60,7 +60,7 @@ def _program(name: str, env: Mapping[str, str]) -> str:
     """`name` found on the PATH of `env` (as subprocess finds it); OSError if it is nowhere."""
     if "/" in name:
         return name
-    for directory in os.get_exec_path(env):
+    for directory in env.get("PATH", os.defpath).split(os.pathsep):  # (os.get_exec_path imports warnings)
         path = os.path.join(directory, name)
         if os.access(path, os.X_OK) and not os.path.isdir(path):
             return path
@@ -133,7 +133,7 @@ def _close(fd: int) -> None:
 
 
 def _kill(pid: int) -> None:
-    import _signal  # (see tagguard.server)
+    import _signal  # type: ignore[import-not-found]  # (see tagguard.server)
 
     try:
         os.kill(pid, _signal.SIGKILL)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import unicodedata
-from functools import lru_cache
 
 from tagguard.git import Git
-from tagguard.lean import NamedTuple
+from tagguard.lean import NamedTuple, cached
 from tagguard.policy import DEFAULT_MAX_TAG_BYTES
 
 KEEP = 4096  # characters of a tag's name, tagger and message kept once it is parsed
@@ -74,7 +73,7 @@ def _visible(char: str) -> bool:
     return unicodedata.category(char)[0] in "LNPS" and char not in _BLANK_LOOKING
 
 
-@lru_cache(maxsize=64)  # the tags of one push mostly share a tagger line
+@cached(64)  # the tags of one push mostly share a tagger line
 def tagger_parts(tagger: str | None) -> tuple[str, str, str] | None:
     """(name, email, "<seconds> <+hhmm>") of a tagger header written as git writes it, or
     None when it is missing or is no record of who tagged and when."""

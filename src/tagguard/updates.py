@@ -83,7 +83,8 @@ def _plain_updates(lines: list[str]) -> list[RefUpdate] | None:
                 and all(map(str.startswith, refs, repeat("refs/"))) and "".join(refs).isprintable()
                 and (zero, zero) not in zip(olds, news)):
             return None
-        updates += map(RefUpdate, refs, map(_ZERO_OF.get, olds, olds), news)  # one shared zero id: less memory
+        shared = [_ZERO_OF.get(old, old) for old in olds]  # one shared zero id: less memory
+        updates += map(RefUpdate, refs, shared, news)
     return updates or None
 
 
