@@ -101,3 +101,28 @@ def test_names_read_without_parsing_agree_with_json(tmp_path: Path) -> None:
     data = ledger.read_bytes()
     expected = [json.loads(line)["name"] for line in data.split(b"\n") if line]
     assert [name for _, name in _named(data)] == expected
+
+
+def test_small_unindexed_writes_catch_the_index_up_every_256_kib(tmp_path: Path) -> None:
+    """pre-receive's pending records skip the index, and post-receive's sh marks never touch
+    it: a small write that crosses a CATCH_UP boundary brings it up to date; a big one doesn't
+    (its Python post-receive will)."""
+    from tagguard.ledger import CATCH_UP
+
+    path = str(tmp_path / "ledger.jsonl")
+    append(path, [record("v2.8-first")])
+    covered = lambda: ledgerindex._state(sqlite3.connect(ledgerindex.index_path(path)))[0]  # noqa: E731
+    size = Path(path).stat().st_size
+    assert covered() == size
+    small = record("v2.8-x" + "y" * 200)
+    while Path(path).stat().st_size // CATCH_UP == 0:
+        before = Path(path).stat().st_size
+        append(path, [small], index=False)
+    assert covered() == Path(path).stat().st_size > before  # the write that crossed caught up
+    append(path, [small], index=False)
+    assert covered() < Path(path).stat().st_size  # the next small one left it
+    big = [record(f"v2.8-big-{i}" + "z" * 200) for i in range(2 * CATCH_UP // 200)]
+    mark = covered()
+    append(path, big, index=False)
+    assert covered() == mark  # a big write leaves the index to its post-receive
+    assert recorded(path, {"v2.8-big-7" + "z" * 200}) == scanned(path, {"v2.8-big-7" + "z" * 200})
