@@ -136,3 +136,10 @@ def test_one_git_process_answers_as_the_one_shot_calls_do(clone: Path, tmp_path:
         assert batched.read_batch(names) == plain.read_batch(names)
         assert batched.object_info(names) == plain.object_info(names)
         assert batched._unsupported
+
+
+def test_a_long_run_of_names_switches_to_one_regex_with_the_same_answers() -> None:
+    patterns = ("tmp-*", "*-wip", "exp*run*")
+    names = [f"{a}{i}{b}" for i in range(150) for a, b in (("tmp-", ""), ("v2.8-", "-wip"), ("exp", "-run"), ("v", ""))]
+    expected = [next((p for p in patterns if fnmatch.fnmatchcase(n, p)), None) for n in names]
+    assert [glob_match(n, patterns) for n in names] == expected

@@ -31,6 +31,7 @@ class GitError(TagguardError):
 
 
 INFO_FORMAT = "%(objectname) %(objecttype) %(objectsize)"
+SESSION_MOST = 1000  # names per request that `Batched` sends to its long-running process
 
 
 class ObjectInfo(NamedTuple):
@@ -270,6 +271,8 @@ class Batched(Git):
             self._session = None
 
     def _cat_file(self, command: str, fmt: str, names: list[str]) -> bytes:
+        if len(names) > SESSION_MOST:  # a big batch: one process of its own, through memory files, is faster
+            return super()._cat_file(command, fmt, names)
         session = None if self._unsupported or fmt != INFO_FORMAT else self._started()
         if session is None:
             return super()._cat_file(command, fmt, names)

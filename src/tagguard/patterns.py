@@ -46,14 +46,23 @@ class UserPattern:
 
 
 def glob_match(name: str, patterns: tuple[str, ...]) -> str | None:
-    """Return the first glob in `patterns` that matches `name` (case-sensitive)."""
-    if not any("?" in p or "[" in p for p in patterns):  # only `*`: string methods, no re to import
+    """Return the first glob in `patterns` that matches `name` (case-sensitive). The first
+    few names of a run are matched with string methods when the globs have only `*` (a
+    small push imports no re); then one compiled regex matches each name at C speed."""
+    if patterns not in _COMBINED and _by_string_methods(patterns):
         return next((p for p in patterns if _star_match(name, p)), None)
     if _any_glob(patterns)(name) is None:
         return None
     from fnmatch import fnmatchcase
 
     return next((p for p in patterns if fnmatchcase(name, p)), None)
+
+
+def _by_string_methods(patterns: tuple[str, ...]) -> bool:
+    if any("?" in p or "[" in p for p in patterns):
+        return False
+    _MATCHED[patterns] = _MATCHED.get(patterns, 0) + 1
+    return _MATCHED[patterns] <= _BY_STRING_METHODS
 
 
 def _star_match(name: str, pattern: str) -> bool:
@@ -74,6 +83,8 @@ def _star_match(name: str, pattern: str) -> bool:
 
 
 _COMBINED: dict[tuple[str, ...], Callable[[str], object]] = {}
+_MATCHED: dict[tuple[str, ...], int] = {}  # globs with `*` only -> names matched by string methods
+_BY_STRING_METHODS = 100
 
 
 def _any_glob(patterns: tuple[str, ...]) -> Callable[[str], object]:
