@@ -42,19 +42,19 @@ else:
         scope: dict[str, object] = {"_new": tuple.__new__}
         exec(code, scope)  # noqa: S102 - field names are the class's own identifiers
         new = scope["__new__"]
-        new.__defaults__ = defaults or None  # type: ignore[attr-defined]
-        new.__qualname__ = f"{name}.__new__"  # type: ignore[attr-defined]
+        new.__defaults__ = defaults or None
+        new.__qualname__ = f"{name}.__new__"
         return new
 
     def _repr(self: tuple) -> str:
-        inside = ", ".join(f"{field}={value!r}" for field, value in zip(self._fields, self))  # type: ignore[attr-defined]
+        inside = ", ".join(f"{field}={value!r}" for field, value in zip(self._fields, self))
         return f"{type(self).__name__}({inside})"
 
     def _replace(self: tuple, **changes: object) -> tuple:
-        return type(self)(**{**self._asdict(), **changes})  # type: ignore[attr-defined]
+        return type(self)(**{**self._asdict(), **changes})
 
     def _asdict(self: tuple) -> dict[str, object]:
-        return dict(zip(self._fields, self))  # type: ignore[attr-defined]
+        return dict(zip(self._fields, self))
 
     def _getnewargs(self: tuple) -> tuple:
         return tuple(self)

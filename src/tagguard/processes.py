@@ -28,9 +28,9 @@ class Completed(NamedTuple):
 
 def run(argv: list[str], input: bytes | None = None, env: Mapping[str, str] | None = None,
         capture: bool = True, stdin_fd: int | None = None, stdout_fd: int | None = None) -> Completed:
-    """Run `argv` (its program searched on the PATH of `env`) to the end. stdin: `input`, else `stdin_fd`, else ours;
-    stdout: `stdout_fd`, else a pipe when `capture`, else ours; stderr: a pipe when `capture`.
-    Raises OSError when the program can't be started."""
+    """Run `argv` to the end (its program found on the PATH of `env`). stdin: `input`, else
+    `stdin_fd`, else ours; stdout: `stdout_fd`, else a pipe when `capture`, else ours;
+    stderr: a pipe when `capture`. Raises OSError when the program can't be started."""
     ours: dict[int, int] = {}  # the child's fd -> our end of its pipe
     theirs: list[int] = []
     actions = []
