@@ -219,6 +219,30 @@ def test_twenty_concurrent_pushes_lose_nothing(clone: Path, server: Path, tmp_pa
     assert len(tags) == 19
 
 
+@pytest.mark.skipif(not shutil.which("bash"), reason="needs bash")
+def test_sh_landed_marks_stay_whole_lines_when_sh_is_bash(server: Path) -> None:
+    """Where /bin/sh is bash (RHEL, Fedora, macOS), printf writes 4 KiB at a time: 32 marks
+    in one printf were torn by concurrent post-receives (no lock in sh), losing marks."""
+    hook = server / "hooks" / "post-receive"
+    inputs = []
+    for writer in range(6):
+        oid = f"{writer + 1:x}" * 40
+        lines = [f"{ZERO} {oid} refs/tags/v2.8-exp-{writer}-{'n' * 150}-{i}\n" for i in range(32)]
+        inputs.append("".join(lines).encode())
+    env = {**os.environ, "GIT_DIR": str(server)}
+    for _ in range(25):
+        hooks = [subprocess.Popen(["bash", str(hook)], stdin=subprocess.PIPE, env=env) for _ in inputs]
+        for proc, data in zip(hooks, inputs):
+            proc.stdin.write(data)  # type: ignore[union-attr]
+            proc.stdin.close()  # type: ignore[union-attr]
+        assert [proc.wait(timeout=60) for proc in hooks] == [0] * len(inputs)
+    lines = (server / LEDGER_FILE).read_bytes().split(b"\n")
+    torn = [line[:60] for line in lines if line and not line.endswith(b"}")]
+    assert torn == []
+    marks = [json.loads(line) for line in lines if line]
+    assert len(marks) == 25 * 6 * 32
+
+
 # --- odd bytes, other hash functions ------------------------------------------------------------
 
 

@@ -19,6 +19,8 @@ INSTALLED = ("pre-receive", "post-receive")  # `update` would repeat pre-receive
 MARKER = "# tagguard-hook"
 SH_MARKS = 32  # post-receive's sh writes the marks of at most this many tags (one short write)
 SH_NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/+-"  # no JSON escapes
+SH_NAME_MOST = 200  # characters of a name whose mark sh writes: a mark line is then far below any shell's
+# output buffer (bash: 4 KiB, busybox on musl: 1 KiB), so each `printf` of one line is one whole write
 CHAINED = ".pre-tagguard"
 
 # Every hook script finds tagguard the same way, and refuses in one line when it can't.
@@ -128,7 +130,7 @@ landed() {{  # one input line: well-formed, and its mark (if a tag landed) writt
     case $new in *[!0]*) ;; *) return 0 ;; esac  # a deletion: nothing to record
     name=${{ref#refs/tags/}} tags=$((tags + 1))
     case $name in *[!{safe}]*) return 1 ;; esac
-    [ $tags -le {most} ] || return 1
+    [ ${{#name}} -le {longest} ] && [ $tags -le {most} ] || return 1
     marks="$marks{{\"name\": \"$name\", \"object\": \"$new\", \"state\": \"{landed}\"}}
 "
 }}
@@ -138,6 +140,13 @@ unmark() {{  # remove the mark pre-receive left for reference-transaction for pr
     set -- "$1" ${{stat##*) }}
     parent=$3 pushed=${{GIT_DIR:-.}}/{mark}.$1.${{21}}
     if [ -e "$pushed" ]; then rm -f "$pushed"; fi
+}}
+write_marks() {{  # one printf, so one write, per line: sh takes no lock, and a line another
+    # writer's line lands in the middle of is lost (bash writes a long printf 4 KiB at a time)
+    printf '\n' || return  # ends any line a crash tore
+    set -f; IFS='
+'
+    for mark in $marks; do printf '%s\n' "$mark" || return; done
 }}
 stop() {{  # a stop signal while the chained hook runs: stop it, say so, record nothing
     kill "$child" 2>/dev/null
@@ -165,8 +174,8 @@ if [ -z "$slow" ]; then
     [ -n "$seen" ] || exit $chained
     unmark $PPID && unmark $parent  # receive-pack, or a dispatcher and receive-pack
     [ -n "$marks" ] || exit $chained
-    # one short write with O_APPEND, after a newline that ends any line a crash tore
-    if printf '\n%s' "$marks" 2>/dev/null >>"${{GIT_DIR:-.}}/{ledger}"; then exit $chained; fi
+    # whole lines with O_APPEND, after a newline that ends any line a crash tore
+    if write_marks 2>/dev/null >>"${{GIT_DIR:-.}}/{ledger}"; then exit $chained; fi
 fi
 {find}
 if [ -z "$slow" ]; then  # the write failed: tagguard tries again, and says why if it can't
@@ -239,7 +248,7 @@ def hook_script(hook: str, launcher: Launcher = ON_PATH) -> str:
         from tagguard.ledger import LANDED, LEDGER_FILE
 
         return _POST_RECEIVE.format(marker=MARKER, purpose=purpose, chained=CHAINED, find=find, failure=failure,
-                                    most=SH_MARKS, safe=SH_NAME_CHARS, landed=LANDED, mark=PUSH_MARK,
+                                    most=SH_MARKS, safe=SH_NAME_CHARS, longest=SH_NAME_MOST, landed=LANDED, mark=PUSH_MARK,
                                     ledger=LEDGER_FILE)
     return (_UPDATE if hook == "update" else _TEMPLATE).format(
         marker=MARKER, hook=hook, purpose=purpose, chained=CHAINED, find=find, parent_env=HOOK_PARENT
