@@ -119,7 +119,7 @@ _POST_RECEIVE = r"""#!/bin/sh
 {marker} post-receive: {purpose}.
 # See tagguard's README, "Server hooks". Runs $TAGGUARD if set, else the command below; a
 # hook that was here before is kept as "$0{chained}" and run first with the same input.
-# For a push of at most {most} tags whose names need no JSON escapes, the landed marks are
+# For a push of at most {most} tags whose names need no JSON escapes (and are short), the landed marks are
 # appended to the ledger here, in sh, with no Python (pre-receive wrote the records).
 landed() {{  # one input line: well-formed, and its mark (if a tag landed) written here?
     old=${{1%% *}} rest=${{1#* }}; new=${{rest%% *}} ref=${{rest#* }}
