@@ -16,7 +16,7 @@ import re
 from tagguard.lean import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
-    from typing import Mapping, Union
+    from typing import Callable, Mapping, Union
 
 
 _BOM = "\ufeff"
@@ -523,38 +523,38 @@ class _Lexer:
         return "".join(result), words.done()
 
     def _single(self) -> str:
-        opening = self._next()
-        result = [opening] if self.raw_quotes else []
-        while True:
-            char = self._next()
-            if not char:
-                raise _LexError("unexpected end of statement while looking for matching single-quote")
-            if char == "'":
-                return "".join(result + ([char] if self.raw_quotes else []))
-            result.append(char)
+        return self._quoted("'", "single-quote", self._next)
 
     def _double(self) -> str:
+        return self._quoted('"', "double-quote", self._double_char)
+
+    def _quoted(self, quote: str, what: str, take: Callable[[], str]) -> str:
+        """A quoted part of a word: `take` reads what is inside, one piece at a time; the
+        quotes themselves are kept with `raw_quotes`."""
         opening = self._next()
         result = [opening] if self.raw_quotes else []
         while True:
             char = self._peek()
             if not char:
-                raise _LexError("unexpected end of statement while looking for matching double-quote")
-            if char == '"':
+                raise _LexError(f"unexpected end of statement while looking for matching {what}")
+            if char == quote:
                 self._next()
                 return "".join(result + ([char] if self.raw_quotes else []))
-            if char == "$":
-                result.append(self._dollar())
-                continue
-            char = self._next()
-            if char == self.escape:
-                if self.raw_escapes:
-                    result.append(char)
-                if not self._peek():
-                    continue
-                if self._peek() in ('"', "$", self.escape):
-                    char = self._next()
-            result.append(char)
+            result.append(take())
+
+    def _double_char(self) -> str:
+        """One piece inside double quotes: a `$` expansion, an escaped character, or a character."""
+        if self._peek() == "$":
+            return self._dollar()
+        char = self._next()
+        if char != self.escape:
+            return char
+        kept = char if self.raw_escapes else ""
+        if not self._peek():
+            return kept  # the statement ends inside the quotes: `_quoted` says so
+        if self._peek() in ('"', "$", self.escape):
+            return kept + self._next()
+        return kept + char
 
     def _heredoc(self) -> str:
         self._next()

@@ -302,8 +302,8 @@ class Batched(Git):
     def _ended(self, command: str, fmt: str, names: list[str], answered: bool) -> bytes:
         """git stopped answering: before any answer with exit 129 it has no --batch-command
         (use one-shot calls from now on); otherwise it failed, and so does the caller."""
-        done = self._session.close() if self._session else Completed(0, b"", b"")
-        self._session = None
+        assert self._session is not None  # (only called while a session answers)
+        done, self._session = self._session.close(), None
         if not answered and done.returncode == 129:
             self._unsupported = True
             return super()._cat_file(command, fmt, names)

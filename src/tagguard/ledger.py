@@ -196,6 +196,8 @@ def seed(git: Git, path: str) -> int:
     known = recorded(path, {name for name, _ in tags})
     new = [(name, oid) for name, oid in tags if not any(r.get("object") == oid for r in landed(known.get(name, [])))]
     updates = [RefUpdate(f"refs/tags/{name}", zero_oid(len(oid)), oid) for name, oid in new]
-    targets = git.peeled_targets(oid for _, oid in new)
+    from tagguard.tagobject import peel_ends
+
+    targets = peel_ends(git, [oid for _, oid in new])
     append(path, landed_records(updates, targets, "(existing before tagguard)"))
     return len(updates)

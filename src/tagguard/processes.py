@@ -31,20 +31,27 @@ def run(argv: list[str], input: bytes | None = None, env: Mapping[str, str] | No
     """Run `argv` to the end (its program found on the PATH of `env`). stdin: `input`, else
     `stdin_fd`, else ours; stdout: `stdout_fd`, else a pipe when `capture`, else ours;
     stderr: a pipe when `capture`. Raises OSError when the program can't be started."""
+    given = {0: stdin_fd, 1: stdout_fd}
+    wanted = [target for target, want in ((0, input is not None), (1, capture), (2, capture))
+              if want and given.get(target) is None]
+    pid, ours = _spawn(argv, dict(os.environ if env is None else env), wanted, given)
+    return _collect(pid, ours, input)
+
+
+def _spawn(argv: list[str], env: dict[str, str], piped: list[int], given: dict[int, int | None]
+           ) -> tuple[int, dict[int, int]]:
+    """Start `argv` with a pipe on each fd in `piped` (0 to write to, 1 and 2 to read from)
+    and the `given` fds as they are; return its pid and our end of each pipe."""
     ours: dict[int, int] = {}  # the child's fd -> our end of its pipe
     theirs: list[int] = []
-    actions = []
+    actions = [(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in given.items() if fd is not None]
     try:
-        for target, wanted, given in ((0, input is not None, stdin_fd), (1, capture, stdout_fd), (2, capture, None)):
-            if given is not None:
-                actions.append((os.POSIX_SPAWN_DUP2, given, target))
-            elif wanted:
-                read, write = os.pipe()
-                mine, child = (write, read) if target == 0 else (read, write)
-                ours[target] = mine
-                theirs.append(child)
-                actions.append((os.POSIX_SPAWN_DUP2, child, target))
-        env = dict(os.environ if env is None else env)
+        for target in piped:
+            read, write = os.pipe()
+            mine, child = (write, read) if target == 0 else (read, write)
+            ours[target] = mine
+            theirs.append(child)
+            actions.append((os.POSIX_SPAWN_DUP2, child, target))
         pid = os.posix_spawn(_program(argv[0], env), argv, env, file_actions=actions)
     except BaseException:
         for fd in ours.values():
@@ -53,7 +60,9 @@ def run(argv: list[str], input: bytes | None = None, env: Mapping[str, str] | No
     finally:
         for fd in theirs:
             _close(fd)
-    return _collect(pid, ours, input)
+    if 0 in ours:
+        os.set_blocking(ours[0], False)
+    return pid, ours
 
 
 def _program(name: str, env: Mapping[str, str]) -> str:
@@ -89,7 +98,6 @@ def _pump(ours: dict[int, int], input: bytes | None, output: dict[int, list[byte
     pending = memoryview(input or b"")
     for target, fd in ours.items():
         if target == 0:
-            os.set_blocking(fd, False)
             poller.register(fd, select.POLLOUT)
         else:
             poller.register(fd, select.POLLIN)
@@ -149,20 +157,8 @@ class Session:
     `read_line` / `read_exact` take them in order. `close` returns the exit and stderr."""
 
     def __init__(self, argv: list[str], env: Mapping[str, str]) -> None:
-        pipes = [os.pipe() for _ in range(3)]
-        theirs = [pipes[0][0], pipes[1][1], pipes[2][1]]
-        actions = [(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate(theirs)]
-        try:
-            self._pid = os.posix_spawn(_program(argv[0], env), argv, dict(env), file_actions=actions)
-        except BaseException:
-            for fd in (pipes[0][1], pipes[1][0], pipes[2][0]):
-                _close(fd)
-            raise
-        finally:
-            for fd in theirs:
-                _close(fd)
-        self._in, self._out, self._err = pipes[0][1], pipes[1][0], pipes[2][0]
-        os.set_blocking(self._in, False)
+        self._pid, ours = _spawn(argv, dict(env), [0, 1, 2], {})
+        self._in, self._out, self._err = ours[0], ours[1], ours[2]
         self._open = {self._out, self._err}  # the program's outputs not yet at their end
         self._buffer, self._errors = bytearray(), bytearray()
 

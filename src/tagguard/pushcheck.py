@@ -13,14 +13,13 @@ from tagguard.lean import TYPE_CHECKING
 from tagguard.policy import Policy
 from tagguard.refs import REPLACE_PREFIX, is_own_ref
 from tagguard.rules import Violation
-from tagguard.tagobject import Peeled, first_visible, peel_all, tagger_parts
+from tagguard.tagobject import PEEL_CHUNK, Peeled, first_visible, peel_all, tagger_parts
 from tagguard.updates import RefUpdate
 
 if TYPE_CHECKING:
     from tagguard.imagefiles import Reading
 
 
-PEEL_CHUNK = 10_000  # created tags peeled and judged at a time: their parsed objects are then dropped
 
 
 def check_updates(

@@ -246,22 +246,11 @@ def record_pending(context: Context, updates: list[RefUpdate], decided: dict[str
     landing = [u for u in updates if u.is_tag and u.kind != "delete" and decided[u.ref] != REFUSED]
     unknown = [u.new for u in landing if u.new not in targets]  # moves, landing in warn mode
     if unknown:
-        targets = {**targets, **peeled_targets(context, unknown)}
+        from tagguard.tagobject import peel_ends
+
+        targets = {**targets, **peel_ends(context.git, unknown, context.policy.tags.max_tag_bytes)}
     if records or landing:
         write(path, chain([encode_lines(records)], landed_lines(landing, targets, context.pusher, PENDING)), index=False)
-
-
-def peeled_targets(context: Context, oids: list[str]) -> dict[str, str]:
-    """What each object peels to, as `judge` peels: by real types, never reading a tag over
-    [tags] max_tag_bytes (git's own `^{}` would read it whole; it stands for itself)."""
-    from tagguard.pushcheck import PEEL_CHUNK
-    from tagguard.tagobject import peel_all
-
-    found: dict[str, str] = {}
-    for start in range(0, len(oids), PEEL_CHUNK):  # in bounded memory, as `judge` peels
-        peeled = peel_all(context.git, oids[start : start + PEEL_CHUNK], context.policy.tags.max_tag_bytes)
-        found.update((oid, p.target) for oid, p in peeled.items())
-    return found
 
 
 def judge(updates: list[RefUpdate], context: Context, targets: dict[str, str]) -> dict[str, list[Violation]]:

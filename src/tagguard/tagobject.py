@@ -136,6 +136,9 @@ def _split_signature(body: bytes) -> tuple[bytes, bool]:
     return body[:cut], True
 
 
+PEEL_CHUNK = 10_000  # objects peeled at a time: their parsed tags are then dropped
+
+
 class Peeled(NamedTuple):
     """Where a pushed object leads: its own type, its tag objects, and the final object."""
 
@@ -167,6 +170,16 @@ def peel_all(git: Git, oids: list[str], max_bytes: int = DEFAULT_MAX_TAG_BYTES) 
                     waiting.setdefault(current, []).append(oid)
             pending = _read_level(objects, waiting, {c: info[c].size for c in waiting}, pending, result)
     return result
+
+
+def peel_ends(git: Git, oids: list[str], max_bytes: int = DEFAULT_MAX_TAG_BYTES) -> dict[str, str]:
+    """Where each object's chain of tags ends, as the checks peel (by real types, PEEL_CHUNK
+    at a time); a tag over `max_bytes` stands for itself, unread (git's own `^{}` would
+    read it whole)."""
+    found: dict[str, str] = {}
+    for start in range(0, len(oids), PEEL_CHUNK):
+        found.update((oid, p.target) for oid, p in peel_all(git, oids[start : start + PEEL_CHUNK], max_bytes).items())
+    return found
 
 
 def _read_level(git: Git, waiting: dict[str, list[str]], sizes: dict[str, int],

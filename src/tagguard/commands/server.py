@@ -64,7 +64,7 @@ def run_post_receive(args: argparse.Namespace) -> int:
 
     def body() -> int:
         chained = run_chained(args.chain, [], stdin[0])
-        _record(parse_receive(_text(stdin.pop())), args)
+        _record(parse_receive(_text(stdin.pop())))
         return 1 if chained else 0
 
     return guarded("the push landed, but recording its tags in the ledger failed", body)
@@ -79,7 +79,7 @@ def run_reference_transaction(args: argparse.Namespace) -> int:
         updates = parse_receive(_text(stdin))
         if args.state == "prepared":
             return _receive(updates, args, "tag change")
-        _record(updates, args)
+        _record(updates)
         return 0
 
     return guarded(f"tag change {'refused' if args.state == 'prepared' else 'not recorded'}", body)
@@ -123,7 +123,7 @@ def _report(results: dict[str, list[Violation]], decided: dict[str, str], policy
     return lines
 
 
-def _record(updates: list[RefUpdate], args: argparse.Namespace) -> None:
+def _record(updates: list[RefUpdate]) -> None:
     """The landed marks of the tags that landed (pre-receive wrote their pending records);
     post-receive's sh script does the same itself unless a name needs JSON escapes."""
     from tagguard.ledger import landed_marks, ledger_path, write
