@@ -466,3 +466,51 @@ def test_a_push_has_a_bounded_amount_of_image_files_parsed(repo: Path, monkeypat
     assert [readings[c].version for c in commits] == ["2.8"] * 20 + [None] * 10
     assert readings[commits[-1]].problem == ("is past what tagguard reads for one push (0 MiB of image files); "
                                              "push fewer tags at once")
+
+
+# --- the cheap paths of the hook scripts (sh before Python, one cat-file process) ------------
+
+
+@pytest.mark.parametrize("branches", [999, 1000, 1500])
+def test_a_bad_tag_behind_many_branch_lines_is_still_judged(clone: Path, server: Path, branches: int) -> None:
+    """The sh scripts read up to 1,000 lines themselves; a tag anywhere after them still
+    reaches tagguard with the whole input, and refuses the whole push."""
+    head = git("rev-parse", "HEAD", cwd=clone)
+    commands = [(ZERO, head, f"refs/heads/b{i}") for i in range(branches)]
+    result = raw_push(server, [*commands, (ZERO, head, "refs/tags/V2.8_bad")], clone)
+    assert "V2.8_bad: TG101" in result.stderr
+    assert server_tags(server) == {}
+    assert git("for-each-ref", "refs/heads/b*", cwd=server) == ""  # nothing of the push landed
+
+
+def test_a_tag_message_cannot_pose_as_the_next_answer_of_cat_file(clone: Path, server: Path) -> None:
+    """The objects are read through one long-running cat-file: each answer is taken by its
+    size, so text in a message that looks like the next answer is only text."""
+    head = git("rev-parse", "HEAD", cwd=clone)
+    blob = _hash(clone, "weights\n")
+    on_blob = tag_object(clone, "v2.8-exp-b", blob, kind="blob")  # a tag of weights, not of code
+    good = tag_object(clone, "v2.8-exp-a", head)
+    fake = f"acc=0.9\n\n{on_blob} tag 140\nobject {head}\ntype commit\ntag v2.8-exp-b\n"
+    tricky = tag_object(clone, "v2.8-exp-a", head, message=fake)
+    for first in (good, tricky):
+        result = raw_push(server, [(ZERO, first, "refs/tags/v2.8-exp-a"), (ZERO, on_blob, "refs/tags/v2.8-exp-b")],
+                          clone)
+        assert "v2.8-exp-b: TG305 points at a blob, not a commit" in result.stderr
+        assert server_tags(server) == {}
+
+
+@pytest.mark.parametrize("length", [200, 201])
+def test_long_names_are_burned_whichever_post_receive_records_them(clone: Path, server: Path, length: int) -> None:
+    """Names up to 200 characters get their landed mark from sh, longer ones from tagguard:
+    either way the name is burned once the tag is deleted."""
+    name = "v2.8-exp-" + "a" * (length - len("v2.8-exp-"))
+    annotated(clone, name)
+    assert push(clone, name).returncode == 0
+    records = [r for r in read_records(str(server / LEDGER_FILE)) if r["name"] == name]
+    assert [r.get("state") for r in records] == ["pending", "landed"]
+    assert push(clone, f":refs/tags/{name}").returncode == 0
+    commit(clone, "other work")
+    git("tag", "-f", "-a", name, "-m", "again", cwd=clone)
+    again = push(clone, name)
+    assert again.returncode == 1 and ": TG403 was published before" in again.stderr  # (long names are shortened)
+    assert server_tags(server) == {}
