@@ -14,9 +14,9 @@ from conftest import git, run, tagguard
 from pushing import (annotated, clone, commit, make_server, no_identity, push, remote_lines,  # noqa: F401
                      server, server_tags, use_policy)
 from rawpush import ZERO, raw_push
-from tagguard.git import Git, GitError
-from tagguard.jsonlog import read_records
-from tagguard.ledger import LEDGER_FILE
+from tagguard.git.repo import Git, GitError
+from tagguard.server.jsonlog import read_records
+from tagguard.server.ledger import LEDGER_FILE
 
 
 def _hash(clone: Path, text: str) -> str:
@@ -450,7 +450,7 @@ def test_a_tag_is_judged_by_what_it_points_at_not_what_it_declares(server: Path)
 def test_a_push_has_a_bounded_amount_of_image_files_parsed(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Thirty commits sharing one file parse it once; distinct files count against a budget
     per push (16 MiB; here 200 bytes), past which a tag gets TG202 instead of more parsing."""
-    from tagguard import imagesource
+    from tagguard.image import at_commit as imagesource
 
     commits = []
     for number in range(30):

@@ -6,8 +6,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tagguard.git import _BIG_INPUT, Git
-from tagguard.tagobject import peel_all
+from tagguard.git.repo import _BIG_INPUT, Git
+from tagguard.git.tagobject import peel_all
 
 
 def test_big_batches_read_the_same_as_small_ones(tmp_path: Path) -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from conftest import TAGGUARD, git, run
 from pushing import annotated, clone, commit, no_identity, push, server, server_tags, use_policy  # noqa: F401
-from tagguard.jsonlog import read_records
-from tagguard.ledger import LEDGER_FILE, landed
-from tagguard.serverhooks import SH_MARKS
+from tagguard.server.jsonlog import read_records
+from tagguard.server.ledger import LEDGER_FILE, landed
+from tagguard.server.hookscripts import SH_MARKS
 
 
 def counting_tagguard(tmp_path: Path) -> tuple[dict[str, str], Path]:
@@ -52,7 +52,7 @@ def test_a_chained_hook_still_gets_the_whole_input(clone: Path, server: Path, tm
 
 
 def test_the_update_hook_passes_branches_without_python(server: Path, tmp_path: Path) -> None:
-    from tagguard.serverhooks import command_launcher, hook_script
+    from tagguard.server.hookscripts import command_launcher, hook_script
 
     update = tmp_path / "update"
     update.write_text(hook_script("update", command_launcher("/nonexistent/tagguard")))

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tagguard import dockerparse
-from tagguard.imagefiles import read_dockerfile
+from tagguard.image import dockerfile as dockerparse
+from tagguard.image.files import read_dockerfile
 
 T29 = "pytorch/pytorch:2.9.1-cuda12.8-cudnn9-runtime"
 T28 = "pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime"

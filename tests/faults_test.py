@@ -20,8 +20,8 @@ import pytest
 from conftest import TAGGUARD, git, run
 from pushing import (annotated, clone, commit, connect, make_server, no_identity, push, remote_lines,  # noqa: F401
                      server, server_tags, use_policy)
-from tagguard.jsonlog import read_records
-from tagguard.ledger import LEDGER_FILE, landed
+from tagguard.server.jsonlog import read_records
+from tagguard.server.ledger import LEDGER_FILE, landed
 
 ZERO = "0" * 40
 

@@ -19,8 +19,8 @@ import pytest
 
 from conftest import ROOT, git, run
 from pushing import annotated, remote_lines
-from tagguard.jsonlog import read_records
-from tagguard.ledger import landed
+from tagguard.server.jsonlog import read_records
+from tagguard.server.ledger import landed
 
 REPO_DIR = Path("/var/lib/tagguard-gitolite/repositories/snapshots.git")
 

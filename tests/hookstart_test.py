@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 
 from pushing import annotated, clone, no_identity, server  # noqa: F401
 from tagguard.cli import _parser, _plain_hook
-from tagguard.jsonlog import encode_record
-from tagguard.patterns import _star_match, glob_match
-from tagguard.processes import run
-from tagguard.serverhooks import launch_code
+from tagguard.server.jsonlog import encode_record
+from tagguard.policy.patterns import _star_match, glob_match
+from tagguard.git.processes import run
+from tagguard.server.hookscripts import launch_code
 
 HEAVY = {"typing", "re", "subprocess", "json", "argparse", "shutil", "enum", "signal", "locale", "importlib"}
 
@@ -109,14 +109,14 @@ def test_processes_report_exit_codes_signals_and_missing_programs(tmp_path: Path
 
 
 def test_a_git_error_still_names_the_command(tmp_path: Path) -> None:
-    from tagguard.git import Git, GitError
+    from tagguard.git.repo import Git, GitError
 
     with pytest.raises(GitError, match="git rev-parse"):
         Git(str(tmp_path)).run("rev-parse", "--verify", "HEAD")
 
 
 def test_one_git_process_answers_as_the_one_shot_calls_do(clone: Path, tmp_path: Path) -> None:
-    from tagguard.git import Git
+    from tagguard.git.repo import Git
 
     tag = annotated(clone, "v2.8-exp-a")
     names = [tag, "HEAD:README.md", "1234567890" * 4, tag]

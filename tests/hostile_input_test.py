@@ -17,10 +17,10 @@ import pytest
 from conftest import git
 from pushing import (annotated, clone, commit, no_identity, push, remote_lines, server,  # noqa: F401
                      server_tags, use_policy)
-from tagguard import ledgerindex
-from tagguard.jsonlog import append_records, read_records
-from tagguard.ledger import LEDGER_FILE
-from tagguard.ledgerindex import INDEX_FROM, index_path
+from tagguard.server import ledgerindex
+from tagguard.server.jsonlog import append_records, read_records
+from tagguard.server.ledger import LEDGER_FILE
+from tagguard.server.ledgerindex import INDEX_FROM, index_path
 
 ZWJ_FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # one emoji: three joined by U+200D
 
@@ -267,7 +267,7 @@ STALLING_DOCKERFILES = {
 def test_dockerfiles_that_stalled_or_crashed_the_reader(case: str) -> None:
     """Each of these took seconds to minutes, or raised RecursionError; now each is read in
     linear time, or refused (TG202) with the reason."""
-    from tagguard.imagefiles import read_dockerfile
+    from tagguard.image.files import read_dockerfile
 
     text, version, problem = STALLING_DOCKERFILES[case]
     reading = read_dockerfile("Dockerfile", text, {})

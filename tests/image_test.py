@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tagguard.image import pytorch_from_ref, split_ref
+from tagguard.image.reference import pytorch_from_ref, split_ref
 
 REFS = {
     "pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime": "2.8",

@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from tagguard.imagefiles import (
+from tagguard.image.files import (
     read_conda, read_devcontainer, read_dockerfile, read_pyproject, read_requirements, reader_for,
 )
-from tagguard.requirements import pinned_minor, torch_requirement
+from tagguard.image.torchpins import pinned_minor, torch_requirement
 
 NGC = {"24.08": "2.5"}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 from pathlib import Path
 
-from tagguard.jsonlog import append_records, read_records
+from tagguard.server.jsonlog import append_records, read_records
 
 
 def test_filtered_read_finds_tricky_values_and_skips_torn_lines(tmp_path: Path) -> None:
@@ -37,9 +37,9 @@ def test_concurrent_writers_never_interleave(tmp_path: Path) -> None:
 
 
 def test_ledger_lines_are_the_records_json_writes(tmp_path: Path) -> None:
-    from tagguard.jsonlog import encode_lines
-    from tagguard.ledger import PENDING, landed_lines, landed_records
-    from tagguard.updates import RefUpdate
+    from tagguard.server.jsonlog import encode_lines
+    from tagguard.server.ledger import PENDING, landed_lines, landed_records
+    from tagguard.push.refupdates import RefUpdate
 
     names = ["v2.8-a", 'v2.8-"q"', "v2.8-\u00e9", "v2.8-back\\slash", "v2.8-\x7f", "v2.8-\udce9"]
     updates = [RefUpdate(f"refs/tags/{n}", "0" * 40, f"{i:040x}") for i, n in enumerate(names)]

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tagguard import ledgerindex
-from tagguard.jsonlog import append_records, read_records
-from tagguard.ledger import append, recorded
+from tagguard.server import ledgerindex
+from tagguard.server.jsonlog import append_records, read_records
+from tagguard.server.ledger import append, recorded
 
 
 def record(name: str, commit: str = "c1") -> dict[str, str]:
@@ -89,8 +89,8 @@ def test_names_read_without_parsing_agree_with_json(tmp_path: Path) -> None:
     commits and records of another shape must come out as json.loads reads them."""
     import json
 
-    from tagguard.jsonlog import append_records
-    from tagguard.ledgerindex import _named
+    from tagguard.server.jsonlog import append_records
+    from tagguard.server.ledgerindex import _named
 
     names = ['v2.8-a', 'v2.8-"quoted"', 'back\\slash', 'caf\udce9', 'emoji \U0001f600', '", "name": "evil', '']
     records = [{"name": n, "object": "a" * 40, "commit": c, "pusher": None, "time": "t"}
@@ -107,7 +107,7 @@ def test_small_unindexed_writes_catch_the_index_up_every_256_kib(tmp_path: Path)
     """pre-receive's pending records skip the index, and post-receive's sh marks never touch
     it: a small write that crosses a CATCH_UP boundary brings it up to date; a big one doesn't
     (its Python post-receive will)."""
-    from tagguard.ledger import CATCH_UP
+    from tagguard.server.ledger import CATCH_UP
 
     path = str(tmp_path / "ledger.jsonl")
     append(path, [record("v2.8-first")])

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tagguard.metrics import parse_metrics
+from tagguard.ml.metrics import parse_metrics
 
 
 @pytest.mark.parametrize(

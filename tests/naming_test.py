@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 
 from tagguard.errors import PolicyError
-from tagguard.naming import NameProblem, TagName, parse_name, suggest_name
-from tagguard.patterns import UserPattern
-from tagguard.policy import NamingPolicy
+from tagguard.rules.naming import NameProblem, TagName, parse_name, suggest_name
+from tagguard.policy.patterns import UserPattern
+from tagguard.policy.model import NamingPolicy
 
 DEFAULT = NamingPolicy()
 

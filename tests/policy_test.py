@@ -6,7 +6,7 @@ import pytest
 
 from conftest import ROOT, git, tagguard
 from tagguard.errors import PolicyError
-from tagguard.policy import DEFAULT_POLICY, EMBEDDED, client_policy, load_policy_file
+from tagguard.policy.model import DEFAULT_POLICY, EMBEDDED, client_policy, load_policy_file
 
 
 def write(path: Path, text: str) -> Path:

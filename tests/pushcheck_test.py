@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from conftest import git
-from tagguard.git import Git
-from tagguard.policy import DEFAULT_POLICY, Policy, Protect, TagsPolicy
-from tagguard.pushcheck import check_updates
-from tagguard.tagobject import parse_tag, peel_all
-from tagguard.updates import HookInputError, RefUpdate, parse_pre_push, parse_receive
+from tagguard.git.repo import Git
+from tagguard.policy.model import DEFAULT_POLICY, Policy, Protect, TagsPolicy
+from tagguard.push.verdict import check_updates
+from tagguard.git.tagobject import parse_tag, peel_all
+from tagguard.push.refupdates import HookInputError, RefUpdate, parse_pre_push, parse_receive
 
 Z = "0" * 40
 

@@ -8,8 +8,8 @@ import pytest
 
 from conftest import ROOT, tagguard
 from tagguard.errors import PolicyError
-from tagguard.policy import DEFAULT_IDENTITY_ENV, DEFAULT_POLICY, load_policy_file
-from tagguard.server import line_prefix, pusher_of
+from tagguard.policy.model import DEFAULT_IDENTITY_ENV, DEFAULT_POLICY, load_policy_file
+from tagguard.server.receive import line_prefix, pusher_of
 
 BAD_SERVER_TABLES = {
     "server = 1": "server: expected a table, got int",

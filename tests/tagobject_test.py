@@ -6,9 +6,9 @@ import subprocess
 from pathlib import Path
 
 from conftest import git
-from tagguard.batches import READ_BUDGET, by_size
-from tagguard.git import Batched, Git
-from tagguard.tagobject import KEEP, TagObject, _compact, first_visible, peel_all, tagger_parts
+from tagguard.git.batches import READ_BUDGET, by_size
+from tagguard.git.repo import Batched, Git
+from tagguard.git.tagobject import KEEP, TagObject, _compact, first_visible, peel_all, tagger_parts
 
 GOOD_TAGGER = "Ana <ana@example.com> 1700000000 +0100"
 

@@ -169,12 +169,29 @@ def _policy_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--policy", metavar="FILE", help="policy file (default: see README)")
 
 
-# command -> module under tagguard.commands that defines run_<command>(args) -> int
-_MODULES = {"check": "check", "rules": "rules", "explain": "rules", "policy": "policy", "image": "image"}
-_MODULES.update({"pre-push": "prepush", "pre-commit-push": "prepush", "install": "install",
-                 "uninstall": "install", "tag": "tag", "check-ref": "checkref", "export": "export"})
-_MODULES.update({"pre-receive": "server", "update": "server", "post-receive": "server",
-                 "reference-transaction": "server"})
+# Every command: its module under tagguard.commands and the function that runs it. A module
+# is imported only when its command runs, so a name check stays fast.
+COMMANDS = {
+    "check": "check:run_check",
+    "rules": "rules:run_rules",
+    "explain": "rules:run_explain",
+    "policy": "policy:run_policy",
+    "image": "image:run_image",
+    "log": "log:run_log",
+    "verify-checkpoint": "verify:run_verify_checkpoint",
+    "prune": "prune:run_prune",
+    "pre-push": "prepush:run_pre_push",
+    "pre-commit-push": "prepush:run_pre_commit_push",
+    "install": "install:run_install",
+    "uninstall": "install:run_uninstall",
+    "tag": "tag:run_tag",
+    "check-ref": "checkref:run_check_ref",
+    "export": "export:run_export",
+    "pre-receive": "serverhooks:run_pre_receive",
+    "update": "serverhooks:run_update",
+    "post-receive": "serverhooks:run_post_receive",
+    "reference-transaction": "serverhooks:run_reference_transaction",
+}
 
 
 def _plain_check(argv: list[str]) -> SimpleNamespace | None:
@@ -218,10 +235,11 @@ def _plain_hook(argv: list[str]) -> SimpleNamespace | None:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = (_plain_check(argv) or _plain_hook(argv)
-            or _parser(argv[0] if argv and argv[0] in _MODULES else None).parse_args(argv))
-    module = __import__(f"tagguard.commands.{_MODULES[args.command]}", fromlist=["run"])  # (importlib costs more)
+            or _parser(argv[0] if argv and argv[0] in COMMANDS else None).parse_args(argv))
+    module_name, function = COMMANDS[args.command].split(":")
+    module = __import__(f"tagguard.commands.{module_name}", fromlist=[function])  # (importlib costs more)
     try:
-        return int(getattr(module, f"run_{args.command.replace('-', '_')}")(args))
+        return int(getattr(module, function)(args))
     except TagguardError as exc:
         print(f"tagguard: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -242,9 +260,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 # --- the ML side: the tag history, checkpoint provenance, cleaning up ----------------------
-
-_MODULES.update({"log": "log", "verify-checkpoint": "verify", "prune": "prune"})
-
 
 def _ml_commands(sub: _Commands) -> None:
     log = _command(sub, "log", "the history: tags that follow the convention, with their metrics")

@@ -11,7 +11,7 @@ class PolicyError(TagguardError):
     """A policy file is unreadable or invalid; the message names the file and key."""
 
     def __init__(self, origin: str, key: str, problem: str) -> None:
-        from tagguard.display import shown
+        from tagguard.safetext import shown
 
         origin = shown(origin, limit=4096)  # a path: escaped, never cut
         where = f"{origin}: {shown(key)}" if key else origin

@@ -9,21 +9,21 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tagguard.display import shown
+from tagguard.safetext import shown
 from tagguard.errors import TagguardError
 from tagguard.lean import TYPE_CHECKING
-from tagguard.refs import TAG_PREFIX, short_name
+from tagguard.git.refs import TAG_PREFIX, short_name
 
 if TYPE_CHECKING:
-    from tagguard.rules import Violation
+    from tagguard.rules.catalog import Violation
 
 
 def run_check_ref(args: argparse.Namespace) -> int:
-    from tagguard.git import Git, zero_oid
-    from tagguard.policy import client_policy
-    from tagguard.pushcheck import check_updates
-    from tagguard.report import has_errors
-    from tagguard.updates import RefUpdate
+    from tagguard.git.repo import Git, zero_oid
+    from tagguard.policy.model import client_policy
+    from tagguard.push.verdict import check_updates
+    from tagguard.output.report import has_errors
+    from tagguard.push.refupdates import RefUpdate
 
     refs = [_tag_ref(arg) for arg in args.refs]
     git = Git(".")
@@ -51,14 +51,14 @@ def _tag_ref(arg: str) -> str:
 
 def _print(results: dict[str, list[Violation]], format: str, origin: str) -> None:
     if format == "json":
-        from tagguard.report import print_json
+        from tagguard.output.report import print_json
 
         print_json(results, origin, sys.stdout)
     elif format == "github":
-        from tagguard.report_github import print_github
+        from tagguard.output.github import print_github
 
         print_github(results, sys.stdout)
     else:
-        from tagguard.report import print_text
+        from tagguard.output.report import print_text
 
         print_text(results, sys.stdout, show_ok=True)

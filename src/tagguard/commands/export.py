@@ -8,8 +8,8 @@ import sys
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from tagguard.export import github_rulesets, gitlab_protected_tags
-    from tagguard.policy import client_policy
+    from tagguard.output.export import github_rulesets, gitlab_protected_tags
+    from tagguard.policy.model import client_policy
 
     policy = client_policy(args.policy)
     export = github_rulesets(policy) if args.target == "github-ruleset" else gitlab_protected_tags(policy)

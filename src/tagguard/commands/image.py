@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 
 from tagguard.errors import TagguardError
-from tagguard.git import Git
-from tagguard.imagefiles import DEFAULT_CANDIDATES, Reading
-from tagguard.imagesource import each_reading
-from tagguard.policy import Policy, client_policy
+from tagguard.git.repo import Git
+from tagguard.image.files import DEFAULT_CANDIDATES, Reading
+from tagguard.image.at_commit import each_reading
+from tagguard.policy.model import Policy, client_policy
 
 
 def run_image(args: argparse.Namespace) -> int:

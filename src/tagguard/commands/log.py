@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tagguard.display import shown
-from tagguard.git import Git
-from tagguard.history import Snapshot, metric_names, ranked, read_tags, snapshots
+from tagguard.safetext import shown
+from tagguard.git.repo import Git
+from tagguard.ml.history import Snapshot, metric_names, ranked, read_tags, snapshots
 from tagguard.lean import TYPE_CHECKING
-from tagguard.policy import client_policy
+from tagguard.policy.model import client_policy
 
 if TYPE_CHECKING:
     from typing import TextIO
@@ -36,7 +36,7 @@ def run_log(args: argparse.Namespace) -> int:
 
 
 def _write_html(history: list[Snapshot], path: str) -> int:
-    from tagguard.htmlreport import render
+    from tagguard.output.html import render
 
     with open(path, "w", encoding="utf-8") as out:
         out.write(render(history))

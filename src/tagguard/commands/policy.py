@@ -7,7 +7,7 @@ import os
 import sys
 
 from tagguard.errors import TagguardError
-from tagguard.policy import Policy, client_policy, load_policy_file, policy_from_mapping, read_toml
+from tagguard.policy.model import Policy, client_policy, load_policy_file, policy_from_mapping, read_toml
 
 
 def run_policy(args: argparse.Namespace) -> int:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from tagguard.errors import TagguardError
-from tagguard.policy import client_policy
-from tagguard.rules import RULES, find_rule
+from tagguard.policy.model import client_policy
+from tagguard.rules.catalog import RULES, find_rule
 
 
 def run_rules(args: argparse.Namespace) -> int:

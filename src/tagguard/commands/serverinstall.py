@@ -10,9 +10,9 @@ import argparse
 
 
 def run_install(args: argparse.Namespace) -> int:
-    from tagguard.git import Git
-    from tagguard.ledger import ledger_path, seed
-    from tagguard.serverhooks import install, this_tagguard
+    from tagguard.git.repo import Git
+    from tagguard.server.ledger import ledger_path, seed
+    from tagguard.server.hookscripts import install, this_tagguard
 
     for line in install(args.server, this_tagguard(), args.outside_pushes):
         print(line)
@@ -24,7 +24,7 @@ def run_install(args: argparse.Namespace) -> int:
 
 
 def run_uninstall(args: argparse.Namespace) -> int:
-    from tagguard.serverhooks import uninstall
+    from tagguard.server.hookscripts import uninstall
 
     for line in uninstall(args.server):
         print(line)

@@ -5,18 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tagguard.display import shown
+from tagguard.safetext import shown
 from tagguard.errors import TagguardError
-from tagguard.git import Git, GitError
-from tagguard.policy import Policy
-from tagguard.rules import Violation
+from tagguard.git.repo import Git, GitError
+from tagguard.policy.model import Policy
+from tagguard.rules.catalog import Violation
 
 
 def run_tag(args: argparse.Namespace) -> int:
-    from tagguard.checks import check_name
-    from tagguard.policy import client_policy
-    from tagguard.report import has_errors, print_text
-    from tagguard.snapshot import parse_metric, tag_message
+    from tagguard.rules.namecheck import check_name
+    from tagguard.policy.model import client_policy
+    from tagguard.output.report import has_errors, print_text
+    from tagguard.client.tagmessage import parse_metric, tag_message
 
     metrics = [parse_metric(item) for item in args.metric]
     if not args.message.strip():
@@ -54,8 +54,8 @@ def _head(git: Git) -> str:
 
 def _image_mismatch(name: str, image: str | None, policy: Policy) -> list[Violation]:
     """A --image that names another PyTorch version than the tag does."""
-    from tagguard.image import pytorch_from_ref
-    from tagguard.naming import TagName, parse_name
+    from tagguard.image.reference import pytorch_from_ref
+    from tagguard.rules.naming import TagName, parse_name
 
     version = pytorch_from_ref(image) if image else None
     parsed = parse_name(name, policy.naming)
@@ -70,8 +70,8 @@ def _code_image(git: Git, head: str, name: str, policy: Policy) -> list[Violatio
     """With [image] file, the version the code at HEAD declares (TG201, TG202)."""
     if not policy.image.files:
         return []
-    from tagguard.checks import apply_severities
-    from tagguard.imagesource import check_image_reading, readings_at
+    from tagguard.rules.namecheck import apply_severities
+    from tagguard.image.at_commit import check_image_reading, readings_at
 
     reading = readings_at(git, [head], policy.image.files, policy.image.ngc)[head]
     return apply_severities(check_image_reading(name, reading, head, policy), policy)
@@ -87,7 +87,7 @@ def _refuse_existing(git: Git, name: str) -> None:
 
 
 def _refuse_dirty(git: Git) -> None:
-    from tagguard.snapshot import dirty_paths
+    from tagguard.client.tagmessage import dirty_paths
 
     paths = dirty_paths(git.run("status", "--porcelain"))
     if paths:

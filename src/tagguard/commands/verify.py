@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import argparse
 
-from tagguard.checkpoint import load_git_info
-from tagguard.display import shown
-from tagguard.git import Git
+from tagguard.ml.checkpoint import load_git_info
+from tagguard.safetext import shown
+from tagguard.git.repo import Git
 from tagguard.lean import TYPE_CHECKING, NamedTuple
-from tagguard.naming import TagName, parse_name
-from tagguard.policy import client_policy
+from tagguard.rules.naming import TagName, parse_name
+from tagguard.policy.model import client_policy
 
 if TYPE_CHECKING:
     from typing import Any

@@ -1,0 +1,382 @@
+"""The one way tagguard talks to git: subprocesses, batched, with one-line errors.
+
+Every git call goes through `Git.run` (or a `cat-file --batch` session), so errors always
+name the command, its exit code and git's own message. Nothing here imports GitPython:
+hooks run on every push and pay for every import.
+"""
+
+from __future__ import annotations
+
+import os
+
+from tagguard.errors import TagguardError
+from tagguard.lean import TYPE_CHECKING, NamedTuple
+from tagguard.git.processes import Completed, Session, run
+from tagguard.git.refs import TAG_PREFIX, short_name
+
+if TYPE_CHECKING:
+    from typing import Iterable, Sequence
+
+
+_BIG_INPUT = 1 << 16  # bytes of stdin from which git reads it from memory, not a pipe
+
+# git must read the objects that are really there: no replace refs (a pusher can push
+# refs/replace/*), no grafts, whatever the environment says.
+_REAL_OBJECTS = {"GIT_NO_REPLACE_OBJECTS": "1", "GIT_GRAFT_FILE": os.devnull}
+_INDIRECTION = ("GIT_REPLACE_REF_BASE",)
+
+
+class GitError(TagguardError):
+    """A git command failed; the message names it and quotes git's last line."""
+
+
+INFO_FORMAT = "%(objectname) %(objecttype) %(objectsize)"
+SESSION_MOST = 1000  # names per request that `Batched` sends to its long-running process
+
+
+class ObjectInfo(NamedTuple):
+    oid: str  # the object's id (the name asked for, when it is missing)
+    type: str  # "commit", "tag", "tree", "blob", or "missing"
+    size: int
+
+
+class Git:
+    """A repository, addressed by its git dir or work tree (`git -C`)."""
+
+    def __init__(self, path: str = ".", env: dict[str, str] | None = None) -> None:
+        self.path = path
+        self.env = env
+
+    def _command(self, args: Sequence[str]) -> list[str]:
+        return ["git", "-c", "advice.graftFileDeprecated=false", "-C", self.path, *args]  # (GIT_GRAFT_FILE)
+
+    def run(self, *args: str, input: bytes | None = None, check: bool = True) -> str:
+        """Run git and return its stdout as text (surrogate-escaped, never a decode error)."""
+        completed = self.run_bytes(*args, input=input, check=check)
+        return completed.decode("utf-8", "surrogateescape")
+
+    def run_bytes(self, *args: str, input: bytes | None = None, check: bool = True) -> bytes:
+        completed = self._exec(args, input)
+        if check and completed.returncode != 0:
+            raise GitError(_failure(args, completed.returncode, completed.stderr))
+        return completed.stdout
+
+    def ok(self, *args: str) -> bool:
+        """True when the git command exits 0 (for questions such as `rev-parse --verify`)."""
+        return self._exec(args, None).returncode == 0
+
+    def _exec(self, args: Sequence[str], input: bytes | None) -> Completed:
+        try:
+            if input is not None and len(input) > _BIG_INPUT and hasattr(os, "memfd_create"):
+                return self._exec_from_memory(args, input)
+            return run(self._command(args), input=input, env=self._env())
+        except OSError as exc:
+            raise GitError(f"can't run git: {exc.strerror}") from None
+
+    def _exec_from_memory(self, args: Sequence[str], input: bytes) -> Completed:
+        """Big input and output (a 100,000-tag push) through in-memory files, not pipes:
+        git writes a whole answer without waiting for us to read it."""
+        stdin, stdout = os.memfd_create("tagguard-git-in"), os.memfd_create("tagguard-git-out")
+        try:
+            view = memoryview(input)
+            while view:
+                view = view[os.write(stdin, view) :]
+            os.lseek(stdin, 0, os.SEEK_SET)
+            done = run(self._command(args), env=self._env(), stdin_fd=stdin, stdout_fd=stdout)
+            os.lseek(stdout, 0, os.SEEK_SET)
+            with open(stdout, "rb", closefd=False) as f:
+                return done._replace(stdout=f.read())
+        finally:
+            os.close(stdin)
+            os.close(stdout)
+
+    def _env(self) -> dict[str, str]:
+        env = {**os.environ, **(self.env or {}), **_REAL_OBJECTS}
+        for name in _INDIRECTION:
+            env.pop(name, None)
+        return env
+
+    # --- batched object access ------------------------------------------------------------
+
+    def _batch_check(self, names: Iterable[str], fmt: str, suffix: str = "") -> dict[str, str | None]:
+        """One `cat-file --batch-check=<fmt>` for many object names (each + `suffix`):
+        name -> the formatted line, or None when the object is missing."""
+        unique = list(dict.fromkeys(names))
+        if not unique:
+            return {}
+        asked = [n + suffix for n in unique]
+        text = self._cat_file("info", fmt, asked).decode("utf-8", "surrogateescape")
+        out = text.split("\n")[:-1]
+        _same_count(asked, out)
+        if " missing\n" not in text and " ambiguous\n" not in text:
+            return dict(zip(unique, out))  # all found (no format here ends so): nothing to match by name
+        result: dict[str, str | None] = {}
+        for name, request, line in zip(unique, asked, out):
+            missing = _missing(line)
+            if missing is not None and missing != request:
+                raise GitError(f"`git cat-file` answered for '{missing}' when asked for '{request}'")
+            result[name] = None if missing is not None else line
+        return result
+
+    def _cat_file(self, command: str, fmt: str, names: list[str]) -> bytes:
+        """What `cat-file --batch-check=<fmt>` ("info") or `--batch` ("contents", whose
+        answers start with INFO_FORMAT) prints for these names."""
+        option = f"--batch-check={fmt}" if command == "info" else "--batch"
+        return self.run_bytes("cat-file", option, "--buffer", input=_lines(names))
+
+    def batched(self) -> Batched:
+        """This repository, with its object reads answered by one long-running git process."""
+        return Batched(self.path, self.env)
+
+    def object_info(self, oids: Iterable[str]) -> dict[str, ObjectInfo]:
+        """Type and size of many objects (`<oid>` or `<rev>:<path>`)."""
+        result = {}
+        kinds: dict[str, str] = {}  # one str per type, not one per object
+        for name, line in self._batch_check(oids, INFO_FORMAT).items():
+            oid, kind, size = (line or f"{name} missing 0").rsplit(" ", 2)
+            result[name] = ObjectInfo(oid, kinds.setdefault(kind, kind), int(size))
+        return result
+
+    def object_types(self, oids: Iterable[str]) -> dict[str, str]:
+        """The type of each object ("missing" if absent); lighter than `object_info` for a
+        push of 100,000 tags."""
+        return {oid: kind or "missing" for oid, kind in self._batch_check(oids, "%(objecttype)").items()}
+
+    def peeled_targets(self, oids: Iterable[str]) -> dict[str, str]:
+        """What each object finally points at (`<oid>^{}`: through any chain of tags).
+        Missing objects map to themselves."""
+        return {oid: target or oid for oid, target in self._batch_check(oids, "%(objectname)", "^{}").items()}
+
+    def read_objects(self, oids: Iterable[str]) -> dict[str, tuple[str, bytes]]:
+        """Type and raw content of many objects with one `cat-file --batch`.
+
+        Missing objects are left out of the result.
+        """
+        unique = list(dict.fromkeys(oids))
+        found = self.read_batch(unique)
+        return {oid: item for oid, item in zip(unique, found) if item is not None}
+
+    def read_batch(self, names: list[str]) -> list[tuple[str, bytes] | None]:
+        """(type, content) for each object name (`<oid>`, `<rev>:<path>`), in order; None if missing."""
+        if not names:
+            return []
+        data = self._cat_file("contents", INFO_FORMAT, names)
+        found = _parse_batch(data)
+        _same_count(names, found)
+        if [oid for oid, _ in found] != names:  # each answer names what was asked (a `<rev>:<path>` is answered by its id)
+            for name, (oid, item) in zip(names, found):
+                if oid != name and (item is not None or _is_oid(name)):
+                    raise GitError(f"`git cat-file --batch` answered for '{oid}' when asked for '{name}'")
+        return [item for _, item in found]
+
+    def resolve(self, names: Iterable[str]) -> dict[str, str | None]:
+        """Object ids of many revisions (full ref names); None where there is none."""
+        return self._batch_check(names, "%(objectname)")
+
+    def tag_refs(self) -> list[tuple[str, str, str]]:
+        """Every tag as (ref, object id, commit it peels to or ""), with one `for-each-ref`."""
+        out = self.run("for-each-ref", "--format=%(refname) %(objectname) %(*objectname)", "refs/tags")
+        rows = []
+        for line in out.splitlines():
+            ref, oid, peeled = (line.split(" ") + [""])[:3]
+            rows.append((ref, oid, peeled or oid))
+        return rows
+
+    def rev_list(self, *args: str) -> list[str]:
+        return self.run("rev-list", *args).split()
+
+    def config_value(self, key: str) -> str | None:
+        """One `git config --get`; None when the key is unset, GitError when git fails."""
+        completed = self._exec(("config", "--get", key), None)
+        if completed.returncode == 1 and not completed.stdout:
+            return None
+        if completed.returncode != 0:
+            raise GitError(_failure(("config", "--get", key), completed.returncode, completed.stderr))
+        return completed.stdout.decode("utf-8", "surrogateescape").rstrip("\n")
+
+    def git_dir(self) -> str:
+        """The repository's git dir as an absolute path."""
+        return self.run("rev-parse", "--absolute-git-dir").rstrip("\n")
+
+    def hooks_dir(self) -> str:
+        """Where git looks for this repository's hooks (honours core.hooksPath)."""
+        found = self.run("rev-parse", "--git-path", "hooks").rstrip("\n")
+        return os.path.join(self.path, found)
+
+    def object_format(self) -> str:
+        """"sha1" or "sha256"."""
+        return self.run("rev-parse", "--show-object-format").strip() or "sha1"
+
+    def for_each_ref(
+        self,
+        fields: Sequence[str],
+        patterns: Sequence[str] = ("refs/tags",),
+        *,
+        sort: Sequence[str] = (),
+        points_at: str | None = None,
+    ) -> list[list[str]]:
+        """The values of `fields` (atoms such as "refname") for many refs, with one call.
+
+        Fields are NUL-separated; git cuts any value at a NUL, so the split is exact even for
+        hostile tag messages. Later sort keys take precedence, as in git.
+        """
+        if not patterns:
+            return []
+        options = [f"--format={''.join(f'%({field})%00' for field in fields)}"]
+        options += [f"--sort={key}" for key in sort]
+        if points_at is not None:
+            options.append(f"--points-at={points_at}")
+        values = self.run("for-each-ref", *options, "--", *patterns).split("\0")
+        width = len(fields)
+        rows = [values[i : i + width] for i in range(0, len(values) - 1, width)]
+        for row in rows[1:]:
+            row[0] = row[0][1:]  # git ends each record with a newline
+        return rows
+
+    def remote_tags(self, remote: str) -> dict[str, str]:
+        """Tag name -> object id on a remote, with one `git ls-remote`."""
+        out = self.run("ls-remote", "--tags", "--refs", "--", remote)
+        tags = {}
+        for line in out.splitlines():
+            oid, _, ref = line.partition("\t")
+            if ref.startswith(TAG_PREFIX):
+                tags[short_name(ref)] = oid
+        return tags
+
+    def delete_refs(self, refs: dict[str, str]) -> None:
+        """Delete many refs (ref -> the object id it must still hold) in one transaction."""
+        if refs:
+            lines = "".join(f"delete {ref} {oid}\n" for ref, oid in refs.items())
+            self.run("update-ref", "--stdin", input=lines.encode("utf-8", "surrogateescape"))
+
+
+class Batched(Git):
+    """A Git whose `object_info` and object reads (`read_batch`) are answered by one
+    `cat-file --batch-command` process for as long as it is open (`with git.batched() as
+    objects:`), not one process per call: a one-tag push reads its tag in one git process.
+    The answers are the bytes the one-shot calls print, checked the same way. Before git
+    2.36 (no --batch-command) every call runs its own process, as in `Git`."""
+
+    def __init__(self, path: str = ".", env: dict[str, str] | None = None) -> None:
+        super().__init__(path, env)
+        self._session: Session | None = None
+        self._unsupported = False
+
+    def __enter__(self) -> Batched:
+        return self
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        if self._session is not None:
+            self._session.kill() if kind else self._session.close()
+            self._session = None
+
+    def _cat_file(self, command: str, fmt: str, names: list[str]) -> bytes:
+        if len(names) > SESSION_MOST:  # a big batch: one process of its own, through memory files, is faster
+            return super()._cat_file(command, fmt, names)
+        session = None if self._unsupported or fmt != INFO_FORMAT else self._started()
+        if session is None:
+            return super()._cat_file(command, fmt, names)
+        session.send(b"".join(command.encode() + b" " + line for line in _lines(names).splitlines(True)) + b"flush\n")
+        answers = bytearray()
+        for _ in names:
+            line = session.read_line()
+            if line is None:
+                return self._ended(command, fmt, names, answered=bool(answers))
+            answers += line + b"\n"
+            if command == "contents" and not line.endswith((b" missing", b" ambiguous")):
+                content = session.read_exact(_answer_size(line) + 1)
+                if content is None:
+                    return self._ended(command, fmt, names, answered=True)
+                answers += content
+        return bytes(answers)
+
+    def _started(self) -> Session:
+        if self._session is None:
+            try:
+                self._session = Session(self._command(["cat-file", f"--batch-command={INFO_FORMAT}", "--buffer"]),
+                                        self._env())
+            except OSError as exc:
+                raise GitError(f"can't run git: {exc.strerror}") from None
+        return self._session
+
+    def _ended(self, command: str, fmt: str, names: list[str], answered: bool) -> bytes:
+        """git stopped answering: before any answer with exit 129 it has no --batch-command
+        (use one-shot calls from now on); otherwise it failed, and so does the caller."""
+        assert self._session is not None  # (only called while a session answers)
+        done, self._session = self._session.close(), None
+        if not answered and done.returncode == 129:
+            self._unsupported = True
+            return super()._cat_file(command, fmt, names)
+        raise GitError(_failure(("cat-file", "--batch-command"), done.returncode, done.stderr))
+
+
+def _answer_size(header: bytes) -> int:
+    parts = header.split(b" ")
+    if len(parts) != 3 or not parts[2].isdigit():
+        raise GitError(f"`git cat-file --batch-command` answered {header[:80]!r}, not `<oid> <type> <size>`")
+    return int(parts[2])
+
+
+def _lines(items: Iterable[str]) -> bytes:
+    """One request per line for `cat-file --batch*`. A name that holds a newline (or a NUL,
+    or is empty) would shift every later answer by one, so it is refused outright."""
+    items = list(items)
+    for item in items:
+        if not item or "\n" in item or "\0" in item:
+            raise GitError(f"refusing to ask git for the object name {item!r}: empty or holds a newline or NUL")
+    return "".join(f"{item}\n" for item in items).encode("utf-8", "surrogateescape")
+
+
+def _missing(line: str) -> str | None:
+    """The name echoed in `<name> missing` (or `ambiguous`), else None."""
+    for word in (" missing", " ambiguous"):
+        if line.endswith(word):
+            return line[: -len(word)]
+    return None
+
+
+def _same_count(asked: Sequence[object], answered: Sequence[object]) -> None:
+    if len(asked) != len(answered):
+        raise GitError(f"`git cat-file` gave {len(answered)} answers to {len(asked)} requests")
+
+
+def _is_oid(name: str) -> bool:
+    return len(name) in (40, 64) and all(c in "0123456789abcdef" for c in name)
+
+
+def _parse_batch(data: bytes) -> list[tuple[str, tuple[str, bytes] | None]]:
+    """(the object id or echoed name, (type, content) or None if missing) per answer."""
+    result: list[tuple[str, tuple[str, bytes] | None]] = []
+    pos = 0
+    while pos < len(data):
+        end = data.index(b"\n", pos)
+        line = data[pos:end].decode("utf-8", "surrogateescape")
+        pos = end + 1
+        if line.endswith((" missing", " ambiguous")):
+            result.append((_missing(line) or line, None))
+            continue
+        header = line.split(" ")
+        if len(header) != 3:
+            result.append((line, None))
+            continue
+        size = int(header[2])
+        if pos + size + 1 > len(data) or data[pos + size : pos + size + 1] != b"\n":
+            raise GitError(f"`git cat-file --batch` cut its answer for '{header[0]}' short")
+        result.append((header[0], (header[1], data[pos : pos + size])))
+        pos += size + 1  # the content, then a newline
+    return result
+
+
+def _failure(args: Sequence[str], code: int, stderr: bytes) -> str:
+    lines = stderr.decode("utf-8", "replace").strip().splitlines()
+    last = lines[-1] if lines else "no message"
+    how = f"killed by signal {-code}" if code < 0 else f"exit {code}"
+    return f"`git {' '.join(args[:3])}` failed ({how}): {last}"
+
+
+def zero_oid(length: int) -> str:
+    return "0" * length
+
+
+def is_zero(oid: str) -> bool:
+    return oid.count("0") == len(oid)

@@ -1,0 +1,99 @@
+"""What a checkpoint should record about the code that produced it: `git_info()`.
+
+Call it in a training script just before saving:
+
+    torch.save({"model": model.state_dict(), "git_info": git_info()}, "model.pth")
+
+It never raises: outside a git repository (or when git is missing) `commit` is None and
+`error` says why. It costs three git subprocesses (two more to read `[image] file`) and
+imports nothing heavy; it reads the PyTorch version of a `torch` the caller has already
+imported, and never imports torch itself.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from tagguard import __version__
+from tagguard.errors import TagguardError
+from tagguard.git.repo import Git
+from tagguard.lean import TYPE_CHECKING
+from tagguard.rules.naming import TagName, parse_name
+from tagguard.policy.model import DEFAULT_POLICY, Policy, client_policy
+
+if TYPE_CHECKING:
+    from typing import Any
+
+
+DIRTY_MARK = ":dirty"  # ':' can't be in a tag name, so this suffix can't be mistaken for one
+KEYS = ("commit", "tag", "describe", "dirty", "branch", "image", "pytorch", "torch_runtime",
+        "tagguard", "error")
+
+
+def git_info(path: str = ".") -> dict[str, Any]:
+    """A plain dict (str, bool or None values) that `torch.save` and `json.dump` both take.
+
+    `dirty` is None when unknown (no repository); `error` is None when all went well.
+    """
+    info: dict[str, Any] = dict.fromkeys(KEYS)
+    info.update(tagguard=__version__, torch_runtime=_torch_runtime())
+    try:
+        policy = client_policy(None, cwd=path)
+    except TagguardError as exc:
+        policy, info["error"] = DEFAULT_POLICY, f"the policy could not be read: {exc}"
+    git = Git(path)
+    try:
+        info.update(_repository_state(git, policy))
+    except TagguardError as exc:
+        empty = git.ok("rev-parse", "--git-dir")  # a repository, but HEAD names no commit
+        info["error"] = "no git provenance: " + ("the repository has no commit yet" if empty else str(exc))
+        return info
+    info["image"], info["pytorch"] = declared_image(git, info["commit"], policy)
+    return info
+
+
+def _repository_state(git: Git, policy: Policy) -> dict[str, Any]:
+    head = git.run("rev-parse", "HEAD", "--abbrev-ref", "HEAD").split()
+    commit, branch = head[0], head[1] if len(head) > 1 else "HEAD"
+    described = git.run("describe", "--tags", "--always", f"--dirty={DIRTY_MARK}").strip()
+    dirty = described.endswith(DIRTY_MARK)
+    if dirty:
+        described = described[: -len(DIRTY_MARK)] + "-dirty"  # what plain `--dirty` prints
+    return {
+        "commit": commit,
+        "branch": None if branch == "HEAD" else branch,  # None: a detached HEAD
+        "describe": described,
+        "dirty": dirty,
+        "tag": exact_tag(git, policy),
+    }
+
+
+def exact_tag(git: Git, policy: Policy) -> str | None:
+    """The tag on HEAD: the newest that follows the convention, else the newest of any."""
+    rows = git.for_each_ref(("refname:strip=2",), sort=("refname", "creatordate"), points_at="HEAD")
+    names = [row[0] for row in reversed(rows)]
+    conventional = [n for n in names if isinstance(parse_name(n, policy.naming), TagName)]
+    return (conventional or names)[0] if names else None
+
+
+def declared_image(git: Git, commit: str, policy: Policy) -> tuple[str | None, str | None]:
+    """The training image and its PyTorch major.minor, as declared for `commit`.
+
+    With [image] file, the code at the commit says (`Dockerfile:1: FROM pytorch/...`, as
+    `tagguard image` shows it); otherwise the policy's [image] ref and version (several
+    versions, allowed during a migration, are joined with ',').
+    """
+    if policy.image.files:
+        from tagguard.image.at_commit import readings_at
+
+        reading = readings_at(git, [commit], policy.image.files, policy.image.ngc)[commit]
+        where = f"{reading.path}:{reading.line}" if reading.line else reading.path
+        return f"{where}: {reading.found or reading.problem}", reading.version
+    return policy.image.ref, ",".join(policy.image.pytorch) or None
+
+
+def _torch_runtime() -> str | None:
+    """The version of the torch module the caller already imported, if any."""
+    torch = sys.modules.get("torch")
+    version = getattr(torch, "__version__", None)
+    return str(version) if version is not None else None

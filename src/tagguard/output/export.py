@@ -1,0 +1,119 @@
+"""The policy as settings for hosts that run no custom hooks (github.com, gitlab.com).
+
+Each export returns the JSON bodies for the platform's REST API and notes on what the
+policy has that the platform can't express; the command prints the notes on stderr.
+"""
+
+from __future__ import annotations
+
+from tagguard.lean import TYPE_CHECKING, NamedTuple
+from tagguard.policy.model import Policy
+from tagguard.rules.catalog import ERROR, OFF, RULES
+
+if TYPE_CHECKING:
+    from typing import Any
+
+
+_DEFAULT_DESC = "[a-z0-9]+(-[a-z0-9]+)*"
+_OBJECT_RULES = ("TG301", "TG302", "TG304", "TG305")
+_NAME_RULES = ("TG101", "TG102", "TG103")
+# GitLab's access levels for who may create a matching tag.
+GITLAB_NO_ACCESS, GITLAB_DEVELOPER, GITLAB_MAINTAINER = 0, 30, 40
+
+
+class Export(NamedTuple):
+    document: list[dict[str, Any]]
+    notes: list[str]
+
+
+def name_regex(policy: Policy) -> str:
+    """The tag-name convention as one anchored regular expression."""
+    versions = policy.image.pytorch if policy.severity("TG201") == ERROR else ()
+    version = "(" + "|".join(v.replace(".", r"\.") for v in versions) + ")" if versions else r"\d+\.\d+"
+    types = "|".join(policy.naming.types)
+    desc = policy.naming.desc.source if policy.naming.desc else _DEFAULT_DESC
+    return f"^v{version}(-({types})(-({desc}))?)?$"
+
+
+def _common_notes(policy: Policy, platform: str) -> list[str]:
+    notes = [
+        f"{', '.join(_OBJECT_RULES)} ({', '.join(RULES[c].name for c in _OBJECT_RULES)}): {platform} "
+        "can't look inside tag objects; run `tagguard check-ref` in CI on tag push"
+    ]
+    if policy.tags.require_signed:
+        notes.append(f"TG303 unsigned-tag: {platform} can't require signed tags; check-ref in CI verifies them")
+    warned = sorted(code for code, level in policy.severities.items() if level not in (ERROR, OFF))
+    if warned:
+        notes.append(f"{', '.join(warned)} set to \"warn\": {platform} has no warnings; left out")
+    return notes
+
+
+def _on(policy: Policy, *codes: str) -> bool:
+    return all(policy.severity(code) == ERROR for code in codes)
+
+
+# --- GitHub rulesets ----------------------------------------------------------------------
+
+
+def _ruleset(name: str, include: list[str], rules: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "name": name,
+        "target": "tag",
+        "enforcement": "active",
+        "bypass_actors": [],
+        "conditions": {"ref_name": {"include": include, "exclude": []}},
+        "rules": rules,
+    }
+
+
+def github_rulesets(policy: Policy) -> Export:
+    """Bodies for `POST /repos/{owner}/{repo}/rulesets`, one ruleset each."""
+    rulesets, notes = [], _common_notes(policy, "GitHub rulesets")
+    if _on(policy, "TG401"):
+        rulesets.append(_ruleset("tagguard: published tags never move", ["~ALL"],
+                                 [{"type": "update"}, {"type": "non_fast_forward"}]))
+    if _on(policy, "TG402") and policy.protect:
+        rulesets.append(_ruleset("tagguard: protected tags", [f"refs/tags/{p.pattern}" for p in policy.protect],
+                                 [{"type": "deletion"}]))
+        notes += _allowed_deleters(policy, "add them to the ruleset's bypass_actors (by actor_id) yourself")
+    if _on(policy, "TG104"):
+        rulesets.append(_ruleset("tagguard: temporary tags stay local",
+                                 [f"refs/tags/{t}" for t in policy.naming.temporary], [{"type": "creation"}]))
+    if _on(policy, *_NAME_RULES):
+        pattern = {"name": "tagguard tag names", "negate": False, "operator": "regex", "pattern": name_regex(policy)}
+        rulesets.append(_ruleset("tagguard: tag names (GitHub Enterprise only)", ["~ALL"],
+                                 [{"type": "tag_name_pattern", "parameters": pattern}]))
+        notes.append("the tag_name_pattern rule (names, types, image version) works on GitHub Enterprise only; "
+                     "elsewhere leave that ruleset out and rely on check-ref in CI")
+    notes.append("bypass_actors is empty: an admin adds who may bypass (for example the release team)")
+    return Export(rulesets, notes)
+
+
+def _allowed_deleters(policy: Policy, how: str) -> list[str]:
+    named = sorted({who for p in policy.protect for who in p.allow_delete})
+    return [f"allow_delete ({', '.join(named)}): the platform knows accounts, not these names; {how}"] if named else []
+
+
+# --- GitLab protected tags ----------------------------------------------------------------
+
+
+def gitlab_protected_tags(policy: Policy) -> Export:
+    """Bodies for `POST /projects/:id/protected_tags`, one wildcard entry each."""
+    entries: dict[str, int] = {}
+    notes = _common_notes(policy, "GitLab protected tags")
+    notes.append("TG101-TG103 and TG201 (names, types, image version): protected tags can't check names; "
+                 "run `tagguard check-ref` in CI")
+    if _on(policy, "TG401"):
+        entries["v*"] = GITLAB_DEVELOPER
+        notes.append("tags outside 'v*' and the protected patterns stay movable and deletable by Developers")
+    if _on(policy, "TG402"):
+        for protect in policy.protect:
+            entries.setdefault(protect.pattern, GITLAB_DEVELOPER)
+        notes.append("a protected tag can't be deleted by any push; Maintainers delete it in the UI or API")
+        notes += _allowed_deleters(policy, "only Maintainers can delete protected tags")
+    if _on(policy, "TG104"):
+        for temporary in policy.naming.temporary:
+            entries[temporary] = GITLAB_NO_ACCESS
+            if temporary[0] in "v*?[" and "v*" in entries:
+                notes.append(f"'{temporary}' overlaps 'v*'; GitLab lets either entry's creators create such a tag")
+    return Export([{"name": name, "create_access_level": level} for name, level in entries.items()], notes)

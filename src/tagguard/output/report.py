@@ -1,0 +1,55 @@
+"""Printing verdicts: text for people, JSON for programs."""
+
+from __future__ import annotations
+
+from tagguard.safetext import one_line, shown
+from tagguard.lean import TYPE_CHECKING
+from tagguard.rules.catalog import ERROR, Violation
+
+if TYPE_CHECKING:
+    from typing import Iterable, TextIO
+
+
+FORMATS = ("text", "json")
+
+
+def has_errors(violations: Iterable[Violation]) -> bool:
+    return any(v.severity == ERROR for v in violations)
+
+
+def violation_lines(violation: Violation) -> list[str]:
+    """`NAME: CODE message` and an indented hint; warnings say so."""
+    level = "" if violation.severity == ERROR else " (warning)"
+    lines = [f"{shown(violation.ref)}: {violation.code}{level} {one_line(violation.message)}"]
+    if violation.hint:
+        lines.append(f"    {one_line(violation.hint)}")
+    return lines
+
+
+def print_text(results: dict[str, list[Violation]], out: TextIO, *, show_ok: bool) -> None:
+    for name, violations in results.items():
+        if not violations and show_ok:
+            print(f"{shown(name)}: ok", file=out)
+        for violation in violations:
+            print("\n".join(violation_lines(violation)), file=out)
+
+
+def print_json(results: dict[str, list[Violation]], policy_origin: str, out: TextIO) -> None:
+    import json
+
+    document = {
+        "policy": policy_origin,
+        "ok": not any(has_errors(v) for v in results.values()),
+        "results": [
+            {
+                "ref": name,
+                "ok": not has_errors(violations),
+                "violations": [
+                    {**v._asdict(), "name": v.rule.name} for v in violations
+                ],
+            }
+            for name, violations in results.items()
+        ],
+    }
+    json.dump(document, out, indent=2)
+    out.write("\n")

@@ -1,0 +1,142 @@
+"""The tag-name grammar: v{major}.{minor}[-{type}][-{desc}].
+
+Parsed by hand (no regex) so a name check costs little more than starting Python.
+"""
+
+from __future__ import annotations
+
+from tagguard.safetext import shown
+from tagguard.lean import TYPE_CHECKING, NamedTuple, cached
+
+if TYPE_CHECKING:
+    from tagguard.policy.model import NamingPolicy
+
+_DESC_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+MAX_VERSION_DIGITS = 9  # per version number: Python refuses int() past 4,300 digits, and no release needs 10
+_SEPARATORS = "_ /\\"
+# Words people write for the default types; used only to suggest a corrected name.
+TYPE_ALIASES = {
+    "baseline": "base",
+    "finetune": "ft",
+    "augment": "aug",
+    "augmentation": "aug",
+    "evaluation": "eval",
+    "production": "prod",
+    "release": "prod",
+}
+
+
+class TagName(NamedTuple):
+    major: int
+    minor: int
+    type: str | None = None
+    desc: str | None = None
+
+    @property
+    def version(self) -> str:
+        return f"{self.major}.{self.minor}"
+
+    def with_version(self, version: str) -> TagName:
+        major, _, minor = version.partition(".")
+        return self._replace(major=int(major), minor=int(minor))
+
+    def __str__(self) -> str:
+        return "-".join(p for p in (f"v{self.version}", self.type, self.desc) if p)
+
+
+class NameProblem(NamedTuple):
+    code: str
+    message: str
+
+
+def parse_name(name: str, naming: NamingPolicy) -> TagName | NameProblem:
+    """Parse a tag name, or say (with a rule code) why it does not follow the convention."""
+    head, sep, rest = name.partition("-")
+    version = _parse_version(head)
+    if isinstance(version, NameProblem):
+        return version
+    if not sep:
+        return TagName(*version)
+    type_, sep, desc = rest.partition("-")
+    if not type_:
+        return NameProblem("TG101", "has an empty word after the version ('-' at the end, or '--')")
+    if type_ not in naming.types:
+        return NameProblem(
+            "TG102", f"unknown type '{shown(type_)}' (types: {', '.join(naming.types)})"
+        )
+    if sep and not desc:
+        return NameProblem("TG101", "ends with '-'")
+    if desc and not _desc_ok(desc, naming):
+        return NameProblem("TG103", _desc_message(desc, naming))
+    return TagName(version[0], version[1], type_, desc or None)
+
+
+@cached(256)  # a push of 100,000 tags has a handful of versions
+def _parse_version(head: str) -> tuple[int, int] | NameProblem:
+    if not head.startswith("v"):
+        if head[:1] == "V":
+            return NameProblem("TG101", "starts with 'V'; names are all lowercase")
+        if head[:1].isdigit():
+            return NameProblem("TG101", "must start with 'v' before the version")
+        return NameProblem("TG101", "must start with v<major>.<minor>, such as v2.8")
+    numbers = head[1:].split(".")
+    if not all(n.isascii() and n.isdigit() for n in numbers) or len(numbers) < 2:
+        return NameProblem(
+            "TG101", "must start with v<major>.<minor>, such as v2.8, then '-' before more"
+        )
+    if len(numbers) > 2:
+        return NameProblem(
+            "TG101", f"has a patch version ({shown(head[1:])}); tags carry only major.minor"
+        )
+    if any(len(n) > 1 and n[0] == "0" for n in numbers):
+        return NameProblem("TG101", "version numbers have no leading zeros")
+    if any(len(n) > MAX_VERSION_DIGITS for n in numbers):
+        return NameProblem("TG101", f"version numbers have at most {MAX_VERSION_DIGITS} digits")
+    return int(numbers[0]), int(numbers[1])
+
+
+def _desc_ok(desc: str, naming: NamingPolicy) -> bool:
+    if naming.desc is not None:
+        return naming.desc.fullmatch(desc)
+    return all(word and _DESC_CHARS.issuperset(word) for word in desc.split("-"))
+
+
+def _desc_message(desc: str, naming: NamingPolicy) -> str:
+    if naming.desc is not None:
+        return f"description '{shown(desc)}' does not match the policy's pattern {naming.desc.source!r}"
+    return f"description '{shown(desc)}' must be lowercase letters and digits, words joined by '-'"
+
+
+def suggest_name(name: str, naming: NamingPolicy) -> str | None:
+    """Return the conventional spelling of a near-miss name, or None when there is none."""
+    text = name.strip().lower()
+    for separator in _SEPARATORS:
+        text = text.replace(separator, "-")
+    words = [w for w in text.split("-") if w]
+    if not words:
+        return None
+    if words[0][:1].isdigit():
+        words[0] = "v" + words[0]
+    elif words[0] == "v" and len(words) > 1:
+        words[:2] = ["v" + words[1]]
+    numbers = words[0][1:].split(".")
+    if len(numbers) >= 2 and all(n.isdecimal() and len(n) <= MAX_VERSION_DIGITS for n in numbers[:2]):
+        words[0] = f"v{int(numbers[0])}.{int(numbers[1])}"
+    if len(words) > 1:
+        words[1] = _closest_type(words[1], naming.types)
+    candidate = "-".join(words)
+    if candidate == name or not isinstance(parse_name(candidate, naming), TagName):
+        return None
+    return candidate
+
+
+def _closest_type(word: str, types: tuple[str, ...]) -> str:
+    if word in types:
+        return word
+    alias = TYPE_ALIASES.get(word)
+    if alias in types:
+        return alias
+    from difflib import get_close_matches
+
+    close = get_close_matches(word, types, n=1, cutoff=0.75)
+    return close[0] if close else word

@@ -1,0 +1,203 @@
+"""The tag ledger: every tag that landed on a server, so a deleted name stays burned (TG403).
+
+One JSON line per record (name, object, commit, pusher, time) in `tagguard-ledger.jsonl` in
+the repository's git dir. No event the pusher controls may keep a landed tag out of it, so
+the record is written before the refs move:
+
+- pre-receive, once it accepts a push, appends a *pending* record for every tag the push
+  will land. A pending record alone never burns a name: the push may still fail.
+- post-receive, once the refs moved, appends a *landed* mark (name, object): the pending
+  record with that object is then landed. The mark is short so that the post-receive script
+  writes it in sh, without starting Python, for the common push.
+- If post-receive never ran (the client hung up and receive-pack died of SIGPIPE), the tag
+  still points at its object; any later push that moves or deletes it first confirms the
+  pending record (pre-receive sees the ref still holding the pending object), so the name
+  is burned before it can be freed.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from tagguard.safetext import shown
+from tagguard.errors import TagguardError
+from tagguard.git.repo import Git, zero_oid
+from tagguard.lean import TYPE_CHECKING
+from tagguard.git.refs import short_name
+from tagguard.rules.catalog import Violation
+from tagguard.push.refupdates import RefUpdate
+
+if TYPE_CHECKING:
+    from typing import Any, Iterable, Iterator
+
+
+LEDGER_FILE = "tagguard-ledger.jsonl"
+RECORD_ROOM = 512  # bytes the records of one tag may take (pending and landed), for the free-space check
+PENDING = "pending"  # the "state" of a record written before the refs moved
+CATCH_UP = 256 << 10  # bytes of small pushes' records between two catch-ups of the index
+LANDED = "landed"  # the "state" of the mark that the tag with that object landed
+_LINES_PER_WRITE = 10_000  # records formatted and written at a time
+
+
+def ledger_path(git_dir: str) -> str:
+    return os.path.join(git_dir, LEDGER_FILE)
+
+
+def recorded(path: str, names: set[str]) -> dict[str, list[dict[str, Any]]]:
+    """The ledger's records for the given tag names, oldest first."""
+    from tagguard.server.ledgerindex import lookup
+
+    found: dict[str, list[dict[str, Any]]] = {}
+    if not names:
+        return found
+    for record in lookup(path, names):
+        found.setdefault(record["name"], []).append(record)
+    return found
+
+
+def reused_names(
+    updates: list[RefUpdate], history: dict[str, list[dict[str, Any]]], targets: dict[str, str]
+) -> list[Violation]:
+    """TG403 for each created tag whose name was recorded for other commits only."""
+    found = []
+    for update in updates:
+        records = landed(history.get(update.name, []))
+        if update.kind != "create" or not records:
+            continue
+        if any(r.get("commit") == targets[update.new] or r.get("object") == update.new for r in records):
+            continue  # the same snapshot again (e.g. a tag restored after a mistaken delete)
+        last = records[-1]
+        commit = str(last.get("commit") or last.get("object") or "?")[:12]
+        found.append(Violation(
+            update.name,
+            "TG403",
+            f"was published before for commit {commit} (by {shown(str(last.get('pusher') or 'unknown'))}, "
+            f"{last.get('time', '?')}); a published name is never reused for another commit",
+            f"give this commit a new name: git tag -a {shown(update.name)}-2 {targets[update.new][:12]} -m \"...\"",
+        ))
+    return found
+
+
+def append(path: str, records: list[dict[str, Any]], index: bool = True) -> None:
+    """Add records to the ledger (see `write`)."""
+    from tagguard.server.jsonlog import encode_lines
+
+    if records:
+        write(path, [encode_lines(records)], index)
+
+
+def write(path: str, chunks: Iterable[bytes], index: bool = True) -> None:
+    """Add chunks of record lines to the ledger and, with `index`, bring its index up to
+    date, under one lock. Without `index` (pre-receive's pending records) the index catches
+    up when a small write crosses a CATCH_UP boundary: post-receive's sh script never
+    updates it, and the post-receive of a big push (always Python) catches up itself."""
+    from tagguard.server.jsonlog import append_lines
+    from tagguard.server.ledgerindex import update
+
+    before = os.path.getsize(path) if os.path.exists(path) else 0
+
+    def catch_up(path: str) -> None:
+        after = os.path.getsize(path)
+        if index or (after // CATCH_UP != before // CATCH_UP and after - before <= CATCH_UP):
+            update(path)
+
+    try:
+        append_lines(path, chunks, locked=catch_up)
+    except OSError as exc:
+        raise TagguardError(f"can't write the tag ledger {path}: {exc.strerror}") from None
+
+
+def landed(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records that burn a name, oldest first: whole records, and each landed mark
+    joined with the pending record of its object (a mark alone if there is none)."""
+    pending: dict[Any, dict[str, Any]] = {}
+    found = []
+    for record in records:
+        state = record.get("state")
+        if state == PENDING:
+            pending[record.get("object")] = record
+        elif state == LANDED:
+            joined = {**pending.get(record.get("object"), {}), **record}
+            found.append({key: value for key, value in joined.items() if key != "state"})
+        else:
+            found.append(record)
+    return found
+
+
+def landed_marks(updates: list[RefUpdate]) -> Iterator[bytes]:
+    """The marks post-receive writes for the tags that landed, as ledger lines, a chunk at a
+    time (the sh script writes the same lines)."""
+    from tagguard.server.jsonlog import json_string
+
+    for start in range(0, len(updates), _LINES_PER_WRITE):
+        part = updates[start : start + _LINES_PER_WRITE]
+        yield "".join([f'{{"name": {json_string(u.name)}, "object": "{u.new}", "state": "{LANDED}"}}\n'
+                       for u in part if u.is_tag and u.kind != "delete"]).encode()
+
+
+def landed_records(
+    updates: list[RefUpdate], targets: dict[str, str], pusher: str | None, state: str | None = None,
+    now: str | None = None,
+) -> list[dict[str, Any]]:
+    """Ledger records for the tags that a push created or moved (`state`: PENDING before
+    the refs moved), stamped `now` or the current time."""
+    now = now or _now()
+    extra = {"state": state} if state else {}
+    return [
+        {"name": u.name, "object": u.new, "commit": targets[u.new], "pusher": pusher, "time": now, **extra}
+        for u in updates
+        if u.is_tag and u.kind != "delete"
+    ]
+
+
+def landed_lines(
+    updates: list[RefUpdate], targets: dict[str, str], pusher: str | None, state: str | None = None,
+    now: str | None = None,
+) -> Iterator[bytes]:
+    """`landed_records` as ledger lines, byte for byte, a chunk at a time: a push of 100,000
+    tags formats them without a dict or a JSON encoder call per tag. A chunk with any value
+    JSON would escape goes through the encoder."""
+    from tagguard.server.jsonlog import encode_lines, json_string
+
+    now = now or _now()
+    state_part = f'"state": {json_string(state)}, ' if state else ""
+    tail = f', "pusher": {"null" if pusher is None else json_string(pusher)}, {state_part}"time": "{now}"}}\n'
+    quotes = ('{"commit": "", "name": "", "object": ""' + tail).count('"')
+    for start in range(0, len(updates), _LINES_PER_WRITE):
+        part = [u for u in updates[start : start + _LINES_PER_WRITE] if u.is_tag and u.kind != "delete"]
+        text = "".join([f'{{"commit": "{targets[u.new]}", "name": "{u.name}", "object": "{u.new}"{tail}' for u in part])
+        if not (text.isascii() and text.count('"') == quotes * len(part) and "\\" not in text
+                and text.count("\n") == len(part) and text.replace("\n", "").isprintable()):
+            text = encode_lines(landed_records(part, targets, pusher, state, now)).decode()
+        yield text.encode()
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def confirmations(history: dict[str, list[dict[str, Any]]], current: dict[str, str | None]) -> list[dict[str, Any]]:
+    """Landed marks for pending records whose tag still holds their object: the push that
+    wrote them landed, though its post-receive never ran. `current`: tag name -> object id."""
+    found = []
+    for name, oid in current.items():
+        records = history.get(name, [])
+        if oid is None or any(r.get("object") == oid for r in landed(records)):
+            continue
+        if any(r.get("state") == PENDING and r.get("object") == oid for r in records):
+            found.append({"name": name, "object": oid, "state": LANDED})
+    return found
+
+
+def seed(git: Git, path: str) -> int:
+    """Record the tags a repository already has (so they are burned too); return how many."""
+    tags = [(short_name(ref), oid) for ref, oid, _ in git.tag_refs()]
+    known = recorded(path, {name for name, _ in tags})
+    new = [(name, oid) for name, oid in tags if not any(r.get("object") == oid for r in landed(known.get(name, [])))]
+    updates = [RefUpdate(f"refs/tags/{name}", zero_oid(len(oid)), oid) for name, oid in new]
+    from tagguard.git.tagobject import peel_ends
+
+    targets = peel_ends(git, [oid for _, oid in new])
+    append(path, landed_records(updates, targets, "(existing before tagguard)"))
+    return len(updates)

@@ -1,0 +1,270 @@
+"""What the server hooks share: who is pushing, which policy, the verdict, the audit log.
+
+A server hook fails closed: any error while judging a push refuses it, with one line that
+says why. Under GitLab every line starts with `GL-HOOK-ERR: ` so the UI shows it.
+"""
+
+from __future__ import annotations
+
+import _signal  # type: ignore[import-not-found]  # signal's C core: `signal` adds enums, and `enum` costs a hook 3 ms
+import os
+import sys
+import time
+from itertools import chain
+
+from tagguard.safetext import shown
+from tagguard.errors import TagguardError
+from tagguard.git.repo import Git
+from tagguard.lean import TYPE_CHECKING, NamedTuple
+from tagguard.policy.model import DEFAULT_POLICY, Policy, load_policy_file
+from tagguard.git.processes import run
+from tagguard.git.refs import is_own_ref
+from tagguard.output.report import has_errors
+from tagguard.rules.catalog import Violation
+from tagguard.push.refupdates import RefUpdate
+
+if TYPE_CHECKING:
+    from typing import Callable, Iterable, Mapping
+
+
+GITLAB_MARKERS = ("GL_ID", "GL_PROTOCOL", "GL_USERNAME")
+GITLAB_PREFIX = "GL-HOOK-ERR: "
+ACCEPTED, WARNED, REFUSED = "accepted", "warned", "refused"
+
+
+class Context(NamedTuple):
+    """The receiving repository, its policy and the pusher: read once per hook run."""
+
+    git: Git
+    git_dir: str
+    policy: Policy
+    pusher: str | None
+
+
+def line_prefix(env: Mapping[str, str] = os.environ) -> str:
+    return GITLAB_PREFIX if any(env.get(name) for name in GITLAB_MARKERS) else ""
+
+
+def say(lines: Iterable[str]) -> None:
+    """Print lines for the pusher (git shows a hook's stderr as `remote: ...`)."""
+    prefix = line_prefix()
+    text = "".join(f"{prefix}{line}\n" for line in lines)
+    sys.stderr.write(text)
+    sys.stderr.flush()
+
+
+class Stopped(TagguardError):
+    """The hook was told to stop (SIGTERM, SIGINT, SIGHUP) before it finished."""
+
+
+def _stop(number: int, _frame: object) -> None:
+    raise Stopped(f"stopped by {_STOPS.get(number, number)} before the check finished")
+
+
+_STOPS = {_signal.SIGTERM: "SIGTERM", _signal.SIGINT: "SIGINT", _signal.SIGHUP: "SIGHUP"}
+
+
+def guarded(failure: str, body: Callable[[], int]) -> int:
+    """Run a hook body; any error becomes one line `tagguard: <failure>: why` and exit 2 or 3.
+
+    A stop signal is such an error too: git then refuses the push (pre-receive) and a
+    running child is killed on the way out (`tagguard.git.processes`).
+    """
+    import gc
+
+    gc.disable()  # a short run that makes no cycles; collecting would cost a 100,000-tag push seconds
+    for number in _STOPS:
+        _signal.signal(number, _stop)
+    try:
+        return body()
+    except TagguardError as exc:
+        say([f"tagguard: {failure}: {exc}"])
+        return 2
+    except Exception as exc:  # noqa: BLE001 - fail closed, one line, no traceback
+        if os.environ.get("TAGGUARD_DEBUG"):
+            raise
+        say([f"tagguard: {failure}: internal error: {type(exc).__name__}: {exc}"])
+        return 3
+
+
+def pusher_of(names: Iterable[str], env: Mapping[str, str] = os.environ) -> str | None:
+    """The first non-empty identity variable, or None when the server can't tell."""
+    return next((env[n].strip() for n in names if env.get(n, "").strip()), None)
+
+
+def server_policy(explicit: str | None, git: Git, git_dir: str) -> Policy:
+    """--policy, else $TAGGUARD_POLICY, else `git config tagguard.policy`, else the default.
+
+    Never anything inside the push. A relative `tagguard.policy` is relative to the git dir.
+    """
+    if explicit:
+        return load_policy_file(explicit)
+    from_env = os.environ.get("TAGGUARD_POLICY")
+    if from_env:
+        return load_policy_file(from_env)
+    configured = git.config_value("tagguard.policy")
+    if configured:
+        return load_policy_file(os.path.join(git_dir, os.path.expanduser(configured)))
+    return DEFAULT_POLICY
+
+
+def hook_git_dir(git: Git) -> str:
+    """The repository a hook runs in: $GIT_DIR, which git sets for push hooks (one git call
+    fewer per push), else git's answer."""
+    return os.path.abspath(os.environ["GIT_DIR"]) if os.environ.get("GIT_DIR") else git.git_dir()
+
+
+def open_context(explicit_policy: str | None) -> Context:
+    git = Git(".")
+    git_dir = hook_git_dir(git)
+    policy = server_policy(explicit_policy, git, git_dir)
+    return Context(git, git_dir, policy, pusher_of(policy.server.identity_env))
+
+
+def run_chained(hook: str | None, args: list[str], stdin: bytes | None) -> int:
+    """Run the hook that was in place before tagguard (if any) with git's own input."""
+    if not hook or not os.path.isfile(hook) or not os.access(hook, os.X_OK):
+        return 0
+    sys.stdout.flush()
+    try:
+        return run([hook, *args], input=stdin, capture=False).returncode
+    except OSError as exc:
+        raise TagguardError(f"can't run the chained hook {hook}: {exc.strerror}") from None
+
+
+def verdicts(results: dict[str, list[Violation]], updates: list[RefUpdate], mode: str) -> dict[str, str]:
+    """accepted / warned / refused for each ref; one refusing ref refuses the whole push."""
+    failing = {ref for ref, found in results.items() if has_errors(found)}
+    if failing and (mode != "warn" or any(is_own_ref(ref) for ref in failing)):
+        return {u.ref: REFUSED for u in updates}
+    return {u.ref: WARNED if u.ref in failing else ACCEPTED for u in updates}
+
+
+def audit(context: Context, updates: list[RefUpdate], results: dict[str, list[Violation]],
+          decided: dict[str, str]) -> None:
+    """One JSON line per ref to `[server] audit_log`, if the policy names one."""
+    target = context.policy.server.audit_log
+    if not target:
+        return
+    from tagguard.server.jsonlog import append_records
+
+    path = os.path.join(context.git_dir, os.path.expanduser(target))
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    records = [
+        {"time": now, "repo": context.git_dir, "pusher": context.pusher, "ref": u.ref, "old": u.old,
+         "new": u.new, "verdict": decided[u.ref], "codes": [v.code for v in results.get(u.ref, [])]}
+        for u in updates
+    ]
+    try:
+        append_records(path, records)
+    except OSError as exc:
+        raise TagguardError(f"can't write the audit log {path}: {exc.strerror}") from None
+
+
+def ledger_writable(git_dir: str, updates: list[RefUpdate]) -> None:
+    """Refuse up front a push whose tags post-receive could not record in the ledger.
+
+    Once a push lands it can't be undone, and an unrecorded name is not burned (TG403), so
+    a read-only or full filesystem under an existing ledger refuses tag pushes until fixed.
+    """
+    landing = sum(1 for u in updates if u.is_tag and u.kind != "delete")
+    if not landing:
+        return
+    from tagguard.server.ledger import RECORD_ROOM, ledger_path
+
+    path = ledger_path(git_dir)
+    if not os.path.exists(path):
+        return  # no ledger yet (or none at all, as on GitHub Enterprise, which has no post-receive)
+    if not os.access(path, os.W_OK):
+        raise TagguardError(f"the tag ledger {path} is not writable, so the names of these tags could not "
+                            "be burned; tag pushes are refused until it is (ask the server's admin)")
+    free = os.statvfs(path)
+    if free.f_bavail * free.f_frsize < landing * RECORD_ROOM:
+        raise TagguardError(f"the disk of the tag ledger {path} is full, so the names of these tags could "
+                            "not be burned; tag pushes are refused until there is room (ask the server's admin)")
+
+
+def post_receive_in_place(chain: str | None, policy: Policy, updates: list[RefUpdate]) -> None:
+    """Refuse tag pushes when tagguard's post-receive is gone from beside this pre-receive
+    (a platform's "resync hooks" may have rewritten it): the ledger could not be kept.
+
+    The hook scripts pass `--chain "$0.pre-tagguard"`, which says where this hook lives; run
+    by hand (no --chain) there is nothing to look at."""
+    from tagguard.server.hookscripts import CHAINED, post_receive_beside
+
+    if not chain or not chain.endswith(CHAINED) or not policy.server.require_post_receive:
+        return
+    if not any(u.is_tag and u.kind != "delete" for u in updates):
+        return
+    looked = post_receive_beside(chain[: -len(CHAINED)])
+    if isinstance(looked, str):
+        raise TagguardError(
+            f"tagguard's post-receive hook is missing ({looked}; a hook resync may have replaced it), so the "
+            "names of these tags could not be kept in the ledger; tag pushes are refused until an admin runs "
+            f"`tagguard install --server {os.path.abspath('.')}` again")
+
+
+def held_as_claimed(context: Context, updates: list[RefUpdate]) -> dict[str, str | None]:
+    """What each tag ref the push deletes or moves holds now; refuse the push unless that is
+    the old id it names. git deletes a ref whatever it holds when the old id names no object,
+    so a deletion judged before its tag landed could otherwise remove it unseen."""
+    touched = [u for u in updates if u.is_tag and u.kind != "create"]
+    stored = {u.ref: stored_ref(u.ref) for u in touched}
+    found = context.git.resolve(stored.values()) if touched else {}
+    current = {ref: found[name] for ref, name in stored.items()}
+    for update in touched:
+        held = current[update.ref]
+        if held != update.old:
+            now = f"holds {held[:12]}" if held else "does not exist"
+            raise TagguardError(f"{shown(update.ref)} {now}, not the {update.old[:12]} this push names as its "
+                                "old value; fetch and push again")
+    return current
+
+
+def stored_ref(ref: str, env: Mapping[str, str] = os.environ) -> str:
+    """Where receive-pack keeps `ref`: under refs/namespaces/... when the server sets
+    GIT_NAMESPACE (hooks see the names without it)."""
+    parts = [part for part in env.get("GIT_NAMESPACE", "").split("/") if part]
+    return "".join(f"refs/namespaces/{part}/" for part in parts) + ref
+
+
+def record_pending(context: Context, updates: list[RefUpdate], decided: dict[str, str],
+                   current: dict[str, str | None], targets: dict[str, str]) -> None:
+    """Before the refs move: a pending ledger record for every tag this push lands, and a
+    landed one for any earlier tag whose post-receive never ran (see `tagguard.server.ledger`).
+    `current`: what the tag refs the push deletes or moves hold now; `targets`: what the
+    created tags peel to, as `judge` found."""
+    from tagguard.server.jsonlog import encode_lines
+    from tagguard.server.ledger import PENDING, confirmations, landed_lines, ledger_path, recorded, write
+
+    path = ledger_path(context.git_dir)
+    records = []
+    touched = [u for u in updates if u.ref in current]
+    if touched and os.path.exists(path):
+        history = recorded(path, {u.name for u in touched})
+        records += confirmations(history, {u.name: current[u.ref] for u in touched})
+    landing = [u for u in updates if u.is_tag and u.kind != "delete" and decided[u.ref] != REFUSED]
+    unknown = [u.new for u in landing if u.new not in targets]  # moves, landing in warn mode
+    if unknown:
+        from tagguard.git.tagobject import peel_ends
+
+        targets = {**targets, **peel_ends(context.git, unknown, context.policy.tags.max_tag_bytes)}
+    if records or landing:
+        write(path, chain([encode_lines(records)], landed_lines(landing, targets, context.pusher, PENDING)), index=False)
+
+
+def judge(updates: list[RefUpdate], context: Context, targets: dict[str, str]) -> dict[str, list[Violation]]:
+    """Every rule of `check_updates`, plus TG403 from the ledger, per tag ref; `targets`
+    gets what each created tag peels to."""
+    from tagguard.rules.namecheck import apply_severities
+    from tagguard.server.ledger import ledger_path, recorded, reused_names
+    from tagguard.push.verdict import check_updates
+
+    results = check_updates(updates, context.policy, context.git, context.pusher, targets)
+    created = [u for u in updates if u.is_tag and u.kind == "create"]
+    history = recorded(ledger_path(context.git_dir), {u.name for u in created})
+    again = [u for u in created if u.name in history and "TG307" not in {v.code for v in results[u.ref]}]  # never read
+    if again:
+        for violation in apply_severities(reused_names(again, history, targets), context.policy):
+            results[f"refs/tags/{violation.ref}"].append(violation)
+    return results
