@@ -9,11 +9,21 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import git, run, tagguard
-from pushing import (annotated, clone, commit, make_server, no_identity, push, remote_lines,  # noqa: F401
-                     server, server_tags, use_policy)
+from pushing import (  # noqa: F401
+    annotated,
+    clone,
+    commit,
+    make_server,
+    no_identity,
+    push,
+    remote_lines,
+    server,
+    server_tags,
+    use_policy,
+)
 from rawpush import ZERO, raw_push
+
 from tagguard.git.repo import Git, GitError
 from tagguard.server.jsonlog import read_records
 from tagguard.server.ledger import LEDGER_FILE

@@ -21,10 +21,10 @@ def test_big_batches_read_the_same_as_small_ones(tmp_path: Path) -> None:
     oids = out + ["1234567890" * 4]  # and one missing object
     assert len("".join(f"{o}\n" for o in oids)) > _BIG_INPUT  # the in-memory path
     git = Git(str(tmp_path))
-    whole = peel_all(git, oids)
+    whole = peel_all(git, oids, 1 << 20)
     pieces: dict[str, object] = {}
     for start in range(0, len(oids), 200):  # pipes
-        pieces.update(peel_all(git, oids[start : start + 200]))
+        pieces.update(peel_all(git, oids[start : start + 200], 1 << 20))
     assert whole == pieces
     assert whole[oids[0]].tags[0].message.startswith("acc ") and whole[oids[-1]].type == "missing"
     assert git.read_batch(oids) == [item for s in range(0, len(oids), 200) for item in git.read_batch(oids[s:s + 200])]

@@ -8,9 +8,10 @@ from pathlib import Path
 
 from conftest import TAGGUARD, git, run
 from pushing import annotated, clone, commit, no_identity, push, server, server_tags, use_policy  # noqa: F401
+
+from tagguard.server.hookscripts import SH_MARKS
 from tagguard.server.jsonlog import read_records
 from tagguard.server.ledger import LEDGER_FILE, landed
-from tagguard.server.hookscripts import SH_MARKS
 
 
 def counting_tagguard(tmp_path: Path) -> tuple[dict[str, str], Path]:

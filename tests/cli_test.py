@@ -5,8 +5,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import run, tagguard
+
 from tagguard.rules.catalog import RULES
 
 GOOD = ["v2.8", "v2.8-base", "v2.8-ft-lr2", "v2.8-aug-v2", "v2.8-prod-ready", "v2.8-ft-final",

@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import git
 from pushing import annotated, clone, commit, no_identity, push, remote_lines, server, server_tags, use_policy  # noqa: F401
 

@@ -12,11 +12,11 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import tagguard
-from tagguard.rules.namecheck import check_name
+
 from tagguard.output.export import name_regex
 from tagguard.policy.model import DEFAULT_POLICY, load_policy_file
+from tagguard.rules.namecheck import check_name
 
 GITHUB_RULESET_KEYS = {"name", "target", "enforcement", "bypass_actors", "conditions", "rules"}
 GITHUB_TARGETS = {"branch", "tag", "push"}

@@ -16,10 +16,21 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-
 from conftest import TAGGUARD, git, run
-from pushing import (annotated, clone, commit, connect, make_server, no_identity, push, remote_lines,  # noqa: F401
-                     server, server_tags, use_policy)
+from pushing import (  # noqa: F401
+    annotated,
+    clone,
+    commit,
+    connect,
+    make_server,
+    no_identity,
+    push,
+    remote_lines,
+    server,
+    server_tags,
+    use_policy,
+)
+
 from tagguard.server.jsonlog import read_records
 from tagguard.server.ledger import LEDGER_FILE, landed
 

@@ -7,7 +7,6 @@ Needs root, gitolite3 and openssh-server. Elsewhere it skips with the reason; un
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -16,9 +15,9 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-
 from conftest import ROOT, git, run
 from pushing import annotated, remote_lines
+
 from tagguard.server.jsonlog import read_records
 from tagguard.server.ledger import landed
 

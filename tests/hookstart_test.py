@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from pushing import annotated, clone, no_identity, server  # noqa: F401
+
 from tagguard.cli import _parser, _plain_hook
-from tagguard.server.jsonlog import encode_record
-from tagguard.policy.patterns import _star_match, glob_match
 from tagguard.git.processes import run
+from tagguard.policy.patterns import _star_match, glob_match
 from tagguard.server.hookscripts import launch_code
+from tagguard.server.jsonlog import encode_record
 
 HEAVY = {"typing", "re", "subprocess", "json", "argparse", "shutil", "enum", "signal", "locale", "importlib"}
 

@@ -13,10 +13,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import git
-from pushing import (annotated, clone, commit, no_identity, push, remote_lines, server,  # noqa: F401
-                     server_tags, use_policy)
+from pushing import annotated, clone, commit, no_identity, push, remote_lines, server, server_tags, use_policy  # noqa: F401
+
 from tagguard.server import ledgerindex
 from tagguard.server.jsonlog import append_records, read_records
 from tagguard.server.ledger import LEDGER_FILE

@@ -7,7 +7,12 @@ import time
 import pytest
 
 from tagguard.image.files import (
-    read_conda, read_devcontainer, read_dockerfile, read_pyproject, read_requirements, reader_for,
+    read_conda,
+    read_devcontainer,
+    read_dockerfile,
+    read_pyproject,
+    read_requirements,
+    reader_for,
 )
 from tagguard.image.torchpins import pinned_minor, torch_requirement
 

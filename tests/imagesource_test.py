@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import git, tagguard
+
 from tagguard.errors import PolicyError
 from tagguard.git.repo import Git
 from tagguard.policy.model import DEFAULT_POLICY, ImagePolicy, load_policy_file
-from tagguard.push.verdict import check_updates
 from tagguard.push.refupdates import RefUpdate
+from tagguard.push.verdict import check_updates
 
 Z = "0" * 40
 TORCH_28 = "FROM pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime\n"

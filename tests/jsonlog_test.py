@@ -37,9 +37,9 @@ def test_concurrent_writers_never_interleave(tmp_path: Path) -> None:
 
 
 def test_ledger_lines_are_the_records_json_writes(tmp_path: Path) -> None:
+    from tagguard.push.refupdates import RefUpdate
     from tagguard.server.jsonlog import encode_lines
     from tagguard.server.ledger import PENDING, landed_lines, landed_records
-    from tagguard.push.refupdates import RefUpdate
 
     names = ["v2.8-a", 'v2.8-"q"', "v2.8-\u00e9", "v2.8-back\\slash", "v2.8-\x7f", "v2.8-\udce9"]
     updates = [RefUpdate(f"refs/tags/{n}", "0" * 40, f"{i:040x}") for i, n in enumerate(names)]

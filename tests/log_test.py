@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import git, run, tagguard
 from mlhelpers import commit, git_commands, tag, traced_git
 

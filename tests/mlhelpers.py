@@ -12,7 +12,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import run
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 
 from tagguard.errors import PolicyError
-from tagguard.rules.naming import NameProblem, TagName, parse_name, suggest_name
-from tagguard.policy.patterns import UserPattern
 from tagguard.policy.model import NamingPolicy
+from tagguard.policy.patterns import UserPattern
+from tagguard.rules.naming import NameProblem, TagName, parse_name, suggest_name
 
 DEFAULT = NamingPolicy()
 

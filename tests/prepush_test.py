@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import git, remote_tags, run, tagguard
 
 ZERO = "0" * 40

@@ -10,6 +10,7 @@ from typing import Any
 
 from conftest import git, run
 from mlhelpers import HAS_TORCH, commit, require, tag, traced_git
+
 from tagguard import __version__
 
 SCRIPT = "import json, sys; from tagguard.provenance import git_info; print(json.dumps(git_info(*sys.argv[1:])))"

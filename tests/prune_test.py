@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import git, tagguard
 from mlhelpers import commit, git_commands, tag, traced_git
 

@@ -6,13 +6,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import git
+
 from tagguard.git.repo import Git
-from tagguard.policy.model import DEFAULT_POLICY, Policy, Protect, TagsPolicy
-from tagguard.push.verdict import check_updates
 from tagguard.git.tagobject import parse_tag, peel_all
+from tagguard.policy.model import DEFAULT_POLICY, Policy, Protect, TagsPolicy
 from tagguard.push.refupdates import HookInputError, RefUpdate, parse_pre_push, parse_receive
+from tagguard.push.verdict import check_updates
 
 Z = "0" * 40
 
@@ -55,7 +55,7 @@ def test_creations(repo: Path) -> None:
 def test_tag_of_a_tag_peels_to_the_commit_and_keeps_its_own_name(repo: Path) -> None:
     git("tag", "-a", "v2.8-ft", "-m", "inner", cwd=repo)
     git("-c", "advice.nestedTag=false", "tag", "-a", "v2.8-prod-ready", "-m", "outer", "v2.8-ft", cwd=repo)
-    peeled = peel_all(Git(str(repo)), [oid(repo, "refs/tags/v2.8-prod-ready")])
+    peeled = peel_all(Git(str(repo)), [oid(repo, "refs/tags/v2.8-prod-ready")], 1 << 20)
     chain = next(iter(peeled.values()))
     assert [t.name for t in chain.tags] == ["v2.8-prod-ready", "v2.8-ft"]
     assert (chain.target, chain.target_type) == (oid(repo, "HEAD"), "commit")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conftest import ROOT, tagguard
+
 from tagguard.rules.catalog import RULES
 
 README = (ROOT / "README.md").read_text()

@@ -8,7 +8,6 @@ import zlib
 from pathlib import Path
 
 import pytest
-
 from conftest import run, tagguard
 from mlhelpers import CHROMIUM, commit, require, tag
 

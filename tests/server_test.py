@@ -7,13 +7,24 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, TAGGUARD, git, run, tagguard
-from pushing import (annotated, clone, commit, connect, make_server, no_identity, push, remote_lines,  # noqa: F401
-                     server, server_tags, use_policy)
+from pushing import (  # noqa: F401
+    annotated,
+    clone,
+    commit,
+    connect,
+    make_server,
+    no_identity,
+    push,
+    remote_lines,
+    server,
+    server_tags,
+    use_policy,
+)
+
+from tagguard.server.hookscripts import SERVER_HOOKS, command_launcher, hook_script
 from tagguard.server.jsonlog import read_records
 from tagguard.server.ledger import LEDGER_FILE, landed
-from tagguard.server.hookscripts import SERVER_HOOKS, command_launcher, hook_script
 
 
 def ledger(server: Path, state: str | None = None) -> list[dict[str, str]]:

@@ -6,8 +6,9 @@ import subprocess
 from pathlib import Path
 
 from conftest import git
+
 from tagguard.git.batches import READ_BUDGET, by_size
-from tagguard.git.repo import Batched, Git
+from tagguard.git.repo import Batched
 from tagguard.git.tagobject import KEEP, TagObject, _compact, first_visible, peel_all, tagger_parts
 
 GOOD_TAGGER = "Ana <ana@example.com> 1700000000 +0100"
@@ -78,7 +79,7 @@ def test_many_large_tags_are_read_in_bounded_batches_and_kept_small(repo: Path) 
         oids.append(subprocess.run(["git", "hash-object", "-t", "tag", "-w", "--stdin"], cwd=repo, input=body,
                                    capture_output=True, check=True).stdout.decode().strip())
     counting = CountingGit(str(repo))
-    peeled = peel_all(counting, oids)
+    peeled = peel_all(counting, oids, 1 << 20)
     assert len(counting.batches) >= 2 and max(counting.batches) <= READ_BUDGET
     assert sum(counting.batches) > READ_BUDGET
     for index, oid in enumerate(oids):

@@ -9,7 +9,6 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, git, run, tagguard
 from mlhelpers import HAS_TORCH, commit, require, tag
 

@@ -24,7 +24,7 @@ else:
     from operator import itemgetter
 
     class _Meta(type):
-        def __new__(mcs, name: str, bases: tuple, namespace: dict):  # noqa: ANN204
+        def __new__(mcs, name: str, bases: tuple, namespace: dict):
             if namespace.get("__module__") == __name__:
                 return super().__new__(mcs, name, bases, namespace)  # the NamedTuple base itself
             fields = tuple(namespace.get("__annotations__", {}))
@@ -34,13 +34,13 @@ else:
             body["__new__"] = _constructor(name, fields, defaults)
             return type(name, (tuple,), body)
 
-    def _constructor(name: str, fields: tuple[str, ...], defaults: tuple[object, ...]):  # noqa: ANN202
+    def _constructor(name: str, fields: tuple[str, ...], defaults: tuple[object, ...]):
         """`__new__(cls, a, b=...)`, compiled as collections.namedtuple compiles it: fast, and
         with the usual errors for missing or unknown arguments."""
         arguments = ", ".join(fields)
         code = f"def __new__(_cls, {arguments}):\n    return _new(_cls, ({arguments}{',' if fields else ''}))\n"
         scope: dict[str, object] = {"_new": tuple.__new__}
-        exec(code, scope)  # noqa: S102 - field names are the class's own identifiers
+        exec(code, scope)
         new = scope["__new__"]
         new.__defaults__ = defaults or None
         new.__qualname__ = f"{name}.__new__"

@@ -7,8 +7,8 @@ only, so a metric `val_loss` must be written `val-loss`.
 
 from __future__ import annotations
 
-from tagguard.safetext import shown
 from tagguard.errors import TagguardError
+from tagguard.safetext import shown
 
 IMAGE_KEY = "Image"
 METRIC_PREFIX = "Metric-"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from tagguard.rules.namecheck import check_name
-from tagguard.lean import TYPE_CHECKING
-from tagguard.policy.model import client_policy
 from tagguard.git.refs import short_name
+from tagguard.lean import TYPE_CHECKING
 from tagguard.output.report import has_errors, print_json, print_text
+from tagguard.policy.model import client_policy
+from tagguard.rules.namecheck import check_name
 
 if TYPE_CHECKING:
     import argparse

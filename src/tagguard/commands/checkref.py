@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tagguard.safetext import shown
 from tagguard.errors import TagguardError
-from tagguard.lean import TYPE_CHECKING
 from tagguard.git.refs import TAG_PREFIX, short_name
+from tagguard.lean import TYPE_CHECKING
+from tagguard.safetext import shown
 
 if TYPE_CHECKING:
     from tagguard.rules.catalog import Violation
@@ -20,10 +20,10 @@ if TYPE_CHECKING:
 
 def run_check_ref(args: argparse.Namespace) -> int:
     from tagguard.git.repo import Git, zero_oid
-    from tagguard.policy.model import client_policy
-    from tagguard.push.verdict import check_updates
     from tagguard.output.report import has_errors
+    from tagguard.policy.model import client_policy
     from tagguard.push.refupdates import RefUpdate
+    from tagguard.push.verdict import check_updates
 
     refs = [_tag_ref(arg) for arg in args.refs]
     git = Git(".")

@@ -13,8 +13,8 @@ def run_install(args: argparse.Namespace) -> int:
         from tagguard.errors import TagguardError
 
         raise TagguardError("--outside-pushes goes with --server PATH: it is a server hook")
-    from tagguard.git.repo import Git
     from tagguard.client.install import install
+    from tagguard.git.repo import Git
 
     print(install(Git("."), sys.executable))
     return 0
@@ -23,8 +23,8 @@ def run_install(args: argparse.Namespace) -> int:
 def run_uninstall(args: argparse.Namespace) -> int:
     if args.server:
         return _server(args)
-    from tagguard.git.repo import Git
     from tagguard.client.install import uninstall
+    from tagguard.git.repo import Git
 
     print(uninstall(Git(".")))
     return 0

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tagguard.safetext import shown
 from tagguard.git.repo import Git
-from tagguard.ml.history import Snapshot, metric_names, ranked, read_tags, snapshots
 from tagguard.lean import TYPE_CHECKING
+from tagguard.ml.history import Snapshot, metric_names, ranked, read_tags, snapshots
 from tagguard.policy.model import client_policy
+from tagguard.safetext import shown
 
 if TYPE_CHECKING:
     from typing import TextIO

@@ -6,8 +6,8 @@ import os
 import sys
 
 from tagguard.lean import TYPE_CHECKING
-from tagguard.rules.catalog import Violation
 from tagguard.push.refupdates import parse_pre_push
+from tagguard.rules.catalog import Violation
 
 if TYPE_CHECKING:
     import argparse
@@ -18,9 +18,9 @@ def run_pre_push(args: argparse.Namespace) -> int:
     tags = [u for u in parse_pre_push(text) if u.is_tag]
     if not tags:  # a branch-only push costs no policy and no git call
         return 0
+    from tagguard.client.prepush import check_client, client_user
     from tagguard.git.repo import Git
     from tagguard.policy.model import client_policy
-    from tagguard.client.prepush import check_client, client_user
 
     policy = client_policy(args.policy)
     results = check_client(tags, policy, Git("."), client_user(os.environ))
@@ -28,9 +28,9 @@ def run_pre_push(args: argparse.Namespace) -> int:
 
 
 def run_pre_commit_push(args: argparse.Namespace) -> int:
+    from tagguard.client.prepush import PreCommitPush, check_client, local_only, pre_commit_updates
     from tagguard.git.repo import Git
     from tagguard.policy.model import client_policy
-    from tagguard.client.prepush import PreCommitPush, check_client, local_only, pre_commit_updates
 
     push = PreCommitPush(os.environ)
     git = Git(".")

@@ -6,15 +6,16 @@ Each turns git's input into `RefUpdate`s, judges them with the same checks as th
 
 from __future__ import annotations
 
-import os
 import sys
 
-from tagguard.safetext import shown
 from tagguard.git.repo import Git
 from tagguard.lean import TYPE_CHECKING
-from tagguard.policy.model import Policy
 from tagguard.output.report import has_errors, violation_lines
+from tagguard.policy.model import Policy
+from tagguard.push.refupdates import RefUpdate, parse_receive
 from tagguard.rules.catalog import WARN, Violation
+from tagguard.safetext import shown
+from tagguard.server.hookscripts import mark_push
 from tagguard.server.receive import (
     REFUSED,
     WARNED,
@@ -31,8 +32,6 @@ from tagguard.server.receive import (
     say,
     verdicts,
 )
-from tagguard.server.hookscripts import mark_push
-from tagguard.push.refupdates import RefUpdate, parse_receive
 
 if TYPE_CHECKING:
     import argparse

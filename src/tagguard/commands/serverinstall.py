@@ -11,8 +11,8 @@ import argparse
 
 def run_install(args: argparse.Namespace) -> int:
     from tagguard.git.repo import Git
-    from tagguard.server.ledger import ledger_path, seed
     from tagguard.server.hookscripts import install, this_tagguard
+    from tagguard.server.ledger import ledger_path, seed
 
     for line in install(args.server, this_tagguard(), args.outside_pushes):
         print(line)

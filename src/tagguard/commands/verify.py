@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import argparse
 
-from tagguard.ml.checkpoint import load_git_info
-from tagguard.safetext import shown
 from tagguard.git.repo import Git
 from tagguard.lean import TYPE_CHECKING, NamedTuple
-from tagguard.rules.naming import TagName, parse_name
+from tagguard.ml.checkpoint import load_git_info
 from tagguard.policy.model import client_policy
+from tagguard.rules.naming import TagName, parse_name
+from tagguard.safetext import shown
 
 if TYPE_CHECKING:
     from typing import Any

@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 
 from tagguard.errors import TagguardError
-from tagguard.lean import TYPE_CHECKING, NamedTuple
 from tagguard.git.processes import Completed, Session, run
 from tagguard.git.refs import TAG_PREFIX, short_name
+from tagguard.lean import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from typing import Iterable, Sequence

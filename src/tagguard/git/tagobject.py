@@ -6,7 +6,6 @@ import unicodedata
 
 from tagguard.git.repo import Git
 from tagguard.lean import NamedTuple, cached
-from tagguard.policy.model import DEFAULT_MAX_TAG_BYTES
 
 KEEP = 4096  # characters of a tag's name, tagger and message kept once it is parsed
 # Letters and symbols that show as blank space; everything that is not a letter, number,
@@ -149,7 +148,7 @@ class Peeled(NamedTuple):
     too_large: int = 0  # the size of `target`, a tag object over the cap, left unread
 
 
-def peel_all(git: Git, oids: list[str], max_bytes: int = DEFAULT_MAX_TAG_BYTES) -> dict[str, Peeled]:
+def peel_all(git: Git, oids: list[str], max_bytes: int) -> dict[str, Peeled]:
     """Peel many objects: per level of tag nesting, one `cat-file` info request for types
     and sizes, then reads of bounded total size, all from one git process (`Git.batched`).
     A tag object over `max_bytes` is never read (`too_large`); the others are kept
@@ -172,7 +171,7 @@ def peel_all(git: Git, oids: list[str], max_bytes: int = DEFAULT_MAX_TAG_BYTES) 
     return result
 
 
-def peel_ends(git: Git, oids: list[str], max_bytes: int = DEFAULT_MAX_TAG_BYTES) -> dict[str, str]:
+def peel_ends(git: Git, oids: list[str], max_bytes: int) -> dict[str, str]:
     """Where each object's chain of tags ends, as the checks peel (by real types, PEEL_CHUNK
     at a time); a tag over `max_bytes` stands for itself, unread (git's own `^{}` would
     read it whole)."""

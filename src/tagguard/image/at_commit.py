@@ -9,14 +9,14 @@ from the pushed files: it is escaped and cut to a line here, once, for every mes
 from __future__ import annotations
 
 from tagguard.git.batches import read_in_batches
-from tagguard.safetext import shown
+from tagguard.git.refs import short_name
 from tagguard.git.repo import Git, ObjectInfo
 from tagguard.image.files import Reading, read_dockerfile, reader_for
 from tagguard.lean import TYPE_CHECKING
-from tagguard.rules.naming import TagName, parse_name
 from tagguard.policy.model import Policy
-from tagguard.git.refs import short_name
 from tagguard.rules.catalog import Violation
+from tagguard.rules.naming import TagName, parse_name
+from tagguard.safetext import shown
 
 if TYPE_CHECKING:
     from typing import Callable, Iterator, Mapping

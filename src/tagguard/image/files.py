@@ -11,10 +11,10 @@ import os
 import re
 
 from tagguard.image import dockerfile as dockerparse
-from tagguard.safetext import shown
 from tagguard.image.reference import is_ngc, ngc_release, pytorch_from_ref
-from tagguard.lean import TYPE_CHECKING, NamedTuple
 from tagguard.image.torchpins import torch_requirement, torch_wheel
+from tagguard.lean import TYPE_CHECKING, NamedTuple
+from tagguard.safetext import shown
 
 if TYPE_CHECKING:
     from typing import Callable, Mapping
@@ -147,10 +147,10 @@ def _torch_pin(path: str, lines: list[str], *, conda: bool) -> Reading:
 
 
 def read_pyproject(path: str, text: str, ngc: Mapping[str, str]) -> Reading:
-    from tagguard.policy.model import parse_toml_text
+    from tagguard.toml import parse_toml
 
     try:
-        document = parse_toml_text(text)
+        document = parse_toml(text)
     except ValueError as exc:  # invalid, or nested too deeply
         return _none(path, f"not valid TOML ({exc})")
     requirements = _project_requirements(document.get("project", {}))

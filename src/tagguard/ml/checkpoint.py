@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 
-from tagguard.safetext import shown
 from tagguard.errors import TagguardError
 from tagguard.lean import TYPE_CHECKING
+from tagguard.safetext import shown
 
 if TYPE_CHECKING:
     from typing import Any
@@ -65,7 +65,7 @@ def _load_torch(path: str) -> Any:
         ) from None
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - torch raises many kinds; all mean "can't read"
+    except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise TagguardError(f"{shown(path)}: can't be read as a torch checkpoint: {shown(first)}") from None
 

@@ -6,16 +6,16 @@ follow the naming convention and parses the metrics out of their messages.
 
 from __future__ import annotations
 
-from tagguard.safetext import shown
 from tagguard.errors import TagguardError
+from tagguard.git.refs import short_name
 from tagguard.git.repo import Git
+from tagguard.git.tagobject import without_signature
 from tagguard.lean import NamedTuple
 from tagguard.ml.metrics import parse_metrics
-from tagguard.rules.naming import TagName, parse_name
-from tagguard.policy.patterns import glob_match
 from tagguard.policy.model import Policy
-from tagguard.git.refs import short_name
-from tagguard.git.tagobject import without_signature
+from tagguard.policy.patterns import glob_match
+from tagguard.rules.naming import TagName, parse_name
+from tagguard.safetext import shown
 
 _FIELDS = (
     "refname",

@@ -18,8 +18,8 @@ from tagguard import __version__
 from tagguard.errors import TagguardError
 from tagguard.git.repo import Git
 from tagguard.lean import TYPE_CHECKING
-from tagguard.rules.naming import TagName, parse_name
 from tagguard.policy.model import DEFAULT_POLICY, Policy, client_policy
+from tagguard.rules.naming import TagName, parse_name
 
 if TYPE_CHECKING:
     from typing import Any

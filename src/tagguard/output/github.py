@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tagguard.safetext import shown
 from tagguard.lean import TYPE_CHECKING
 from tagguard.rules.catalog import ERROR, Violation
+from tagguard.safetext import shown
 
 if TYPE_CHECKING:
     from typing import TextIO

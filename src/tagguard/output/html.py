@@ -11,8 +11,8 @@ import html
 import math
 
 from tagguard import __version__
-from tagguard.ml.history import Snapshot, metric_names
 from tagguard.lean import TYPE_CHECKING
+from tagguard.ml.history import Snapshot, metric_names
 
 if TYPE_CHECKING:
     from typing import Callable

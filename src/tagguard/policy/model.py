@@ -13,6 +13,7 @@ from tagguard.errors import PolicyError
 from tagguard.lean import TYPE_CHECKING, NamedTuple
 from tagguard.policy.patterns import UserPattern
 from tagguard.rules.catalog import ALWAYS_ERRORS, SEVERITIES, find_rule
+from tagguard.toml import parse_toml
 
 if TYPE_CHECKING:
     from typing import Any, Mapping
@@ -20,11 +21,11 @@ if TYPE_CHECKING:
 
 EMBEDDED = "<embedded default policy>"
 MAX_POLICY_BYTES = 1 << 20
+DEFAULT_MAX_TAG_BYTES = 1 << 20  # a tag object (headers, message, signature) larger is refused unread
 POLICY_FILE = ".tagguard.toml"
 DEFAULT_TYPES = ("base", "ft", "aug", "exp", "experiment", "eval", "prod")
 DEFAULT_TEMPORARY = ("tmp-*", "test-*", "wip-*")
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
-DEFAULT_MAX_TAG_BYTES = 1 << 20  # a tag object (headers, message, signature) larger is refused unread
 _TAG_BYTES_RANGE = (1 << 10, 1 << 30)
 
 
@@ -165,25 +166,9 @@ def read_toml(path: str) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise PolicyError(path, "", f"not UTF-8 text (byte {exc.start})") from None
     try:
-        return parse_toml_text(text)
+        return parse_toml(text)
     except ValueError as exc:  # TOMLDecodeError
         raise PolicyError(path, "", f"not valid TOML: {exc}") from None
-
-
-def parse_toml_text(text: str) -> dict[str, Any]:
-    """TOML to a dict; ValueError when invalid, including nesting deeper than Python recurses."""
-    try:
-        return _toml_module().loads(text)  # type: ignore[no-any-return]
-    except RecursionError:
-        raise ValueError("nested too deeply") from None
-
-
-def _toml_module() -> Any:
-    try:
-        import tomllib
-    except ImportError:  # Python < 3.11
-        import tomli as tomllib
-    return tomllib
 
 
 class _Table:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from itertools import repeat
 from operator import itemgetter
 
-from tagguard.safetext import shown
 from tagguard.errors import TagguardError
+from tagguard.git.refs import TAG_PREFIX
 from tagguard.git.repo import is_zero
 from tagguard.lean import NamedTuple
-from tagguard.git.refs import TAG_PREFIX
+from tagguard.safetext import shown
 
 _HEX = frozenset("0123456789abcdef")
 _ZEROS = frozenset(("0" * 40, "0" * 64))  # the null id of SHA-1 and SHA-256 (all ids are checked for length)

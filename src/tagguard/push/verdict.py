@@ -6,15 +6,15 @@ it reads every pushed object with one batch of git reads.
 
 from __future__ import annotations
 
-from tagguard.rules.namecheck import apply_severities, check_name
-from tagguard.safetext import shown
+from tagguard.git.refs import REPLACE_PREFIX, is_own_ref
 from tagguard.git.repo import Git
+from tagguard.git.tagobject import PEEL_CHUNK, Peeled, first_visible, peel_all, tagger_parts
 from tagguard.lean import TYPE_CHECKING
 from tagguard.policy.model import Policy
-from tagguard.git.refs import REPLACE_PREFIX, is_own_ref
-from tagguard.rules.catalog import Violation
-from tagguard.git.tagobject import PEEL_CHUNK, Peeled, first_visible, peel_all, tagger_parts
 from tagguard.push.refupdates import RefUpdate
+from tagguard.rules.catalog import Violation
+from tagguard.rules.namecheck import apply_severities, check_name
+from tagguard.safetext import shown
 
 if TYPE_CHECKING:
     from tagguard.image.files import Reading

@@ -5,8 +5,8 @@ Parsed by hand (no regex) so a name check costs little more than starting Python
 
 from __future__ import annotations
 
-from tagguard.safetext import shown
 from tagguard.lean import TYPE_CHECKING, NamedTuple, cached
+from tagguard.safetext import shown
 
 if TYPE_CHECKING:
     from tagguard.policy.model import NamingPolicy

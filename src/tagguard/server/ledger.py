@@ -20,13 +20,13 @@ from __future__ import annotations
 import os
 import time
 
-from tagguard.safetext import shown
 from tagguard.errors import TagguardError
+from tagguard.git.refs import short_name
 from tagguard.git.repo import Git, zero_oid
 from tagguard.lean import TYPE_CHECKING
-from tagguard.git.refs import short_name
-from tagguard.rules.catalog import Violation
 from tagguard.push.refupdates import RefUpdate
+from tagguard.rules.catalog import Violation
+from tagguard.safetext import shown
 
 if TYPE_CHECKING:
     from typing import Any, Iterable, Iterator
@@ -197,7 +197,8 @@ def seed(git: Git, path: str) -> int:
     new = [(name, oid) for name, oid in tags if not any(r.get("object") == oid for r in landed(known.get(name, [])))]
     updates = [RefUpdate(f"refs/tags/{name}", zero_oid(len(oid)), oid) for name, oid in new]
     from tagguard.git.tagobject import peel_ends
+    from tagguard.policy.model import DEFAULT_MAX_TAG_BYTES
 
-    targets = peel_ends(git, [oid for _, oid in new])
+    targets = peel_ends(git, [oid for _, oid in new], DEFAULT_MAX_TAG_BYTES)
     append(path, landed_records(updates, targets, "(existing before tagguard)"))
     return len(updates)

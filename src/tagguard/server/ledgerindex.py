@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import os
 
-from tagguard.server.jsonlog import parse_lines, read_records
 from tagguard.lean import TYPE_CHECKING
+from tagguard.server.jsonlog import parse_lines, read_records
 
 if TYPE_CHECKING:
     from typing import Any, Iterator

@@ -12,16 +12,16 @@ import sys
 import time
 from itertools import chain
 
-from tagguard.safetext import shown
 from tagguard.errors import TagguardError
-from tagguard.git.repo import Git
-from tagguard.lean import TYPE_CHECKING, NamedTuple
-from tagguard.policy.model import DEFAULT_POLICY, Policy, load_policy_file
 from tagguard.git.processes import run
 from tagguard.git.refs import is_own_ref
+from tagguard.git.repo import Git
+from tagguard.lean import TYPE_CHECKING, NamedTuple
 from tagguard.output.report import has_errors
-from tagguard.rules.catalog import Violation
+from tagguard.policy.model import DEFAULT_POLICY, Policy, load_policy_file
 from tagguard.push.refupdates import RefUpdate
+from tagguard.rules.catalog import Violation
+from tagguard.safetext import shown
 
 if TYPE_CHECKING:
     from typing import Callable, Iterable, Mapping
@@ -80,7 +80,7 @@ def guarded(failure: str, body: Callable[[], int]) -> int:
     except TagguardError as exc:
         say([f"tagguard: {failure}: {exc}"])
         return 2
-    except Exception as exc:  # noqa: BLE001 - fail closed, one line, no traceback
+    except Exception as exc:
         if os.environ.get("TAGGUARD_DEBUG"):
             raise
         say([f"tagguard: {failure}: internal error: {type(exc).__name__}: {exc}"])
@@ -256,9 +256,9 @@ def record_pending(context: Context, updates: list[RefUpdate], decided: dict[str
 def judge(updates: list[RefUpdate], context: Context, targets: dict[str, str]) -> dict[str, list[Violation]]:
     """Every rule of `check_updates`, plus TG403 from the ledger, per tag ref; `targets`
     gets what each created tag peels to."""
+    from tagguard.push.verdict import check_updates
     from tagguard.rules.namecheck import apply_severities
     from tagguard.server.ledger import ledger_path, recorded, reused_names
-    from tagguard.push.verdict import check_updates
 
     results = check_updates(updates, context.policy, context.git, context.pusher, targets)
     created = [u for u in updates if u.is_tag and u.kind == "create"]
