@@ -460,7 +460,7 @@ def test_a_tag_is_judged_by_what_it_points_at_not_what_it_declares(server: Path)
 def test_a_push_has_a_bounded_amount_of_image_files_parsed(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Thirty commits sharing one file parse it once; distinct files count against a budget
     per push (16 MiB; here 200 bytes), past which a tag gets TG202 instead of more parsing."""
-    from tagguard.image import at_commit as imagesource
+    from tagguard.verdict import imagecheck as imagesource
 
     commits = []
     for number in range(30):

@@ -16,7 +16,7 @@ from conftest import tagguard
 
 from tagguard.output.export import name_regex
 from tagguard.policy.model import DEFAULT_POLICY, load_policy_file
-from tagguard.rules.namecheck import check_name
+from tagguard.verdict.namecheck import check_name
 
 GITHUB_RULESET_KEYS = {"name", "target", "enforcement", "bypass_actors", "conditions", "rules"}
 GITHUB_TARGETS = {"branch", "tag", "push"}

@@ -8,10 +8,10 @@ import pytest
 from conftest import git, tagguard
 
 from tagguard.errors import PolicyError
+from tagguard.git.refupdates import RefUpdate
 from tagguard.git.repo import Git
 from tagguard.policy.model import DEFAULT_POLICY, ImagePolicy, load_policy_file
-from tagguard.push.refupdates import RefUpdate
-from tagguard.push.verdict import check_updates
+from tagguard.verdict.pushcheck import check_updates
 
 Z = "0" * 40
 TORCH_28 = "FROM pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime\n"

@@ -37,7 +37,7 @@ def test_concurrent_writers_never_interleave(tmp_path: Path) -> None:
 
 
 def test_ledger_lines_are_the_records_json_writes(tmp_path: Path) -> None:
-    from tagguard.push.refupdates import RefUpdate
+    from tagguard.git.refupdates import RefUpdate
     from tagguard.server.jsonlog import encode_lines
     from tagguard.server.ledger import PENDING, landed_lines, landed_records
 

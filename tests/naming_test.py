@@ -3,9 +3,8 @@ from __future__ import annotations
 import pytest
 
 from tagguard.errors import PolicyError
-from tagguard.policy.model import NamingPolicy
-from tagguard.policy.patterns import UserPattern
-from tagguard.rules.naming import NameProblem, TagName, parse_name, suggest_name
+from tagguard.patterns import UserPattern
+from tagguard.rules.naming import NameProblem, NamingPolicy, TagName, parse_name, suggest_name
 
 DEFAULT = NamingPolicy()
 

@@ -11,13 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tagguard.errors import TagguardError
+from tagguard.git.refupdates import HookInputError, parse_pre_push, parse_receive
 from tagguard.git.tagobject import _compact, first_visible, parse_tag, tagger_parts
 from tagguard.image.files import read_conda, read_devcontainer, read_dockerfile, read_pyproject, read_requirements
 from tagguard.image.reference import pytorch_from_ref
-from tagguard.policy.model import DEFAULT_POLICY, NamingPolicy, policy_from_mapping
-from tagguard.push.refupdates import HookInputError, parse_pre_push, parse_receive
-from tagguard.rules.namecheck import check_name
-from tagguard.rules.naming import TagName, parse_name, suggest_name
+from tagguard.policy.model import DEFAULT_POLICY, policy_from_mapping
+from tagguard.rules.naming import NamingPolicy, TagName, parse_name, suggest_name
+from tagguard.verdict.namecheck import check_name
 
 DEFAULT = NamingPolicy()
 words = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=8)

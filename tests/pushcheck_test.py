@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from conftest import git
 
+from tagguard.git.refupdates import HookInputError, RefUpdate, parse_pre_push, parse_receive
 from tagguard.git.repo import Git
 from tagguard.git.tagobject import parse_tag, peel_all
 from tagguard.policy.model import DEFAULT_POLICY, Policy, Protect, TagsPolicy
-from tagguard.push.refupdates import HookInputError, RefUpdate, parse_pre_push, parse_receive
-from tagguard.push.verdict import check_updates
+from tagguard.verdict.pushcheck import check_updates
 
 Z = "0" * 40
 

@@ -8,13 +8,13 @@ you are) is settled here.
 from __future__ import annotations
 
 from tagguard.git.refs import TAG_PREFIX
+from tagguard.git.refupdates import HookInputError, RefUpdate
 from tagguard.git.repo import Git, zero_oid
 from tagguard.lean import TYPE_CHECKING
 from tagguard.policy.model import Policy
-from tagguard.push.refupdates import HookInputError, RefUpdate
-from tagguard.push.verdict import check_updates
 from tagguard.rules.catalog import Violation
 from tagguard.safetext import shown
+from tagguard.verdict.pushcheck import check_updates
 
 if TYPE_CHECKING:
     from typing import Mapping

@@ -8,7 +8,7 @@ from tagguard.git.refs import short_name
 from tagguard.lean import TYPE_CHECKING
 from tagguard.output.report import has_errors, print_json, print_text
 from tagguard.policy.model import client_policy
-from tagguard.rules.namecheck import check_name
+from tagguard.verdict.namecheck import check_name
 
 if TYPE_CHECKING:
     import argparse

@@ -19,11 +19,11 @@ if TYPE_CHECKING:
 
 
 def run_check_ref(args: argparse.Namespace) -> int:
+    from tagguard.git.refupdates import RefUpdate
     from tagguard.git.repo import Git, zero_oid
     from tagguard.output.report import has_errors
     from tagguard.policy.model import client_policy
-    from tagguard.push.refupdates import RefUpdate
-    from tagguard.push.verdict import check_updates
+    from tagguard.verdict.pushcheck import check_updates
 
     refs = [_tag_ref(arg) for arg in args.refs]
     git = Git(".")

@@ -6,9 +6,9 @@ import argparse
 
 from tagguard.errors import TagguardError
 from tagguard.git.repo import Git
-from tagguard.image.at_commit import each_reading
 from tagguard.image.files import DEFAULT_CANDIDATES, Reading
 from tagguard.policy.model import Policy, client_policy
+from tagguard.verdict.imagecheck import each_reading
 
 
 def run_image(args: argparse.Namespace) -> int:

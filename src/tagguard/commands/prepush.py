@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import sys
 
+from tagguard.git.refupdates import parse_pre_push
 from tagguard.lean import TYPE_CHECKING
-from tagguard.push.refupdates import parse_pre_push
 from tagguard.rules.catalog import Violation
 
 if TYPE_CHECKING:

@@ -14,8 +14,8 @@ from tagguard.errors import TagguardError
 from tagguard.git.repo import Git
 from tagguard.lean import NamedTuple
 from tagguard.ml.history import TagInfo, read_tags
+from tagguard.patterns import glob_match
 from tagguard.policy.model import Policy, client_policy
-from tagguard.policy.patterns import glob_match
 from tagguard.safetext import shown
 
 _UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}

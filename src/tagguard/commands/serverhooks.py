@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import sys
 
+from tagguard.git.refupdates import RefUpdate, parse_receive
 from tagguard.git.repo import Git
 from tagguard.lean import TYPE_CHECKING
 from tagguard.output.report import has_errors, violation_lines
 from tagguard.policy.model import Policy
-from tagguard.push.refupdates import RefUpdate, parse_receive
 from tagguard.rules.catalog import WARN, Violation
 from tagguard.safetext import shown
 from tagguard.server.hookscripts import mark_push

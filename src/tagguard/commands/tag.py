@@ -16,7 +16,7 @@ def run_tag(args: argparse.Namespace) -> int:
     from tagguard.client.tagmessage import parse_metric, tag_message
     from tagguard.output.report import has_errors, print_text
     from tagguard.policy.model import client_policy
-    from tagguard.rules.namecheck import check_name
+    from tagguard.verdict.namecheck import check_name
 
     metrics = [parse_metric(item) for item in args.metric]
     if not args.message.strip():
@@ -70,8 +70,8 @@ def _code_image(git: Git, head: str, name: str, policy: Policy) -> list[Violatio
     """With [image] file, the version the code at HEAD declares (TG201, TG202)."""
     if not policy.image.files:
         return []
-    from tagguard.image.at_commit import check_image_reading, readings_at
-    from tagguard.rules.namecheck import apply_severities
+    from tagguard.verdict.imagecheck import check_image_reading, readings_at
+    from tagguard.verdict.namecheck import apply_severities
 
     reading = readings_at(git, [head], policy.image.files, policy.image.ngc)[head]
     return apply_severities(check_image_reading(name, reading, head, policy), policy)

@@ -12,8 +12,8 @@ from tagguard.git.repo import Git
 from tagguard.git.tagobject import without_signature
 from tagguard.lean import NamedTuple
 from tagguard.ml.metrics import parse_metrics
+from tagguard.patterns import glob_match
 from tagguard.policy.model import Policy
-from tagguard.policy.patterns import glob_match
 from tagguard.rules.naming import TagName, parse_name
 from tagguard.safetext import shown
 

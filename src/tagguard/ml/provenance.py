@@ -84,7 +84,7 @@ def declared_image(git: Git, commit: str, policy: Policy) -> tuple[str | None, s
     versions, allowed during a migration, are joined with ',').
     """
     if policy.image.files:
-        from tagguard.image.at_commit import readings_at
+        from tagguard.verdict.imagecheck import readings_at
 
         reading = readings_at(git, [commit], policy.image.files, policy.image.ngc)[commit]
         where = f"{reading.path}:{reading.line}" if reading.line else reading.path

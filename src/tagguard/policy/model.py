@@ -11,8 +11,9 @@ from types import MappingProxyType
 
 from tagguard.errors import PolicyError
 from tagguard.lean import TYPE_CHECKING, NamedTuple
-from tagguard.policy.patterns import UserPattern
+from tagguard.patterns import UserPattern
 from tagguard.rules.catalog import ALWAYS_ERRORS, SEVERITIES, find_rule
+from tagguard.rules.naming import DEFAULT_TEMPORARY, DEFAULT_TYPES, NamingPolicy
 from tagguard.toml import parse_toml
 
 if TYPE_CHECKING:
@@ -23,16 +24,8 @@ EMBEDDED = "<embedded default policy>"
 MAX_POLICY_BYTES = 1 << 20
 DEFAULT_MAX_TAG_BYTES = 1 << 20  # a tag object (headers, message, signature) larger is refused unread
 POLICY_FILE = ".tagguard.toml"
-DEFAULT_TYPES = ("base", "ft", "aug", "exp", "experiment", "eval", "prod")
-DEFAULT_TEMPORARY = ("tmp-*", "test-*", "wip-*")
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 _TAG_BYTES_RANGE = (1 << 10, 1 << 30)
-
-
-class NamingPolicy(NamedTuple):
-    types: tuple[str, ...] = DEFAULT_TYPES
-    desc: UserPattern | None = None  # None: lowercase words joined by '-'
-    temporary: tuple[str, ...] = DEFAULT_TEMPORARY
 
 
 class ImagePolicy(NamedTuple):

@@ -9,7 +9,7 @@ from tagguard.lean import TYPE_CHECKING, NamedTuple, cached
 from tagguard.safetext import shown
 
 if TYPE_CHECKING:
-    from tagguard.policy.model import NamingPolicy
+    from tagguard.patterns import UserPattern
 
 _DESC_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 MAX_VERSION_DIGITS = 9  # per version number: Python refuses int() past 4,300 digits, and no release needs 10
@@ -24,6 +24,17 @@ TYPE_ALIASES = {
     "production": "prod",
     "release": "prod",
 }
+
+DEFAULT_TYPES = ("base", "ft", "aug", "exp", "experiment", "eval", "prod")
+DEFAULT_TEMPORARY = ("tmp-*", "test-*", "wip-*")
+
+
+class NamingPolicy(NamedTuple):
+    """The policy's [naming] table: what the grammar lets a team choose."""
+
+    types: tuple[str, ...] = DEFAULT_TYPES
+    desc: UserPattern | None = None  # None: lowercase words joined by '-'
+    temporary: tuple[str, ...] = DEFAULT_TEMPORARY
 
 
 class TagName(NamedTuple):

@@ -22,9 +22,9 @@ import time
 
 from tagguard.errors import TagguardError
 from tagguard.git.refs import short_name
+from tagguard.git.refupdates import RefUpdate
 from tagguard.git.repo import Git, zero_oid
 from tagguard.lean import TYPE_CHECKING
-from tagguard.push.refupdates import RefUpdate
 from tagguard.rules.catalog import Violation
 from tagguard.safetext import shown
 

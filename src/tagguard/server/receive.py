@@ -15,11 +15,11 @@ from itertools import chain
 from tagguard.errors import TagguardError
 from tagguard.git.processes import run
 from tagguard.git.refs import is_own_ref
+from tagguard.git.refupdates import RefUpdate
 from tagguard.git.repo import Git
 from tagguard.lean import TYPE_CHECKING, NamedTuple
 from tagguard.output.report import has_errors
 from tagguard.policy.model import DEFAULT_POLICY, Policy, load_policy_file
-from tagguard.push.refupdates import RefUpdate
 from tagguard.rules.catalog import Violation
 from tagguard.safetext import shown
 
@@ -256,9 +256,9 @@ def record_pending(context: Context, updates: list[RefUpdate], decided: dict[str
 def judge(updates: list[RefUpdate], context: Context, targets: dict[str, str]) -> dict[str, list[Violation]]:
     """Every rule of `check_updates`, plus TG403 from the ledger, per tag ref; `targets`
     gets what each created tag peels to."""
-    from tagguard.push.verdict import check_updates
-    from tagguard.rules.namecheck import apply_severities
     from tagguard.server.ledger import ledger_path, recorded, reused_names
+    from tagguard.verdict.namecheck import apply_severities
+    from tagguard.verdict.pushcheck import check_updates
 
     results = check_updates(updates, context.policy, context.git, context.pusher, targets)
     created = [u for u in updates if u.is_tag and u.kind == "create"]

@@ -7,14 +7,14 @@ it reads every pushed object with one batch of git reads.
 from __future__ import annotations
 
 from tagguard.git.refs import REPLACE_PREFIX, is_own_ref
+from tagguard.git.refupdates import RefUpdate
 from tagguard.git.repo import Git
 from tagguard.git.tagobject import PEEL_CHUNK, Peeled, first_visible, peel_all, tagger_parts
 from tagguard.lean import TYPE_CHECKING
 from tagguard.policy.model import Policy
-from tagguard.push.refupdates import RefUpdate
 from tagguard.rules.catalog import Violation
-from tagguard.rules.namecheck import apply_severities, check_name
 from tagguard.safetext import shown
+from tagguard.verdict.namecheck import apply_severities, check_name
 
 if TYPE_CHECKING:
     from tagguard.image.files import Reading
@@ -77,7 +77,7 @@ def _image_readings(git: Git, commits: list[str], policy: Policy) -> dict[str, R
     """What the code at each tagged commit declares, when the policy reads [image] file."""
     if not policy.image.files or not commits:
         return {}
-    from tagguard.image.at_commit import readings_at
+    from tagguard.verdict.imagecheck import readings_at
 
     return readings_at(git, commits, policy.image.files, policy.image.ngc)
 
@@ -86,7 +86,7 @@ def _image(update: RefUpdate, target: str, readings: dict[str, Reading], policy:
     reading = readings.get(target)
     if reading is None:
         return []
-    from tagguard.image.at_commit import check_image_reading
+    from tagguard.verdict.imagecheck import check_image_reading
 
     return check_image_reading(update.name, reading, target, policy)
 

@@ -6,8 +6,8 @@ Pure functions of a name and a policy; the hooks and commands all call these.
 from __future__ import annotations
 
 from tagguard.git.refs import short_name
+from tagguard.patterns import glob_match
 from tagguard.policy.model import Policy
-from tagguard.policy.patterns import glob_match
 from tagguard.rules.catalog import OFF, Violation
 from tagguard.rules.naming import NameProblem, TagName, parse_name, suggest_name
 from tagguard.safetext import shown
