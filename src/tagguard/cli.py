@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # argparse is imported when a parser is built: a plain name c
 EXIT_OK, EXIT_VIOLATION, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
-def _Formatter(prog: str) -> argparse.HelpFormatter:
+def _Formatter(prog: str) -> argparse.HelpFormatter:  # noqa: N802 - argparse's formatter_class
     """argparse's formatter, sized without `shutil` (whose import pulls in bz2 and lzma).
 
     argparse builds a formatter for every add_argument, so this runs on every command.
@@ -248,7 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `tagguard ... | head`: the reader left; say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_VIOLATION
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, no traceback
         if os.environ.get("TAGGUARD_DEBUG"):
             raise
         print(

@@ -40,7 +40,7 @@ else:
         arguments = ", ".join(fields)
         code = f"def __new__(_cls, {arguments}):\n    return _new(_cls, ({arguments}{',' if fields else ''}))\n"
         scope: dict[str, object] = {"_new": tuple.__new__}
-        exec(code, scope)
+        exec(code, scope)  # noqa: S102 - field names are the class's own identifiers
         new = scope["__new__"]
         new.__defaults__ = defaults or None
         new.__qualname__ = f"{name}.__new__"

@@ -65,7 +65,7 @@ def _load_torch(path: str) -> Any:
         ) from None
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - torch raises many kinds; all mean "can't read"
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise TagguardError(f"{shown(path)}: can't be read as a torch checkpoint: {shown(first)}") from None
 

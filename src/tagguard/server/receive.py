@@ -80,7 +80,7 @@ def guarded(failure: str, body: Callable[[], int]) -> int:
     except TagguardError as exc:
         say([f"tagguard: {failure}: {exc}"])
         return 2
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - fail closed, one line, no traceback
         if os.environ.get("TAGGUARD_DEBUG"):
             raise
         say([f"tagguard: {failure}: internal error: {type(exc).__name__}: {exc}"])
