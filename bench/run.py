@@ -34,8 +34,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List
 
 BASH_HOOK = r"""#!/usr/bin/env bash
 # The minimal bash pre-receive hook: a name regex, no moved tags, no deleted v*-prod* tags.
@@ -58,7 +58,7 @@ PEAK_RSS = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:]); "
             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
 HOOKS = ("no hook", "bash hook", "tagguard")
 OUTSIDE = "tagguard --outside-pushes"  # plus the reference-transaction hook (cases 1 and 2)
-Timings = Dict[str, List[float]]
+Timings = dict[str, list[float]]
 
 
 class Sizes:
@@ -72,15 +72,17 @@ class Sizes:
 
 
 def sh(*cmd: str, cwd: Path, stdin: bytes | None = None, env: dict[str, str] | None = None) -> bytes:
-    done = subprocess.run(cmd, cwd=cwd, input=stdin, capture_output=True, env=env)
+    done = subprocess.run(cmd, cwd=cwd, input=stdin, capture_output=True, env=env, check=False)
     if done.returncode != 0:
         raise SystemExit(f"bench: {' '.join(cmd[:3])} failed in {cwd}: {done.stderr.decode()[-500:]}")
     return done.stdout
 
 
-def timed(action: Callable[[], object]) -> float:
+def timed(steps: list[list[str]], cwd: Path, stdin: bytes | None = None, env: dict[str, str] | None = None) -> float:
+    """Seconds to run these commands one after the other."""
     start = time.perf_counter()
-    action()
+    for step in steps:
+        sh(*step, cwd=cwd, stdin=stdin, env=env)
     return time.perf_counter() - start
 
 
@@ -194,8 +196,8 @@ class Bench:
         for round in range(rounds):
             for hook in rotated(list(hooks), round):
                 server = self.fresh(kind, hook)
-                times[hook].append(timed(lambda: sh("git", "push", "-q", f"file://{server}", *refspecs,
-                                                    cwd=source or self.source)))
+                times[hook].append(timed([["git", "push", "-q", f"file://{server}", *refspecs]],
+                                               cwd=source or self.source))
         return times
 
     def hooks_alone(self, kind: str, stdin: bytes, objects: Path, rounds: int) -> Timings:
@@ -210,8 +212,7 @@ class Bench:
         for round in range(rounds):
             for name in rotated(list(steps), round):
                 server = self.fresh(kind, "tagguard" if name.startswith("tagguard") else "bash hook")
-                times[name].append(timed(lambda: [sh(*step, cwd=server, stdin=stdin, env=env)
-                                                  for step in steps[name]]))
+                times[name].append(timed(steps[name], cwd=server, stdin=stdin, env=env))
         return times
 
     def peak_memory(self) -> dict[str, int]:
@@ -255,11 +256,11 @@ class Bench:
                     shutil.copytree(self.templates[("empty", "no hook")], server, symlinks=True)
                     verify = ["--no-verify"] if name == "push, no hook" else []
                     command = ["git", "push", "-q", *verify, str(server), "v2.8-exp-run0"]
-                    times[name].append(timed(lambda: sh(*command, cwd=clone)))
+                    times[name].append(timed([command], cwd=clone))
                 elif name == "python -c pass":
-                    times[name].append(timed(lambda: sh(sys.executable, "-c", "pass", cwd=clone)))
+                    times[name].append(timed([[sys.executable, "-c", "pass"]], cwd=clone))
                 else:
-                    times[name].append(timed(lambda: sh(str(hook), "origin", str(server), cwd=clone, stdin=stdin)))
+                    times[name].append(timed([[str(hook), "origin", str(server)]], cwd=clone, stdin=stdin))
         return times
 
     def branch_pushes(self, rounds: int) -> Timings:
@@ -275,8 +276,8 @@ class Bench:
                 hook, skip_client = cases[name]
                 server = self.fresh("empty", hook)
                 verify = ["--no-verify"] if skip_client else []
-                times[name].append(timed(lambda: [sh("git", "push", "-q", *verify, f"file://{server}", spec, cwd=clone)
-                                                  for spec in ("HEAD:refs/heads/topic", ":refs/heads/topic")]))
+                times[name].append(timed([["git", "push", "-q", *verify, f"file://{server}", spec]
+                                       for spec in ("HEAD:refs/heads/topic", ":refs/heads/topic")], cwd=clone))
         return times
 
     def _client(self) -> Path:
@@ -291,7 +292,7 @@ class Bench:
         times: Timings = {name: [] for name in commands}
         for round in range(rounds):
             for name in rotated(list(commands), round):
-                times[name].append(timed(lambda: sh(*commands[name], cwd=cwd)))
+                times[name].append(timed([commands[name]], cwd=cwd))
         return times
 
 
@@ -326,7 +327,7 @@ def machine() -> str:
             cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    git = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
+    git = subprocess.run(["git", "--version"], capture_output=True, text=True, check=False).stdout.strip()
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     return (f"machine: {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {git}, "
             f"load average {load}")
@@ -362,9 +363,9 @@ def run(bench: Bench) -> Iterator[str]:
     new_input = receive_input(bench.source, "refs/tags/")
     new_objects = bench.source / ".git" / "objects"
     yield from show(f"1. push of one new tag (median of {s.small_rounds}):",
-                    bench.pushes("empty", ["v2.8-exp-run0"], s.small_rounds, HOOKS + (OUTSIDE,)), "no hook", "ms")
+                    bench.pushes("empty", ["v2.8-exp-run0"], s.small_rounds, (*HOOKS, OUTSIDE)), "no hook", "ms")
     yield from show(f"2. push of {s.new} new tags (median of {s.rounds}):",
-                    bench.pushes("empty", ["--tags"], s.rounds, HOOKS + (OUTSIDE,)), "no hook")
+                    bench.pushes("empty", ["--tags"], s.rounds, (*HOOKS, OUTSIDE)), "no hook")
     yield from show("   the hooks alone on that push's input:",
                     bench.hooks_alone("empty", new_input, new_objects, s.rounds), "bash hook")
     yield from show(f"3. the same push into a repository with {s.existing} tags (median of {s.rounds}):",
