@@ -40,6 +40,12 @@ class ObjectInfo(NamedTuple):
     size: int
 
 
+class Layout(NamedTuple):
+    git_dir: str  # absolute
+    hooks: str  # absolute: where git runs this repository's hooks (honours core.hooksPath)
+    work_tree: bool  # asked from inside a work tree (not a bare repository, nor a git dir)
+
+
 class Git:
     """A repository, addressed by its git dir or work tree (`git -C`)."""
 
@@ -61,7 +67,7 @@ class Git:
             raise GitError(_failure(args, completed.returncode, completed.stderr))
         return completed.stdout
 
-    def ok(self, *args: str) -> bool:
+    def _succeeds(self, *args: str) -> bool:
         """True when the git command exits 0 (for questions such as `rev-parse --verify`)."""
         return self._exec(args, None).returncode == 0
 
@@ -198,14 +204,46 @@ class Git:
         """The repository's git dir as an absolute path."""
         return self.run("rev-parse", "--absolute-git-dir").rstrip("\n")
 
-    def hooks_dir(self) -> str:
-        """Where git looks for this repository's hooks (honours core.hooksPath)."""
-        found = self.run("rev-parse", "--git-path", "hooks").rstrip("\n")
-        return os.path.join(self.path, found)
+    def layout(self) -> Layout:
+        """The git dir, the hooks directory and whether this is a work tree, with one
+        `rev-parse`; GitError when there is no repository here."""
+        out = self.run("rev-parse", "--is-inside-work-tree", "--absolute-git-dir", "--git-path", "hooks")
+        inside, git_dir, hooks = out.rstrip("\n").split("\n", 2)
+        return Layout(git_dir, os.path.abspath(os.path.join(self.path, hooks)), inside == "true")
 
-    def object_format(self) -> str:
-        """"sha1" or "sha256"."""
-        return self.run("rev-parse", "--show-object-format").strip() or "sha1"
+    def is_repository(self) -> bool:
+        return self._succeeds("rev-parse", "--git-dir")
+
+    def commit_of(self, rev: str) -> str | None:
+        """The commit `rev` names (through any tags), or None when it names none."""
+        done = self._exec(("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"), None)
+        return done.stdout.decode("utf-8", "surrogateescape").strip() if done.returncode == 0 else None
+
+    def head(self) -> tuple[str, str | None]:
+        """HEAD's commit and its branch (None when detached), with one `rev-parse`."""
+        words = self.run("rev-parse", "HEAD", "--abbrev-ref", "HEAD").split()
+        branch = words[1] if len(words) > 1 else "HEAD"
+        return words[0], None if branch == "HEAD" else branch
+
+    def describe(self, dirty_mark: str) -> str:
+        """`git describe --tags --always`, with `dirty_mark` added when the work tree has changes."""
+        return self.run("describe", "--tags", "--always", f"--dirty={dirty_mark}").strip()
+
+    def changed_paths(self) -> list[str]:
+        """Paths `git status --porcelain` lists: changed, staged or untracked (not ignored)."""
+        return [line[3:] for line in self.run("status", "--porcelain").splitlines() if len(line) > 3]
+
+    def create_tag(self, name: str, commit: str, message: str, sign: bool) -> None:
+        """An annotated (`sign`: signed) tag whose message is kept as written, bar whitespace."""
+        self.run("tag", "-s" if sign else "-a", "--cleanup=whitespace", "-F", "-", "--", name, commit,
+                 input=message.encode())
+
+    def unverified_tags(self, oids: Sequence[str]) -> set[str]:
+        """The tag objects whose signature this git can't verify: one `verify-tag` for all,
+        then one per tag only when that fails (to find which)."""
+        if not oids or self._succeeds("verify-tag", *oids):
+            return set()
+        return {oid for oid in oids if not self._succeeds("verify-tag", oid)}
 
     def for_each_ref(
         self,
@@ -242,6 +280,10 @@ class Git:
             if ref.startswith(TAG_PREFIX):
                 tags[short_name(ref)] = oid
         return tags
+
+    def delete_remote_tags(self, remote: str, names: Sequence[str]) -> None:
+        """Delete tags on a remote with one `git push --delete`."""
+        self.run("push", "--delete", "--", remote, *(f"{TAG_PREFIX}{name}" for name in names))
 
     def delete_refs(self, refs: dict[str, str]) -> None:
         """Delete many refs (ref -> the object id it must still hold) in one transaction."""

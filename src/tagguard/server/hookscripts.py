@@ -265,7 +265,7 @@ def command_launcher(command: str) -> Launcher:
 
 def hooks_dir(repo: str) -> str:
     try:
-        return Git(repo).hooks_dir()
+        return Git(repo).layout().hooks
     except GitError:
         raise TagguardError(f"{repo}: not a git repository") from None
 
