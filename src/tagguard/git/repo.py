@@ -1,8 +1,9 @@
 """The one way tagguard talks to git: subprocesses, batched, with one-line errors.
 
 Every git call goes through `Git.run` (or a `cat-file --batch` session), so errors always
-name the command, its exit code and git's own message. Nothing here imports GitPython:
-hooks run on every push and pay for every import.
+name the command, its exit code and git's own message. Callers ask `Git` questions
+(`layout`, `commit_of`, `unverified_tags`, ...), never for a git command: only tagguard.git
+runs git. Nothing here imports GitPython: hooks run on every push and pay for every import.
 """
 
 from __future__ import annotations
@@ -56,14 +57,14 @@ class Git:
     def _command(self, args: Sequence[str]) -> list[str]:
         return ["git", "-c", "advice.graftFileDeprecated=false", "-C", self.path, *args]  # (GIT_GRAFT_FILE)
 
-    def run(self, *args: str, input: bytes | None = None, check: bool = True) -> str:
+    def run(self, *args: str, input: bytes | None = None) -> str:
         """Run git and return its stdout as text (surrogate-escaped, never a decode error)."""
-        completed = self.run_bytes(*args, input=input, check=check)
-        return completed.decode("utf-8", "surrogateescape")
+        return self.run_bytes(*args, input=input).decode("utf-8", "surrogateescape")
 
-    def run_bytes(self, *args: str, input: bytes | None = None, check: bool = True) -> bytes:
+    def run_bytes(self, *args: str, input: bytes | None = None) -> bytes:
+        """Run git and return its stdout; GitError when it fails."""
         completed = self._exec(args, input)
-        if check and completed.returncode != 0:
+        if completed.returncode != 0:
             raise GitError(_failure(args, completed.returncode, completed.stderr))
         return completed.stdout
 
@@ -143,24 +144,10 @@ class Git:
             result[name] = ObjectInfo(oid, kinds.setdefault(kind, kind), int(size))
         return result
 
-    def object_types(self, oids: Iterable[str]) -> dict[str, str]:
-        """The type of each object ("missing" if absent); lighter than `object_info` for a
-        push of 100,000 tags."""
-        return {oid: kind or "missing" for oid, kind in self._batch_check(oids, "%(objecttype)").items()}
-
     def peeled_targets(self, oids: Iterable[str]) -> dict[str, str]:
         """What each object finally points at (`<oid>^{}`: through any chain of tags).
         Missing objects map to themselves."""
         return {oid: target or oid for oid, target in self._batch_check(oids, "%(objectname)", "^{}").items()}
-
-    def read_objects(self, oids: Iterable[str]) -> dict[str, tuple[str, bytes]]:
-        """Type and raw content of many objects with one `cat-file --batch`.
-
-        Missing objects are left out of the result.
-        """
-        unique = list(dict.fromkeys(oids))
-        found = self.read_batch(unique)
-        return {oid: item for oid, item in zip(unique, found) if item is not None}
 
     def read_batch(self, names: list[str]) -> list[tuple[str, bytes] | None]:
         """(type, content) for each object name (`<oid>`, `<rev>:<path>`), in order; None if missing."""
