@@ -46,7 +46,7 @@ exit 1
 """
 
 
-def hooks_dir(git: Git) -> str:
+def _clone_hooks(git: Git) -> str:
     """The directory git runs hooks from in this clone (honours core.hooksPath)."""
     layout = locate(git, "not in a git repository: run `tagguard install` inside a clone")
     if not layout.work_tree:
@@ -70,7 +70,7 @@ def kind_of(path: str) -> str:
 
 
 def install(git: Git, python: str) -> str:
-    directory = hooks_dir(git)
+    directory = _clone_hooks(git)
     main, legacy = os.path.join(directory, HOOK), os.path.join(directory, LEGACY)
     first = kind_of(main)
     if first in ("missing", "tagguard"):
@@ -94,7 +94,7 @@ def install(git: Git, python: str) -> str:
 
 
 def uninstall(git: Git) -> str:
-    directory = hooks_dir(git)
+    directory = _clone_hooks(git)
     removed = []
     for name in (HOOK, LEGACY):
         path = os.path.join(directory, name)
