@@ -38,8 +38,3 @@ def tag_message(message: str, image: str | None, metrics: list[tuple[str, str]])
     trailers += [f"{METRIC_PREFIX}{key}: {value}" for key, value in metrics]
     body = message.strip()
     return f"{body}\n\n" + "\n".join(trailers) + "\n" if trailers else f"{body}\n"
-
-
-def dirty_paths(porcelain: str) -> list[str]:
-    """Paths from `git status --porcelain`: changed, staged or untracked (not ignored)."""
-    return [line[3:] for line in porcelain.splitlines() if len(line) > 3]

@@ -34,11 +34,12 @@ def run_image(args: argparse.Namespace) -> int:
 
 
 def _commit(git: Git, rev: str) -> str:
-    if not git.ok("rev-parse", "--git-dir"):
+    commit = git.commit_of(rev)
+    if commit is None and not git.is_repository():
         raise TagguardError("not inside a git repository")
-    if not git.ok("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"):
+    if commit is None:
         raise TagguardError(f"no commit {rev!r} in this repository")
-    return git.run("rev-parse", "--verify", f"{rev}^{{commit}}").strip()
+    return commit
 
 
 def _print_policy_image(policy: Policy) -> None:

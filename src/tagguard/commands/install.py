@@ -1,20 +1,21 @@
-"""`tagguard install` and `tagguard uninstall`: the hook in a clone (or, with --server, a bare repository)."""
+"""`tagguard install` and `tagguard uninstall`: the pre-push hook in a clone, or with
+--server PATH the server hooks in a repository."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
+from tagguard.errors import TagguardError
+from tagguard.git.repo import Git
+
 
 def run_install(args: argparse.Namespace) -> int:
     if args.server:
-        return _server(args)
+        return _install_server(args.server, args.outside_pushes)
     if args.outside_pushes:
-        from tagguard.errors import TagguardError
-
         raise TagguardError("--outside-pushes goes with --server PATH: it is a server hook")
     from tagguard.client.install import install
-    from tagguard.git.repo import Git
 
     print(install(Git("."), sys.executable))
     return 0
@@ -22,15 +23,32 @@ def run_install(args: argparse.Namespace) -> int:
 
 def run_uninstall(args: argparse.Namespace) -> int:
     if args.server:
-        return _server(args)
+        return _uninstall_server(args.server)
     from tagguard.client.install import uninstall
-    from tagguard.git.repo import Git
 
     print(uninstall(Git(".")))
     return 0
 
 
-def _server(args: argparse.Namespace) -> int:
-    from tagguard.commands import serverinstall
+def _install_server(repo: str, outside_pushes: bool) -> int:
+    """The hooks, then every tag already in the repository recorded in its ledger."""
+    from tagguard.hookfiles import this_tagguard
+    from tagguard.server.install import install, located
+    from tagguard.server.ledger import ledger_path, seed
 
-    return int(getattr(serverinstall, f"run_{args.command}")(args))
+    layout = located(repo)
+    for line in install(layout.hooks, this_tagguard(), outside_pushes):
+        print(line)
+    ledger = ledger_path(layout.git_dir)
+    recorded = seed(Git(repo), ledger)
+    if recorded:
+        print(f"{ledger}: recorded {recorded} existing tag{'s' if recorded != 1 else ''}")
+    return 0
+
+
+def _uninstall_server(repo: str) -> int:
+    from tagguard.server.install import located, uninstall
+
+    for line in uninstall(located(repo).hooks):
+        print(line)
+    return 0

@@ -39,7 +39,7 @@ def run_prune(args: argparse.Namespace) -> int:
     verb = "would delete" if args.dry_run else "deleted"
     if not args.dry_run:
         if plan.remote:  # the remote first: if it refuses, nothing local is lost
-            git.run("push", "--delete", "--", args.remote, *(f"refs/tags/{n}" for n in plan.remote))
+            git.delete_remote_tags(args.remote, plan.remote)
         git.delete_refs({f"refs/tags/{name}": oid for name, oid in plan.local.items()})
     for name in sorted(set(plan.local) | set(plan.remote)):
         places = [p for p, chosen in (("local", name in plan.local), (args.remote, name in plan.remote)) if chosen]

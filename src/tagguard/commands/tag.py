@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from tagguard.errors import TagguardError
-from tagguard.git.repo import Git, GitError
+from tagguard.git.repo import Git
 from tagguard.policy.model import Policy
 from tagguard.rules.catalog import Violation
 from tagguard.safetext import shown
@@ -34,8 +34,7 @@ def run_tag(args: argparse.Namespace) -> int:
     _refuse_existing(git, args.name)
     _refuse_dirty(git)
     text = tag_message(args.message, image, metrics)
-    git.run("tag", "-s" if args.sign else "-a", "--cleanup=whitespace", "-F", "-", "--", args.name, head,
-            input=text.encode())
+    git.create_tag(args.name, head, text, args.sign)
     print(f"created {args.name} at {head[:12]} (annotated{', signed' if args.sign else ''})")
     if not image:
         print("no image recorded: pass --image REF, or set [image] ref in the policy", file=sys.stderr)
@@ -44,12 +43,12 @@ def run_tag(args: argparse.Namespace) -> int:
 
 
 def _head(git: Git) -> str:
-    try:
-        return git.run("rev-parse", "--verify", "HEAD^{commit}").strip()
-    except GitError:
-        if not git.ok("rev-parse", "--git-dir"):
-            raise TagguardError("not in a git repository: run `tagguard tag` inside a clone") from None
-        raise TagguardError("HEAD has no commit yet: commit the code first, then tag it") from None
+    head = git.commit_of("HEAD")
+    if head is None and not git.is_repository():
+        raise TagguardError("not in a git repository: run `tagguard tag` inside a clone")
+    if head is None:
+        raise TagguardError("HEAD has no commit yet: commit the code first, then tag it")
+    return head
 
 
 def _image_mismatch(name: str, image: str | None, policy: Policy) -> list[Violation]:
@@ -87,9 +86,7 @@ def _refuse_existing(git: Git, name: str) -> None:
 
 
 def _refuse_dirty(git: Git) -> None:
-    from tagguard.client.tagmessage import dirty_paths
-
-    paths = dirty_paths(git.run("status", "--porcelain"))
+    paths = git.changed_paths()
     if paths:
         listed = ", ".join(shown(p) for p in paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
         raise TagguardError(

@@ -1,8 +1,9 @@
 """The one way tagguard talks to git: subprocesses, batched, with one-line errors.
 
 Every git call goes through `Git.run` (or a `cat-file --batch` session), so errors always
-name the command, its exit code and git's own message. Nothing here imports GitPython:
-hooks run on every push and pay for every import.
+name the command, its exit code and git's own message. Callers ask `Git` questions
+(`layout`, `commit_of`, `unverified_tags`, ...), never for a git command: only tagguard.git
+runs git. Nothing here imports GitPython: hooks run on every push and pay for every import.
 """
 
 from __future__ import annotations
@@ -40,6 +41,12 @@ class ObjectInfo(NamedTuple):
     size: int
 
 
+class Layout(NamedTuple):
+    git_dir: str  # absolute
+    hooks: str  # absolute: where git runs this repository's hooks (honours core.hooksPath)
+    work_tree: bool  # asked from inside a work tree (not a bare repository, nor a git dir)
+
+
 class Git:
     """A repository, addressed by its git dir or work tree (`git -C`)."""
 
@@ -50,18 +57,18 @@ class Git:
     def _command(self, args: Sequence[str]) -> list[str]:
         return ["git", "-c", "advice.graftFileDeprecated=false", "-C", self.path, *args]  # (GIT_GRAFT_FILE)
 
-    def run(self, *args: str, input: bytes | None = None, check: bool = True) -> str:
+    def run(self, *args: str, input: bytes | None = None) -> str:
         """Run git and return its stdout as text (surrogate-escaped, never a decode error)."""
-        completed = self.run_bytes(*args, input=input, check=check)
-        return completed.decode("utf-8", "surrogateescape")
+        return self.run_bytes(*args, input=input).decode("utf-8", "surrogateescape")
 
-    def run_bytes(self, *args: str, input: bytes | None = None, check: bool = True) -> bytes:
+    def run_bytes(self, *args: str, input: bytes | None = None) -> bytes:
+        """Run git and return its stdout; GitError when it fails."""
         completed = self._exec(args, input)
-        if check and completed.returncode != 0:
+        if completed.returncode != 0:
             raise GitError(_failure(args, completed.returncode, completed.stderr))
         return completed.stdout
 
-    def ok(self, *args: str) -> bool:
+    def _succeeds(self, *args: str) -> bool:
         """True when the git command exits 0 (for questions such as `rev-parse --verify`)."""
         return self._exec(args, None).returncode == 0
 
@@ -137,24 +144,10 @@ class Git:
             result[name] = ObjectInfo(oid, kinds.setdefault(kind, kind), int(size))
         return result
 
-    def object_types(self, oids: Iterable[str]) -> dict[str, str]:
-        """The type of each object ("missing" if absent); lighter than `object_info` for a
-        push of 100,000 tags."""
-        return {oid: kind or "missing" for oid, kind in self._batch_check(oids, "%(objecttype)").items()}
-
     def peeled_targets(self, oids: Iterable[str]) -> dict[str, str]:
         """What each object finally points at (`<oid>^{}`: through any chain of tags).
         Missing objects map to themselves."""
         return {oid: target or oid for oid, target in self._batch_check(oids, "%(objectname)", "^{}").items()}
-
-    def read_objects(self, oids: Iterable[str]) -> dict[str, tuple[str, bytes]]:
-        """Type and raw content of many objects with one `cat-file --batch`.
-
-        Missing objects are left out of the result.
-        """
-        unique = list(dict.fromkeys(oids))
-        found = self.read_batch(unique)
-        return {oid: item for oid, item in zip(unique, found) if item is not None}
 
     def read_batch(self, names: list[str]) -> list[tuple[str, bytes] | None]:
         """(type, content) for each object name (`<oid>`, `<rev>:<path>`), in order; None if missing."""
@@ -198,14 +191,46 @@ class Git:
         """The repository's git dir as an absolute path."""
         return self.run("rev-parse", "--absolute-git-dir").rstrip("\n")
 
-    def hooks_dir(self) -> str:
-        """Where git looks for this repository's hooks (honours core.hooksPath)."""
-        found = self.run("rev-parse", "--git-path", "hooks").rstrip("\n")
-        return os.path.join(self.path, found)
+    def layout(self) -> Layout:
+        """The git dir, the hooks directory and whether this is a work tree, with one
+        `rev-parse`; GitError when there is no repository here."""
+        out = self.run("rev-parse", "--is-inside-work-tree", "--absolute-git-dir", "--git-path", "hooks")
+        inside, git_dir, hooks = out.rstrip("\n").split("\n", 2)
+        return Layout(git_dir, os.path.abspath(os.path.join(self.path, hooks)), inside == "true")
 
-    def object_format(self) -> str:
-        """"sha1" or "sha256"."""
-        return self.run("rev-parse", "--show-object-format").strip() or "sha1"
+    def is_repository(self) -> bool:
+        return self._succeeds("rev-parse", "--git-dir")
+
+    def commit_of(self, rev: str) -> str | None:
+        """The commit `rev` names (through any tags), or None when it names none."""
+        done = self._exec(("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"), None)
+        return done.stdout.decode("utf-8", "surrogateescape").strip() if done.returncode == 0 else None
+
+    def head(self) -> tuple[str, str | None]:
+        """HEAD's commit and its branch (None when detached), with one `rev-parse`."""
+        words = self.run("rev-parse", "HEAD", "--abbrev-ref", "HEAD").split()
+        branch = words[1] if len(words) > 1 else "HEAD"
+        return words[0], None if branch == "HEAD" else branch
+
+    def describe(self, dirty_mark: str) -> str:
+        """`git describe --tags --always`, with `dirty_mark` added when the work tree has changes."""
+        return self.run("describe", "--tags", "--always", f"--dirty={dirty_mark}").strip()
+
+    def changed_paths(self) -> list[str]:
+        """Paths `git status --porcelain` lists: changed, staged or untracked (not ignored)."""
+        return [line[3:] for line in self.run("status", "--porcelain").splitlines() if len(line) > 3]
+
+    def create_tag(self, name: str, commit: str, message: str, sign: bool) -> None:
+        """An annotated (`sign`: signed) tag whose message is kept as written, bar whitespace."""
+        self.run("tag", "-s" if sign else "-a", "--cleanup=whitespace", "-F", "-", "--", name, commit,
+                 input=message.encode())
+
+    def unverified_tags(self, oids: Sequence[str]) -> set[str]:
+        """The tag objects whose signature this git can't verify: one `verify-tag` for all,
+        then one per tag only when that fails (to find which)."""
+        if not oids or self._succeeds("verify-tag", *oids):
+            return set()
+        return {oid for oid in oids if not self._succeeds("verify-tag", oid)}
 
     def for_each_ref(
         self,
@@ -242,6 +267,10 @@ class Git:
             if ref.startswith(TAG_PREFIX):
                 tags[short_name(ref)] = oid
         return tags
+
+    def delete_remote_tags(self, remote: str, names: Sequence[str]) -> None:
+        """Delete tags on a remote with one `git push --delete`."""
+        self.run("push", "--delete", "--", remote, *(f"{TAG_PREFIX}{name}" for name in names))
 
     def delete_refs(self, refs: dict[str, str]) -> None:
         """Delete many refs (ref -> the object id it must still hold) in one transaction."""

@@ -45,7 +45,7 @@ def git_info(path: str = ".") -> dict[str, Any]:
     try:
         info.update(_repository_state(git, policy))
     except TagguardError as exc:
-        empty = git.ok("rev-parse", "--git-dir")  # a repository, but HEAD names no commit
+        empty = git.is_repository()  # a repository, but HEAD names no commit
         info["error"] = "no git provenance: " + ("the repository has no commit yet" if empty else str(exc))
         return info
     info["image"], info["pytorch"] = declared_image(git, info["commit"], policy)
@@ -53,15 +53,14 @@ def git_info(path: str = ".") -> dict[str, Any]:
 
 
 def _repository_state(git: Git, policy: Policy) -> dict[str, Any]:
-    head = git.run("rev-parse", "HEAD", "--abbrev-ref", "HEAD").split()
-    commit, branch = head[0], head[1] if len(head) > 1 else "HEAD"
-    described = git.run("describe", "--tags", "--always", f"--dirty={DIRTY_MARK}").strip()
+    commit, branch = git.head()
+    described = git.describe(DIRTY_MARK)
     dirty = described.endswith(DIRTY_MARK)
     if dirty:
         described = described[: -len(DIRTY_MARK)] + "-dirty"  # what plain `--dirty` prints
     return {
         "commit": commit,
-        "branch": None if branch == "HEAD" else branch,  # None: a detached HEAD
+        "branch": branch,  # None: a detached HEAD
         "describe": described,
         "dirty": dirty,
         "tag": exact_tag(git, policy),

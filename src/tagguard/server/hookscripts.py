@@ -1,27 +1,21 @@
-"""Installing the server hooks into a repository, keeping any hook that was there before.
+"""The server hook scripts (`hook_script(name)`; the top-level `hooks/` holds them), and the
+marks a push leaves for the reference-transaction hook.
 
-A hook that is not tagguard's is moved aside to `<hook>.pre-tagguard`; tagguard's hook runs
-it first with git's own input (`--chain`), and uninstall moves it back. Re-installing only
-rewrites tagguard's own scripts. The top-level `hooks/` scripts are `hook_script(name)`.
+A hook that was there before is kept as `<hook>.pre-tagguard` (`tagguard.hookfiles`); the
+scripts run it first with git's own input (`--chain`).
 """
 
 from __future__ import annotations
 
 import os
-import sys
 
-from tagguard.errors import TagguardError
-from tagguard.git.repo import Git, GitError
-from tagguard.lean import NamedTuple
+from tagguard.hookfiles import CHAINED, MARKER, ON_PATH, Launcher, is_ours
 
 SERVER_HOOKS = ("pre-receive", "update", "post-receive", "reference-transaction")
-INSTALLED = ("pre-receive", "post-receive")  # `update` would repeat pre-receive's checks
-MARKER = "# tagguard-hook"
 SH_MARKS = 32  # post-receive's sh writes the marks of at most this many tags (one short write)
 SH_NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/+-"  # no JSON escapes
 SH_NAME_MOST = 200  # characters of a name whose mark sh writes: a mark line is then far below any shell's
 # output buffer (bash: 4 KiB, busybox on musl: 1 KiB), so each `printf` of one line is one whole write
-CHAINED = ".pre-tagguard"
 
 # Every hook script finds tagguard the same way, and refuses in one line when it can't.
 _FIND = """\
@@ -38,46 +32,6 @@ if [ -n "$missing" ]; then
     echo "tagguard: {failure}: the tagguard command '$missing' is not installed (set TAGGUARD or PATH)" >&2
     exit 1
 fi"""
-
-
-class Launcher(NamedTuple):
-    """How a hook script starts tagguard: sh words, a test that it is there, what to name if not."""
-
-    run: str
-    present: str
-    where: str
-
-
-ON_PATH = Launcher("tagguard", "command -v tagguard >/dev/null 2>&1", "tagguard")
-
-
-def this_tagguard() -> Launcher:
-    """This Python running this tagguard (see `launch_code`)."""
-    from shlex import quote
-
-    python = quote(os.path.abspath(sys.executable))
-    cli = quote(os.path.join(_package_parent(), "tagguard", "cli.py"))
-    return Launcher(f"{python} -I -S -c {quote(launch_code())}", f"[ -x {python} ] && [ -f {cli} ]", cli)
-
-
-def launch_code() -> str:
-    """`python -I -S -c CODE` runs this tagguard with no site import and no paths from the
-    environment or the working directory (a hook's is the git dir): this tagguard goes first
-    on the path, this Python's site directories (regex, tomli) after the standard library.
-    A hook starts about 10 ms sooner than through the console script (which imports re)."""
-    import json
-    import site
-    import sysconfig
-
-    sites = [*site.getsitepackages(), sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
-    return (f"import sys; sys.path[:0] = {json.dumps([_package_parent()])}; "
-            f"sys.path += {json.dumps(list(dict.fromkeys(sites)))}; "
-            "from tagguard.cli import main; sys.exit(main())")
-
-
-def _package_parent() -> str:
-    """The directory that holds the `tagguard` package (this file is tagguard/server/...)."""
-    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 _TEMPLATE = """\
@@ -256,28 +210,6 @@ def hook_script(hook: str, launcher: Launcher = ON_PATH) -> str:
     )
 
 
-def command_launcher(command: str) -> Launcher:
-    """A hook script that runs `command` (a path or a name on PATH)."""
-    from shlex import quote
-
-    return Launcher(quote(command), f"command -v {quote(command)} >/dev/null 2>&1", quote(command))
-
-
-def hooks_dir(repo: str) -> str:
-    try:
-        return Git(repo).hooks_dir()
-    except GitError:
-        raise TagguardError(f"{repo}: not a git repository") from None
-
-
-def is_ours(path: str) -> bool:
-    try:
-        with open(path, "rb") as f:
-            return MARKER.encode() in f.read(4096)
-    except OSError:
-        return False
-
-
 def post_receive_beside(pre_receive: str) -> None | str:
     """None when tagguard's post-receive is in place beside the pre-receive script at
     `pre_receive`, else where it was looked for. Layouts: `hooks/pre-receive` with
@@ -354,50 +286,3 @@ def _listing(directory: str) -> list[str]:
     except OSError:
         return []
 
-
-def install(repo: str, launcher: Launcher, outside_pushes: bool = False) -> list[str]:
-    """Install pre-receive and post-receive (and reference-transaction, with
-    `outside_pushes`); return what was done, one line each."""
-    directory = hooks_dir(repo)
-    os.makedirs(directory, exist_ok=True)
-    done = []
-    for hook in INSTALLED + ((REFERENCE_TRANSACTION,) if outside_pushes else ()):
-        path = os.path.join(directory, hook)
-        if os.path.lexists(path) and not is_ours(path):
-            if os.path.lexists(path + CHAINED):
-                raise TagguardError(
-                    f"{path}{CHAINED} exists already; move it or {path} away, then install again"
-                )
-            os.rename(path, path + CHAINED)
-            done.append(f"{path}: kept the existing hook as {hook}{CHAINED}; it still runs first")
-        _write_executable(path, hook_script(hook, launcher))
-        done.append(f"{path}: installed")
-    return done
-
-
-def uninstall(repo: str) -> list[str]:
-    """Remove tagguard's hooks and put back the hooks they replaced."""
-    directory = hooks_dir(repo)
-    done = []
-    for hook in (*INSTALLED, REFERENCE_TRANSACTION):
-        path = os.path.join(directory, hook)
-        if hook == REFERENCE_TRANSACTION and not os.path.lexists(path):
-            continue
-        if os.path.lexists(path) and not is_ours(path):
-            done.append(f"{path}: not tagguard's hook; left alone")
-            continue
-        if os.path.lexists(path):
-            os.remove(path)
-            done.append(f"{path}: removed")
-        if os.path.lexists(path + CHAINED):
-            os.rename(path + CHAINED, path)
-            done.append(f"{path}: restored the hook that was there before")
-    return done
-
-
-def _write_executable(path: str, text: str) -> None:
-    temporary = f"{path}.tagguard-new"
-    with open(temporary, "w") as f:
-        f.write(text)
-    os.chmod(temporary, 0o755)
-    os.replace(temporary, path)  # a push running now sees the old hook or the new, never half

@@ -190,8 +190,8 @@ def _signatures(tags: list[RefUpdate], peeled: dict[str, Peeled], policy: Policy
     annotated = [u for u in created if peeled[u.new].tags]
     signed = [u for u in annotated if peeled[u.new].tags[0].signed]
     bad = [u for u in annotated if not peeled[u.new].tags[0].signed]
-    if signed and not git.ok("verify-tag", *(u.new for u in signed)):
-        bad += [u for u in signed if not git.ok("verify-tag", u.new)]  # find which ones
+    unverified = git.unverified_tags([u.new for u in signed])
+    bad += [u for u in signed if u.new in unverified]
     lightweight = [u for u in created if not peeled[u.new].tags]
     return bad + lightweight
 
