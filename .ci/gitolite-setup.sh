@@ -41,7 +41,7 @@ chmod 755 "$home/bin/tagguard"
 
 # gitolite runs every hook in LOCAL_CODE/hooks/common for every repo; it owns `update`.
 for hook in pre-receive post-receive; do
-    PYTHONPATH=$src /usr/bin/python3 -c 'import sys; from tagguard.hookfiles import command_launcher
+    PYTHONPATH=$src /usr/bin/python3 -c 'import sys; from tagguard.hookfiles.launcher import command_launcher
 from tagguard.server.hookscripts import hook_script
 print(hook_script(sys.argv[1], command_launcher(sys.argv[2])), end="")' "$hook" "$home/bin/tagguard" \
         > "$home/local/hooks/common/$hook"

@@ -53,7 +53,7 @@ def test_a_chained_hook_still_gets_the_whole_input(clone: Path, server: Path, tm
 
 
 def test_the_update_hook_passes_branches_without_python(server: Path, tmp_path: Path) -> None:
-    from tagguard.hookfiles import command_launcher
+    from tagguard.hookfiles.launcher import command_launcher
     from tagguard.server.hookscripts import hook_script
 
     update = tmp_path / "update"

@@ -10,7 +10,7 @@ from conftest import git
 
 from tagguard.errors import TagguardError
 from tagguard.git.repo import Git
-from tagguard.hookfiles import CHAINED, MARKER, is_ours, keep_aside, locate, remove_ours, restore, write_script
+from tagguard.hookfiles.files import CHAINED, MARKER, is_ours, keep_aside, locate, remove_ours, restore, write_script
 
 SCRIPT = f"#!/bin/sh\n{MARKER} test: ré\n"
 

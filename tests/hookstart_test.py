@@ -18,7 +18,7 @@ from pushing import annotated, clone, no_identity, server  # noqa: F401
 
 from tagguard.cli import _parser, _plain_hook
 from tagguard.git.processes import run
-from tagguard.hookfiles import launch_code
+from tagguard.hookfiles.launcher import launch_code
 from tagguard.patterns import _star_match, glob_match
 from tagguard.server.jsonlog import encode_record
 

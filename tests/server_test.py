@@ -22,7 +22,7 @@ from pushing import (  # noqa: F401
     use_policy,
 )
 
-from tagguard.hookfiles import command_launcher
+from tagguard.hookfiles.launcher import command_launcher
 from tagguard.server.hookscripts import SERVER_HOOKS, hook_script
 from tagguard.server.jsonlog import read_records
 from tagguard.server.ledger import LEDGER_FILE, landed

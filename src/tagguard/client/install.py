@@ -13,7 +13,8 @@ import shlex
 
 from tagguard.errors import TagguardError
 from tagguard.git.repo import Git
-from tagguard.hookfiles import MARKER, launch_code, locate, marked, remove_ours, script_head, write_script
+from tagguard.hookfiles.files import MARKER, locate, marked, remove_ours, script_head, write_script
+from tagguard.hookfiles.launcher import launch_code
 
 HOOK = "pre-push"
 LEGACY = "pre-push.legacy"

@@ -32,7 +32,7 @@ def run_uninstall(args: argparse.Namespace) -> int:
 
 def _install_server(repo: str, outside_pushes: bool) -> int:
     """The hooks, then every tag already in the repository recorded in its ledger."""
-    from tagguard.hookfiles import this_tagguard
+    from tagguard.hookfiles.launcher import this_tagguard
     from tagguard.server.install import install, located
     from tagguard.server.ledger import ledger_path, seed
 

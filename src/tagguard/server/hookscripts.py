@@ -1,7 +1,7 @@
 """The server hook scripts (`hook_script(name)`; the top-level `hooks/` holds them), and the
 marks a push leaves for the reference-transaction hook.
 
-A hook that was there before is kept as `<hook>.pre-tagguard` (`tagguard.hookfiles`); the
+A hook that was there before is kept as `<hook>.pre-tagguard` (`tagguard.hookfiles.files`); the
 scripts run it first with git's own input (`--chain`).
 """
 
@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 
-from tagguard.hookfiles import CHAINED, MARKER, ON_PATH, Launcher, is_ours
+from tagguard.hookfiles.files import CHAINED, MARKER, is_ours
+from tagguard.hookfiles.launcher import ON_PATH, Launcher
 
 SERVER_HOOKS = ("pre-receive", "update", "post-receive", "reference-transaction")
 SH_MARKS = 32  # post-receive's sh writes the marks of at most this many tags (one short write)

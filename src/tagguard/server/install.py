@@ -1,5 +1,5 @@
 """`tagguard install --server PATH`: tagguard's hooks in a repository, any hook that was
-there before kept and run first (`tagguard.hookfiles`). Re-installing only rewrites
+there before kept and run first (`tagguard.hookfiles.files`). Re-installing only rewrites
 tagguard's own scripts; uninstalling puts the kept hooks back."""
 
 from __future__ import annotations
@@ -7,7 +7,8 @@ from __future__ import annotations
 import os
 
 from tagguard.git.repo import Git
-from tagguard.hookfiles import CHAINED, Launcher, is_ours, keep_aside, locate, remove_ours, restore, write_script
+from tagguard.hookfiles.files import CHAINED, is_ours, keep_aside, locate, remove_ours, restore, write_script
+from tagguard.hookfiles.launcher import Launcher
 from tagguard.lean import TYPE_CHECKING
 from tagguard.server.hookscripts import REFERENCE_TRANSACTION, hook_script
 

@@ -1,6 +1,6 @@
 """Hook files, for the client's pre-push and the server hooks alike: where a repository's
-hooks are, how tagguard's scripts are written and recognised, how a hook that was there
-before is kept beside ours, and how an installed script starts tagguard (`Launcher`).
+hooks are, how tagguard's scripts are written and recognised, and how a hook that was there
+before is kept beside ours (how a script starts tagguard: `launcher.py`).
 
 It asks git where the hooks are (`Git.layout`), and client/ and server/ install through it.
 """
@@ -8,11 +8,10 @@ It asks git where the hooks are (`Git.layout`), and client/ and server/ install 
 from __future__ import annotations
 
 import os
-import sys
 
 from tagguard.errors import TagguardError
 from tagguard.git.repo import GitError
-from tagguard.lean import TYPE_CHECKING, NamedTuple
+from tagguard.lean import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from tagguard.git.repo import Git, Layout
@@ -21,53 +20,6 @@ MARKER = "# tagguard-hook"  # in the first lines of every script tagguard writes
 CHAINED = ".pre-tagguard"  # a hook that was there before, kept as <hook>.pre-tagguard and run first
 SCRIPT_MODE = 0o755
 _HEAD = 4096  # bytes of a hook file read to recognise it
-
-
-class Launcher(NamedTuple):
-    """How a hook script starts tagguard: sh words, a test that it is there, what to name if not."""
-
-    run: str
-    present: str
-    where: str
-
-
-ON_PATH = Launcher("tagguard", "command -v tagguard >/dev/null 2>&1", "tagguard")
-
-
-def this_tagguard() -> Launcher:
-    """This Python running this tagguard (see `launch_code`)."""
-    from shlex import quote
-
-    python = quote(os.path.abspath(sys.executable))
-    cli = quote(os.path.join(_package_parent(), "tagguard", "cli.py"))
-    return Launcher(f"{python} -I -S -c {quote(launch_code())}", f"[ -x {python} ] && [ -f {cli} ]", cli)
-
-
-def command_launcher(command: str) -> Launcher:
-    """A hook script that runs `command` (a path or a name on PATH)."""
-    from shlex import quote
-
-    return Launcher(quote(command), f"command -v {quote(command)} >/dev/null 2>&1", quote(command))
-
-
-def launch_code() -> str:
-    """`python -I -S -c CODE` runs this tagguard with no site import and no paths from the
-    environment or the working directory (a hook's is the git dir): this tagguard goes first
-    on the path, this Python's site directories (regex, tomli) after the standard library.
-    A hook starts about 10 ms sooner than through the console script (which imports re)."""
-    import json
-    import site
-    import sysconfig
-
-    sites = [*site.getsitepackages(), sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
-    return (f"import sys; sys.path[:0] = {json.dumps([_package_parent()])}; "
-            f"sys.path += {json.dumps(list(dict.fromkeys(sites)))}; "
-            "from tagguard.cli import main; sys.exit(main())")
-
-
-def _package_parent() -> str:
-    """The directory that holds the `tagguard` package (this file is tagguard/hookfiles.py)."""
-    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def locate(git: Git, outside: str) -> Layout:
