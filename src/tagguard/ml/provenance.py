@@ -87,8 +87,7 @@ def declared_image(git: Git, commit: str, policy: Policy) -> tuple[str | None, s
         from tagguard.verdict.imagecheck import readings_at
 
         reading = readings_at(git, [commit], policy.image.files, policy.image.ngc)[commit]
-        where = f"{reading.path}:{reading.line}" if reading.line else reading.path
-        return f"{where}: {reading.found or reading.problem}", reading.version
+        return f"{reading.where}: {reading.found or reading.problem}", reading.version
     return policy.image.ref, ",".join(policy.image.pytorch) or None
 
 

@@ -25,11 +25,12 @@ from tagguard.git.refs import short_name
 from tagguard.git.refupdates import RefUpdate
 from tagguard.git.repo import Git, zero_oid
 from tagguard.lean import TYPE_CHECKING
-from tagguard.rules.catalog import Violation
-from tagguard.safetext import shown
+from tagguard.rules.violations import reused_name
 
 if TYPE_CHECKING:
     from typing import Any, Iterable, Iterator
+
+    from tagguard.rules.catalog import Violation
 
 
 LEDGER_FILE = "tagguard-ledger.jsonl"
@@ -68,14 +69,8 @@ def reused_names(
         if any(r.get("commit") == targets[update.new] or r.get("object") == update.new for r in records):
             continue  # the same snapshot again (e.g. a tag restored after a mistaken delete)
         last = records[-1]
-        commit = str(last.get("commit") or last.get("object") or "?")[:12]
-        found.append(Violation(
-            update.name,
-            "TG403",
-            f"was published before for commit {commit} (by {shown(str(last.get('pusher') or 'unknown'))}, "
-            f"{last.get('time', '?')}); a published name is never reused for another commit",
-            f"give this commit a new name: git tag -a {shown(update.name)}-2 {targets[update.new][:12]} -m \"...\"",
-        ))
+        found.append(reused_name(update.name, targets[update.new], last.get("commit") or last.get("object"),
+                                 last.get("pusher"), last.get("time")))
     return found
 
 
