@@ -225,7 +225,8 @@ def _kind(value: Any) -> str:
         return f"the string {value[:40]!r}"
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
-    return {dict: "a table", list: "an array"}.get(type(value), type(value).__name__)
+    kinds: dict[type, str] = {dict: "a table", list: "an array"}
+    return kinds.get(type(value), type(value).__name__)
 
 
 def policy_from_mapping(data: Mapping[str, Any], origin: str) -> Policy:
