@@ -1,5 +1,5 @@
-"""`NamedTuple`, `TYPE_CHECKING` and a small cache, without `typing`, `collections` or
-`functools`, for the modules hooks load.
+"""`NamedTuple`, `TYPE_CHECKING`, `cast` and a small cache, without `typing`, `collections`
+or `functools`, for the modules hooks load.
 
 A server hook starts Python on every push of a tag. `typing` (with the `re` it imports) is a
 third of that start, about 20 ms on a 2-core machine, and `collections` with `functools`
@@ -17,6 +17,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Callable, Hashable, TypeVar
     from typing import NamedTuple as NamedTuple
+    from typing import cast
 
     Argument = TypeVar("Argument", bound=Hashable)
     Result = TypeVar("Result")
@@ -63,6 +64,10 @@ else:
 
     class NamedTuple(metaclass=_Meta):
         """Base class: `class Point(NamedTuple): x: int; y: int = 0`."""
+
+    def cast(_type, value):
+        """`typing.cast`: `value` as it is (the type, often a string, is for mypy)."""
+        return value
 
 
 def cached(size: int) -> Callable[[Callable[[Argument], Result]], Callable[[Argument], Result]]:
