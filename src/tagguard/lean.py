@@ -15,9 +15,8 @@ from __future__ import annotations
 TYPE_CHECKING = False
 
 if TYPE_CHECKING:
-    from typing import Callable, Hashable, TypeVar
+    from typing import Callable, Hashable, TypeVar, cast
     from typing import NamedTuple as NamedTuple
-    from typing import cast
 
     Argument = TypeVar("Argument", bound=Hashable)
     Result = TypeVar("Result")
