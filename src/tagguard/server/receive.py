@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 GITLAB_MARKERS = ("GL_ID", "GL_PROTOCOL", "GL_USERNAME")
 GITLAB_PREFIX = "GL-HOOK-ERR: "
 ACCEPTED: Final = "accepted"
-WARNED: Final = "warned"
+WARNED: Final = "warned"  # accepted in warn mode, though it breaks the policy
 REFUSED: Final = "refused"
 
 
