@@ -18,13 +18,13 @@ the record is written before the refs move:
 from __future__ import annotations
 
 import os
-import time
 
 from tagguard.errors import TagguardError
 from tagguard.git.refs import short_name
 from tagguard.git.refupdates import RefUpdate
 from tagguard.git.repo import Git, zero_oid
 from tagguard.lean import TYPE_CHECKING
+from tagguard.output.dates import utc_now
 from tagguard.rules.violations import reused_name
 
 if TYPE_CHECKING:
@@ -139,7 +139,7 @@ def landed_records(
 ) -> Sequence[LandedRecord]:
     """Ledger records for the tags that a push created or moved (`state`: PENDING before
     the refs moved), stamped `now` or the current time."""
-    now = now or _now()
+    now = now or utc_now()
     records: list[LandedRecord] = [
         {"name": u.name, "object": u.new, "commit": targets[u.new], "pusher": pusher, "time": now}
         for u in updates
@@ -160,7 +160,7 @@ def landed_lines(
     JSON would escape goes through the encoder."""
     from tagguard.server.jsonlog import encode_lines, json_string
 
-    now = now or _now()
+    now = now or utc_now()
     state_part = f'"state": {json_string(state)}, ' if state else ""
     tail = f', "pusher": {"null" if pusher is None else json_string(pusher)}, {state_part}"time": "{now}"}}\n'
     quotes = ('{"commit": "", "name": "", "object": ""' + tail).count('"')
@@ -171,10 +171,6 @@ def landed_lines(
                 and text.count("\n") == len(part) and text.replace("\n", "").isprintable()):
             text = encode_lines(landed_records(part, targets, pusher, state, now)).decode()
         yield text.encode()
-
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 def confirmations(history: dict[str, list[LedgerLine]], current: dict[str, str | None]) -> list[LandedMark]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import _signal  # type: ignore[import-not-found]  # signal's C core: `signal` adds enums, and `enum` costs a hook 3 ms
 import os
 import sys
-import time
 from itertools import chain
 
 from tagguard.errors import TagguardError
@@ -18,6 +17,7 @@ from tagguard.git.refs import is_own_ref
 from tagguard.git.refupdates import RefUpdate
 from tagguard.git.repo import Git
 from tagguard.lean import TYPE_CHECKING, NamedTuple
+from tagguard.output.dates import utc_now
 from tagguard.output.report import has_errors
 from tagguard.policy.model import DEFAULT_POLICY, Policy, load_policy_file
 from tagguard.rules.catalog import Violation
@@ -153,7 +153,7 @@ def audit(context: Context, updates: list[RefUpdate], results: dict[str, list[Vi
     from tagguard.server.jsonlog import append_records
 
     path = os.path.join(context.git_dir, os.path.expanduser(target))
-    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    now = utc_now()
     records: list[AuditRecord] = [
         {"time": now, "repo": context.git_dir, "pusher": context.pusher, "ref": u.ref, "old": u.old,
          "new": u.new, "verdict": decided[u.ref], "codes": [v.code for v in results.get(u.ref, [])]}
