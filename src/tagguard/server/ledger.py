@@ -145,7 +145,7 @@ def landed_records(
         for u in updates
         if u.is_tag and u.kind != "delete"
     ]
-    if state is None:
+    if not state:
         return records
     pending: list[PendingRecord] = [{**record, "state": state} for record in records]
     return pending
