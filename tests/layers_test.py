@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "src" / "tagguard"
 # From the top to the ground; folders on one floor don't import each other.
 FLOORS = [{"commands"}, {"client"}, {"server"}, {"output"}, {"ml"}, {"verdict"}, {"policy", "hookfiles"},
-          {"rules", "image", "git"}, {""}]
+          {"rules"}, {"image", "git"}, {""}]
 PUBLIC = {"provenance.py"}  # the library's stable paths, which re-export a layer's function
 
 

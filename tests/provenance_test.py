@@ -102,7 +102,7 @@ def test_three_git_processes_and_no_heavy_imports(repo: Path, tmp_path: Path) ->
                 cwd=repo)
     imported = {line.split("|")[-1].strip().split(".")[0] for line in probe.stderr.splitlines() if "|" in line}
     assert "tagguard" in imported
-    assert not {"torch", "git", "regex", "tomllib", "tomli", "json", "numpy"} & imported
+    assert not {"torch", "git", "regex", "tomllib", "tomli", "json", "numpy", "typing"} & imported
 
 
 def test_records_the_torch_the_script_already_imported(repo: Path) -> None:

@@ -167,6 +167,7 @@ def test_saved_outside_a_repository(tmp_path: Path, repo: Path) -> None:
         ('{"git_info": {"commit": "abc"}}', "git_info.commit: expected a full object id, got 'abc'"),
         ('{"git_info": {"commit": null, "tag": "a b\\nc"}}', "git_info.tag: 'a b\\\\nc' is not a tag name"),
         ('{"git_info": {"commit": null, "dirty": "yes"}}', "git_info.dirty: expected true, false or None"),
+        ('{"git_info": {"commit": null, "tagguard": 1}}', "git_info.tagguard: expected a string or None, got int"),
     ],
 )
 def test_bad_sidecars_are_one_line_errors(repo: Path, tmp_path: Path, content: str, message: str) -> None:

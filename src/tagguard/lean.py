@@ -1,5 +1,5 @@
-"""`NamedTuple`, `TYPE_CHECKING` and a small cache, without `typing`, `collections` or
-`functools`, for the modules hooks load.
+"""`NamedTuple`, `TypedDict`, `TYPE_CHECKING`, `cast` and a small cache, without `typing`,
+`collections` or `functools`, for the modules hooks load.
 
 A server hook starts Python on every push of a tag. `typing` (with the `re` it imports) is a
 third of that start, about 20 ms on a 2-core machine, and `collections` with `functools`
@@ -7,7 +7,9 @@ another 3 ms. The modules on the hook path take these names from here and keep t
 `typing` names for annotations only, under `if TYPE_CHECKING:` (mypy treats any name
 `TYPE_CHECKING` as true, and reads `NamedTuple` as typing's). A class's fields come from its
 annotations (read as names, never evaluated) and its defaults from its attributes, as with
-`typing.NamedTuple`; instances are tuples with `_fields`, `_replace` and `_asdict`.
+`typing.NamedTuple`; instances are tuples with `_fields`, `_replace` and `_asdict`. A
+`TypedDict` class is only a type: its records are plain dicts, and its `__annotations__`
+name their keys.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 TYPE_CHECKING = False
 
 if TYPE_CHECKING:
-    from typing import Callable, Hashable, TypeVar
+    from typing import Callable, Hashable, TypedDict, TypeVar, cast
     from typing import NamedTuple as NamedTuple
 
     Argument = TypeVar("Argument", bound=Hashable)
@@ -63,6 +65,13 @@ else:
 
     class NamedTuple(metaclass=_Meta):
         """Base class: `class Point(NamedTuple): x: int; y: int = 0`."""
+
+    class TypedDict(dict):
+        """Base class: `class Point(TypedDict): x: int; y: int`."""
+
+    def cast(_type, value):
+        """`typing.cast`: `value` as it is (the type, often a string, is for mypy)."""
+        return value
 
 
 def cached(size: int) -> Callable[[Callable[[Argument], Result]], Callable[[Argument], Result]]:

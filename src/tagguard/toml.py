@@ -13,9 +13,11 @@ if TYPE_CHECKING:
 
 def parse_toml(text: str) -> dict[str, Any]:
     """TOML to a dict; ValueError when invalid, including nesting deeper than Python recurses."""
-    try:
+    import sys
+
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ImportError:  # Python < 3.11
+    else:
         import tomli as tomllib
     try:
         return tomllib.loads(text)

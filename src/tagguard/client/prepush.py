@@ -31,30 +31,9 @@ def client_user(env: Mapping[str, str]) -> str | None:
 def check_client(
     tags: list[RefUpdate], policy: Policy, git: Git, user: str | None
 ) -> dict[str, list[Violation]]:
-    """`check_updates` with client wording for protected deletions."""
-    results = check_updates(tags, policy, git, user)
-    for update in tags:
-        results[update.ref] = [
-            _client_deletion(v, update, policy, user) if v.code == "TG402" else v
-            for v in results[update.ref]
-        ]
-    return results
-
-
-def _client_deletion(violation: Violation, update: RefUpdate, policy: Policy, user: str | None) -> Violation:
-    protect = policy.protection(update.name)
-    who = ", ".join(protect.allow_delete) if protect and protect.allow_delete else "nobody"
-    name = shown(update.name)
-    if user:
-        message = f"is protected; it may be deleted by: {who} (${USER_VARIABLE} is {shown(user)})"
-    else:
-        message = f"is protected; it may be deleted by: {who} (this clone can't tell who you are)"
-    hint = (
-        f"the server decides; if you are allowed: {USER_VARIABLE}=<your server login> "
-        f"git push origin :refs/tags/{name} (or knowingly skip this check: "
-        f"git push --no-verify origin :refs/tags/{name})"
-    )
-    return violation._replace(message=message, hint=hint)
+    """`check_updates` with client wording for protected deletions: `user` is only what
+    $TAGGUARD_USER says."""
+    return check_updates(tags, policy, git, user, user_variable=USER_VARIABLE)
 
 
 # --- pre-commit's pre-push stage ---------------------------------------------------------

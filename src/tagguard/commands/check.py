@@ -6,7 +6,7 @@ import sys
 
 from tagguard.git.refs import short_name
 from tagguard.lean import TYPE_CHECKING
-from tagguard.output.report import has_errors, print_json, print_text
+from tagguard.output.report import any_errors, print_results
 from tagguard.policy.model import client_policy
 from tagguard.verdict.namecheck import check_name
 
@@ -19,8 +19,5 @@ def run_check(args: argparse.Namespace) -> int:
     results = {
         short_name(name): check_name(name, policy, pushed=not args.local) for name in args.names
     }
-    if args.format == "json":
-        print_json(results, policy.origin, sys.stdout)
-    else:
-        print_text(results, sys.stdout, show_ok=not args.quiet)
-    return 1 if any(has_errors(v) for v in results.values()) else 0
+    print_results(results, args.format, policy.origin, sys.stdout, show_ok=not args.quiet)
+    return 1 if any_errors(results) else 0

@@ -11,17 +11,13 @@ import sys
 
 from tagguard.errors import TagguardError
 from tagguard.git.refs import TAG_PREFIX, short_name
-from tagguard.lean import TYPE_CHECKING
 from tagguard.safetext import shown
-
-if TYPE_CHECKING:
-    from tagguard.rules.catalog import Violation
 
 
 def run_check_ref(args: argparse.Namespace) -> int:
     from tagguard.git.refupdates import RefUpdate
     from tagguard.git.repo import Git, zero_oid
-    from tagguard.output.report import has_errors
+    from tagguard.output.report import any_errors, print_results
     from tagguard.policy.model import client_policy
     from tagguard.verdict.pushcheck import check_updates
 
@@ -39,8 +35,8 @@ def run_check_ref(args: argparse.Namespace) -> int:
     updates = [RefUpdate(ref, zero_oid(len(oid)), oid) for ref, oid in found.items() if oid]
     by_ref = check_updates(updates, policy, git, None)
     results = {short_name(ref): violations for ref, violations in by_ref.items()}
-    _print(results, args.format, policy.origin)
-    return 1 if any(has_errors(v) for v in results.values()) else 0
+    print_results(results, args.format, policy.origin, sys.stdout)
+    return 1 if any_errors(results) else 0
 
 
 def _tag_ref(arg: str) -> str:
@@ -48,17 +44,3 @@ def _tag_ref(arg: str) -> str:
         raise TagguardError(f"{shown(arg)} is not a tag; check-ref checks tags (refs/tags/NAME or NAME)")
     return TAG_PREFIX + short_name(arg)
 
-
-def _print(results: dict[str, list[Violation]], format: str, origin: str) -> None:
-    if format == "json":
-        from tagguard.output.report import print_json
-
-        print_json(results, origin, sys.stdout)
-    elif format == "github":
-        from tagguard.output.github import print_github
-
-        print_github(results, sys.stdout)
-    else:
-        from tagguard.output.report import print_text
-
-        print_text(results, sys.stdout, show_ok=True)

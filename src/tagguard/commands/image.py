@@ -51,8 +51,7 @@ def _print_policy_image(policy: Policy) -> None:
 def _line(path: str, reading: Reading | None) -> str:
     if reading is None:
         return f"{path}: absent"
-    where = f"{reading.path}:{reading.line}" if reading.line else reading.path
     if reading.version is None:
         found = f" ({reading.found})" if reading.found else ""
-        return f"{where}: no version: {reading.problem}{found}"
-    return f"{where}: {reading.found} -> PyTorch {reading.version}"
+        return f"{reading.where}: no version: {reading.problem}{found}"
+    return f"{reading.where}: {reading.found} -> PyTorch {reading.version}"

@@ -8,6 +8,7 @@ import sys
 from tagguard.git.repo import Git
 from tagguard.lean import TYPE_CHECKING
 from tagguard.ml.history import Snapshot, metric_names, ranked, read_tags, snapshots
+from tagguard.output.dates import to_minute
 from tagguard.policy.model import client_policy
 from tagguard.safetext import shown
 
@@ -66,7 +67,7 @@ def _table(history: list[Snapshot], out: TextIO) -> None:
     rows = [header]
     for snapshot in history:
         cells = _cells(snapshot)
-        cells[1] = cells[1][:16].replace("T", " ")  # minutes are enough in a table
+        cells[1] = to_minute(cells[1])
         cells = [shown(c)[:40] if c else "-" for c in cells]
         rows.append(cells + [_number(snapshot.metrics.get(m)) or "-" for m in metrics])
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]

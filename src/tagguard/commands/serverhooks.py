@@ -36,6 +36,8 @@ from tagguard.server.receive import (
 if TYPE_CHECKING:
     import argparse
 
+    from tagguard.server.records import Verdict
+
 
 def run_pre_receive(args: argparse.Namespace) -> int:
     stdin = [sys.stdin.buffer.read()]  # let go of once parsed: 100,000 tags are 10 MB of input
@@ -107,7 +109,7 @@ def _receive(updates: list[RefUpdate], args: argparse.Namespace, what: str, hook
     return 0
 
 
-def _report(results: dict[str, list[Violation]], decided: dict[str, str], policy: Policy, what: str) -> list[str]:
+def _report(results: dict[str, list[Violation]], decided: dict[str, Verdict], policy: Policy, what: str) -> list[str]:
     warned = WARNED in decided.values()
     lines = []
     for found in results.values():

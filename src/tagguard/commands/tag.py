@@ -7,9 +7,12 @@ import sys
 
 from tagguard.errors import TagguardError
 from tagguard.git.repo import Git
+from tagguard.lean import TYPE_CHECKING
 from tagguard.policy.model import Policy
-from tagguard.rules.catalog import Violation
 from tagguard.safetext import shown
+
+if TYPE_CHECKING:
+    from tagguard.rules.catalog import Violation
 
 
 def run_tag(args: argparse.Namespace) -> int:
@@ -55,14 +58,13 @@ def _image_mismatch(name: str, image: str | None, policy: Policy) -> list[Violat
     """A --image that names another PyTorch version than the tag does."""
     from tagguard.image.reference import pytorch_from_ref
     from tagguard.rules.naming import TagName, parse_name
+    from tagguard.rules.violations import option_image_version
 
     version = pytorch_from_ref(image) if image else None
     parsed = parse_name(name, policy.naming)
-    if version is None or not isinstance(parsed, TagName) or parsed.version == version:
+    if not image or version is None or not isinstance(parsed, TagName) or parsed.version == version:
         return []
-    better = parsed.with_version(version)
-    return [Violation(name, "TG201", f"says PyTorch {parsed.version}, but --image {shown(image or '')} is PyTorch {version}",
-                      f"tagguard tag {better} -m \"...\" --image {image}")]
+    return [option_image_version(name, parsed, version, image)]
 
 
 def _code_image(git: Git, head: str, name: str, policy: Policy) -> list[Violation]:

@@ -17,14 +17,20 @@ from tagguard.rules.naming import TagName, parse_name
 from tagguard.safetext import shown
 
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Final, Literal
+
+    from tagguard.ml.provenance import GitInfo
+
+    Status = Literal["ok", "FAIL", "note"]
 
 
-OK, FAIL, NOTE = "ok", "FAIL", "note"
+OK: Final = "ok"
+FAIL: Final = "FAIL"
+NOTE: Final = "note"
 
 
 class Finding(NamedTuple):
-    status: str
+    status: Status
     code: str
     message: str
 
@@ -39,7 +45,7 @@ def run_verify_checkpoint(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def verify(info: dict[str, Any], git: Git, repo: str) -> list[Finding]:
+def verify(info: GitInfo, git: Git, repo: str) -> list[Finding]:
     commit, tag = info.get("commit"), info.get("tag")
     if commit is None:
         why = info.get("error") or "no commit recorded"
@@ -67,7 +73,7 @@ def _commit(commit: str, known: bool) -> Finding:
     return Finding(OK, "commit-known", f"commit {commit[:12]} is in this repository")
 
 
-def _dirty(info: dict[str, Any]) -> Finding:
+def _dirty(info: GitInfo) -> Finding:
     dirty = info.get("dirty")
     if dirty is None:
         return Finding(NOTE, "dirty-unknown", "the checkpoint does not say whether the code was clean")
@@ -88,7 +94,7 @@ def _tag(tag: str, commit: str, resolved: str | None) -> Finding:
     return Finding(OK, "tag-intact", f"tag {name} still points at {commit[:12]}")
 
 
-def _version(tag: str | None, info: dict[str, Any], repo: str) -> Finding:
+def _version(tag: str | None, info: GitInfo, repo: str) -> Finding:
     parsed = parse_name(tag, client_policy(None, cwd=repo).naming) if tag else None
     if not isinstance(parsed, TagName):
         return Finding(NOTE, "version-unknown", "no vX.Y tag to compare the PyTorch version with")

@@ -38,6 +38,11 @@ class Reading(NamedTuple):
     problem: str | None = None  # why there is no version
     follow: str | None = None  # another file to read instead (a devcontainer's Dockerfile)
 
+    @property
+    def where(self) -> str:
+        """`Dockerfile:3`, or the path alone when no line decided."""
+        return f"{self.path}:{self.line}" if self.line else self.path
+
 
 if TYPE_CHECKING:
     Reader = Callable[[str, str, Mapping[str, str]], Reading]

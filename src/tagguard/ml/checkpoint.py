@@ -9,19 +9,22 @@ from __future__ import annotations
 import os
 
 from tagguard.errors import TagguardError
-from tagguard.lean import TYPE_CHECKING
+from tagguard.lean import TYPE_CHECKING, cast
+from tagguard.ml.provenance import KEYS
 from tagguard.safetext import shown
 
 if TYPE_CHECKING:
     from typing import Any
 
+    from tagguard.ml.provenance import GitInfo
+
 
 MAX_SIDECAR = 10 << 20
 _HEX = frozenset("0123456789abcdef")
-_STRING_FIELDS = ("commit", "tag", "describe", "branch", "image", "pytorch", "torch_runtime", "error")
+_STRING_FIELDS = tuple(key for key in KEYS if key != "dirty")  # (true, false or None)
 
 
-def load_git_info(path: str) -> dict[str, Any]:
+def load_git_info(path: str) -> GitInfo:
     """The validated git_info dict from a torch.save file or a JSON file."""
     if not os.path.isfile(path):
         raise TagguardError(f"{shown(path)}: no such file")
@@ -70,7 +73,9 @@ def _load_torch(path: str) -> Any:
         raise TagguardError(f"{shown(path)}: can't be read as a torch checkpoint: {shown(first)}") from None
 
 
-def _validated(info: Any, path: str) -> dict[str, Any]:
+def _validated(info: Any, path: str) -> GitInfo:
+    """`info` checked field by field; a file written by hand, or by an older tagguard, may
+    lack some (read them with .get)."""
     where = f"{shown(path)}: git_info"
     if not isinstance(info, dict):
         raise TagguardError(f"{where}: expected a dict, got {type(info).__name__}")
@@ -86,7 +91,7 @@ def _validated(info: Any, path: str) -> dict[str, Any]:
     tag = info.get("tag")
     if tag is not None and not _plausible_tag(tag):
         raise TagguardError(f"{where}.tag: {shown(tag)!r} is not a tag name")
-    return info
+    return cast("GitInfo", info)
 
 
 def _plausible_tag(name: str) -> bool:

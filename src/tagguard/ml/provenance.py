@@ -17,54 +17,63 @@ import sys
 from tagguard import __version__
 from tagguard.errors import TagguardError
 from tagguard.git.repo import Git
-from tagguard.lean import TYPE_CHECKING
+from tagguard.lean import TypedDict, cast
 from tagguard.policy.model import DEFAULT_POLICY, Policy, client_policy
 from tagguard.rules.naming import TagName, parse_name
 
-if TYPE_CHECKING:
-    from typing import Any
-
-
 DIRTY_MARK = ":dirty"  # ':' can't be in a tag name, so this suffix can't be mistaken for one
-KEYS = ("commit", "tag", "describe", "dirty", "branch", "image", "pytorch", "torch_runtime",
-        "tagguard", "error")
 
 
-def git_info(path: str = ".") -> dict[str, Any]:
+class GitInfo(TypedDict):
+    """What `git_info()` returns, in this order (the README's table says what each means)."""
+
+    commit: str | None
+    tag: str | None
+    describe: str | None
+    dirty: bool | None
+    branch: str | None
+    image: str | None
+    pytorch: str | None
+    torch_runtime: str | None
+    tagguard: str | None
+    error: str | None
+
+
+KEYS: tuple[str, ...] = tuple(GitInfo.__annotations__)
+
+
+def git_info(path: str = ".") -> GitInfo:
     """A plain dict (str, bool or None values) that `torch.save` and `json.dump` both take.
 
     `dirty` is None when unknown (no repository); `error` is None when all went well.
     """
-    info: dict[str, Any] = dict.fromkeys(KEYS)
-    info.update(tagguard=__version__, torch_runtime=_torch_runtime())
+    info = cast("GitInfo", dict.fromkeys(KEYS))
+    info.update({"tagguard": __version__, "torch_runtime": _torch_runtime()})
     try:
         policy = client_policy(None, cwd=path)
     except TagguardError as exc:
         policy, info["error"] = DEFAULT_POLICY, f"the policy could not be read: {exc}"
     git = Git(path)
     try:
-        info.update(_repository_state(git, policy))
+        commit = _read_head(git, policy, info)
     except TagguardError as exc:
         empty = git.is_repository()  # a repository, but HEAD names no commit
         info["error"] = "no git provenance: " + ("the repository has no commit yet" if empty else str(exc))
         return info
-    info["image"], info["pytorch"] = declared_image(git, info["commit"], policy)
+    info["image"], info["pytorch"] = declared_image(git, commit, policy)
     return info
 
 
-def _repository_state(git: Git, policy: Policy) -> dict[str, Any]:
+def _read_head(git: Git, policy: Policy, info: GitInfo) -> str:
+    """Fill in what HEAD is: commit, branch, describe, dirty, tag; return its commit."""
     commit, branch = git.head()
     described = git.describe(DIRTY_MARK)
     dirty = described.endswith(DIRTY_MARK)
     if dirty:
         described = described[: -len(DIRTY_MARK)] + "-dirty"  # what plain `--dirty` prints
-    return {
-        "commit": commit,
-        "branch": branch,  # None: a detached HEAD
-        "describe": described,
-        "dirty": dirty,
-        "tag": exact_tag(git, policy),
-    }
+    info.update({"commit": commit, "branch": branch,  # None: a detached HEAD
+                 "describe": described, "dirty": dirty, "tag": exact_tag(git, policy)})
+    return commit
 
 
 def exact_tag(git: Git, policy: Policy) -> str | None:
@@ -86,8 +95,7 @@ def declared_image(git: Git, commit: str, policy: Policy) -> tuple[str | None, s
         from tagguard.verdict.imagecheck import readings_at
 
         reading = readings_at(git, [commit], policy.image.files, policy.image.ngc)[commit]
-        where = f"{reading.path}:{reading.line}" if reading.line else reading.path
-        return f"{where}: {reading.found or reading.problem}", reading.version
+        return f"{reading.where}: {reading.found or reading.problem}", reading.version
     return policy.image.ref, ",".join(policy.image.pytorch) or None
 
 

@@ -13,6 +13,7 @@ import math
 from tagguard import __version__
 from tagguard.lean import TYPE_CHECKING
 from tagguard.ml.history import Snapshot, metric_names
+from tagguard.output.dates import to_minute
 
 if TYPE_CHECKING:
     from typing import Callable
@@ -136,7 +137,7 @@ def _table(history: list[Snapshot], metrics: list[str]) -> str:
     head = "".join(f"<th>{_esc(h)}</th>" for h in ("tag", "date", "tagger", "type", "desc", *metrics, "message"))
     rows = [f"<table><thead><tr>{head}</tr></thead><tbody>"]
     for s in history:
-        cells = [s.tag.name, s.tag.date[:16].replace("T", " "), s.tag.tagger or "", s.parsed.type or "",
+        cells = [s.tag.name, to_minute(s.tag.date), s.tag.tagger or "", s.parsed.type or "",
                  s.parsed.desc or ""]
         values = [s.metrics.get(m) for m in metrics]
         subject = s.tag.message.split("\n", 1)[0]

@@ -1,4 +1,4 @@
-"""Printing verdicts: text for people, JSON for programs."""
+"""Printing verdicts: text for people, JSON for programs, annotations for GitHub Actions."""
 
 from __future__ import annotations
 
@@ -7,14 +7,33 @@ from tagguard.rules.catalog import ERROR, Violation
 from tagguard.safetext import one_line, shown
 
 if TYPE_CHECKING:
-    from typing import Iterable, TextIO
+    from typing import Iterable, Literal, Mapping, TextIO
 
-
-FORMATS = ("text", "json")
+    Format = Literal["text", "json", "github"]
 
 
 def has_errors(violations: Iterable[Violation]) -> bool:
     return any(v.severity == ERROR for v in violations)
+
+
+def any_errors(results: Mapping[str, list[Violation]]) -> bool:
+    """Whether any ref's violations include an error (not only warnings)."""
+    return any(has_errors(v) for v in results.values())
+
+
+def print_results(
+    results: dict[str, list[Violation]], format: Format, origin: str, out: TextIO, *, show_ok: bool = True
+) -> None:
+    """The verdicts in the `--format` asked for; `origin` is the policy's, `show_ok` (text
+    only) prints `NAME: ok` for a ref without problems."""
+    if format == "json":
+        print_json(results, origin, out)
+    elif format == "github":
+        from tagguard.output.github import print_github
+
+        print_github(results, out)
+    else:
+        print_text(results, out, show_ok=show_ok)
 
 
 def violation_lines(violation: Violation) -> list[str]:
@@ -39,7 +58,7 @@ def print_json(results: dict[str, list[Violation]], policy_origin: str, out: Tex
 
     document = {
         "policy": policy_origin,
-        "ok": not any(has_errors(v) for v in results.values()),
+        "ok": not any_errors(results),
         "results": [
             {
                 "ref": name,

@@ -19,6 +19,8 @@ from tagguard.toml import parse_toml
 if TYPE_CHECKING:
     from typing import Any, Mapping
 
+    from tagguard.rules.catalog import Severity
+
 
 EMBEDDED = "<embedded default policy>"
 MAX_POLICY_BYTES = 1 << 20
@@ -66,13 +68,13 @@ class Policy(NamedTuple):
     origin: str
     naming: NamingPolicy = NamingPolicy()
     image: ImagePolicy = ImagePolicy()
-    severities: Mapping[str, str] = MappingProxyType({})
+    severities: Mapping[str, Severity] = MappingProxyType({})
     tags: TagsPolicy = TagsPolicy()
     protect: tuple[Protect, ...] = DEFAULT_PROTECT
     groups: Mapping[str, tuple[str, ...]] = MappingProxyType({})
     server: ServerPolicy = ServerPolicy()
 
-    def severity(self, code: str) -> str:
+    def severity(self, code: str) -> Severity:
         return self.severities.get(code, "error")
 
     def protection(self, name: str) -> Protect | None:
@@ -225,7 +227,8 @@ def _kind(value: Any) -> str:
         return f"the string {value[:40]!r}"
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
-    return {dict: "a table", list: "an array"}.get(type(value), type(value).__name__)
+    kinds: dict[type, str] = {dict: "a table", list: "an array"}
+    return kinds.get(type(value), type(value).__name__)
 
 
 def policy_from_mapping(data: Mapping[str, Any], origin: str) -> Policy:
@@ -353,7 +356,7 @@ def _files(table: _Table) -> tuple[str, ...]:
     return files
 
 
-def _severities(data: Any, origin: str) -> Mapping[str, str]:
+def _severities(data: Any, origin: str) -> Mapping[str, Severity]:
     if not isinstance(data, dict):
         raise PolicyError(origin, "rules", f"expected a table, got {_kind(data)}")
     severities = {}

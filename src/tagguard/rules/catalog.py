@@ -7,12 +7,17 @@ The registry below is the list of rules; `tagguard rules` prints it.
 
 from __future__ import annotations
 
-from tagguard.lean import NamedTuple
+from tagguard.lean import TYPE_CHECKING, NamedTuple
 
-ERROR = "error"
-WARN = "warn"
-OFF = "off"
-SEVERITIES = (ERROR, WARN, OFF)
+if TYPE_CHECKING:
+    from typing import Literal
+
+    Severity = Literal["error", "warn", "off"]
+
+ERROR: Severity = "error"
+WARN: Severity = "warn"
+OFF: Severity = "off"
+SEVERITIES: tuple[Severity, ...] = (ERROR, WARN, OFF)
 
 
 class Rule(NamedTuple):
@@ -31,7 +36,7 @@ class Violation(NamedTuple):
     code: str
     message: str
     hint: str
-    severity: str = ERROR
+    severity: Severity = ERROR
 
     @property
     def rule(self) -> Rule:

@@ -13,7 +13,9 @@ import os
 from tagguard.lean import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from typing import Any, Callable, Collection, Iterable, Iterator
+    from typing import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+
+    JsonObject = dict[str, object]  # a line read back: what its values are is for the caller to check
 
 try:  # the C string encoder behind `json`; importing `json` itself costs a hook 8 ms (it imports re)
     from _json import encode_basestring_ascii as json_string  # json.dumps(text)
@@ -21,7 +23,9 @@ except ImportError:  # not CPython
     from json.encoder import encode_basestring_ascii as json_string
 
 
-def append_records(path: str, records: list[dict[str, Any]], locked: Callable[[str], None] | None = None) -> None:
+def append_records(
+    path: str, records: Sequence[Mapping[str, object]], locked: Callable[[str], None] | None = None
+) -> None:
     """Append records as JSON lines, atomically with respect to other tagguard writers.
 
     `locked(path)`, if given, runs after the write while the lock is still held."""
@@ -29,7 +33,7 @@ def append_records(path: str, records: list[dict[str, Any]], locked: Callable[[s
         append_lines(path, [encode_lines(records)], locked)
 
 
-def encode_lines(records: list[dict[str, Any]]) -> bytes:
+def encode_lines(records: Iterable[Mapping[str, object]]) -> bytes:
     """Records as JSON lines (sorted keys, ASCII only), as every writer writes them."""
     return "".join(encode_record(r) + "\n" for r in records).encode()
 
@@ -55,7 +59,7 @@ def append_lines(path: str, chunks: Iterable[bytes], locked: Callable[[str], Non
         os.close(fd)  # also releases the lock
 
 
-def encode_record(record: dict[str, Any]) -> str:
+def encode_record(record: Mapping[str, object]) -> str:
     """`json.dumps(record, sort_keys=True)`; a flat record (strings, integers, booleans,
     None: all tagguard's ledger writes) is built here, anything else by `json`."""
     parts = []
@@ -77,7 +81,7 @@ def encode_record(record: dict[str, Any]) -> str:
 
 def read_records(
     path: str, key: str | None = None, values: Collection[str] = (), start: int = 0
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[JsonObject]:
     """Every whole record in the file from byte `start` (none if it does not exist); torn
     lines are skipped.
 
@@ -93,7 +97,7 @@ def read_records(
     yield from parse_lines(data.split(b"\n"), key, values)
 
 
-def parse_lines(lines: list[bytes], key: str | None = None, values: Collection[str] = ()) -> Iterator[dict[str, Any]]:
+def parse_lines(lines: list[bytes], key: str | None = None, values: Collection[str] = ()) -> Iterator[JsonObject]:
     """The whole JSON objects among `lines` (with `key`: those whose `key` is in `values`)."""
     wanted = _wanted(key, values) if key else None
     selected = [line for line in lines if line.endswith(b"}")]  # not empty, not torn by a crash

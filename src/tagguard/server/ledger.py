@@ -18,25 +18,27 @@ the record is written before the refs move:
 from __future__ import annotations
 
 import os
-import time
 
 from tagguard.errors import TagguardError
 from tagguard.git.refs import short_name
 from tagguard.git.refupdates import RefUpdate
 from tagguard.git.repo import Git, zero_oid
 from tagguard.lean import TYPE_CHECKING
-from tagguard.rules.catalog import Violation
-from tagguard.safetext import shown
+from tagguard.output.dates import utc_now
+from tagguard.rules.violations import reused_name
 
 if TYPE_CHECKING:
-    from typing import Any, Iterable, Iterator
+    from typing import Final, Iterable, Iterator, Literal, Sequence
+
+    from tagguard.rules.catalog import Violation
+    from tagguard.server.records import LandedMark, LandedRecord, LedgerLine, PendingRecord
 
 
 LEDGER_FILE = "tagguard-ledger.jsonl"
 RECORD_ROOM = 512  # bytes the records of one tag may take (pending and landed), for the free-space check
-PENDING = "pending"  # the "state" of a record written before the refs moved
+PENDING: Final = "pending"  # the "state" of a record written before the refs moved
 CATCH_UP = 256 << 10  # bytes of small pushes' records between two catch-ups of the index
-LANDED = "landed"  # the "state" of the mark that the tag with that object landed
+LANDED: Final = "landed"  # the "state" of the mark that the tag with that object landed
 _LINES_PER_WRITE = 10_000  # records formatted and written at a time
 
 
@@ -44,11 +46,11 @@ def ledger_path(git_dir: str) -> str:
     return os.path.join(git_dir, LEDGER_FILE)
 
 
-def recorded(path: str, names: set[str]) -> dict[str, list[dict[str, Any]]]:
+def recorded(path: str, names: set[str]) -> dict[str, list[LedgerLine]]:
     """The ledger's records for the given tag names, oldest first."""
     from tagguard.server.ledgerindex import lookup
 
-    found: dict[str, list[dict[str, Any]]] = {}
+    found: dict[str, list[LedgerLine]] = {}
     if not names:
         return found
     for record in lookup(path, names):
@@ -57,7 +59,7 @@ def recorded(path: str, names: set[str]) -> dict[str, list[dict[str, Any]]]:
 
 
 def reused_names(
-    updates: list[RefUpdate], history: dict[str, list[dict[str, Any]]], targets: dict[str, str]
+    updates: list[RefUpdate], history: dict[str, list[LedgerLine]], targets: dict[str, str]
 ) -> list[Violation]:
     """TG403 for each created tag whose name was recorded for other commits only."""
     found = []
@@ -68,18 +70,12 @@ def reused_names(
         if any(r.get("commit") == targets[update.new] or r.get("object") == update.new for r in records):
             continue  # the same snapshot again (e.g. a tag restored after a mistaken delete)
         last = records[-1]
-        commit = str(last.get("commit") or last.get("object") or "?")[:12]
-        found.append(Violation(
-            update.name,
-            "TG403",
-            f"was published before for commit {commit} (by {shown(str(last.get('pusher') or 'unknown'))}, "
-            f"{last.get('time', '?')}); a published name is never reused for another commit",
-            f"give this commit a new name: git tag -a {shown(update.name)}-2 {targets[update.new][:12]} -m \"...\"",
-        ))
+        found.append(reused_name(update.name, targets[update.new], last.get("commit") or last.get("object"),
+                                 last.get("pusher"), last.get("time")))
     return found
 
 
-def append(path: str, records: list[dict[str, Any]], index: bool = True) -> None:
+def append(path: str, records: Sequence[LandedRecord], index: bool = True) -> None:
     """Add records to the ledger (see `write`)."""
     from tagguard.server.jsonlog import encode_lines
 
@@ -108,18 +104,19 @@ def write(path: str, chunks: Iterable[bytes], index: bool = True) -> None:
         raise TagguardError(f"can't write the tag ledger {path}: {exc.strerror}") from None
 
 
-def landed(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def landed(records: list[LedgerLine]) -> list[LedgerLine]:
     """The records that burn a name, oldest first: whole records, and each landed mark
     joined with the pending record of its object (a mark alone if there is none)."""
-    pending: dict[Any, dict[str, Any]] = {}
+    pending: dict[str | None, LedgerLine] = {}
     found = []
     for record in records:
         state = record.get("state")
         if state == PENDING:
             pending[record.get("object")] = record
         elif state == LANDED:
-            joined = {**pending.get(record.get("object"), {}), **record}
-            found.append({key: value for key, value in joined.items() if key != "state"})
+            joined: LedgerLine = {**pending.get(record.get("object"), {}), **record}
+            del joined["state"]
+            found.append(joined)
         else:
             found.append(record)
     return found
@@ -137,22 +134,25 @@ def landed_marks(updates: list[RefUpdate]) -> Iterator[bytes]:
 
 
 def landed_records(
-    updates: list[RefUpdate], targets: dict[str, str], pusher: str | None, state: str | None = None,
+    updates: list[RefUpdate], targets: dict[str, str], pusher: str | None, state: Literal["pending"] | None = None,
     now: str | None = None,
-) -> list[dict[str, Any]]:
+) -> Sequence[LandedRecord]:
     """Ledger records for the tags that a push created or moved (`state`: PENDING before
     the refs moved), stamped `now` or the current time."""
-    now = now or _now()
-    extra = {"state": state} if state else {}
-    return [
-        {"name": u.name, "object": u.new, "commit": targets[u.new], "pusher": pusher, "time": now, **extra}
+    now = now or utc_now()
+    records: list[LandedRecord] = [
+        {"name": u.name, "object": u.new, "commit": targets[u.new], "pusher": pusher, "time": now}
         for u in updates
         if u.is_tag and u.kind != "delete"
     ]
+    if not state:
+        return records
+    pending: list[PendingRecord] = [{**record, "state": state} for record in records]
+    return pending
 
 
 def landed_lines(
-    updates: list[RefUpdate], targets: dict[str, str], pusher: str | None, state: str | None = None,
+    updates: list[RefUpdate], targets: dict[str, str], pusher: str | None, state: Literal["pending"] | None = None,
     now: str | None = None,
 ) -> Iterator[bytes]:
     """`landed_records` as ledger lines, byte for byte, a chunk at a time: a push of 100,000
@@ -160,7 +160,7 @@ def landed_lines(
     JSON would escape goes through the encoder."""
     from tagguard.server.jsonlog import encode_lines, json_string
 
-    now = now or _now()
+    now = now or utc_now()
     state_part = f'"state": {json_string(state)}, ' if state else ""
     tail = f', "pusher": {"null" if pusher is None else json_string(pusher)}, {state_part}"time": "{now}"}}\n'
     quotes = ('{"commit": "", "name": "", "object": ""' + tail).count('"')
@@ -173,14 +173,10 @@ def landed_lines(
         yield text.encode()
 
 
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-
-
-def confirmations(history: dict[str, list[dict[str, Any]]], current: dict[str, str | None]) -> list[dict[str, Any]]:
+def confirmations(history: dict[str, list[LedgerLine]], current: dict[str, str | None]) -> list[LandedMark]:
     """Landed marks for pending records whose tag still holds their object: the push that
     wrote them landed, though its post-receive never ran. `current`: tag name -> object id."""
-    found = []
+    found: list[LandedMark] = []
     for name, oid in current.items():
         records = history.get(name, [])
         if oid is None or any(r.get("object") == oid for r in landed(records)):

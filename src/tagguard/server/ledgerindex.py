@@ -19,11 +19,15 @@ from __future__ import annotations
 
 import os
 
-from tagguard.lean import TYPE_CHECKING
+from tagguard.lean import TYPE_CHECKING, cast
 from tagguard.server.jsonlog import parse_lines, read_records
 
 if TYPE_CHECKING:
-    from typing import Any, Iterator
+    import sqlite3
+    from typing import Iterator
+
+    from tagguard.server.jsonlog import JsonObject
+    from tagguard.server.records import LedgerLine
 
 
 INDEX_FROM = 1 << 20  # bytes of ledger (about 5,000 tags) before an index pays for itself
@@ -42,8 +46,12 @@ def name_key(name: str) -> bytes:
     return name.encode("utf-8", "surrogatepass")
 
 
-def lookup(ledger: str, names: set[str]) -> Iterator[dict[str, Any]]:
+def lookup(ledger: str, names: set[str]) -> Iterator[LedgerLine]:
     """The ledger's records whose "name" is in `names`, oldest first."""
+    return cast("Iterator[LedgerLine]", _lookup(ledger, names))  # lines a ledger writer wrote, read back
+
+
+def _lookup(ledger: str, names: set[str]) -> Iterator[JsonObject]:
     try:
         size = os.path.getsize(ledger)
     except OSError:
@@ -122,7 +130,7 @@ def _remove(path: str) -> None:
         pass
 
 
-def _catch_up(db: Any, ledger: str, size: int) -> None:
+def _catch_up(db: sqlite3.Connection, ledger: str, size: int) -> None:
     db.execute("DROP TABLE IF EXISTS records")  # the text-keyed layout of older tagguards
     db.execute("DROP TABLE IF EXISTS state")
     db.execute("CREATE TABLE IF NOT EXISTS state_v2 (covered INTEGER, check_bytes BLOB)")
@@ -176,7 +184,7 @@ def _named(data: bytes) -> Iterator[tuple[bytes, str]]:
             yield line, record["name"]
 
 
-def _state(db: Any) -> tuple[int, bytes]:
+def _state(db: sqlite3.Connection) -> tuple[int, bytes]:
     import sqlite3
 
     try:

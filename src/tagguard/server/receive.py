@@ -9,7 +9,6 @@ from __future__ import annotations
 import _signal  # type: ignore[import-not-found]  # signal's C core: `signal` adds enums, and `enum` costs a hook 3 ms
 import os
 import sys
-import time
 from itertools import chain
 
 from tagguard.errors import TagguardError
@@ -18,18 +17,23 @@ from tagguard.git.refs import is_own_ref
 from tagguard.git.refupdates import RefUpdate
 from tagguard.git.repo import Git
 from tagguard.lean import TYPE_CHECKING, NamedTuple
+from tagguard.output.dates import utc_now
 from tagguard.output.report import has_errors
 from tagguard.policy.model import DEFAULT_POLICY, Policy, load_policy_file
 from tagguard.rules.catalog import Violation
 from tagguard.safetext import shown
 
 if TYPE_CHECKING:
-    from typing import Callable, Iterable, Mapping
+    from typing import Callable, Final, Iterable, Mapping
+
+    from tagguard.server.records import AuditRecord, LandedMark, Verdict
 
 
 GITLAB_MARKERS = ("GL_ID", "GL_PROTOCOL", "GL_USERNAME")
 GITLAB_PREFIX = "GL-HOOK-ERR: "
-ACCEPTED, WARNED, REFUSED = "accepted", "warned", "refused"
+ACCEPTED: Final = "accepted"
+WARNED: Final = "warned"  # accepted in warn mode, though it breaks the policy
+REFUSED: Final = "refused"
 
 
 class Context(NamedTuple):
@@ -132,7 +136,7 @@ def run_chained(hook: str | None, args: list[str], stdin: bytes | None) -> int:
         raise TagguardError(f"can't run the chained hook {hook}: {exc.strerror}") from None
 
 
-def verdicts(results: dict[str, list[Violation]], updates: list[RefUpdate], mode: str) -> dict[str, str]:
+def verdicts(results: dict[str, list[Violation]], updates: list[RefUpdate], mode: str) -> dict[str, Verdict]:
     """accepted / warned / refused for each ref; one refusing ref refuses the whole push."""
     failing = {ref for ref, found in results.items() if has_errors(found)}
     if failing and (mode != "warn" or any(is_own_ref(ref) for ref in failing)):
@@ -141,7 +145,7 @@ def verdicts(results: dict[str, list[Violation]], updates: list[RefUpdate], mode
 
 
 def audit(context: Context, updates: list[RefUpdate], results: dict[str, list[Violation]],
-          decided: dict[str, str]) -> None:
+          decided: dict[str, Verdict]) -> None:
     """One JSON line per ref to `[server] audit_log`, if the policy names one."""
     target = context.policy.server.audit_log
     if not target:
@@ -149,8 +153,8 @@ def audit(context: Context, updates: list[RefUpdate], results: dict[str, list[Vi
     from tagguard.server.jsonlog import append_records
 
     path = os.path.join(context.git_dir, os.path.expanduser(target))
-    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    records = [
+    now = utc_now()
+    records: list[AuditRecord] = [
         {"time": now, "repo": context.git_dir, "pusher": context.pusher, "ref": u.ref, "old": u.old,
          "new": u.new, "verdict": decided[u.ref], "codes": [v.code for v in results.get(u.ref, [])]}
         for u in updates
@@ -228,7 +232,7 @@ def stored_ref(ref: str, env: Mapping[str, str] = os.environ) -> str:
     return "".join(f"refs/namespaces/{part}/" for part in parts) + ref
 
 
-def record_pending(context: Context, updates: list[RefUpdate], decided: dict[str, str],
+def record_pending(context: Context, updates: list[RefUpdate], decided: dict[str, Verdict],
                    current: dict[str, str | None], targets: dict[str, str]) -> None:
     """Before the refs move: a pending ledger record for every tag this push lands, and a
     landed one for any earlier tag whose post-receive never ran (see `tagguard.server.ledger`).
@@ -238,7 +242,7 @@ def record_pending(context: Context, updates: list[RefUpdate], decided: dict[str
     from tagguard.server.ledger import PENDING, confirmations, landed_lines, ledger_path, recorded, write
 
     path = ledger_path(context.git_dir)
-    records = []
+    records: list[LandedMark] = []
     touched = [u for u in updates if u.ref in current]
     if touched and os.path.exists(path):
         history = recorded(path, {u.name for u in touched})

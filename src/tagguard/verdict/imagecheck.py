@@ -16,6 +16,7 @@ from tagguard.lean import TYPE_CHECKING
 from tagguard.policy.model import Policy
 from tagguard.rules.catalog import Violation
 from tagguard.rules.naming import TagName, parse_name
+from tagguard.rules.violations import code_image_version, image_unreadable
 from tagguard.safetext import shown
 
 if TYPE_CHECKING:
@@ -155,29 +156,13 @@ def _followed(via: Reading, blob: bytes | str | None, ngc: Mapping[str, str]) ->
     return reading._replace(found=f"{reading.found} (via {via.path})")
 
 
-def describe(reading: Reading, commit: str) -> str:
-    """`Dockerfile:3 at 1a2b3c4d5e6f` for messages."""
-    where = f"{reading.path}:{reading.line}" if reading.line else reading.path
-    return f"{where} at {commit[:12]}"
-
-
 def check_image_reading(name: str, reading: Reading, commit: str, policy: Policy) -> list[Violation]:
     """The tag's vX.Y against what the code at `commit` declares ([image] file)."""
     parsed = parse_name(short_name(name), policy.naming)
     if not isinstance(parsed, TagName):
         return []  # the name rules already report it
-    where = describe(reading, commit)
     if reading.version is None:
-        found = f" ({reading.found})" if reading.found else ""
-        return [Violation(
-            short_name(name), "TG202", f"{where}: {reading.problem}{found}",
-            f"see what tagguard reads there: tagguard image {commit[:12]}",
-        )]
+        return [image_unreadable(short_name(name), reading, commit)]
     if reading.version == parsed.version:
         return []
-    better = parsed.with_version(reading.version)
-    return [Violation(
-        short_name(name), "TG201",
-        f"says PyTorch {parsed.version}, but {where} says {reading.version} ({reading.found})",
-        f"name it for the image: git tag -a {shown(str(better))} {commit[:12]} -m \"...\"",
-    )]
+    return [code_image_version(short_name(name), parsed, reading, commit)]

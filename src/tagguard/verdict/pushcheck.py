@@ -13,7 +13,19 @@ from tagguard.git.tagobject import PEEL_CHUNK, Peeled, first_visible, peel_all, 
 from tagguard.lean import TYPE_CHECKING
 from tagguard.policy.model import Policy
 from tagguard.rules.catalog import Violation
-from tagguard.safetext import shown
+from tagguard.rules.violations import (
+    empty_message,
+    lightweight_tag,
+    missing_object,
+    missing_tagger,
+    moved_tag,
+    not_a_commit,
+    oversized_tag,
+    protected_delete,
+    reserved_ref,
+    tag_name_mismatch,
+    unsigned_tag,
+)
 from tagguard.verdict.namecheck import apply_severities, check_name
 
 if TYPE_CHECKING:
@@ -23,11 +35,13 @@ if TYPE_CHECKING:
 
 
 def check_updates(
-    updates: list[RefUpdate], policy: Policy, git: Git, pusher: str | None, targets: dict[str, str] | None = None
+    updates: list[RefUpdate], policy: Policy, git: Git, pusher: str | None, targets: dict[str, str] | None = None,
+    *, user_variable: str | None = None,
 ) -> dict[str, list[Violation]]:
     """Violations per tag ref (every tag ref gets an entry), and per reserved ref (TG404);
     branch refs are left alone. `targets`, if given, gets each created tag's object id ->
-    the object its chain of tags ends at (the server records it)."""
+    the object its chain of tags ends at (the server records it). A client passes the
+    `user_variable` its `pusher` comes from (see `violations.protected_delete`)."""
     tags = [u for u in updates if u.is_tag]
     created = [u for u in tags if u.kind == "create"]
     ends: dict[str, str] = {} if targets is None else targets
@@ -47,30 +61,21 @@ def check_updates(
         unsigned += _signatures(part, peeled, policy, git)
     for update in tags if len(created) < len(tags) else ():
         if update.kind == "delete":
-            results[update.ref] = apply_severities(_deletion(update, policy, pusher), policy)
+            results[update.ref] = apply_severities(_deletion(update, policy, pusher, user_variable), policy)
         elif update.kind == "update":
-            results[update.ref] = apply_severities([_moved(update)], policy)
+            results[update.ref] = apply_severities([moved_tag(update.name, update.old, update.new)], policy)
     readings = _image_readings(git, commits, policy)
     if readings:
         for update in created:
             results[update.ref] += apply_severities(_image(update, ends[update.new], readings, policy), policy)
     for update in unsigned:
-        results[update.ref] += apply_severities([_unsigned(update)], policy)
+        results[update.ref] += apply_severities([unsigned_tag(update.name, update.new)], policy)
     for update in updates:
         if is_own_ref(update.ref):
-            results[update.ref] = [_reserved(update, "is tagguard's own ref; only its hooks write it")]
+            results[update.ref] = [reserved_ref(update.ref, own=True)]
         elif update.ref.startswith(REPLACE_PREFIX) and not policy.server.allow_replace_refs:
-            found = [_reserved(update, "is a replace ref: it makes git show another object in place of this one")]
-            results[update.ref] = apply_severities(found, policy)
+            results[update.ref] = apply_severities([reserved_ref(update.ref, own=False)], policy)
     return results
-
-
-def _reserved(update: RefUpdate, why: str) -> Violation:
-    return Violation(
-        update.ref, "TG404", f"{why}; pushes may not write it",
-        "push branches and tags only" if is_own_ref(update.ref)
-        else "fix the history in a new commit (an admin can set [server] allow_replace_refs = true)",
-    )
 
 
 def _image_readings(git: Git, commits: list[str], policy: Policy) -> dict[str, Reading]:
@@ -91,29 +96,11 @@ def _image(update: RefUpdate, target: str, readings: dict[str, Reading], policy:
     return check_image_reading(update.name, reading, target, policy)
 
 
-def _deletion(update: RefUpdate, policy: Policy, pusher: str | None) -> list[Violation]:
+def _deletion(update: RefUpdate, policy: Policy, pusher: str | None, user_variable: str | None) -> list[Violation]:
     protect = policy.protection(update.name)
     if protect is None or policy.may_delete(protect, pusher):
         return []
-    who = ", ".join(protect.allow_delete) or "nobody"
-    as_whom = f"you are {shown(pusher)}" if pusher else "the server could not tell who you are"
-    return [
-        Violation(
-            update.name,
-            "TG402",
-            f"is protected (pattern {protect.pattern!r}); it may be deleted by: {who} ({as_whom})",
-            f"keep the tag; if it must go, ask {who if protect.allow_delete else 'an admin to change the policy'}",
-        )
-    ]
-
-
-def _moved(update: RefUpdate) -> Violation:
-    return Violation(
-        update.name,
-        "TG401",
-        f"already points at {update.old[:12]}; published tags never move (to {update.new[:12]})",
-        f"give the new commit a new name, e.g. git tag -a {shown(update.name)}-2 {update.new[:12]} -m \"...\"",
-    )
+    return [protected_delete(update.name, protect.pattern, protect.allow_delete, pusher, user_variable)]
 
 
 def _creation(update: RefUpdate, peeled: Peeled, policy: Policy) -> list[Violation]:
@@ -125,21 +112,16 @@ def _creation(update: RefUpdate, peeled: Peeled, policy: Policy) -> list[Violati
 
 def _object_problems(update: RefUpdate, peeled: Peeled, policy: Policy) -> list[Violation]:
     if peeled.type == "missing":
-        return [Violation(update.name, "TG305", f"object {update.new[:12]} is missing", "push the object with the tag")]
+        return [missing_object(update.name, update.new)]
     if peeled.too_large:
-        return [_too_large(update, peeled, policy)]
+        via = None if _unread(peeled) else peeled.target
+        return [oversized_tag(update.name, update.new, peeled.too_large, policy.tags.max_tag_bytes, via)]
     problems = []
     if peeled.target_type != "commit":
-        problems.append(Violation(
-            update.name, "TG305", f"points at a {peeled.target_type}, not a commit",
-            f"tag a commit: git tag -a {shown(update.name)} <commit> -m \"...\"",
-        ))
+        problems.append(not_a_commit(update.name, peeled.target_type))
     if not peeled.tags:
         if policy.tags.require_annotated:
-            problems.append(Violation(
-                update.name, "TG301", "is a lightweight tag; the policy requires annotated tags",
-                f"git tag -d {shown(update.name)} && git tag -a {shown(update.name)} {update.new[:12]} -m \"acc=..., f1=...\"",
-            ))
+            problems.append(lightweight_tag(update.name, update.new))
         return problems
     return problems + _annotated_problems(update, peeled)
 
@@ -149,37 +131,15 @@ def _annotated_problems(update: RefUpdate, peeled: Peeled) -> list[Violation]:
     outer = peeled.tags[0]
     if outer.name == update.name and first_visible(outer.message) >= 0 and tagger_parts(outer.tagger) is not None:
         return []  # nearly every tag: the tests below, at once
-    name = shown(update.name)
-    at = peeled.target[:12] if peeled.target_type == "commit" else "<commit>"  # a target from the object: untrusted
+    commit = peeled.target if peeled.target_type == "commit" else None  # a target from the object: untrusted
     problems = []
     if first_visible(outer.message) < 0:  # nothing but spaces, NULs, controls, invisible characters
-        problems.append(Violation(
-            update.name, "TG302", "has an empty message",
-            f"git tag -f -a {name} {at} -m \"what it is: acc=..., f1=...\"",
-        ))
+        problems.append(empty_message(update.name, commit))
     if tagger_parts(outer.tagger) is None:
-        problems.append(Violation(
-            update.name, "TG306", "has no tagger line: it records neither who made it nor when" if outer.tagger is None
-            else "has a tagger line without a name, email and date as git writes them",
-            f"make it with git, which writes the tagger: git tag -f -a {name} {at} -m \"acc=...\"",
-        ))
+        problems.append(missing_tagger(update.name, commit, has_line=outer.tagger is not None))
     if outer.name != update.name:
-        problems.append(Violation(
-            update.name, "TG304", f"is a tag object named '{shown(outer.name)}', pushed as '{name}'",
-            f"push it under its own name: git push origin {shown(outer.name)}",
-        ))
+        problems.append(tag_name_mismatch(update.name, outer.name))
     return problems
-
-
-def _too_large(update: RefUpdate, peeled: Peeled, policy: Policy) -> Violation:
-    which = "is a tag object" if _unread(peeled) else f"leads through tag object {peeled.target[:12]}"
-    return Violation(
-        update.name, "TG307",
-        f"{which} of {peeled.too_large:,} bytes, over the limit of {policy.tags.max_tag_bytes:,} "
-        "([tags] max_tag_bytes); it was not read",
-        f"keep the message short (metrics, a summary) and the rest in the repository: "
-        f"git tag -f -a {shown(update.name)} {update.new[:12]}^{{}} -m \"acc=..., f1=...\"",
-    )
 
 
 def _signatures(tags: list[RefUpdate], peeled: dict[str, Peeled], policy: Policy, git: Git) -> list[RefUpdate]:
@@ -200,11 +160,3 @@ def _unread(peeled: Peeled) -> bool:
     """A pushed tag object over [tags] max_tag_bytes: refused (TG307), never read, not even by git."""
     return bool(peeled.too_large) and not peeled.tags
 
-
-def _unsigned(update: RefUpdate) -> Violation:
-    return Violation(
-        update.name,
-        "TG303",
-        "has no signature this server can verify; the policy requires signed tags",
-        f"git tag -d {shown(update.name)} && git tag -s {shown(update.name)} {update.new[:12]} -m \"...\"",
-    )
