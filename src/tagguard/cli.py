@@ -14,7 +14,7 @@ from tagguard.errors import TagguardError
 from tagguard.lean import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from typing import Sequence
+    from collections.abc import Sequence
 
 
 if TYPE_CHECKING:  # argparse is imported when a parser is built: a plain name check needs none
@@ -248,7 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `tagguard ... | head`: the reader left; say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_VIOLATION
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, no traceback
+    except Exception as exc:  # the last line of defence: one line, no traceback
         if os.environ.get("TAGGUARD_DEBUG"):
             raise
         print(

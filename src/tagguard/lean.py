@@ -17,8 +17,9 @@ from __future__ import annotations
 TYPE_CHECKING = False
 
 if TYPE_CHECKING:
-    from typing import Callable, Hashable, TypedDict, TypeVar, cast
-    from typing import NamedTuple as NamedTuple
+    from collections.abc import Callable, Hashable
+    from typing import NamedTuple as NamedTuple  # noqa: PLC0414 - re-exported for type checkers
+    from typing import TypedDict, TypeVar, cast
 
     Argument = TypeVar("Argument", bound=Hashable)
     Result = TypeVar("Result")

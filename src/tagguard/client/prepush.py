@@ -17,7 +17,7 @@ from tagguard.safetext import shown
 from tagguard.verdict.pushcheck import check_updates
 
 if TYPE_CHECKING:
-    from typing import Mapping
+    from collections.abc import Mapping
 
 
 USER_VARIABLE = "TAGGUARD_USER"

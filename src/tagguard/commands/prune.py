@@ -90,7 +90,8 @@ def parse_age(text: str) -> float:
     """'14d' -> seconds. Units: m (minutes), h, d, w."""
     number, unit = text[:-1], text[-1:].lower()
     if unit not in _UNITS or not number.isdigit():
-        raise TagguardError(f"--older-than: expected a number and a unit (m, h, d or w), such as 14d; got {shown(text)!r}")
+        raise TagguardError("--older-than: expected a number and a unit (m, h, d or w), "
+                            f"such as 14d; got {shown(text)!r}")
     return int(number) * _UNITS[unit]
 
 

@@ -55,7 +55,8 @@ def verify(info: GitInfo, git: Git, repo: str) -> list[Finding]:
     if tag:
         findings.append(_tag(tag, commit, _tag_commit(git, tag)))
     else:
-        findings.append(Finding(NOTE, "untagged", f"saved from untagged code ({shown(info.get('describe') or commit[:12])})"))
+        described = shown(info.get("describe") or commit[:12])
+        findings.append(Finding(NOTE, "untagged", f"saved from untagged code ({described})"))
     findings.append(_version(tag, info, repo))
     return findings
 
@@ -69,7 +70,8 @@ def _tag_commit(git: Git, tag: str) -> str | None:
 
 def _commit(commit: str, known: bool) -> Finding:
     if not known:
-        return Finding(FAIL, "commit-missing", f"commit {commit[:12]} is not in this repository (fetch it, or use --repo)")
+        return Finding(FAIL, "commit-missing",
+                       f"commit {commit[:12]} is not in this repository (fetch it, or use --repo)")
     return Finding(OK, "commit-known", f"commit {commit[:12]} is in this repository")
 
 
@@ -87,7 +89,8 @@ def _dirty(info: GitInfo) -> Finding:
 def _tag(tag: str, commit: str, resolved: str | None) -> Finding:
     name = shown(tag)
     if resolved is None:
-        return Finding(FAIL, "tag-missing", f"tag {name} no longer exists here (deleted, or not fetched: git fetch --tags)")
+        return Finding(FAIL, "tag-missing",
+                       f"tag {name} no longer exists here (deleted, or not fetched: git fetch --tags)")
     if resolved != commit:
         return Finding(FAIL, "tag-moved", f"tag {name} now points at {resolved[:12]}, not at {commit[:12]} "
                                           "where the checkpoint was trained")
@@ -101,11 +104,13 @@ def _version(tag: str | None, info: GitInfo, repo: str) -> Finding:
     runtime, declared = info.get("torch_runtime"), info.get("pytorch")
     if runtime:
         if _major_minor(runtime) != parsed.version:
-            return Finding(FAIL, "version-mismatch", f"saved with PyTorch {shown(runtime)}, but the tag says v{parsed.version}")
+            return Finding(FAIL, "version-mismatch",
+                           f"saved with PyTorch {shown(runtime)}, but the tag says v{parsed.version}")
         return Finding(OK, "version-match", f"saved with PyTorch {shown(runtime)}, as v{parsed.version} says")
     if declared:
         if parsed.version not in declared.split(","):
-            return Finding(FAIL, "version-mismatch", f"the image declared PyTorch {shown(declared)}, but the tag says v{parsed.version}")
+            return Finding(FAIL, "version-mismatch",
+                           f"the image declared PyTorch {shown(declared)}, but the tag says v{parsed.version}")
         return Finding(OK, "version-match", f"the image declared PyTorch {shown(declared)}, as v{parsed.version} says")
     return Finding(NOTE, "version-unknown", "the checkpoint records no PyTorch version")
 

@@ -11,7 +11,7 @@ from tagguard.git.repo import Git
 from tagguard.lean import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from typing import Iterator, Mapping
+    from collections.abc import Iterator, Mapping
 
 
 READ_BUDGET = 8 << 20  # bytes of object content per `cat-file --batch` call

@@ -16,7 +16,8 @@ import re
 from tagguard.lean import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
-    from typing import Callable, Mapping, Union
+    from collections.abc import Mapping
+    from typing import Callable, Union
 
 
 _BOM = "\ufeff"
@@ -231,7 +232,8 @@ def _heredocs_in(line: str, number: int) -> list[Heredoc]:
             continue
         doc = _heredoc_name(match[3], number)
         if doc is not None:
-            docs.append(Heredoc(doc, match[2] == "-", "", word[len(match[1]) + 2 + len(match[2]):][:1] in (" ", "\t", "\r")))
+            after = word[len(match[1]) + 2 + len(match[2]):][:1]
+            docs.append(Heredoc(doc, match[2] == "-", "", after in (" ", "\t", "\r")))
     return docs
 
 
@@ -341,7 +343,8 @@ def _name_values(rest: str, key: str, escape: str, number: int) -> tuple[str, ..
     pairs: list[str] = []
     for word in words:
         if "=" not in word:
-            raise DockerfileError(number, f"Syntax error - can't find = in {json.dumps(word)}. Must be of the form: name=value")
+            raise DockerfileError(number, f"Syntax error - can't find = in {json.dumps(word)}. "
+                                          "Must be of the form: name=value")
         pairs.extend(word.split("=", 1))
     return tuple(pairs)
 
@@ -374,9 +377,7 @@ def _flag_word(line: str, pos: int, escape: str) -> tuple[str | None, int, bool]
             return ("".join(chars) if chars or blank_ok else None), pos, True
         if not quote and char in "'\"":
             quote, blank_ok = char, True
-        elif quote and char == quote:
-            quote = ""
-        elif char == escape and pos + 1 == len(line):
+        elif (quote and char == quote) or (char == escape and pos + 1 == len(line)):
             quote = ""
         else:
             if char == escape:
@@ -815,12 +816,13 @@ def _stage(instruction: Instruction, earlier: Mapping[str, int], env: Mapping[st
     if not instruction.original.isascii():
         raise refuse("FROM has characters outside ASCII")
     words = instruction.value
-    if len(words) not in (1, 3) or len(words) == 3 and words[1].lower() != "as":
+    if len(words) not in (1, 3) or (len(words) == 3 and words[1].lower() != "as"):
         raise refuse("FROM requires either one or three arguments (FROM image [AS name])")
     name = words[2].lower() if len(words) == 3 else ""
     if len(words) == 3 and not _STAGE_NAME.match(name):
         raise refuse(f"invalid name for build stage: '{words[2]}'")
-    if len(instruction.flags) > 1 or any(not f.startswith("--platform=") or f == "--platform=" for f in instruction.flags):
+    flags = instruction.flags
+    if len(flags) > 1 or any(not f.startswith("--platform=") or f == "--platform=" for f in flags):
         raise refuse("FROM takes only one flag, --platform=...")
     if instruction.flags and any(char in instruction.original.split(words[0])[0] for char in "'\"`"):
         raise refuse("quotes or ` in FROM's flags: BuildKit versions split them differently")

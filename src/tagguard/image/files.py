@@ -17,7 +17,8 @@ from tagguard.lean import TYPE_CHECKING, NamedTuple
 from tagguard.safetext import shown
 
 if TYPE_CHECKING:
-    from typing import Callable, Mapping
+    from collections.abc import Mapping
+    from typing import Callable
 
 
 DEFAULT_CANDIDATES = (
@@ -205,7 +206,10 @@ def read_devcontainer(path: str, text: str, ngc: Mapping[str, str]) -> Reading:
     if not isinstance(config, dict):
         return _none(path, "is not a JSON object")
     build = config.get("build")
-    dockerfile = build.get("dockerfile") if isinstance(build, dict) and "dockerfile" in build else config.get("dockerFile")
+    if isinstance(build, dict) and "dockerfile" in build:
+        dockerfile = build.get("dockerfile")
+    else:
+        dockerfile = config.get("dockerFile")
     if isinstance(dockerfile, str) and not _ASCII_CONTROLS.isdisjoint(dockerfile):
         return _none(path, "names a Dockerfile whose path holds control characters")
     if isinstance(dockerfile, str):  # built even when "image" is set too (then only the built image's name)

@@ -8,7 +8,7 @@ from types import MappingProxyType
 from tagguard.lean import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from typing import Mapping
+    from collections.abc import Mapping
 
 
 # The version at the start of a tag: 2.8.0-cuda12.8-cudnn9-runtime, v2.8, 2.8

@@ -12,7 +12,8 @@ TORCH_NAMES = frozenset({"torch", "pytorch"})
 _REQUIREMENT = re.compile(
     r"^\s*(?:[\w.-]+::)?(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(?P<spec>[^;#@]*)", re.ASCII
 )
-_CLAUSE = re.compile(r"^\s*(===|==|~=|!=|>=|<=|>|<|=)?\s*v?(\d+(?:\.\d+)*)(\.\*)?", re.ASCII)  # ASCII digits, as PEP 440
+# ASCII digits, as PEP 440
+_CLAUSE = re.compile(r"^\s*(===|==|~=|!=|>=|<=|>|<|=)?\s*v?(\d+(?:\.\d+)*)(\.\*)?", re.ASCII)
 MAX_DIGITS = 9  # per version number; longer ones are no release (and Python refuses int() past 4,300)
 
 
@@ -62,7 +63,7 @@ def pinned_minor(spec: str, *, conda: bool = False) -> str | None:
         elif op == "<":
             high = min(high or version, version)
         elif op == "<=":
-            bump = version[:-1] + (version[-1] + 1,)
+            bump = (*version[:-1], version[-1] + 1)
             high = min(high or bump, bump)
     if low is None or high is None or len(low) < 2:
         return None

@@ -13,8 +13,8 @@ import re
 TRAILER_PREFIX = "metric-"  # the trailer `tagguard tag` writes: `Metric-acc: 0.932`
 MAX_KEY = 40
 _METRIC = re.compile(
-    r"(?<![\w.\-/])([A-Za-z][\w.\-/]{0,%d})[ \t]*[=:][ \t]*"
-    r"([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)(%%?)(?![\w.%%])" % (MAX_KEY + len(TRAILER_PREFIX))
+    r"(?<![\w.\-/])([A-Za-z][\w.\-/]{0," + str(MAX_KEY + len(TRAILER_PREFIX)) + r"})[ \t]*[=:][ \t]*"
+    r"([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)(%?)(?![\w.%])"
 )
 
 

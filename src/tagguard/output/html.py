@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 WIDTH, HEIGHT = 760, 240
 LEFT, RIGHT, TOP, BOTTOM = 64, 24, 20, 84
-LABEL_GAP = 14  # pixels between two tag names on the axis; closer ones are thinned out  # room for the value axis and the slanted tag names
+LABEL_GAP = 14  # pixels between two tag names on the axis; closer ones are thinned out
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 MAX_MESSAGE = 4000
 _CSP = "default-src 'none'; style-src 'unsafe-inline'"

@@ -7,7 +7,8 @@ from tagguard.rules.catalog import ERROR, Violation
 from tagguard.safetext import one_line, shown
 
 if TYPE_CHECKING:
-    from typing import Iterable, Literal, Mapping, TextIO
+    from collections.abc import Iterable, Mapping
+    from typing import Literal, TextIO
 
     Format = Literal["text", "json", "github"]
 

@@ -17,7 +17,8 @@ from tagguard.rules.naming import DEFAULT_TEMPORARY, DEFAULT_TYPES, NamingPolicy
 from tagguard.toml import parse_toml
 
 if TYPE_CHECKING:
-    from typing import Any, Mapping
+    from collections.abc import Mapping
+    from typing import Any
 
     from tagguard.rules.catalog import Severity
 
@@ -199,7 +200,8 @@ class _Table:
     def whole_number(self, name: str, default: int, low: int, high: int) -> int:
         value = self.data.get(name, default)
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            got = str(value) if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10**20 else _kind(value)
+            whole = isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10**20
+            got = str(value) if whole else _kind(value)
             self.fail(name, f"expected a whole number from {low} to {high}, got {got}")
         return value
 
@@ -239,11 +241,12 @@ def policy_from_mapping(data: Mapping[str, Any], origin: str) -> Policy:
         _naming(_Table(top.data.get("naming", {}), origin, "naming", ("types", "desc", "temporary"))),
         _image(_Table(top.data.get("image", {}), origin, "image", ("pytorch", "ref", "file", "ngc"))),
         _severities(top.data.get("rules", {}), origin),
-        _tags(_Table(top.data.get("tags", {}), origin, "tags", ("require_annotated", "require_signed", "max_tag_bytes"))),
+        _tags(_Table(top.data.get("tags", {}), origin, "tags",
+                     ("require_annotated", "require_signed", "max_tag_bytes"))),
         _protect(top.data.get("protect"), origin, groups),
         MappingProxyType(groups),
-        _server(_Table(top.data.get("server", {}), origin, "server", ("mode", "audit_log", "identity_env",
-                                                                         "allow_replace_refs", "require_post_receive"))),
+        _server(_Table(top.data.get("server", {}), origin, "server",
+                       ("mode", "audit_log", "identity_env", "allow_replace_refs", "require_post_receive"))),
     )
 
 

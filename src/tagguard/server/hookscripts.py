@@ -47,7 +47,11 @@ plain() {{  # one input line: an update of a ref tagguard leaves alone?
     [ "$old $new $ref" = "$1" ] && [ ${{#old}} = ${{#new}} ] || return 1
     case ${{#old}} in 40|64) ;; *) return 1 ;; esac
     case $old$new in *[!0-9a-f]*) return 1 ;; *[!0]*) ;; *) return 1 ;; esac
-    case $ref in refs/tags/*|refs/replace/*|refs/tagguard/*|*[[:cntrl:][:space:]]*) return 1 ;; refs/?*) ;; *) return 1 ;; esac
+    case $ref in
+        refs/tags/*|refs/replace/*|refs/tagguard/*|*[[:cntrl:][:space:]]*) return 1 ;;
+        refs/?*) ;;
+        *) return 1 ;;
+    esac
 }}
 all= n=0 slow= more=
 while IFS= read -r line; do
@@ -107,7 +111,8 @@ write_marks() {{  # one printf, so one write, per line: sh takes no lock, and a 
 stop() {{  # a stop signal while the chained hook runs: stop it, say so, record nothing
     kill "$child" 2>/dev/null
     if [ -n "$GL_ID$GL_PROTOCOL$GL_USERNAME" ]; then printf 'GL-HOOK-ERR: ' >&2; fi
-    echo "tagguard: the push landed, but recording its tags in the ledger failed: stopped by SIG$1 before the check finished" >&2
+    echo "tagguard: the push landed, but recording its tags in the ledger failed:" \
+        "stopped by SIG$1 before the check finished" >&2
     exit 2
 }}
 all= n=0 tags=0 marks= seen= slow=
@@ -204,14 +209,14 @@ def hook_script(hook: str, launcher: Launcher = ON_PATH) -> str:
         from tagguard.server.ledger import LANDED, LEDGER_FILE
 
         return _POST_RECEIVE.format(marker=MARKER, purpose=purpose, chained=CHAINED, find=find, failure=failure,
-                                    most=SH_MARKS, safe=SH_NAME_CHARS, longest=SH_NAME_MOST, landed=LANDED, mark=PUSH_MARK,
-                                    ledger=LEDGER_FILE)
+                                    most=SH_MARKS, safe=SH_NAME_CHARS, longest=SH_NAME_MOST, landed=LANDED,
+                                    mark=PUSH_MARK, ledger=LEDGER_FILE)
     return (_UPDATE if hook == "update" else _TEMPLATE).format(
         marker=MARKER, hook=hook, purpose=purpose, chained=CHAINED, find=find, parent_env=HOOK_PARENT
     )
 
 
-def post_receive_beside(pre_receive: str) -> None | str:
+def post_receive_beside(pre_receive: str) -> str | None:
     """None when tagguard's post-receive is in place beside the pre-receive script at
     `pre_receive`, else where it was looked for. Layouts: `hooks/pre-receive` with
     `hooks/post-receive` (or `hooks/post-receive.d/*`), and `pre-receive.d/*` with

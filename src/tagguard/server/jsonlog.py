@@ -13,7 +13,8 @@ import os
 from tagguard.lean import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from typing import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+    from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+    from typing import Callable
 
     JsonObject = dict[str, object]  # a line read back: what its values are is for the caller to check
 
@@ -48,10 +49,9 @@ def append_lines(path: str, chunks: Iterable[bytes], locked: Callable[[str], Non
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         torn = not _ends_with_newline(path)
-        for data in chunks:
-            if torn and data:
-                data, torn = b"\n" + data, False  # close a line torn by an earlier crash
-            _write_all(fd, data)
+        for chunk in chunks:
+            _write_all(fd, b"\n" + chunk if torn and chunk else chunk)  # close a line torn by an earlier crash
+            torn = torn and not chunk
         os.fsync(fd)
         if locked:
             locked(path)

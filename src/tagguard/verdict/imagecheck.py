@@ -20,7 +20,8 @@ from tagguard.rules.violations import code_image_version, image_unreadable
 from tagguard.safetext import shown
 
 if TYPE_CHECKING:
-    from typing import Callable, Iterator, Mapping
+    from collections.abc import Iterator, Mapping
+    from typing import Callable
 
 
 MAX_FILE_BYTES = 1 << 20
@@ -40,7 +41,8 @@ def readings_at(git: Git, commits: list[str], files: tuple[str, ...], ngc: Mappi
     for name, blob in _blobs(git, list(chosen), info):
         commit, path = chosen[name]
         content = "is missing" if blob is None else blob  # present at the size check
-        result[commit] = once.parse(info[name].oid, path, content, lambda: _read(path, content, ngc))
+        result[commit] = once.parse(info[name].oid, path, content,  # parse calls the lambda at once, or never
+                                    lambda: _read(path, content, ngc))  # noqa: B023
     result.update({c: _checked_follow(r) for c, r in result.items() if r.follow})
     to_follow = {f"{c}:{r.follow}": c for c, r in result.items() if r.follow}
     if to_follow:
@@ -49,7 +51,7 @@ def readings_at(git: Git, commits: list[str], files: tuple[str, ...], ngc: Mappi
             commit = to_follow[name]
             via = result[commit]
             result[commit] = once.parse(follow_info[name].oid, f"{via.path}>{via.follow}", blob,
-                                        lambda: _followed(via, blob, ngc))
+                                        lambda: _followed(via, blob, ngc))  # noqa: B023
     return result
 
 
