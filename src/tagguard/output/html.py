@@ -14,6 +14,7 @@ from tagguard import __version__
 from tagguard.lean import TYPE_CHECKING
 from tagguard.ml.history import Snapshot, metric_names
 from tagguard.output.dates import to_minute
+from tagguard.output.history import COLUMNS, cells, number
 
 if TYPE_CHECKING:
     from typing import Callable
@@ -134,17 +135,17 @@ def _tag_axis(history: list[Snapshot], x: Callable[[int], float]) -> list[str]:
 
 
 def _table(history: list[Snapshot], metrics: list[str]) -> str:
-    head = "".join(f"<th>{_esc(h)}</th>" for h in ("tag", "date", "tagger", "type", "desc", *metrics, "message"))
+    head = "".join(f"<th>{_esc(h)}</th>" for h in (*COLUMNS, *metrics, "message"))
     rows = [f"<table><thead><tr>{head}</tr></thead><tbody>"]
     for s in history:
-        cells = [s.tag.name, to_minute(s.tag.date), s.tag.tagger or "", s.parsed.type or "",
-                 s.parsed.desc or ""]
+        shown_cells = cells(s)
+        shown_cells[1] = to_minute(shown_cells[1])
         values = [s.metrics.get(m) for m in metrics]
         subject = s.tag.message.split("\n", 1)[0]
         rows.append(
             f'<tr title="{_esc(_message(s))}">'
-            + "".join(f"<td>{_esc(c)}</td>" for c in cells)
-            + "".join(f'<td class="num">{"" if v is None else f"{v:g}"}</td>' for v in values)
+            + "".join(f"<td>{_esc(c)}</td>" for c in shown_cells)
+            + "".join(f'<td class="num">{number(v)}</td>' for v in values)
             + f"<td>{_esc(subject)}</td></tr>"
         )
     rows.append("</tbody></table>")
