@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import run, tagguard
+from testing.tools import run, tagguard
 
 from tagguard.rules.catalog import RULES
 

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import tagguard
+from testing.tools import tagguard
 
 from tagguard.output.export import name_regex
 from tagguard.policy.model import DEFAULT_POLICY, load_policy_file

@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import git, run, tagguard
-from mlhelpers import commit, git_commands, tag, traced_git
+from testing.ml import git_commands, traced_git
+from testing.tools import commit, git, run, tag, tagguard
 
 
 @pytest.fixture

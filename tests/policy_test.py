@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, git, tagguard
+from testing.tools import ROOT, git, tagguard
 
 from tagguard.errors import PolicyError
 from tagguard.policy.model import DEFAULT_POLICY, EMBEDDED, client_policy, load_policy_file

@@ -6,9 +6,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import TAGGUARD
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from testing.tools import TAGGUARD
 
 from tagguard.errors import TagguardError
 from tagguard.git.refupdates import HookInputError, parse_pre_push, parse_receive

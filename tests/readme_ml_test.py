@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from conftest import ROOT, run, tagguard
-from mlhelpers import HAS_TORCH, require
+from testing.ml import HAS_TORCH, require
+from testing.tools import ROOT, run, tagguard
 
 SECTION = (ROOT / "README.md").read_text().split("## Checkpoint provenance and the tag history", 1)[1]
 

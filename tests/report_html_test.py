@@ -8,8 +8,8 @@ import zlib
 from pathlib import Path
 
 import pytest
-from conftest import run, tagguard
-from mlhelpers import CHROMIUM, commit, require, tag
+from testing.ml import CHROMIUM, require
+from testing.tools import commit, run, tag, tagguard
 
 HOSTILE = '"></title></circle></svg><script>document.title="pwned"</script><img src=x onerror=alert(1)>'
 # A page of the test's own (not the report) loads the report in a frame and asks the

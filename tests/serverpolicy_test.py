@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, tagguard
+from testing.tools import ROOT, tagguard
 
 from tagguard.errors import PolicyError
 from tagguard.policy.model import DEFAULT_IDENTITY_ENV, DEFAULT_POLICY, load_policy_file

@@ -9,8 +9,8 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, git, run, tagguard
-from mlhelpers import HAS_TORCH, commit, require, tag
+from testing.ml import HAS_TORCH, require
+from testing.tools import ROOT, commit, git, run, tag, tagguard
 
 # What a training script does: import torch, train, save the weights with git_info().
 TRAIN = """
@@ -50,7 +50,7 @@ def verify(path: Path, repo: Path, *args: str) -> tuple[int, list[str], str]:
     return result.returncode, result.stdout.splitlines(), result.stderr
 
 
-def codes(lines: list[str]) -> list[tuple[str, str]]:
+def checks(lines: list[str]) -> list[tuple[str, str]]:
     return [(line.split()[0], line.split()[1]) for line in lines[:-1]]
 
 
@@ -60,7 +60,7 @@ def test_a_good_checkpoint(repo: Path, tmp_path: Path) -> None:
     ckpt = train(repo, tmp_path / "model.pth")
     status, lines, err = verify(ckpt, repo)
     assert (status, err) == (0, "")
-    assert codes(lines) == [("ok", "commit-known"), ("ok", "clean"), ("ok", "tag-intact"), ("ok", "version-match")]
+    assert checks(lines) == [("ok", "commit-known"), ("ok", "clean"), ("ok", "tag-intact"), ("ok", "version-match")]
     head = git("rev-parse", "HEAD", cwd=repo)
     assert f"tag {name} still points at {head[:12]}" in lines[2]
     assert lines[3].endswith(f"saved with PyTorch {version('torch')}, as {torch_tag()} says")
@@ -72,7 +72,7 @@ def test_a_tag_of_a_tag_is_peeled_to_its_commit(repo: Path, tmp_path: Path) -> N
     git("-c", "advice.nestedTag=false", "tag", "-a", "v2.8-prod-ready", "-m", "outer", "v2.8-ft", cwd=repo)
     ckpt = sidecar(repo, tmp_path / "model.json", tag="v2.8-prod-ready")
     status, lines, _ = verify(ckpt, repo)
-    assert ("ok", "tag-intact") in codes(lines), lines
+    assert ("ok", "tag-intact") in checks(lines), lines
 
 
 def test_a_moved_tag_fails(repo: Path, tmp_path: Path) -> None:
@@ -84,7 +84,7 @@ def test_a_moved_tag_fails(repo: Path, tmp_path: Path) -> None:
     git("tag", "-f", "-a", name, "-m", "moved", cwd=repo)
     status, lines, _ = verify(ckpt, repo)
     assert status == 1
-    assert ("FAIL", "tag-moved") in codes(lines)
+    assert ("FAIL", "tag-moved") in checks(lines)
     assert f"tag {name} now points at {moved_to[:12]}, not at {trained_on[:12]}" in "\n".join(lines)
     assert lines[-1] == f"{ckpt}: 1 problem(s)"
 
@@ -94,7 +94,7 @@ def test_a_deleted_tag_fails(repo: Path, tmp_path: Path) -> None:
     ckpt = train(repo, tmp_path / "model.pth")
     git("tag", "-d", f"{torch_tag()}-ft-gone", cwd=repo)
     status, lines, _ = verify(ckpt, repo)
-    assert status == 1 and ("FAIL", "tag-missing") in codes(lines)
+    assert status == 1 and ("FAIL", "tag-missing") in checks(lines)
 
 
 def test_a_dirty_save_fails(repo: Path, tmp_path: Path) -> None:
@@ -104,7 +104,7 @@ def test_a_dirty_save_fails(repo: Path, tmp_path: Path) -> None:
     git("checkout", "--", "train.py", cwd=repo)  # the tree is clean again; the checkpoint remembers
     status, lines, _ = verify(ckpt, repo)
     assert status == 1
-    assert codes(lines) == [("ok", "commit-known"), ("FAIL", "dirty"), ("ok", "tag-intact"), ("ok", "version-match")]
+    assert checks(lines) == [("ok", "commit-known"), ("FAIL", "dirty"), ("ok", "tag-intact"), ("ok", "version-match")]
     assert f"({torch_tag()}-ft-lr2-dirty)" in lines[1]
 
 
@@ -113,7 +113,7 @@ def test_a_version_mismatch_fails(repo: Path, tmp_path: Path) -> None:
     ckpt = train(repo, tmp_path / "model.pth")
     status, lines, _ = verify(ckpt, repo)
     assert status == 1
-    assert codes(lines)[-1] == ("FAIL", "version-mismatch")
+    assert checks(lines)[-1] == ("FAIL", "version-mismatch")
     assert lines[-2].endswith(f"saved with PyTorch {version('torch')}, but the tag says v1.13")
 
 
@@ -139,12 +139,12 @@ def test_untagged_code_is_a_note_and_unknown_commit_fails(repo: Path, tmp_path: 
     untagged = sidecar(repo, tmp_path / "untagged.json")
     status, lines, _ = verify(untagged, repo)
     assert status == 0
-    assert codes(lines) == [("ok", "commit-known"), ("ok", "clean"), ("note", "untagged"), ("note", "version-unknown")]
+    assert checks(lines) == [("ok", "commit-known"), ("ok", "clean"), ("note", "untagged"), ("note", "version-unknown")]
     other = tmp_path / "other"
     git("init", "-q", str(other), cwd=tmp_path)
     commit(other, "unrelated")
     status, lines, _ = verify(untagged, other)
-    assert status == 1 and codes(lines)[0] == ("FAIL", "commit-missing")
+    assert status == 1 and checks(lines)[0] == ("FAIL", "commit-missing")
     assert verify(untagged, tmp_path, "--repo", str(repo))[0] == 0
 
 
@@ -154,7 +154,7 @@ def test_saved_outside_a_repository(tmp_path: Path, repo: Path) -> None:
     saved = sidecar(outside, tmp_path / "nogit.json")
     status, lines, _ = verify(saved, repo)
     assert status == 1
-    assert codes(lines) == [("FAIL", "no-provenance")]
+    assert checks(lines) == [("FAIL", "no-provenance")]
     assert lines[0].split(None, 2)[2].startswith("the checkpoint records no commit: no git provenance: ")
 
 

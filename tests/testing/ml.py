@@ -1,4 +1,4 @@
-"""Helpers for the ML-side tests: repositories with dated tags, and optional real tools.
+"""The ML side's real tools (torch, Chromium), and a git that notes how it is called.
 
 Tests that need torch or Chromium skip when the tool is missing, except under CI=true,
 where .ci/run installs both and a missing tool must fail the run instead of hiding.
@@ -12,7 +12,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import run
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 HAS_TORCH = importlib.util.find_spec("torch") is not None
@@ -24,28 +23,6 @@ def require(available: object, what: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{what} is missing, and CI must run this test (.ci/run installs it)")
     pytest.skip(f"{what} is not installed")
-
-
-def dated_git(repo: Path, date: str, *args: str) -> str:
-    """Run git with author, committer and tagger dates set to `date` (ISO 8601)."""
-    env = {"GIT_COMMITTER_DATE": date, "GIT_AUTHOR_DATE": date}
-    result = run("git", *args, cwd=repo, env=env)
-    assert result.returncode == 0, f"git {' '.join(args)}: {result.stderr}"
-    return result.stdout.strip()
-
-
-def tag(repo: Path, name: str, message: str | None = None, date: str = "2025-01-01T12:00:00Z",
-        target: str = "HEAD") -> None:
-    """An annotated tag with `message`, or a lightweight one when message is None."""
-    if message is None:
-        dated_git(repo, date, "tag", name, target)
-    else:
-        dated_git(repo, date, "tag", "-a", name, target, "-m", message)
-
-
-def commit(repo: Path, message: str, date: str = "2025-01-01T12:00:00Z") -> str:
-    dated_git(repo, date, "commit", "-q", "--allow-empty", "-m", message)
-    return dated_git(repo, date, "rev-parse", "HEAD")
 
 
 def traced_git(tmp_path: Path) -> tuple[dict[str, str], Path]:

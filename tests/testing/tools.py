@@ -1,0 +1,87 @@
+"""Running things for real: the installed console script, git, and the CLI in this process."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TAGGUARD = shutil.which("tagguard", path=str(Path(sys.executable).parent)) or "tagguard"
+ZERO = "0" * 40
+
+
+def run(*cmd: str, cwd: Path | str | None = None, input: str | None = None,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run a program with the test's environment plus `env`; its output as text."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        cmd, cwd=cwd, input=input, env=full_env, capture_output=True, text=True, timeout=120
+    )
+
+
+def tagguard(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    """Run the installed `tagguard` console script."""
+    return run(TAGGUARD, *args, **kwargs)  # type: ignore[arg-type]
+
+
+class Output(NamedTuple):
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> Output:
+    """`tagguard ARGS` run in this process by `tagguard.cli.main`, as the console script runs it."""
+    from tagguard.cli import main
+
+    capsys.readouterr()
+    try:
+        code = main(list(args))
+    except SystemExit as exit:  # argparse: usage errors and --help
+        code = exit.code if isinstance(exit.code, int) else 1
+    out, err = capsys.readouterr()
+    return Output(code, out, err)
+
+
+def git(*args: str, cwd: Path | str, env: dict[str, str] | None = None) -> str:
+    """A git command that must succeed: its output, stripped."""
+    result = run("git", *args, cwd=cwd, env=env)
+    assert result.returncode == 0, f"git {' '.join(args)} failed: {result.stderr}"
+    return result.stdout.strip()
+
+
+def commit(repo: Path, message: str, date: str | None = None) -> str:
+    """An empty commit (dated `date`, ISO 8601, when given); its id."""
+    env = {"GIT_COMMITTER_DATE": date, "GIT_AUTHOR_DATE": date} if date else None
+    git("commit", "-q", "--allow-empty", "-m", message, cwd=repo, env=env)
+    return git("rev-parse", "HEAD", cwd=repo)
+
+
+def tag(repo: Path, name: str, message: str | None = None, date: str = "2025-01-01T12:00:00Z",
+        target: str = "HEAD") -> None:
+    """An annotated tag with `message` made at `date`, or a lightweight one when message is None."""
+    env = {"GIT_COMMITTER_DATE": date, "GIT_AUTHOR_DATE": date}
+    git("tag", *(("-a", name, target, "-m", message) if message is not None else (name, target)), cwd=repo, env=env)
+
+
+def annotated(repo: Path, name: str, target: str = "HEAD", message: str = "acc=0.93") -> str:
+    """An annotated tag made now; the tag object's id."""
+    git("tag", "-a", name, target, "-m", message, cwd=repo)
+    return git("rev-parse", name, cwd=repo)
+
+
+def remote_tags(remote: Path) -> list[str]:
+    """The tags of a bare repository, sorted."""
+    return git("tag", "-l", cwd=remote).split()
+
+
+def client_push(clone: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    """`git push origin ARGS` where the client's own hooks speak: the exit code and all it printed."""
+    result = run("git", "push", "origin", *args, cwd=clone, env=env)
+    return result.returncode, result.stdout + result.stderr
