@@ -29,6 +29,13 @@ def precommit_clone(tmp_path: Path, remote: Path, hook_repo: tuple[Path, str]) -
     return path
 
 
+@pytest.fixture
+def pre_commit_alone(precommit_clone: Path, pre_commit_home: Path) -> Path:
+    """`precommit_clone` with pre-commit's pre-push hook installed, and no other."""
+    pre_commit_ok(precommit_clone, pre_commit_home, "install", "-t", "pre-push")
+    return precommit_clone
+
+
 def pre_commit_ok(clone: Path, home: Path, *args: str) -> str:
     result = pre_commit(clone, home, *args)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -55,12 +62,11 @@ def new_commit(clone: Path, text: str) -> None:
 
 
 def test_pre_commit_alone_checks_a_tag_on_new_commits(
-    precommit_clone: Path, remote: Path, pre_commit_home: Path, env: dict[str, str]
+    pre_commit_alone: Path, remote: Path, env: dict[str, str]
 ) -> None:
-    pre_commit_ok(precommit_clone, pre_commit_home, "install", "-t", "pre-push")
-    new_commit(precommit_clone, "lr = 1e-4\n")
-    git("tag", "-a", "v2.8-finetune", "-m", "acc=0.93", cwd=precommit_clone)
-    code, output = client_push(precommit_clone, "v2.8-finetune", env=env)
+    new_commit(pre_commit_alone, "lr = 1e-4\n")
+    git("tag", "-a", "v2.8-finetune", "-m", "acc=0.93", cwd=pre_commit_alone)
+    code, output = client_push(pre_commit_alone, "v2.8-finetune", env=env)
     assert code == 1, output
     assert "tagguard tags" in output and "Failed" in output
     assert "v2.8-finetune: TG102 unknown type 'finetune'" in output
@@ -68,31 +74,29 @@ def test_pre_commit_alone_checks_a_tag_on_new_commits(
 
 
 def test_pre_commit_alone_checks_annotated_tags_on_pushed_commits(
-    precommit_clone: Path, remote: Path, pre_commit_home: Path, env: dict[str, str]
+    pre_commit_alone: Path, remote: Path, env: dict[str, str]
 ) -> None:
-    pre_commit_ok(precommit_clone, pre_commit_home, "install", "-t", "pre-push")
-    new_commit(precommit_clone, "lr = 1e-4\n")
-    git("tag", "-a", "v2.8-ft-lr_2", "-m", "acc=0.93", cwd=precommit_clone)
-    git("tag", "tmp-mine", cwd=precommit_clone)  # local and temporary: none of this push's business
-    code, output = client_push(precommit_clone, "--follow-tags", "main", env=env)
+    new_commit(pre_commit_alone, "lr = 1e-4\n")
+    git("tag", "-a", "v2.8-ft-lr_2", "-m", "acc=0.93", cwd=pre_commit_alone)
+    git("tag", "tmp-mine", cwd=pre_commit_alone)  # local and temporary: none of this push's business
+    code, output = client_push(pre_commit_alone, "--follow-tags", "main", env=env)
     assert code == 1, output
     assert "v2.8-ft-lr_2: TG103 description 'lr_2'" in output
     assert "tmp-mine" not in output
     assert "(pre-commit can't tell whether this push sends them)" in output
 
-    git("tag", "-d", "v2.8-ft-lr_2", cwd=precommit_clone)
-    code, output = client_push(precommit_clone, "main", env=env)
+    git("tag", "-d", "v2.8-ft-lr_2", cwd=pre_commit_alone)
+    code, output = client_push(pre_commit_alone, "main", env=env)
     assert code == 0, output
     assert "tagguard tags" in output and "Passed" in output
 
 
 def test_pre_commit_alone_never_sees_a_tag_on_an_old_commit(
-    precommit_clone: Path, remote: Path, pre_commit_home: Path, env: dict[str, str]
+    pre_commit_alone: Path, remote: Path, env: dict[str, str]
 ) -> None:
     """The gap: pre-commit runs no hook at all when the commit is already on the remote."""
-    pre_commit_ok(precommit_clone, pre_commit_home, "install", "-t", "pre-push")
-    git("tag", "-a", "v2.8-finetune", "-m", "old commit", cwd=precommit_clone)
-    code, output = client_push(precommit_clone, "v2.8-finetune", env=env)
+    git("tag", "-a", "v2.8-finetune", "-m", "old commit", cwd=pre_commit_alone)
+    code, output = client_push(pre_commit_alone, "v2.8-finetune", env=env)
     assert code == 0, output
     assert "tagguard tags" not in output
     assert remote_tags(remote) == ["v2.8-finetune"]

@@ -16,21 +16,20 @@ def policy_hook(repo: Path, hook_repo: tuple[Path, str]) -> Path:
     return repo
 
 
-def run_hook(repo: Path, home: Path, *files: str) -> tuple[int, str]:
-    result = pre_commit(repo, home, "run", "tagguard-policy", "--files", *files)
+def run_hook(repo: Path, home: Path, name: str, text: str) -> tuple[int, str]:
+    """Write and stage the file `name`, then run the tagguard-policy hook on it."""
+    (repo / name).write_text(text)
+    git("add", name, cwd=repo)
+    result = pre_commit(repo, home, "run", "tagguard-policy", "--files", name)
     return result.returncode, result.stdout + result.stderr
 
 
 def test_policy_hook_passes_a_good_policy_and_blocks_a_bad_one(policy_hook: Path, pre_commit_home: Path) -> None:
-    repo = policy_hook
-    (repo / ".tagguard.toml").write_text("[image]\npytorch = '2.8'\n")
-    git("add", ".tagguard.toml", cwd=repo)
-    code, output = run_hook(repo, pre_commit_home, ".tagguard.toml")
+    code, output = run_hook(policy_hook, pre_commit_home, ".tagguard.toml", "[image]\npytorch = '2.8'\n")
     assert code == 0, output
     assert "tagguard policy" in output and "Passed" in output
 
-    (repo / ".tagguard.toml").write_text("[image]\npytorch = 'latest'\n")
-    code, output = run_hook(repo, pre_commit_home, ".tagguard.toml")
+    code, output = run_hook(policy_hook, pre_commit_home, ".tagguard.toml", "[image]\npytorch = 'latest'\n")
     assert code == 1, output
     assert "Failed" in output
     assert (
@@ -40,8 +39,5 @@ def test_policy_hook_passes_a_good_policy_and_blocks_a_bad_one(policy_hook: Path
 
 
 def test_policy_hook_ignores_pyproject_without_a_tagguard_table(policy_hook: Path, pre_commit_home: Path) -> None:
-    repo = policy_hook
-    (repo / "pyproject.toml").write_text("[project]\nname = 'model'\n")
-    git("add", "pyproject.toml", cwd=repo)
-    code, output = run_hook(repo, pre_commit_home, "pyproject.toml")
+    code, output = run_hook(policy_hook, pre_commit_home, "pyproject.toml", "[project]\nname = 'model'\n")
     assert code == 0, output
