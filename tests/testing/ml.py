@@ -1,4 +1,5 @@
-"""The ML side's real tools (torch, Chromium), and a git that notes how it is called.
+"""The ML side's real tools (torch, Chromium), a git that notes how it is called, and a trainer
+that pays for importing torch once.
 
 Tests that need torch or Chromium skip when the tool is missing, except under CI=true,
 where .ci/run installs both and a missing tool must fail the run instead of hiding.
@@ -7,8 +8,11 @@ where .ci/run installs both and a missing tool must fail the run instead of hidi
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -45,3 +49,46 @@ def git_commands(log: Path) -> list[str]:
             words = words[2:]
         found.append(words[0] if words else "")
     return found
+
+
+TRAINER = r"""
+import contextlib, json, os, sys, traceback
+import torch  # once: each script's own `import torch` finds it loaded
+for line in sys.stdin:
+    request = json.loads(line)
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    sys.argv = ["-c", *request["args"]]
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            exec(compile(request["script"], "<string>", "exec"), {"__name__": "__main__"})
+        error = None
+    except BaseException:
+        error = traceback.format_exc()
+    print(json.dumps(error), flush=True)
+"""
+
+
+class Trainer:
+    """One Python that imports torch once and then runs training scripts as `python -c SCRIPT ARGS`
+    would: each in a fresh namespace, in the given directory, with the caller's environment."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen([sys.executable, "-c", TRAINER], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True)
+
+    def run(self, script: str, cwd: Path, *args: str) -> None:
+        assert self.process.stdin and self.process.stdout
+        request = {"script": script, "cwd": str(cwd), "env": dict(os.environ), "args": list(args)}
+        self.process.stdin.write(json.dumps(request) + "\n")
+        self.process.stdin.flush()
+        answer = self.process.stdout.readline()
+        assert answer, f"the trainer died (exit code {self.process.wait(timeout=60)})"
+        error = json.loads(answer)
+        assert error is None, error
+
+    def close(self) -> None:
+        assert self.process.stdin
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
