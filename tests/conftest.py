@@ -8,22 +8,7 @@ from pathlib import Path
 
 import pytest
 from testing.server import connect, make_server
-from testing.tools import ROOT, git
-
-IDENTITY_VARS = ("GL_USERNAME", "GITEA_PUSHER_NAME", "GITHUB_USER_LOGIN", "GL_USER", "REMOTE_USER",
-                 "GL_ID", "GL_PROTOCOL", "TAGGUARD")
-
-
-def isolate(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
-    """No user or system git config, no policy or pusher identity from the machine, a fixed git identity."""
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    monkeypatch.setenv("GIT_TEMPLATE_DIR", "")
-    for role in ("AUTHOR", "COMMITTER"):
-        monkeypatch.setenv(f"GIT_{role}_NAME", "Test User")
-        monkeypatch.setenv(f"GIT_{role}_EMAIL", "test@example.com")
-    for name in ("TAGGUARD_POLICY", "TAGGUARD_DEBUG", "GIT_DIR", "GIT_WORK_TREE", *IDENTITY_VARS):
-        monkeypatch.delenv(name, raising=False)
+from testing.tools import ROOT, git, isolate
 
 
 @pytest.fixture(autouse=True)
@@ -90,6 +75,10 @@ def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 
 @pytest.fixture(scope="session")
-def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One PRE_COMMIT_HOME for every pre-commit test: its cache holds the hook environment."""
-    return tmp_path_factory.mktemp("pre-commit-home")
+def pre_commit_env(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> dict[str, str]:
+    """The environment of every pre-commit run: one PRE_COMMIT_HOME a session, whose cache holds the
+    hook environment, and virtualenv's download cache kept in pytest's cache between sessions."""
+    cache = getattr(request.config, "cache", None)  # None with -p no:cacheprovider
+    app_data = cache.mkdir("virtualenv-app-data") if cache else tmp_path_factory.mktemp("virtualenv-app-data")
+    return {"PRE_COMMIT_HOME": str(tmp_path_factory.mktemp("pre-commit-home")),
+            "VIRTUALENV_OVERRIDE_APP_DATA": str(app_data)}

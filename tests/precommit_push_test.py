@@ -14,11 +14,6 @@ from testing.tools import client_push, git, remote_tags, tagguard
 
 
 @pytest.fixture
-def env(pre_commit_home: Path) -> dict[str, str]:
-    return {"PRE_COMMIT_HOME": str(pre_commit_home)}
-
-
-@pytest.fixture
 def precommit_clone(tmp_path: Path, remote: Path, hook_repo: tuple[Path, str]) -> Path:
     """A clone with pre-commit's config for the tagguard hook and one pushed commit."""
     path = tmp_path / "clone"
@@ -30,25 +25,25 @@ def precommit_clone(tmp_path: Path, remote: Path, hook_repo: tuple[Path, str]) -
 
 
 @pytest.fixture
-def pre_commit_alone(precommit_clone: Path, pre_commit_home: Path) -> Path:
+def pre_commit_alone(precommit_clone: Path, pre_commit_env: dict[str, str]) -> Path:
     """`precommit_clone` with pre-commit's pre-push hook installed, and no other."""
-    pre_commit_ok(precommit_clone, pre_commit_home, "install", "-t", "pre-push")
+    pre_commit_ok(precommit_clone, pre_commit_env, "install", "-t", "pre-push")
     return precommit_clone
 
 
-def pre_commit_ok(clone: Path, home: Path, *args: str) -> str:
-    result = pre_commit(clone, home, *args)
+def pre_commit_ok(clone: Path, env: dict[str, str], *args: str) -> str:
+    result = pre_commit(clone, env, *args)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 
 
-def install_both(clone: Path, home: Path, tagguard_first: bool) -> None:
+def install_both(clone: Path, env: dict[str, str], tagguard_first: bool) -> None:
     hooks = clone / ".git" / "hooks"
     if tagguard_first:
         assert tagguard("install", cwd=clone).returncode == 0
-        pre_commit_ok(clone, home, "install", "-t", "pre-push")
+        pre_commit_ok(clone, env, "install", "-t", "pre-push")
     else:
-        pre_commit_ok(clone, home, "install", "-t", "pre-push")
+        pre_commit_ok(clone, env, "install", "-t", "pre-push")
         result = tagguard("install", cwd=clone)
         assert result.stdout.startswith(f"tagguard: installed the pre-push hook: {hooks / 'pre-push.legacy'}")
     assert "tagguard-hook: pre-push" in (hooks / "pre-push.legacy").read_text()
@@ -62,11 +57,11 @@ def new_commit(clone: Path, text: str) -> None:
 
 
 def test_pre_commit_alone_checks_a_tag_on_new_commits(
-    pre_commit_alone: Path, remote: Path, env: dict[str, str]
+    pre_commit_alone: Path, remote: Path, pre_commit_env: dict[str, str]
 ) -> None:
     new_commit(pre_commit_alone, "lr = 1e-4\n")
     git("tag", "-a", "v2.8-finetune", "-m", "acc=0.93", cwd=pre_commit_alone)
-    code, output = client_push(pre_commit_alone, "v2.8-finetune", env=env)
+    code, output = client_push(pre_commit_alone, "v2.8-finetune", env=pre_commit_env)
     assert code == 1, output
     assert "tagguard tags" in output and "Failed" in output
     assert "v2.8-finetune: TG102 unknown type 'finetune'" in output
@@ -74,29 +69,29 @@ def test_pre_commit_alone_checks_a_tag_on_new_commits(
 
 
 def test_pre_commit_alone_checks_annotated_tags_on_pushed_commits(
-    pre_commit_alone: Path, remote: Path, env: dict[str, str]
+    pre_commit_alone: Path, remote: Path, pre_commit_env: dict[str, str]
 ) -> None:
     new_commit(pre_commit_alone, "lr = 1e-4\n")
     git("tag", "-a", "v2.8-ft-lr_2", "-m", "acc=0.93", cwd=pre_commit_alone)
     git("tag", "tmp-mine", cwd=pre_commit_alone)  # local and temporary: none of this push's business
-    code, output = client_push(pre_commit_alone, "--follow-tags", "main", env=env)
+    code, output = client_push(pre_commit_alone, "--follow-tags", "main", env=pre_commit_env)
     assert code == 1, output
     assert "v2.8-ft-lr_2: TG103 description 'lr_2'" in output
     assert "tmp-mine" not in output
     assert "(pre-commit can't tell whether this push sends them)" in output
 
     git("tag", "-d", "v2.8-ft-lr_2", cwd=pre_commit_alone)
-    code, output = client_push(pre_commit_alone, "main", env=env)
+    code, output = client_push(pre_commit_alone, "main", env=pre_commit_env)
     assert code == 0, output
     assert "tagguard tags" in output and "Passed" in output
 
 
 def test_pre_commit_alone_never_sees_a_tag_on_an_old_commit(
-    pre_commit_alone: Path, remote: Path, env: dict[str, str]
+    pre_commit_alone: Path, remote: Path, pre_commit_env: dict[str, str]
 ) -> None:
     """The gap: pre-commit runs no hook at all when the commit is already on the remote."""
     git("tag", "-a", "v2.8-finetune", "-m", "old commit", cwd=pre_commit_alone)
-    code, output = client_push(pre_commit_alone, "v2.8-finetune", env=env)
+    code, output = client_push(pre_commit_alone, "v2.8-finetune", env=pre_commit_env)
     assert code == 0, output
     assert "tagguard tags" not in output
     assert remote_tags(remote) == ["v2.8-finetune"]
@@ -104,12 +99,12 @@ def test_pre_commit_alone_never_sees_a_tag_on_an_old_commit(
 
 @pytest.mark.parametrize("tagguard_first", [True, False], ids=["tagguard-first", "pre-commit-first"])
 def test_both_hooks_together_close_the_gaps(
-    precommit_clone: Path, remote: Path, pre_commit_home: Path, env: dict[str, str], tagguard_first: bool
+    precommit_clone: Path, remote: Path, pre_commit_env: dict[str, str], tagguard_first: bool
 ) -> None:
-    install_both(precommit_clone, pre_commit_home, tagguard_first)
+    install_both(precommit_clone, pre_commit_env, tagguard_first)
 
     git("tag", "-a", "v2.8-finetune", "-m", "old commit", cwd=precommit_clone)
-    code, output = client_push(precommit_clone, "v2.8-finetune", env=env)  # pre-commit shows no hook for this
+    code, output = client_push(precommit_clone, "v2.8-finetune", env=pre_commit_env)  # pre-commit shows no hook for this
     assert code == 1, output
     assert "v2.8-finetune: TG102 unknown type 'finetune'" in output
     assert "tagguard tags" not in output
@@ -118,12 +113,12 @@ def test_both_hooks_together_close_the_gaps(
     git("tag", "-a", "v2.8-prod-ready", "-m", "deployed", cwd=precommit_clone)
     new_commit(precommit_clone, "lr = 1e-4\n")
     git("tag", "-a", "v2.8-ft-lr2", "-m", "acc=0.93", cwd=precommit_clone)
-    code, output = client_push(precommit_clone, "main", "v2.8-prod-ready", "v2.8-ft-lr2", env=env)
+    code, output = client_push(precommit_clone, "main", "v2.8-prod-ready", "v2.8-ft-lr2", env=pre_commit_env)
     assert code == 0, output
     assert "tagguard tags" in output and "Passed" in output
     assert remote_tags(remote) == ["v2.8-ft-lr2", "v2.8-prod-ready"]
 
-    code, output = client_push(precommit_clone, ":refs/tags/v2.8-prod-ready", env=env)  # pre-commit skips deletions
+    code, output = client_push(precommit_clone, ":refs/tags/v2.8-prod-ready", env=pre_commit_env)  # no hook: a deletion
     assert code == 1, output
     assert "v2.8-prod-ready: TG402 is protected" in output
     assert remote_tags(remote) == ["v2.8-ft-lr2", "v2.8-prod-ready"]
@@ -131,16 +126,16 @@ def test_both_hooks_together_close_the_gaps(
 
 @pytest.mark.parametrize("tagguard_first", [True, False], ids=["tagguard-first", "pre-commit-first"])
 def test_uninstalling_restores_the_other_hook(
-    precommit_clone: Path, pre_commit_home: Path, tagguard_first: bool
+    precommit_clone: Path, pre_commit_env: dict[str, str], tagguard_first: bool
 ) -> None:
     hooks = precommit_clone / ".git" / "hooks"
-    install_both(precommit_clone, pre_commit_home, tagguard_first)
+    install_both(precommit_clone, pre_commit_env, tagguard_first)
     assert tagguard("uninstall", cwd=precommit_clone).stdout == f"tagguard: removed {hooks / 'pre-push.legacy'}\n"
     assert "generated by pre-commit" in (hooks / "pre-push").read_text()
     assert not (hooks / "pre-push.legacy").exists()
 
-    install_both(precommit_clone, pre_commit_home, tagguard_first=False)
-    pre_commit_ok(precommit_clone, pre_commit_home, "uninstall", "-t", "pre-push")  # puts the legacy hook back
+    install_both(precommit_clone, pre_commit_env, tagguard_first=False)
+    pre_commit_ok(precommit_clone, pre_commit_env, "uninstall", "-t", "pre-push")  # puts the legacy hook back
     assert "tagguard-hook: pre-push" in (hooks / "pre-push").read_text()
     assert tagguard("uninstall", cwd=precommit_clone).stdout == f"tagguard: removed {hooks / 'pre-push'}\n"
     assert sorted(p.name for p in hooks.iterdir()) == []

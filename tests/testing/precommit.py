@@ -17,6 +17,6 @@ def use_hooks(repo: Path, hook_repo: tuple[Path, str], *hook_ids: str) -> None:
     git("add", ".pre-commit-config.yaml", cwd=repo)
 
 
-def pre_commit(repo: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`pre-commit ARGS` in `repo`, with `home` as PRE_COMMIT_HOME."""
-    return run(sys.executable, "-m", "pre_commit", *args, cwd=repo, env={"PRE_COMMIT_HOME": str(home)})
+def pre_commit(repo: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`pre-commit ARGS` in `repo`, in the environment of the `pre_commit_env` fixture."""
+    return run(sys.executable, "-m", "pre_commit", *args, cwd=repo, env=env)

@@ -16,6 +16,22 @@ TAGGUARD = shutil.which("tagguard", path=str(Path(sys.executable).parent)) or "t
 ZERO = "0" * 40
 
 
+IDENTITY_VARS = ("GL_USERNAME", "GITEA_PUSHER_NAME", "GITHUB_USER_LOGIN", "GL_USER", "REMOTE_USER",
+                 "GL_ID", "GL_PROTOCOL", "TAGGUARD")
+
+
+def isolate(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
+    """No user or system git config, no policy or pusher identity from the machine, a fixed git identity."""
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_TEMPLATE_DIR", "")
+    for role in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{role}_NAME", "Test User")
+        monkeypatch.setenv(f"GIT_{role}_EMAIL", "test@example.com")
+    for name in ("TAGGUARD_POLICY", "TAGGUARD_DEBUG", "GIT_DIR", "GIT_WORK_TREE", *IDENTITY_VARS):
+        monkeypatch.delenv(name, raising=False)
+
+
 def run(*cmd: str, cwd: Path | str | None = None, input: str | None = None,
         env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run a program with the test's environment plus `env`; its output as text."""
