@@ -22,16 +22,34 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(work)
 
 
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Made once a session, in an isolated environment, and copied for each test that asks:
+    `repo` (one commit), `server.git` (empty, with tagguard's server hooks installed by
+    `tagguard install --server`), and the two after `repo` pushed its main to `server.git`
+    (`pushed/repo`, `pushed/server.git`)."""
+    base = tmp_path_factory.mktemp("templates")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        (base / "home").mkdir()
+        isolate(monkeypatch, base / "home")
+        monkeypatch.chdir(base)
+        (base / "repo").mkdir()
+        git("init", "-q", "-b", "main", cwd=base / "repo")
+        (base / "repo" / "train.py").write_text("print('train')\n")
+        git("add", "train.py", cwd=base / "repo")
+        git("commit", "-q", "-m", "first", cwd=base / "repo")
+        make_server(base / "server.git")
+        (base / "pushed").mkdir()
+        for name in ("repo", "server.git"):
+            shutil.copytree(base / name, base / "pushed" / name, symlinks=True)
+        connect(base / "pushed" / "repo", base / "pushed" / "server.git")
+    return base
+
+
 @pytest.fixture
-def repo(tmp_path: Path) -> Path:
+def repo(tmp_path: Path, templates: Path) -> Path:
     """A real git repository with one commit."""
-    path = tmp_path / "repo"
-    path.mkdir()
-    git("init", "-q", "-b", "main", cwd=path)
-    (path / "train.py").write_text("print('train')\n")
-    git("add", "train.py", cwd=path)
-    git("commit", "-q", "-m", "first", cwd=path)
-    return path
+    return Path(shutil.copytree(templates / "repo", tmp_path / "repo", symlinks=True))
 
 
 @pytest.fixture
@@ -43,16 +61,20 @@ def remote(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Path:
+def server(tmp_path: Path, templates: Path) -> Path:
     """A bare repository with tagguard's server hooks installed."""
-    return make_server(tmp_path / "server.git")
+    return Path(shutil.copytree(templates / "server.git", tmp_path / "server.git", symlinks=True))
 
 
 @pytest.fixture
-def clone(repo: Path, server: Path) -> Path:
-    """`repo`, with `server` as its origin and its main pushed there."""
-    connect(repo, server)
-    return repo
+def clone(tmp_path: Path, templates: Path, server: Path) -> Path:
+    """A repository with one commit (at tmp_path/repo), `server` as its origin and its main pushed
+    there: copies of the templates' `pushed` pair (`server` becomes the pushed server)."""
+    shutil.rmtree(server)
+    shutil.copytree(templates / "pushed" / "server.git", server, symlinks=True)
+    path = Path(shutil.copytree(templates / "pushed" / "repo", tmp_path / "repo", symlinks=True))
+    git("remote", "set-url", "origin", f"file://{server}", cwd=path)
+    return path
 
 
 @pytest.fixture(scope="session")
