@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from testing.server import connect, make_server
-from testing.tools import ROOT, git, isolate
+from testing.tools import ROOT, git, isolate, isolated
 
 
 @pytest.fixture(autouse=True)
@@ -29,10 +29,7 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> Path:
     `tagguard install --server`), and the two after `repo` pushed its main to `server.git`
     (`pushed/repo`, `pushed/server.git`)."""
     base = tmp_path_factory.mktemp("templates")
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        (base / "home").mkdir()
-        isolate(monkeypatch, base / "home")
-        monkeypatch.chdir(base)
+    with isolated(base / "home"):
         (base / "repo").mkdir()
         git("init", "-q", "-b", "main", cwd=base / "repo")
         (base / "repo" / "train.py").write_text("print('train')\n")
@@ -83,8 +80,7 @@ def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     committed once in a repository of their own. Every pre-commit test names this one (path, commit),
     so pre-commit builds the hook's environment once a session."""
     path = tmp_path_factory.mktemp("hook-repo")
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        isolate(monkeypatch, tmp_path_factory.mktemp("hook-repo-home"))
+    with isolated(tmp_path_factory.mktemp("hook-repo-home")):
         for name in git("ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=ROOT).split("\0"):
             source = ROOT / name
             if name and source.is_file():

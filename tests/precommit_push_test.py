@@ -104,7 +104,7 @@ def test_both_hooks_together_close_the_gaps(
     install_both(precommit_clone, pre_commit_env, tagguard_first)
 
     git("tag", "-a", "v2.8-finetune", "-m", "old commit", cwd=precommit_clone)
-    code, output = client_push(precommit_clone, "v2.8-finetune", env=pre_commit_env)  # pre-commit shows no hook for this
+    code, output = client_push(precommit_clone, "v2.8-finetune", env=pre_commit_env)  # pre-commit shows no hook
     assert code == 1, output
     assert "v2.8-finetune: TG102 unknown type 'finetune'" in output
     assert "tagguard tags" not in output

@@ -24,7 +24,9 @@ def run_hook(repo: Path, env: dict[str, str], name: str, text: str) -> tuple[int
     return result.returncode, result.stdout + result.stderr
 
 
-def test_policy_hook_passes_a_good_policy_and_blocks_a_bad_one(policy_hook: Path, pre_commit_env: dict[str, str]) -> None:
+def test_policy_hook_passes_a_good_policy_and_blocks_a_bad_one(
+    policy_hook: Path, pre_commit_env: dict[str, str]
+) -> None:
     code, output = run_hook(policy_hook, pre_commit_env, ".tagguard.toml", "[image]\npytorch = '2.8'\n")
     assert code == 0, output
     assert "tagguard policy" in output and "Passed" in output
@@ -38,6 +40,8 @@ def test_policy_hook_passes_a_good_policy_and_blocks_a_bad_one(policy_hook: Path
     )
 
 
-def test_policy_hook_ignores_pyproject_without_a_tagguard_table(policy_hook: Path, pre_commit_env: dict[str, str]) -> None:
+def test_policy_hook_ignores_pyproject_without_a_tagguard_table(
+    policy_hook: Path, pre_commit_env: dict[str, str]
+) -> None:
     code, output = run_hook(policy_hook, pre_commit_env, "pyproject.toml", "[project]\nname = 'model'\n")
     assert code == 0, output

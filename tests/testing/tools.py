@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import NamedTuple
+from typing import Iterator, NamedTuple
 
 import pytest
 
@@ -30,6 +31,17 @@ def isolate(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
         monkeypatch.setenv(f"GIT_{role}_EMAIL", "test@example.com")
     for name in ("TAGGUARD_POLICY", "TAGGUARD_DEBUG", "GIT_DIR", "GIT_WORK_TREE", *IDENTITY_VARS):
         monkeypatch.delenv(name, raising=False)
+
+
+@contextlib.contextmanager
+def isolated(home: Path) -> Iterator[None]:
+    """`isolate` for a fixture wider than one test (module, session), with `home` as HOME and the
+    working directory; undone when the block ends."""
+    home.mkdir(exist_ok=True)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        isolate(monkeypatch, home)
+        monkeypatch.chdir(home)
+        yield
 
 
 def run(*cmd: str, cwd: Path | str | None = None, input: str | None = None,
