@@ -7,10 +7,13 @@ Needs root, gitolite3 and openssh-server. Elsewhere it skips with the reason; un
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import shutil
 import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +24,7 @@ from testing.tools import ROOT, annotated, git, run
 from tagguard.server.ledger import landed
 
 REPO_DIR = Path("/var/lib/tagguard-gitolite/repositories/snapshots.git")
+LOCK = Path("/var/lib/tagguard-gitolite.lock")
 
 
 def unavailable() -> str | None:
@@ -38,13 +42,31 @@ def gitolite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             pytest.fail(f"CI must run the gitolite suite, but it {reason}")
         pytest.skip(reason)
     state = tmp_path_factory.mktemp("gitolite")
-    try:
+    with machine_lock(LOCK), contextlib.ExitStack() as cleanup:
+        cleanup.callback(stop_sshd, state / "sshd" / "sshd.pid")
         setup = subprocess.run([str(ROOT / ".ci" / "gitolite-setup.sh"), str(state)], capture_output=True, text=True,
                                timeout=180)
         assert setup.returncode == 0, setup.stderr
         yield state
-    finally:
-        stop_sshd(state / "sshd" / "sshd.pid")
+
+
+@contextlib.contextmanager
+def machine_lock(path: Path, seconds: float = 600) -> Iterator[None]:
+    """Hold an exclusive lock on `path`: the gitolite user, its home and its repository are one per
+    machine, so two test sessions (two checkouts) take turns instead of resetting each other's."""
+    with open(path, "a") as lock:
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                assert time.monotonic() < deadline, f"another test session held {path} for {seconds} s"
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def stop_sshd(pid_file: Path) -> None:
