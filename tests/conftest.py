@@ -7,8 +7,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from testing.server import connect, make_server
 from testing.tools import ROOT, git, isolate, isolated
+
+# Hypothesis judges what an example does, not how long it takes: on a loaded machine its default
+# 200 ms deadline fails examples that are merely slow (the tests that judge time say so themselves).
+settings.register_profile("tagguard", deadline=None)
+settings.load_profile("tagguard")
 
 
 @pytest.fixture(autouse=True)

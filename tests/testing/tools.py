@@ -72,7 +72,7 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> Output:
     try:
         code = main(list(args))
     except SystemExit as exit:  # argparse: usage errors and --help
-        code = exit.code if isinstance(exit.code, int) else 1
+        code = exit.code if isinstance(exit.code, int) else int(exit.code is not None)
     out, err = capsys.readouterr()
     return Output(code, out, err)
 
