@@ -3,24 +3,39 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
 import pytest
-from testing.tools import ROOT, ZERO, client_push, git, remote_tags, tagguard
+from testing.tools import ROOT, ZERO, client_push, git, isolated, remote_tags, tagguard
 
 
 @pytest.fixture
-def client(tmp_path: Path, remote: Path) -> Path:
-    """A clone of `remote` with two commits on main, both pushed: the client side."""
-    path = tmp_path / "clone"
-    git("clone", "-q", str(remote), str(path), cwd=tmp_path)
-    for number in (1, 2):
-        (path / "train.py").write_text(f"print({number})\n")
-        git("add", "train.py", cwd=path)
-        git("commit", "-q", "-m", f"commit {number}", cwd=path)
-    git("push", "-q", "origin", "main", cwd=path)
+def client(tmp_path: Path, remote: Path, client_template: Path) -> Path:
+    """A clone of `remote` with two commits on main, both pushed: the client side. Copies of
+    `client_template` (`remote` becomes its pushed remote)."""
+    shutil.rmtree(remote)
+    shutil.copytree(client_template / "remote.git", remote, symlinks=True)
+    path = Path(shutil.copytree(client_template / "clone", tmp_path / "clone", symlinks=True))
+    git("remote", "set-url", "origin", str(remote), cwd=path)
     return path
+
+
+@pytest.fixture(scope="module")
+def client_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Made once a module: a bare remote, and a clone of it with two commits on main, both pushed."""
+    base = tmp_path_factory.mktemp("client")
+    with isolated(base / "home"):
+        git("init", "-q", "--bare", "-b", "main", str(base / "remote.git"), cwd=base)
+        path = base / "clone"
+        git("clone", "-q", str(base / "remote.git"), str(path), cwd=base)
+        for number in (1, 2):
+            (path / "train.py").write_text(f"print({number})\n")
+            git("add", "train.py", cwd=path)
+            git("commit", "-q", "-m", f"commit {number}", cwd=path)
+        git("push", "-q", "origin", "main", cwd=path)
+    return base
 
 
 def push_with_policy(client: Path, policy: str, name: str, *tag_args: str) -> tuple[int, str]:
