@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import select
 import shutil
 import subprocess
 import sys
@@ -83,6 +84,8 @@ class Trainer:
         request = {"script": script, "cwd": str(cwd), "env": dict(os.environ), "args": list(args)}
         self.process.stdin.write(json.dumps(request) + "\n")
         self.process.stdin.flush()
+        ready, _, _ = select.select([self.process.stdout], [], [], 300)  # one line per script: nothing buffered
+        assert ready, "the training script ran for over 300 s"
         answer = self.process.stdout.readline()
         assert answer, f"the trainer died (exit code {self.process.wait(timeout=60)})"
         error = json.loads(answer)
