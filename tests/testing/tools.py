@@ -1,4 +1,5 @@
-"""Running things for real: the installed console script, git, and the CLI in this process."""
+"""Running things for real (the installed console script, git, the CLI in this process), in an
+environment isolated from the machine's."""
 
 from __future__ import annotations
 
