@@ -160,6 +160,13 @@ def test_full_disk_for_the_audit_log_refuses(clone: Path, server: Path) -> None:
 # --- signals -------------------------------------------------------------------------------------
 
 
+def waiting(pid: int) -> bool:
+    """Whether the process sleeps in a system call: for a hook that just started its chained hook,
+    that it waits on it (a signal a moment earlier, before it waits, races the hook's own start)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat[stat.rindex(")") + 2] == "S"
+
+
 @pytest.mark.parametrize("hook", ["pre-receive", "post-receive"])
 def test_sigterm_mid_hook(clone: Path, server: Path, tmp_path: Path, hook: str) -> None:
     annotated(clone, "v2.8-base")
@@ -174,8 +181,11 @@ def test_sigterm_mid_hook(clone: Path, server: Path, tmp_path: Path, hook: str) 
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while not (pid_file.exists() and pid_file.read_text().strip()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    os.kill(int(pid_file.read_text()), signal.SIGTERM)
+        time.sleep(0.01)
+    hook_pid = int(pid_file.read_text())
+    while not waiting(hook_pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.kill(hook_pid, signal.SIGTERM)
     _, stderr = pushing.communicate(timeout=60)
     lines = [line[len("remote: "):].rstrip() for line in stderr.splitlines() if line.startswith("remote: ")]
     stopped = "stopped by SIGTERM before the check finished"
