@@ -8,7 +8,7 @@
 # `snapshots` where alice and mallory both have RW+ (gitolite lets both delete tags; tagguard's
 # policy lets only alice delete v*-prod* tags), and leaves in DIR: the ssh keys admin, alice
 # and mallory, ssh_config (Host admin/alice/mallory), sshd/sshd.pid. Stop it with
-# `kill "$(cat DIR/sshd/sshd.pid)"`.
+# `kill "$(cat DIR/sshd/sshd.pid)"`; a setup that fails stops the sshd it started.
 set -euo pipefail
 PATH=$PATH:/usr/sbin:/sbin  # useradd, usermod and sshd live there; a user's PATH may lack them
 
@@ -76,16 +76,28 @@ EOF
 chown -R "$user:" "$home"
 as_git gitolite setup >>"$dir/gitolite-setup.log" 2>&1
 
-# sshd on a free port of 127.0.0.1, with its own host key, config and pid file.
+# sshd on a free port of 127.0.0.1, with its own host key and config. It runs in the foreground
+# (-D) in the background of this script, so its pid is known at once: a failed setup stops it
+# (the EXIT trap); after a setup that worked, the caller stops it with the pid in sshd/sshd.pid.
 mkdir -p "$dir/sshd" /run/sshd
-rm -f "$dir/sshd/host_key" "$dir/sshd/host_key.pub"
+rm -f "$dir/sshd/host_key" "$dir/sshd/host_key.pub" "$dir/sshd/sshd.pid"
 ssh-keygen -q -t ed25519 -N '' -f "$dir/sshd/host_key"
-port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat > "$dir/sshd/sshd_config" <<EOF
+sshd_pid=
+stop_sshd_on_failure() {
+    status=$?
+    if [ "$status" != 0 ] && [ -n "$sshd_pid" ]; then kill "$sshd_pid" 2>/dev/null || true; fi
+    exit "$status"
+}
+trap stop_sshd_on_failure EXIT
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+for attempt in 1 2 3 4 5; do  # another program may take the free port before sshd binds it
+    port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    cat > "$dir/sshd/sshd_config" <<EOF
 Port $port
 ListenAddress 127.0.0.1
 HostKey $dir/sshd/host_key
-PidFile $dir/sshd/sshd.pid
+PidFile none
 AuthorizedKeysFile .ssh/authorized_keys
 PasswordAuthentication no
 KbdInteractiveAuthentication no
@@ -93,7 +105,18 @@ UsePAM no
 StrictModes no
 AllowUsers $user
 EOF
-/usr/sbin/sshd -f "$dir/sshd/sshd_config" -E "$dir/sshd/log"
+    /usr/sbin/sshd -D -f "$dir/sshd/sshd_config" -E "$dir/sshd/log" </dev/null >/dev/null 2>&1 &
+    sshd_pid=$!
+    echo "$sshd_pid" > "$dir/sshd/sshd.pid"
+    deadline=$((SECONDS + 20))
+    until listening "$port" || ! kill -0 "$sshd_pid" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; do sleep 0.05; done
+    listening "$port" && break
+    kill "$sshd_pid" 2>/dev/null || true
+    wait "$sshd_pid" 2>/dev/null || true
+    sshd_pid=
+    echo "gitolite-setup: sshd did not listen on 127.0.0.1:$port (attempt $attempt; see $dir/sshd/log)" >&2
+done
+[ -n "$sshd_pid" ] || fail "sshd never listened (see $dir/sshd/log)"
 
 {
     for who in admin alice mallory; do printf 'Host %s\n    IdentityFile %s/%s\n' "$who" "$dir" "$who"; done
@@ -110,5 +133,10 @@ Host *
 EOF
 } > "$dir/ssh_config"
 
-ssh -F "$dir/ssh_config" alice info | grep -q snapshots || fail "alice can't reach gitolite over ssh (see $dir/sshd/log)"
-echo "gitolite-setup: gitolite on 127.0.0.1:$port, sshd pid $(cat "$dir/sshd/sshd.pid"), ssh config $dir/ssh_config"
+# Listening is not answering yet: ask gitolite itself, again for a while, before giving up.
+deadline=$((SECONDS + 20))
+until info=$(ssh -F "$dir/ssh_config" alice info 2>"$dir/ssh-info.err") && [[ $info == *snapshots* ]]; do
+    [ "$SECONDS" -lt "$deadline" ] || fail "alice can't reach gitolite over ssh: $(cat "$dir/ssh-info.err") (see $dir/sshd/log)"
+    sleep 0.1
+done
+echo "gitolite-setup: gitolite on 127.0.0.1:$port, sshd pid $sshd_pid, ssh config $dir/ssh_config"

@@ -9,24 +9,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import git, run, tagguard
-from pushing import (  # noqa: F401
-    annotated,
-    clone,
-    commit,
-    make_server,
-    no_identity,
-    push,
-    remote_lines,
-    server,
-    server_tags,
-    use_policy,
-)
-from rawpush import ZERO, raw_push
+from testing.rawpush import raw_push
+from testing.server import ledger_records, push, remote_lines, server_tags, use_policy
+from testing.tools import ZERO, annotated, commit, git, run, tagguard
 
 from tagguard.git.repo import Git, GitError
-from tagguard.server.jsonlog import read_records
-from tagguard.server.ledger import LEDGER_FILE
 
 
 def _hash(clone: Path, text: str) -> str:
@@ -201,8 +188,9 @@ def test_a_followed_path_outside_the_repository_is_not_read(clone: Path, server:
 # --- hole 3: hanging up skips post-receive ------------------------------------------------------
 
 
-def _records(server: Path, name: str) -> list[str | None]:
-    return [r.get("state") for r in read_records(str(server / LEDGER_FILE)) if r["name"] == name]
+def ledger_states(server: Path, name: str) -> list[str | None]:
+    """The states of the ledger's records of `name`, in order: "pending", then "landed" when the refs moved."""
+    return [r.get("state") for r in ledger_records(server) if r["name"] == name]
 
 
 def test_a_client_that_hangs_up_can_not_keep_its_tag_out_of_the_ledger(clone: Path, server: Path) -> None:
@@ -210,10 +198,10 @@ def test_a_client_that_hangs_up_can_not_keep_its_tag_out_of_the_ledger(clone: Pa
     result = raw_push(server, [(ZERO, tag, "refs/tags/v2.8-exp-hang")], clone, hang_up=True)
     assert result.returncode == -signal.SIGPIPE  # receive-pack died writing the report: no post-receive
     assert server_tags(server) == {"v2.8-exp-hang": tag}  # ... after the tag landed
-    assert _records(server, "v2.8-exp-hang") == ["pending"]  # written by pre-receive, before the refs moved
+    assert ledger_states(server, "v2.8-exp-hang") == ["pending"]  # written by pre-receive, before the refs moved
     deleted = push(clone, ":refs/tags/v2.8-exp-hang")
     assert deleted.returncode == 0
-    assert _records(server, "v2.8-exp-hang") == ["pending", "landed"]  # the deletion confirmed it first
+    assert ledger_states(server, "v2.8-exp-hang") == ["pending", "landed"]  # the deletion confirmed it first
     git("tag", "-d", "v2.8-exp-hang", cwd=clone)
     commit(clone, "other code")
     annotated(clone, "v2.8-exp-hang")
@@ -229,7 +217,7 @@ def test_a_push_that_fails_after_pre_receive_burns_no_name(clone: Path, server: 
     update.chmod(0o755)
     annotated(clone, "v2.8-exp-fail")
     assert push(clone, "v2.8-exp-fail").returncode == 1
-    assert server_tags(server) == {} and _records(server, "v2.8-exp-fail") == ["pending"]
+    assert server_tags(server) == {} and ledger_states(server, "v2.8-exp-fail") == ["pending"]
     update.unlink()
     git("tag", "-d", "v2.8-exp-fail", cwd=clone)
     commit(clone, "other code")
@@ -296,7 +284,7 @@ def test_tags_made_on_the_server_outside_a_push(clone: Path, server: Path) -> No
     assert "tagguard: tag change refused: 1 tag ref breaks the tag policy" in bad.stderr
     assert server_tags(server) == {}
     assert on_server(server, "tag", "-a", "v2.8-exp-ui", head, "-m", "acc=0.9").returncode == 0
-    assert _records(server, "v2.8-exp-ui") == ["pending", "landed"]  # judged when prepared, recorded when committed
+    assert ledger_states(server, "v2.8-exp-ui") == ["pending", "landed"]  # judged when prepared, recorded when committed
     assert on_server(server, "tag", "-d", "v2.8-exp-ui").returncode == 0
     other = commit(clone, "other")
     assert push(clone, "main").returncode == 0
@@ -313,7 +301,7 @@ def test_a_push_with_the_outside_hook_is_judged_once(clone: Path, server: Path) 
     annotated(clone, "v2.8-exp-a")
     annotated(clone, "v2.8-exp-b")
     assert push(clone, "v2.8-exp-a", "v2.8-exp-b").returncode == 0
-    assert (_records(server, "v2.8-exp-a"), _records(server, "v2.8-exp-b")) == (["pending", "landed"], ["pending", "landed"])
+    assert (ledger_states(server, "v2.8-exp-a"), ledger_states(server, "v2.8-exp-b")) == (["pending", "landed"], ["pending", "landed"])
     assert [p.name for p in server.glob("tagguard-push.*")] == []  # post-receive took its mark away
     git("tag", "V2.8_x", cwd=clone)
     refused = push(clone, "V2.8_x")
@@ -343,7 +331,7 @@ def test_a_deletion_must_name_what_the_tag_holds(clone: Path, server: Path, exis
     if exists:  # a deletion that names the real old id confirms the record first
         assert raw_push(server, [(tag, ZERO, "refs/tags/v2.8-exp-race")], clone).report[1:] == [
             "ok refs/tags/v2.8-exp-race"]
-        assert _records(server, "v2.8-exp-race") == ["pending", "landed"]
+        assert ledger_states(server, "v2.8-exp-race") == ["pending", "landed"]
 
 
 @pytest.mark.parametrize("start", ["real", "other"])
@@ -516,7 +504,7 @@ def test_long_names_are_burned_whichever_post_receive_records_them(clone: Path, 
     name = "v2.8-exp-" + "a" * (length - len("v2.8-exp-"))
     annotated(clone, name)
     assert push(clone, name).returncode == 0
-    records = [r for r in read_records(str(server / LEDGER_FILE)) if r["name"] == name]
+    records = [r for r in ledger_records(server) if r["name"] == name]
     assert [r.get("state") for r in records] == ["pending", "landed"]
     assert push(clone, f":refs/tags/{name}").returncode == 0
     commit(clone, "other work")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from conftest import ROOT, run
+from testing.tools import ROOT, run
 
 
 def test_quick_benchmark_runs() -> None:

@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import TAGGUARD, git
-from pushing import clone, no_identity, push, remote_lines, server, server_tags, use_policy  # noqa: F401
+from testing.server import push, remote_lines, server_tags, use_policy
+from testing.tools import TAGGUARD, git
 
 SIZE = 20 << 20  # bytes of the tag's message: held whole, a hook would peak over it (Python alone takes 15 MB)
 PEAK_RSS = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import TAGGUARD, git, run
-from pushing import annotated, clone, commit, no_identity, push, server, server_tags, use_policy  # noqa: F401
+from testing.server import landed_names, push, server_tags, use_policy
+from testing.tools import TAGGUARD, annotated, commit, git, run
 
 from tagguard.server.hookscripts import SH_MARKS
-from tagguard.server.jsonlog import read_records
-from tagguard.server.ledger import LEDGER_FILE, landed
 
 
 def counting_tagguard(tmp_path: Path) -> tuple[dict[str, str], Path]:
@@ -63,10 +61,6 @@ def test_the_update_hook_passes_branches_without_python(server: Path, tmp_path: 
     assert run(str(update), "refs/heads/main", zero, one, cwd=server).returncode == 0  # tagguard never started
     refused = run(str(update), "refs/tags/v2.8-base", zero, one, cwd=server)
     assert refused.returncode == 1 and "'/nonexistent/tagguard' is not installed" in refused.stderr
-
-
-def landed_names(server: Path) -> list[str]:
-    return [r["name"] for r in landed(list(read_records(str(server / LEDGER_FILE))))]
 
 
 def test_post_receive_starts_tagguard_only_for_many_tags_or_names_that_need_escapes(

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import yaml
-from conftest import ROOT, git, run, tagguard
+from testing.tools import ROOT, git, run, tagguard
 
 
 def test_good_annotated_tag_passes(repo: Path) -> None:

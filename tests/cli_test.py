@@ -1,3 +1,7 @@
+"""The commands that only read their arguments and the policy (check, rules, explain, policy):
+most tests run them in this process through `tagguard.cli.main`; at least one per command runs
+the installed console script, as do the tests of exit codes, `python -m` and imports."""
+
 from __future__ import annotations
 
 import json
@@ -5,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import run, tagguard
+from testing.tools import cli, run, tagguard
 
 from tagguard.rules.catalog import RULES
 
@@ -19,8 +23,8 @@ def test_check_passes_every_conventional_name() -> None:
     assert result.stdout.splitlines() == [f"{name}: ok" for name in GOOD]
 
 
-def test_check_reports_each_problem_with_code_and_hint() -> None:
-    result = tagguard("check", "v2.8-base", "V2.8_FT_lr2", "2.8-ft")
+def test_check_reports_each_problem_with_code_and_hint(capsys: pytest.CaptureFixture[str]) -> None:
+    result = cli(capsys, "check", "v2.8-base", "V2.8_FT_lr2", "2.8-ft")
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
         "v2.8-base: ok",
@@ -31,32 +35,32 @@ def test_check_reports_each_problem_with_code_and_hint() -> None:
     ]
 
 
-def test_check_quiet_prints_only_problems() -> None:
-    result = tagguard("check", "-q", "v2.8-base", "v2.8-lr2")
+def test_check_quiet_prints_only_problems(capsys: pytest.CaptureFixture[str]) -> None:
+    result = cli(capsys, "check", "-q", "v2.8-base", "v2.8-lr2")
     assert result.returncode == 1
     assert result.stdout.splitlines()[0].startswith("v2.8-lr2: TG102 unknown type 'lr2'")
     assert "v2.8-base: ok" not in result.stdout
 
 
-def test_check_accepts_full_ref_names() -> None:
-    result = tagguard("check", "refs/tags/v2.8-base")
+def test_check_accepts_full_ref_names(capsys: pytest.CaptureFixture[str]) -> None:
+    result = cli(capsys, "check", "refs/tags/v2.8-base")
     assert (result.returncode, result.stdout) == (0, "v2.8-base: ok\n")
 
 
-def test_temporary_tags_refused_unless_local() -> None:
-    result = tagguard("check", "test-run-alpha")
+def test_temporary_tags_refused_unless_local(capsys: pytest.CaptureFixture[str]) -> None:
+    result = cli(capsys, "check", "test-run-alpha")
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
         "test-run-alpha: TG104 is a temporary tag (matches 'test-*') and must not be published",
         "    keep it local; to remove it from a remote: git push origin :refs/tags/test-run-alpha",
     ]
-    assert tagguard("check", "--local", "test-run-alpha").returncode == 0
+    assert cli(capsys, "check", "--local", "test-run-alpha").returncode == 0
 
 
-def test_image_version_rule(tmp_path: Path) -> None:
+def test_image_version_rule(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     policy = tmp_path / "p.toml"
     policy.write_text('[image]\nref = "pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime"\n')
-    result = tagguard("check", "--policy", str(policy), "v2.8-ft", "v2.9-ft-lr2")
+    result = cli(capsys, "check", "--policy", str(policy), "v2.8-ft", "v2.9-ft-lr2")
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
         "v2.8-ft: ok",
@@ -66,18 +70,18 @@ def test_image_version_rule(tmp_path: Path) -> None:
     ]
 
 
-def test_image_version_migration_allows_several(tmp_path: Path) -> None:
+def test_image_version_migration_allows_several(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     policy = tmp_path / "p.toml"
     policy.write_text('[image]\npytorch = ["2.8", "2.9"]\n')
-    assert tagguard("check", "--policy", str(policy), "v2.8-ft", "v2.9-ft").returncode == 0
-    result = tagguard("check", "--policy", str(policy), "v2.7-ft")
+    assert cli(capsys, "check", "--policy", str(policy), "v2.8-ft", "v2.9-ft").returncode == 0
+    result = cli(capsys, "check", "--policy", str(policy), "v2.7-ft")
     assert result.returncode == 1
     assert "TG201 says PyTorch 2.7, but the training image is PyTorch 2.8 or 2.9" in result.stdout
     assert "git tag -a v2.9-ft" in result.stdout
 
 
-def test_json_format() -> None:
-    result = tagguard("check", "--format", "json", "v2.8-base", "v2.8-finetune")
+def test_json_format(capsys: pytest.CaptureFixture[str]) -> None:
+    result = cli(capsys, "check", "--format", "json", "v2.8-base", "v2.8-finetune")
     assert result.returncode == 1
     document = json.loads(result.stdout)
     assert document["ok"] is False
@@ -109,20 +113,20 @@ def test_usage_errors_exit_2() -> None:
     assert tagguard("no-such-command").returncode == 2
 
 
-def test_rules_lists_every_rule_with_effective_severity(tmp_path: Path) -> None:
+def test_rules_lists_every_rule_with_effective_severity(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     result = tagguard("rules")
     assert result.returncode == 0
     lines = result.stdout.splitlines()
     assert [line.split()[0] for line in lines] == list(RULES)
     policy = tmp_path / "p.toml"
     policy.write_text("[rules]\nunknown-type = 'warn'\n")
-    warned = tagguard("rules", "--policy", str(policy)).stdout
+    warned = cli(capsys, "rules", "--policy", str(policy)).stdout
     assert "TG102  unknown-type     warn" in warned
 
 
 @pytest.mark.parametrize("key", ["TG101", "tg101", "invalid-name"])
-def test_explain_by_code_or_name(key: str) -> None:
-    result = tagguard("explain", key)
+def test_explain_by_code_or_name(key: str, capsys: pytest.CaptureFixture[str]) -> None:
+    result = cli(capsys, "explain", key)
     assert result.returncode == 0
     assert result.stdout.startswith("TG101 invalid-name: Tag names follow")
     for heading in ("Why it matters:", "Example of a violation:", "Use instead:", 'TG101 = "warn"'):
@@ -142,17 +146,17 @@ def test_every_rule_is_explained_and_codes_are_well_formed() -> None:
         assert rule.summary and rule.why and rule.example and rule.instead
 
 
-def test_policy_describes_the_effective_policy(tmp_path: Path) -> None:
-    result = tagguard("policy")
+def test_policy_describes_the_effective_policy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    result = cli(capsys, "policy")
     assert result.returncode == 0
-    assert result.stdout.splitlines() == [
-        "policy:    <embedded default policy>",
-        "types:     base, ft, aug, exp, experiment, eval, prod",
-        "desc:      lowercase letters and digits, words joined by '-'",
-        "temporary: tmp-*, test-*, wip-*",
-        "image:     not set: tag versions are not compared with an image",
-        "rules:     all at error",
-    ]
+    assert result.stdout == """\
+policy:    <embedded default policy>
+types:     base, ft, aug, exp, experiment, eval, prod
+desc:      lowercase letters and digits, words joined by '-'
+temporary: tmp-*, test-*, wip-*
+image:     not set: tag versions are not compared with an image
+rules:     all at error
+"""
 
 
 def test_policy_validates_files(tmp_path: Path) -> None:

@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import git
-from pushing import annotated, clone, commit, no_identity, push, remote_lines, server, server_tags, use_policy  # noqa: F401
+from testing.server import push, remote_lines, server_tags, use_policy
+from testing.tools import annotated, commit, git
 
 T29 = "pytorch/pytorch:2.9.1-cuda12.8-cudnn9-runtime"
 T28 = "pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime"

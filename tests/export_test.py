@@ -2,7 +2,8 @@
 
 The field names and values below are the ones the platforms document:
 GitHub "Create a repository ruleset" (POST /repos/{owner}/{repo}/rulesets) and
-GitLab "Protect repository tags" (POST /projects/:id/protected_tags).
+GitLab "Protect repository tags" (POST /projects/:id/protected_tags). The exports run in this
+process through `tagguard.cli.main`; the errors run the installed console script.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import tagguard
+from testing.tools import cli, tagguard
 
 from tagguard.output.export import name_regex
 from tagguard.policy.model import DEFAULT_POLICY, load_policy_file
@@ -32,8 +33,9 @@ NAMES = ["v2.8", "v2.8-base", "v2.8-ft-lr2", "v2.8-prod-ready", "v2.9-ft", "V2.8
          "v2.8-ft-LR", "v2.8.1-ft", "test-run", "v2.8-exp-a-b-c", "v2.8-ft--x", "release"]
 
 
-def export(target: str, *args: str) -> tuple[object, str]:
-    result = tagguard("export", target, *args)
+def export(capsys: pytest.CaptureFixture[str], target: str, *args: str) -> tuple[object, str]:
+    """`tagguard export TARGET ARGS`, run in this process: the document and the notes."""
+    result = cli(capsys, "export", target, *args)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout), result.stderr
 
@@ -43,8 +45,8 @@ def by_name(rulesets: object) -> dict[str, dict]:
     return {r["name"]: r for r in rulesets}
 
 
-def test_github_rulesets_use_the_documented_fields() -> None:
-    rulesets, _ = export("github-ruleset")
+def test_github_rulesets_use_the_documented_fields(capsys: pytest.CaptureFixture[str]) -> None:
+    rulesets, _ = export(capsys, "github-ruleset")
     for ruleset in by_name(rulesets).values():
         assert set(ruleset) == GITHUB_RULESET_KEYS
         assert ruleset["target"] == "tag" and ruleset["target"] in GITHUB_TARGETS
@@ -61,8 +63,8 @@ def test_github_rulesets_use_the_documented_fields() -> None:
                 assert rule["parameters"]["operator"] in GITHUB_OPERATORS
 
 
-def test_github_rulesets_say_what_the_default_policy_means() -> None:
-    rulesets, notes = export("github-ruleset")
+def test_github_rulesets_say_what_the_default_policy_means(capsys: pytest.CaptureFixture[str]) -> None:
+    rulesets, notes = export(capsys, "github-ruleset")
     named = by_name(rulesets)
     assert [r["type"] for r in named["tagguard: published tags never move"]["rules"]] == ["update", "non_fast_forward"]
     protected = named["tagguard: protected tags"]
@@ -78,13 +80,13 @@ def test_github_rulesets_say_what_the_default_policy_means() -> None:
     assert "bypass_actors is empty: an admin adds who may bypass" in notes
 
 
-def test_policy_changes_reach_the_export(tmp_path: Path) -> None:
+def test_policy_changes_reach_the_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     policy = tmp_path / "p.toml"
     policy.write_text(
         "[image]\npytorch = ['2.8', '2.9']\n[tags]\nrequire_signed = true\n[rules]\nTG104 = 'off'\nTG401 = 'warn'\n"
         "[groups]\nleads = ['ana']\n[[protect]]\npattern = 'v*-prod*'\nallow_delete = ['@leads', 'bob']\n"
     )
-    rulesets, notes = export("github-ruleset", "--policy", str(policy))
+    rulesets, notes = export(capsys, "github-ruleset", "--policy", str(policy))
     assert sorted(by_name(rulesets)) == ["tagguard: protected tags", "tagguard: tag names (GitHub Enterprise only)"]
     assert "TG401 set to \"warn\": GitHub rulesets has no warnings; left out" in notes
     assert "allow_delete (@leads, bob): the platform knows accounts, not these names" in notes
@@ -103,8 +105,8 @@ def test_name_pattern_agrees_with_tagguard(tmp_path: Path, policy_text: str) -> 
         assert bool(pattern.match(name)) == (not check_name(name, policy)), name
 
 
-def test_gitlab_entries_use_the_documented_fields() -> None:
-    entries, notes = export("gitlab-protected-tags")
+def test_gitlab_entries_use_the_documented_fields(capsys: pytest.CaptureFixture[str]) -> None:
+    entries, notes = export(capsys, "gitlab-protected-tags")
     assert isinstance(entries, list)
     for entry in entries:
         assert set(entry) <= GITLAB_KEYS and "name" in entry
@@ -121,10 +123,10 @@ def test_gitlab_entries_use_the_documented_fields() -> None:
     assert "Maintainers delete it in the UI or API" in notes
 
 
-def test_gitlab_overlapping_temporary_pattern_is_noted(tmp_path: Path) -> None:
+def test_gitlab_overlapping_temporary_pattern_is_noted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     policy = tmp_path / "p.toml"
     policy.write_text("[naming]\ntemporary = ['v*-wip']\n")
-    entries, notes = export("gitlab-protected-tags", "--policy", str(policy))
+    entries, notes = export(capsys, "gitlab-protected-tags", "--policy", str(policy))
     assert {"name": "v*-wip", "create_access_level": 0} in entries
     assert "'v*-wip' overlaps 'v*'; GitLab lets either entry's creators create such a tag" in notes
 

@@ -12,34 +12,25 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-from conftest import TAGGUARD, git, run
-from pushing import (  # noqa: F401
-    annotated,
-    clone,
-    commit,
+from testing.server import (
     connect,
+    landed_names,
+    landed_records,
+    ledger_records,
     make_server,
-    no_identity,
     push,
     remote_lines,
-    server,
     server_tags,
     use_policy,
 )
+from testing.tools import TAGGUARD, ZERO, annotated, commit, git, run
 
 from tagguard.server.jsonlog import read_records
 from tagguard.server.ledger import LEDGER_FILE, landed
-
-ZERO = "0" * 40
-
-
-def ledger_names(server: Path) -> list[str]:
-    """The names of the ledger's landed records (pending ones, written before the refs moved, left out)."""
-    return [r["name"] for r in landed(list(read_records(str(server / LEDGER_FILE))))]
 
 
 @pytest.fixture
@@ -154,7 +145,7 @@ def test_full_disk_for_the_ledger(clone: Path, server: Path, tiny_fs: Path) -> N
     assert landed.returncode == 0
     assert remote_lines(landed) == ["tagguard: the push landed, but recording its tags in the ledger failed: "
                                     f"can't write the tag ledger {server / LEDGER_FILE}: No space left on device"]
-    assert ledger_names(server) == ["v2.8-base"]  # still whole and readable
+    assert landed_names(server) == ["v2.8-base"]  # still whole and readable
 
 
 def test_full_disk_for_the_audit_log_refuses(clone: Path, server: Path) -> None:
@@ -167,6 +158,13 @@ def test_full_disk_for_the_audit_log_refuses(clone: Path, server: Path) -> None:
 
 
 # --- signals -------------------------------------------------------------------------------------
+
+
+def waiting(pid: int) -> bool:
+    """Whether the process sleeps in a system call: for a hook that just started its chained hook,
+    that it waits on it (a signal a moment earlier, before it waits, races the hook's own start)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat[stat.rindex(")") + 2] == "S"
 
 
 @pytest.mark.parametrize("hook", ["pre-receive", "post-receive"])
@@ -183,8 +181,11 @@ def test_sigterm_mid_hook(clone: Path, server: Path, tmp_path: Path, hook: str) 
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while not (pid_file.exists() and pid_file.read_text().strip()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    os.kill(int(pid_file.read_text()), signal.SIGTERM)
+        time.sleep(0.01)
+    hook_pid = int(pid_file.read_text())
+    while not waiting(hook_pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.kill(hook_pid, signal.SIGTERM)
     _, stderr = pushing.communicate(timeout=60)
     lines = [line[len("remote: "):].rstrip() for line in stderr.splitlines() if line.startswith("remote: ")]
     stopped = "stopped by SIGTERM before the check finished"
@@ -199,12 +200,12 @@ def test_sigterm_mid_hook(clone: Path, server: Path, tmp_path: Path, hook: str) 
     if hook == "pre-receive":
         assert (server / LEDGER_FILE).read_bytes() == before
     else:  # pre-receive wrote its pending record; post-receive added nothing
-        pending = [(r["name"], r["state"]) for r in read_records(str(server / LEDGER_FILE)) if r.get("state")]
-        assert (ledger_names(server), pending[-1]) == (["v2.8-base"], ("v2.8-ft", "pending"))
+        pending = [(r["name"], r["state"]) for r in ledger_records(server) if r.get("state")]
+        assert (landed_names(server), pending[-1]) == (["v2.8-base"], ("v2.8-ft", "pending"))
     if hook == "post-receive":
         chained.unlink()
         assert "recorded 1 existing tag" in run(TAGGUARD, "install", "--server", str(server)).stdout
-        assert ledger_names(server) == ["v2.8-base", "v2.8-ft"]
+        assert landed_names(server) == ["v2.8-base", "v2.8-ft"]
 
 
 # --- concurrency -----------------------------------------------------------------------------------
@@ -225,7 +226,7 @@ def test_twenty_concurrent_pushes_lose_nothing(clone: Path, server: Path, tmp_pa
         p.stderr.close()  # type: ignore[union-attr]
     assert codes[2:] == [0] * 18 and sorted(codes[:2]) == [0, 1]  # git lets one creation of a name win
     tags = server_tags(server)
-    records = [(r["name"], r["object"]) for r in landed(list(read_records(str(server / LEDGER_FILE))))]
+    records = [(r["name"], r["object"]) for r in landed_records(server)]
     assert sorted(records) == sorted(tags.items())  # every landed tag recorded once, with its object
     assert len(tags) == 19
 
@@ -284,7 +285,7 @@ def test_non_utf8_tag_messages_and_names(tmp_path: Path, object_format: str) -> 
     assert server_tags(server) == {}
     assert push(clone, "v2.8-base").returncode == 0
     assert server_tags(server) == {"v2.8-base": good}
-    assert [(r["name"], r["object"]) for r in landed(list(read_records(str(server / LEDGER_FILE))))] == [("v2.8-base", good)]
+    assert [(r["name"], r["object"]) for r in landed_records(server)] == [("v2.8-base", good)]
 
 
 # --- a hostile policy ------------------------------------------------------------------------------

@@ -7,21 +7,24 @@ Needs root, gitolite3 and openssh-server. Elsewhere it skips with the reason; un
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import shutil
 import signal
 import subprocess
+import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-from conftest import ROOT, git, run
-from pushing import annotated, remote_lines
+from testing.server import ledger_records, remote_lines
+from testing.tools import ROOT, annotated, git, run
 
-from tagguard.server.jsonlog import read_records
 from tagguard.server.ledger import landed
 
 REPO_DIR = Path("/var/lib/tagguard-gitolite/repositories/snapshots.git")
+LOCK = Path("/var/lib/tagguard-gitolite.lock")
 
 
 def unavailable() -> str | None:
@@ -39,10 +42,39 @@ def gitolite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             pytest.fail(f"CI must run the gitolite suite, but it {reason}")
         pytest.skip(reason)
     state = tmp_path_factory.mktemp("gitolite")
-    setup = subprocess.run([str(ROOT / ".ci" / "gitolite-setup.sh"), str(state)], capture_output=True, text=True)
-    assert setup.returncode == 0, setup.stderr
-    yield state
-    os.kill(int((state / "sshd" / "sshd.pid").read_text()), signal.SIGTERM)
+    with machine_lock(LOCK), contextlib.ExitStack() as cleanup:
+        cleanup.callback(stop_sshd, state / "sshd" / "sshd.pid")
+        setup = subprocess.run([str(ROOT / ".ci" / "gitolite-setup.sh"), str(state)], capture_output=True, text=True,
+                               timeout=180)
+        assert setup.returncode == 0, setup.stderr
+        yield state
+
+
+@contextlib.contextmanager
+def machine_lock(path: Path, seconds: float = 600) -> Iterator[None]:
+    """Hold an exclusive lock on `path`: the gitolite user, its home and its repository are one per
+    machine, so two test sessions (two checkouts) take turns instead of resetting each other's."""
+    with open(path, "a") as lock:
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                assert time.monotonic() < deadline, f"another test session held {path} for {seconds} s"
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def stop_sshd(pid_file: Path) -> None:
+    """Stop the sshd the setup started, whether or not the setup got further (it writes the pid first)."""
+    try:
+        os.kill(int(pid_file.read_text()), signal.SIGTERM)
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        pass  # never started, or already gone
 
 
 def push_as(user: str, state: Path, clone: Path, *refspecs: str) -> subprocess.CompletedProcess[str]:
@@ -50,7 +82,7 @@ def push_as(user: str, state: Path, clone: Path, *refspecs: str) -> subprocess.C
     return run("git", "push", f"{user}:snapshots", *refspecs, cwd=clone, env=env)
 
 
-def server_tags(state: Path) -> list[str]:
+def gitolite_tags(state: Path) -> list[str]:
     listed = run("git", "ls-remote", "--tags", "--refs", "alice:snapshots", env={"GIT_SSH_COMMAND": f"ssh -F {state / 'ssh_config'}"})
     assert listed.returncode == 0, listed.stderr
     return [line.split("refs/tags/")[1] for line in listed.stdout.splitlines()]
@@ -69,11 +101,11 @@ def test_gl_user_reaches_the_allow_list(gitolite: Path, repo: Path) -> None:
     assert mallory.returncode == 1
     assert ("v2.8-prod-ready: TG402 is protected (pattern 'v*-prod*'); it may be deleted by: alice "
             "(you are mallory)") in remote_lines(mallory)
-    assert server_tags(gitolite) == ["v2.8-prod-ready"]
+    assert gitolite_tags(gitolite) == ["v2.8-prod-ready"]
 
     alice = push_as("alice", gitolite, repo, ":refs/tags/v2.8-prod-ready")
     assert alice.returncode == 0, alice.stderr
-    assert server_tags(gitolite) == []
-    records = list(read_records(str(REPO_DIR / "tagguard-ledger.jsonl")))
+    assert gitolite_tags(gitolite) == []
+    records = ledger_records(REPO_DIR)
     assert [(r["name"], r.get("state")) for r in records] == [("v2.8-prod-ready", "pending"), ("v2.8-prod-ready", "landed")]
     assert [(r["name"], r["pusher"]) for r in landed(records)] == [("v2.8-prod-ready", "alice")]

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import git
+from testing.tools import git
 
 from tagguard.errors import TagguardError
 from tagguard.git.repo import Git

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pushing import annotated, clone, no_identity, server  # noqa: F401
+from testing.tools import annotated
 
 from tagguard.cli import _parser, _plain_hook
-from tagguard.git.processes import run
+from tagguard.git import processes
 from tagguard.hookfiles.launcher import launch_code
 from tagguard.patterns import _star_match, glob_match
 from tagguard.server.jsonlog import encode_record
@@ -91,20 +91,20 @@ def test_globs_with_other_wildcards_still_match() -> None:
 
 def test_processes_feed_and_drain_big_streams_at_once() -> None:
     data = os.urandom(3 << 20)
-    done = run(["sh", "-c", "cat; head -c 200000 /dev/zero >&2"], input=data)
+    done = processes.run(["sh", "-c", "cat; head -c 200000 /dev/zero >&2"], input=data)
     assert (done.returncode, done.stdout == data, len(done.stderr)) == (0, True, 200000)
-    early = run(["head", "-c", "10"], input=data)  # stops reading: no error, no hang
+    early = processes.run(["head", "-c", "10"], input=data)  # stops reading: no error, no hang
     assert (early.returncode, len(early.stdout)) == (0, 10)
 
 
 def test_processes_report_exit_codes_signals_and_missing_programs(tmp_path: Path) -> None:
-    assert run(["sh", "-c", "echo out; echo err >&2; exit 3"]) == (3, b"out\n", b"err\n")
-    assert run(["sh", "-c", "kill -9 $$"]).returncode == -9
+    assert processes.run(["sh", "-c", "echo out; echo err >&2; exit 3"]) == (3, b"out\n", b"err\n")
+    assert processes.run(["sh", "-c", "kill -9 $$"]).returncode == -9
     with pytest.raises(OSError):
-        run([str(tmp_path / "no-such-program")])
+        processes.run([str(tmp_path / "no-such-program")])
     before = len(os.listdir("/proc/self/fd"))
     for _ in range(20):
-        run(["true"], input=b"x")
+        processes.run(["true"], input=b"x")
     assert len(os.listdir("/proc/self/fd")) == before  # no descriptor left open
 
 

@@ -13,8 +13,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import git
-from pushing import annotated, clone, commit, no_identity, push, remote_lines, server, server_tags, use_policy  # noqa: F401
+from testing.server import push, remote_lines, server_tags, use_policy
+from testing.tools import annotated, commit, git
 
 from tagguard.server import ledgerindex
 from tagguard.server.jsonlog import append_records, read_records

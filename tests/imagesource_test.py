@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import git, tagguard
+from testing.tools import ZERO, git, tagguard
 
 from tagguard.errors import PolicyError
 from tagguard.git.refupdates import RefUpdate
@@ -13,7 +13,6 @@ from tagguard.git.repo import Git
 from tagguard.policy.model import DEFAULT_POLICY, ImagePolicy, load_policy_file
 from tagguard.verdict.pushcheck import check_updates
 
-Z = "0" * 40
 TORCH_28 = "FROM pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime\n"
 TORCH_29 = "FROM pytorch/pytorch:2.9.1-cuda12.8-cudnn9-runtime\n"
 
@@ -30,7 +29,7 @@ def commit_files(repo: Path, files: dict[str, str | bytes], message: str = "file
 
 def verdict(repo: Path, name: str, files: tuple[str, ...] = ("Dockerfile",), ngc: dict | None = None) -> list[tuple[str, str]]:
     policy = DEFAULT_POLICY._replace(image=ImagePolicy(files=files, ngc=ngc or {}))
-    update = RefUpdate(f"refs/tags/{name}", Z, git("rev-parse", f"refs/tags/{name}", cwd=repo))
+    update = RefUpdate(f"refs/tags/{name}", ZERO, git("rev-parse", f"refs/tags/{name}", cwd=repo))
     return [(v.code, v.message) for v in check_updates([update], policy, Git(str(repo)), None)[update.ref]]
 
 
@@ -100,7 +99,7 @@ def test_many_tags_are_read_in_one_batch(repo: Path) -> None:
         commit_files(repo, {"Dockerfile": f"FROM pytorch/pytorch:2.{minor}.0-cuda12.8-cudnn9-runtime\n"})
         for n in range(3):
             git("tag", "-a", f"v2.8-exp-{minor}-{n}", "-m", "m", cwd=repo)
-            updates.append(RefUpdate(f"refs/tags/v2.8-exp-{minor}-{n}", Z,
+            updates.append(RefUpdate(f"refs/tags/v2.8-exp-{minor}-{n}", ZERO,
                                      git("rev-parse", f"refs/tags/v2.8-exp-{minor}-{n}", cwd=repo)))
     policy = DEFAULT_POLICY._replace(image=ImagePolicy(files=("Dockerfile",)))
     result = check_updates(updates, policy, Git(str(repo)), None)

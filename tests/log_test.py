@@ -5,16 +5,31 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 from pathlib import Path
 
 import pytest
-from conftest import git, run, tagguard
-from mlhelpers import commit, git_commands, tag, traced_git
+from testing.ml import git_commands, traced_git
+from testing.tools import commit, git, isolated, run, tag, tagguard
+
+
+@pytest.fixture(scope="module")
+def history_template(tmp_path_factory: pytest.TempPathFactory, templates: Path) -> Path:
+    """Twenty conventional tags over six weeks (created out of name order), plus noise."""
+    base = tmp_path_factory.mktemp("history")
+    repo = Path(shutil.copytree(templates / "repo", base / "repo", symlinks=True))
+    with isolated(base / "home"):
+        make_history(repo)
+    return repo
 
 
 @pytest.fixture
-def history(repo: Path) -> Path:
-    """Twenty conventional tags over six weeks (created out of name order), plus noise."""
+def history(history_template: Path, tmp_path: Path) -> Path:
+    """A copy of `history_template` at tmp_path/repo."""
+    return Path(shutil.copytree(history_template, tmp_path / "repo", symlinks=True))
+
+
+def make_history(repo: Path) -> None:
     for week in range(6):
         commit(repo, f"week {week}", f"2025-03-{week * 4 + 1:02d}T09:00:00Z")
         for attempt in range(3):
@@ -28,7 +43,6 @@ def history(repo: Path) -> Path:
     tag(repo, "v2.8-exp-light")  # lightweight: no tagger, no message, the commit's date
     tag(repo, "tmp-scratch", "acc=0.999", "2025-04-02T12:00:00Z")  # temporary: not history
     tag(repo, "release-1", "acc=0.999", "2025-04-02T12:00:00Z")  # not the convention
-    return repo
 
 
 def rows(repo: Path, *args: str) -> list[dict[str, object]]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, git, tagguard
+from testing.tools import ROOT, cli, git, tagguard
 
 from tagguard.errors import PolicyError
 from tagguard.policy.model import DEFAULT_POLICY, EMBEDDED, client_policy, load_policy_file
@@ -70,19 +70,21 @@ BAD_POLICIES = {
 
 
 @pytest.mark.parametrize("text,message", BAD_POLICIES.items())
-def test_every_policy_error_names_file_key_and_expectation(tmp_path: Path, text: str, message: str) -> None:
+def test_every_policy_error_names_file_key_and_expectation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, message: str
+) -> None:
     path = write(tmp_path / "bad.toml", text)
     with pytest.raises(PolicyError) as caught:
         load_policy_file(str(path))
     assert str(caught.value).startswith(f"{path}: {message}")
-    result = tagguard("check", "--policy", str(path), "v2.8-base")
+    result = cli(capsys, "check", "--policy", str(path), "v2.8-base")
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.startswith(f"tagguard: error: {path}: {message}")
     assert result.stderr.count("\n") == 1
 
 
-def test_file_problems(tmp_path: Path) -> None:
+def test_file_problems(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cases = {
         tmp_path / "missing.toml": "no such file",
         tmp_path: "can't be read (Is a directory)",
@@ -92,7 +94,7 @@ def test_file_problems(tmp_path: Path) -> None:
     latin1.write_bytes(b"# caf\xe9\n")
     cases[latin1] = "not UTF-8 text (byte 5)"
     for path, message in cases.items():
-        result = tagguard("check", "--policy", str(path), "v2.8")
+        result = cli(capsys, "check", "--policy", str(path), "v2.8")
         assert (result.returncode, result.stderr) == (2, f"tagguard: error: {path}: {message}\n")
 
 
@@ -120,9 +122,9 @@ pattern = "v*-base"
     assert DEFAULT_POLICY.tags.require_annotated and not DEFAULT_POLICY.tags.require_signed
 
 
-def test_rules_can_be_switched_off_or_to_warn(tmp_path: Path) -> None:
+def test_rules_can_be_switched_off_or_to_warn(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path / "p.toml", "[rules]\nTG102 = 'warn'\ntemporary-tag = 'off'\n")
-    result = tagguard("check", "--policy", str(path), "v2.8-lr2", "tmp-x")
+    result = cli(capsys, "check", "--policy", str(path), "v2.8-lr2", "tmp-x")
     assert result.returncode == 0
     assert result.stdout.startswith("v2.8-lr2: TG102 (warning) unknown type 'lr2'")
     assert "tmp-x: ok" in result.stdout

@@ -1,37 +1,37 @@
-"""The hooks in .pre-commit-hooks.yaml, run by the real pre-commit against this checkout."""
+"""The hooks in .pre-commit-hooks.yaml, run by the real pre-commit from this checkout."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, git, run
+from testing.precommit import pre_commit, use_hooks
+from testing.tools import git
 
 
-@pytest.fixture(scope="session")
-def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One pre-commit cache for the session: the hook environment is built once."""
-    return tmp_path_factory.mktemp("pre-commit-home")
+@pytest.fixture
+def policy_hook(repo: Path, hook_repo: tuple[Path, str]) -> Path:
+    """`repo`, configured to run the tagguard-policy hook."""
+    use_hooks(repo, hook_repo, "tagguard-policy")
+    return repo
 
 
-def try_repo(repo: Path, home: Path, hook: str, *files: str) -> tuple[int, str]:
-    result = run(
-        sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), hook,
-        "--files", *files, cwd=repo, env={"PRE_COMMIT_HOME": str(home)},
-    )
+def run_hook(repo: Path, env: dict[str, str], name: str, text: str) -> tuple[int, str]:
+    """Write and stage the file `name`, then run the tagguard-policy hook on it."""
+    (repo / name).write_text(text)
+    git("add", name, cwd=repo)
+    result = pre_commit(repo, env, "run", "tagguard-policy", "--files", name)
     return result.returncode, result.stdout + result.stderr
 
 
-def test_policy_hook_passes_a_good_policy_and_blocks_a_bad_one(repo: Path, pre_commit_home: Path) -> None:
-    (repo / ".tagguard.toml").write_text("[image]\npytorch = '2.8'\n")
-    git("add", ".tagguard.toml", cwd=repo)
-    code, output = try_repo(repo, pre_commit_home, "tagguard-policy", ".tagguard.toml")
+def test_policy_hook_passes_a_good_policy_and_blocks_a_bad_one(
+    policy_hook: Path, pre_commit_env: dict[str, str]
+) -> None:
+    code, output = run_hook(policy_hook, pre_commit_env, ".tagguard.toml", "[image]\npytorch = '2.8'\n")
     assert code == 0, output
     assert "tagguard policy" in output and "Passed" in output
 
-    (repo / ".tagguard.toml").write_text("[image]\npytorch = 'latest'\n")
-    code, output = try_repo(repo, pre_commit_home, "tagguard-policy", ".tagguard.toml")
+    code, output = run_hook(policy_hook, pre_commit_env, ".tagguard.toml", "[image]\npytorch = 'latest'\n")
     assert code == 1, output
     assert "Failed" in output
     assert (
@@ -40,8 +40,8 @@ def test_policy_hook_passes_a_good_policy_and_blocks_a_bad_one(repo: Path, pre_c
     )
 
 
-def test_policy_hook_ignores_pyproject_without_a_tagguard_table(repo: Path, pre_commit_home: Path) -> None:
-    (repo / "pyproject.toml").write_text("[project]\nname = 'model'\n")
-    git("add", "pyproject.toml", cwd=repo)
-    code, output = try_repo(repo, pre_commit_home, "tagguard-policy", "pyproject.toml")
+def test_policy_hook_ignores_pyproject_without_a_tagguard_table(
+    policy_hook: Path, pre_commit_env: dict[str, str]
+) -> None:
+    code, output = run_hook(policy_hook, pre_commit_env, "pyproject.toml", "[project]\nname = 'model'\n")
     assert code == 0, output

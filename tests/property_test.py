@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import TAGGUARD
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -119,11 +119,10 @@ def _parses(line: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def hooked_server(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def hooked_server(tmp_path_factory: pytest.TempPathFactory, templates: Path) -> Path:
+    """One server with tagguard's hooks for all the examples (they refuse, so nothing lands)."""
     path = tmp_path_factory.mktemp("fuzz") / "server.git"
-    subprocess.run(["git", "init", "-q", "--bare", str(path)], check=True)
-    subprocess.run([TAGGUARD, "install", "--server", str(path)], check=True, capture_output=True)
-    return path
+    return Path(shutil.copytree(templates / "server.git", path, symlinks=True))
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

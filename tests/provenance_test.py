@@ -8,8 +8,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from conftest import git, run
-from mlhelpers import HAS_TORCH, commit, require, tag, traced_git
+from testing.ml import HAS_TORCH, require, traced_git
+from testing.tools import commit, git, run, tag
 
 from tagguard import __version__
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import git, tagguard
-from mlhelpers import commit, git_commands, tag, traced_git
+from testing.ml import git_commands, traced_git
+from testing.tools import commit, git, remote_tags, tag, tagguard
 
 KEEP = ["v2.8-base", "v2.8-prod-ready", "tmp", "TMP-upper", "atmp-x", "v2.8-exp-tmp-x", "testing", "release-wip-1"]
 TEMPORARY = ["tmp-a", "test-run-alpha", "wip-b", "tmp-annotated"]
@@ -26,12 +26,8 @@ def tags(repo: Path) -> set[str]:
     return set(git("tag", "-l", cwd=repo).split())
 
 
-def remote_tags(remote: Path) -> set[str]:
-    return {line.split("refs/tags/")[1] for line in git("ls-remote", "--tags", "--refs", str(remote), cwd=remote).splitlines()}
-
-
 @pytest.fixture
-def clone(repo: Path, tmp_path: Path) -> tuple[Path, Path]:
+def pushed_tags(repo: Path, tmp_path: Path) -> tuple[Path, Path]:
     """A repo with kept and temporary tags (some old), all pushed to a bare remote."""
     (repo / ".tagguard.toml").write_text(POLICY)
     git("add", ".tagguard.toml", cwd=repo)
@@ -46,9 +42,9 @@ def clone(repo: Path, tmp_path: Path) -> tuple[Path, Path]:
     return repo, remote
 
 
-def test_dry_run_lists_and_deletes_nothing(clone: tuple[Path, Path]) -> None:
-    repo, remote = clone
-    before, remote_before = tags(repo), remote_tags(remote)
+def test_dry_run_lists_and_deletes_nothing(pushed_tags: tuple[Path, Path]) -> None:
+    repo, remote = pushed_tags
+    before, remote_before = tags(repo), set(remote_tags(remote))
     result = tagguard("prune", "--remote", "origin", "--dry-run", cwd=repo)
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.splitlines() == [
@@ -58,11 +54,11 @@ def test_dry_run_lists_and_deletes_nothing(clone: tuple[Path, Path]) -> None:
         "would delete tmp-annotated (local, origin)",
         "would delete wip-b (local, origin)",
     ]
-    assert (tags(repo), remote_tags(remote)) == (before, remote_before)
+    assert (tags(repo), set(remote_tags(remote))) == (before, remote_before)
 
 
-def test_prune_here_and_on_the_remote_with_one_push(clone: tuple[Path, Path], tmp_path: Path) -> None:
-    repo, remote = clone
+def test_prune_here_and_on_the_remote_with_one_push(pushed_tags: tuple[Path, Path], tmp_path: Path) -> None:
+    repo, remote = pushed_tags
     git("tag", "-d", "wip-b", cwd=repo)  # only on the remote now
     tag(repo, "tmp-local-only", None)
     env, calls = traced_git(tmp_path)
@@ -72,20 +68,20 @@ def test_prune_here_and_on_the_remote_with_one_push(clone: tuple[Path, Path], tm
     assert "deleted tmp-a (local, origin)" in result.stdout
     survivors = set(KEEP) | {"tmp-keep-me"}
     assert tags(repo) == survivors
-    assert remote_tags(remote) == survivors
+    assert set(remote_tags(remote)) == survivors
     commands = git_commands(calls)
     assert commands.count("push") == 1 and commands.count("for-each-ref") == 1
 
 
-def test_local_only_by_default(clone: tuple[Path, Path]) -> None:
-    repo, remote = clone
+def test_local_only_by_default(pushed_tags: tuple[Path, Path]) -> None:
+    repo, remote = pushed_tags
     assert tagguard("prune", cwd=repo).returncode == 0
     assert tags(repo) == set(KEEP) | {"tmp-keep-me"}
-    assert set(TEMPORARY) <= remote_tags(remote)
+    assert set(TEMPORARY) <= set(remote_tags(remote))
 
 
-def test_older_than_keeps_young_tags(clone: tuple[Path, Path]) -> None:
-    repo, remote = clone
+def test_older_than_keeps_young_tags(pushed_tags: tuple[Path, Path]) -> None:
+    repo, remote = pushed_tags
     commit(repo, "today", "2099-01-01T00:00:00Z")  # lightweight tags take their commit's date
     tag(repo, "tmp-young", None)
     tag(repo, "wip-young-annotated", "scratch", "2099-01-01T00:00:00Z")
@@ -95,12 +91,12 @@ def test_older_than_keeps_young_tags(clone: tuple[Path, Path]) -> None:
     assert tags(repo) == set(KEEP) | {"tmp-keep-me", "tmp-young", "wip-young-annotated"}
 
 
-def test_remote_tag_of_unknown_age_is_kept_with_older_than(clone: tuple[Path, Path]) -> None:
-    repo, remote = clone
+def test_remote_tag_of_unknown_age_is_kept_with_older_than(pushed_tags: tuple[Path, Path]) -> None:
+    repo, remote = pushed_tags
     git("tag", "-d", "wip-b", cwd=repo)
     result = tagguard("prune", "--older-than", "2w", "--remote", "origin", cwd=repo)
     assert "kept wip-b: its age is unknown here (fetch the remote's tags first)" in result.stdout
-    assert "wip-b" in remote_tags(remote) and "tmp-a" not in remote_tags(remote)
+    assert "wip-b" in set(remote_tags(remote)) and "tmp-a" not in set(remote_tags(remote))
 
 
 def test_nothing_to_prune(repo: Path) -> None:
@@ -119,8 +115,8 @@ def test_bad_age(repo: Path, age: str) -> None:
         f"such as 14d; got '{age}'\n")
 
 
-def test_unknown_remote_is_one_line_and_deletes_nothing(clone: tuple[Path, Path]) -> None:
-    repo, _ = clone
+def test_unknown_remote_is_one_line_and_deletes_nothing(pushed_tags: tuple[Path, Path]) -> None:
+    repo, _ = pushed_tags
     before = tags(repo)
     result = tagguard("prune", "--remote", "nowhere", cwd=repo)
     assert result.returncode == 2 and len(result.stderr.splitlines()) == 1

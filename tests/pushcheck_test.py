@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import git
+from testing.tools import ZERO, git
 
 from tagguard.git.refupdates import HookInputError, RefUpdate, parse_pre_push, parse_receive
 from tagguard.git.repo import Git
@@ -14,18 +14,16 @@ from tagguard.git.tagobject import parse_tag, peel_all
 from tagguard.policy.model import DEFAULT_POLICY, Policy, Protect, TagsPolicy
 from tagguard.verdict.pushcheck import check_updates
 
-Z = "0" * 40
-
 
 def oid(repo: Path, rev: str) -> str:
     return git("rev-parse", rev, cwd=repo)
 
 
 def created(repo: Path, *names: str) -> list[RefUpdate]:
-    return [RefUpdate(f"refs/tags/{n}", Z, oid(repo, f"refs/tags/{n}")) for n in names]
+    return [RefUpdate(f"refs/tags/{n}", ZERO, oid(repo, f"refs/tags/{n}")) for n in names]
 
 
-def codes(result: dict[str, list]) -> dict[str, list[str]]:
+def codes_by_ref(result: dict[str, list]) -> dict[str, list[str]]:
     return {ref.split("/", 2)[2]: [v.code for v in found] for ref, found in result.items()}
 
 
@@ -39,7 +37,7 @@ def test_creations(repo: Path) -> None:
     git("tag", "wip-light", cwd=repo)  # temporary and lightweight: one problem, not two
     names = ("v2.8-ft-lr2", "v2.8-base", "v2.8-eval", "v2.8-aug", "tmp-x", "V2.8_FT", "wip-light")
     result = check_updates(created(repo, *names), DEFAULT_POLICY, Git(str(repo)), None)
-    assert codes(result) == {
+    assert codes_by_ref(result) == {
         "v2.8-ft-lr2": [],
         "v2.8-base": ["TG301"],
         "v2.8-eval": ["TG302"],
@@ -60,12 +58,12 @@ def test_tag_of_a_tag_peels_to_the_commit_and_keeps_its_own_name(repo: Path) -> 
     assert [t.name for t in chain.tags] == ["v2.8-prod-ready", "v2.8-ft"]
     assert (chain.target, chain.target_type) == (oid(repo, "HEAD"), "commit")
     result = check_updates(created(repo, "v2.8-prod-ready"), DEFAULT_POLICY, Git(str(repo)), None)
-    assert codes(result) == {"v2.8-prod-ready": []}
+    assert codes_by_ref(result) == {"v2.8-prod-ready": []}
 
 
 def test_object_pushed_under_another_name(repo: Path) -> None:
     git("tag", "-a", "v2.8-ft-a", "-m", "x", cwd=repo)
-    update = RefUpdate("refs/tags/v2.8-ft-b", Z, oid(repo, "refs/tags/v2.8-ft-a"))
+    update = RefUpdate("refs/tags/v2.8-ft-b", ZERO, oid(repo, "refs/tags/v2.8-ft-a"))
     [violation] = check_updates([update], DEFAULT_POLICY, Git(str(repo)), None)["refs/tags/v2.8-ft-b"]
     assert violation.code == "TG304"
     assert violation.message == "is a tag object named 'v2.8-ft-a', pushed as 'v2.8-ft-b'"
@@ -80,13 +78,13 @@ def test_moves_deletions_and_branches(repo: Path) -> None:
     )
     updates = [
         RefUpdate("refs/tags/v2.8-ft", head, new),
-        RefUpdate("refs/tags/v2.8-prod-ready", head, Z),
-        RefUpdate("refs/tags/v2.8-exp", head, Z),
+        RefUpdate("refs/tags/v2.8-prod-ready", head, ZERO),
+        RefUpdate("refs/tags/v2.8-exp", head, ZERO),
         RefUpdate("refs/heads/main", head, new),
     ]
     for pusher, expected in (("alice", []), ("carol", []), ("mallory", ["TG402"]), (None, ["TG402"])):
         result = check_updates(updates, policy, Git(str(repo)), pusher)
-        assert codes(result) == {"v2.8-ft": ["TG401"], "v2.8-prod-ready": expected, "v2.8-exp": []}
+        assert codes_by_ref(result) == {"v2.8-ft": ["TG401"], "v2.8-prod-ready": expected, "v2.8-exp": []}
     [refused] = check_updates(updates[1:2], policy, Git(str(repo)), "mallory")["refs/tags/v2.8-prod-ready"]
     assert refused.message == (
         "is protected (pattern 'v*-prod*'); it may be deleted by: alice, @release (you are mallory)"
@@ -94,7 +92,7 @@ def test_moves_deletions_and_branches(repo: Path) -> None:
 
 
 def test_missing_object(repo: Path) -> None:
-    update = RefUpdate("refs/tags/v2.8-ft", Z, "1" * 40)
+    update = RefUpdate("refs/tags/v2.8-ft", ZERO, "1" * 40)
     [violation] = check_updates([update], DEFAULT_POLICY, Git(str(repo)), None)["refs/tags/v2.8-ft"]
     assert (violation.code, violation.message) == ("TG305", "object 111111111111 is missing")
 
@@ -111,12 +109,12 @@ def test_signatures_verified_by_git(repo: Path, tmp_path: Path) -> None:
     git("tag", "-a", "v2.8-ft", "-m", "unsigned", cwd=repo)
     policy = DEFAULT_POLICY._replace(tags=TagsPolicy(require_signed=True))
     updates = created(repo, "v2.8-prod-ready", "v2.8-ft")
-    assert codes(check_updates(updates, policy, Git(str(repo)), None)) == {
+    assert codes_by_ref(check_updates(updates, policy, Git(str(repo)), None)) == {
         "v2.8-prod-ready": [], "v2.8-ft": ["TG303"]}
     other = tmp_path / "other"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
     signers.write_text("test@example.com " + (tmp_path / "other.pub").read_text())  # not the signer's key
-    assert codes(check_updates(updates, policy, Git(str(repo)), None)) == {
+    assert codes_by_ref(check_updates(updates, policy, Git(str(repo)), None)) == {
         "v2.8-prod-ready": ["TG303"], "v2.8-ft": ["TG303"]}
     tag = parse_tag("x", git("cat-file", "tag", "v2.8-prod-ready", cwd=repo).encode())
     assert tag.signed and tag.message == "signed"
@@ -128,7 +126,7 @@ def test_severities_apply_to_push_rules(repo: Path) -> None:
     [found] = check_updates(created(repo, "v2.8-base"), policy, Git(str(repo)), None)["refs/tags/v2.8-base"]
     assert (found.code, found.severity) == ("TG301", "warn")
     off = DEFAULT_POLICY._replace(tags=TagsPolicy(require_annotated=False))
-    assert codes(check_updates(created(repo, "v2.8-base"), off, Git(str(repo)), None)) == {"v2.8-base": []}
+    assert codes_by_ref(check_updates(created(repo, "v2.8-base"), off, Git(str(repo)), None)) == {"v2.8-base": []}
 
 
 def test_parse_tag_without_tagger_and_with_non_utf8_message() -> None:
@@ -143,23 +141,23 @@ A, B = "a" * 40, "b" * 40
 
 
 def test_hook_input_parsers() -> None:
-    assert parse_receive(f"{Z} {A} refs/tags/v2.8\n") == [RefUpdate("refs/tags/v2.8", Z, A)]
-    assert parse_pre_push(f"refs/tags/v2.8 {A} refs/tags/v2.8 {Z}\n") == [RefUpdate("refs/tags/v2.8", Z, A)]
-    assert parse_pre_push(f"(delete) {Z} refs/tags/v2.8 {A}\n")[0].kind == "delete"
+    assert parse_receive(f"{ZERO} {A} refs/tags/v2.8\n") == [RefUpdate("refs/tags/v2.8", ZERO, A)]
+    assert parse_pre_push(f"refs/tags/v2.8 {A} refs/tags/v2.8 {ZERO}\n") == [RefUpdate("refs/tags/v2.8", ZERO, A)]
+    assert parse_pre_push(f"(delete) {ZERO} refs/tags/v2.8 {A}\n")[0].kind == "delete"
     sha256 = "c" * 64
     assert parse_receive(f"{'0' * 64} {sha256} refs/tags/x")[0].kind == "create"
     for odd in ("refs/heads/a\u200db", "refs/heads/\u202e", "refs/tags/v2.8-caf\udce9", "refs/heads/a\x85b"):
-        assert parse_receive(f"{Z} {A} {odd}\n") == [RefUpdate(odd, Z, A)]  # git allows these; the rules judge
+        assert parse_receive(f"{ZERO} {A} {odd}\n") == [RefUpdate(odd, ZERO, A)]  # git allows these; the rules judge
 
 
 @pytest.mark.parametrize("line,message", [
     ("abc def", "stdin line 1: expected '<old> <new> <ref>', got 'abc def'"),
-    (f"{Z} xyz refs/tags/v", "stdin line 1: 'xyz' is not an object id"),
-    (f"{Z} {'c' * 64} refs/tags/v", "stdin line 1: object ids of different lengths"),
-    (f"{Z} {A} v2.8", "stdin line 1: 'v2.8' is not a full ref name"),
-    (f"{Z} {A} refs/tags/\x1b[2J", "stdin line 1: 'refs/tags/\\x1b[2J' is not a full ref name"),
-    (f"{Z} {A} refs/heads/a\x7fb", "stdin line 1: 'refs/heads/a\\x7fb' is not a full ref name"),
-    (f"{Z} {Z} refs/tags/v", "stdin line 1: both object ids are zero"),
+    (f"{ZERO} xyz refs/tags/v", "stdin line 1: 'xyz' is not an object id"),
+    (f"{ZERO} {'c' * 64} refs/tags/v", "stdin line 1: object ids of different lengths"),
+    (f"{ZERO} {A} v2.8", "stdin line 1: 'v2.8' is not a full ref name"),
+    (f"{ZERO} {A} refs/tags/\x1b[2J", "stdin line 1: 'refs/tags/\\x1b[2J' is not a full ref name"),
+    (f"{ZERO} {A} refs/heads/a\x7fb", "stdin line 1: 'refs/heads/a\\x7fb' is not a full ref name"),
+    (f"{ZERO} {ZERO} refs/tags/v", "stdin line 1: both object ids are zero"),
 ])
 def test_malformed_receive_lines(line: str, message: str) -> None:
     with pytest.raises(HookInputError) as caught:
@@ -169,4 +167,4 @@ def test_malformed_receive_lines(line: str, message: str) -> None:
 
 def test_malformed_pre_push_line() -> None:
     with pytest.raises(HookInputError, match="stdin line 2: expected '<local ref> <local oid> <remote ref> <remote oid>'"):
-        parse_pre_push(f"refs/tags/a {A} refs/tags/a {Z}\nrefs/tags/b {B}\n")
+        parse_pre_push(f"refs/tags/a {A} refs/tags/a {ZERO}\nrefs/tags/b {B}\n")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from conftest import ROOT, run, tagguard
-from mlhelpers import HAS_TORCH, require
+import pytest
+from testing.ml import HAS_TORCH, require
+from testing.tools import ROOT, cli, run, tagguard
 
 SECTION = (ROOT / "README.md").read_text().split("## Checkpoint provenance and the tag history", 1)[1]
 
@@ -15,12 +16,15 @@ def block(kind: str, after: str) -> str:
     return SECTION.split(after, 1)[1].split(f"```{kind}\n", 1)[1].split("```", 1)[0]
 
 
-def test_the_training_snippet_saves_a_checkpoint_that_verifies(repo: Path) -> None:
+def test_the_training_snippet_saves_a_checkpoint_that_verifies(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     require(HAS_TORCH, "torch (pip install torch==2.13.0)")
     snippet = "import warnings; warnings.simplefilter('ignore')\n" + block("python", "### Record the code")
     result = run(sys.executable, "-c", snippet, cwd=repo)
     assert result.returncode == 0, result.stderr
-    verified = tagguard("verify-checkpoint", "model.pth", cwd=repo)
+    monkeypatch.chdir(repo)
+    verified = cli(capsys, "verify-checkpoint", "model.pth")  # in this process: torch loads once a session
     assert verified.returncode == 0, verified.stdout
     assert verified.stdout.splitlines()[-1] == "model.pth: provenance ok"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import ROOT, tagguard
+from testing.tools import ROOT, tagguard
 
 from tagguard.rules.catalog import RULES
 

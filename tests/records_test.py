@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import git, tagguard
-from pushing import annotated, clone, no_identity, push, server, use_policy  # noqa: F401
+from testing.server import push, use_policy
+from testing.tools import annotated, git, tagguard
 
 from tagguard.server.jsonlog import read_records
 from tagguard.server.ledger import LEDGER_FILE

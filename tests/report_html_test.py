@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import shutil
 import struct
 import zlib
 from pathlib import Path
 
 import pytest
-from conftest import run, tagguard
-from mlhelpers import CHROMIUM, commit, require, tag
+from testing.ml import CHROMIUM, require
+from testing.tools import commit, isolated, run, tag, tagguard
 
 HOSTILE = '"></title></circle></svg><script>document.title="pwned"</script><img src=x onerror=alert(1)>'
 # A page of the test's own (not the report) loads the report in a frame and asks the
@@ -45,9 +46,17 @@ def chromium(tmp_path: Path, *args: str) -> str:
     return result.stdout
 
 
-@pytest.fixture
-def report(repo: Path, tmp_path: Path) -> Path:
-    """25 tags: acc on all of them, loss on every other one, one hostile message."""
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory, templates: Path) -> Path:
+    """25 tags: acc on all of them, loss on every other one, one hostile message. One page for
+    the module's tests, which only read it."""
+    base = tmp_path_factory.mktemp("report")
+    repo = Path(shutil.copytree(templates / "repo", base / "repo", symlinks=True))
+    with isolated(base / "home"):
+        return make_report(repo, base / "site" / "report.html")
+
+
+def make_report(repo: Path, out: Path) -> Path:
     for n in range(25):
         commit(repo, f"step {n}", f"2025-01-{n + 1:02d}T08:00:00Z")
         loss = f"\nloss: {2.0 - n * 0.05:.2f}" if n % 2 == 0 else ""
@@ -55,7 +64,6 @@ def report(repo: Path, tmp_path: Path) -> Path:
         tag(repo, f"v2.8-ft-run{n}", message, f"2025-01-{n + 1:02d}T09:00:00Z")
     tag(repo, "v2.8-prod-ready", f"{HOSTILE}\nacc=0.95", "2025-02-01T00:00:00Z")
     tag(repo, "v2.8-eval-nometrics", "no numbers here", "2025-02-02T00:00:00Z")
-    out = tmp_path / "site" / "report.html"
     out.parent.mkdir()
     result = tagguard("log", "--html", str(out), cwd=repo)
     assert (result.returncode, result.stdout) == (0, f"wrote {out}: 27 tags, 2 metrics\n")

@@ -7,32 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, TAGGUARD, git, run, tagguard
-from pushing import (  # noqa: F401
-    annotated,
-    clone,
-    commit,
-    connect,
-    make_server,
-    no_identity,
-    push,
-    remote_lines,
-    server,
-    server_tags,
-    use_policy,
-)
+from testing.server import connect, landed_records, make_server, push, remote_lines, server_tags, use_policy
+from testing.tools import ROOT, TAGGUARD, annotated, commit, git, run, tagguard
 
 from tagguard.hookfiles.launcher import command_launcher
 from tagguard.server.hookscripts import SERVER_HOOKS, hook_script
-from tagguard.server.jsonlog import read_records
-from tagguard.server.ledger import LEDGER_FILE, landed
-
-
-def ledger(server: Path, state: str | None = None) -> list[dict[str, str]]:
-    """The ledger's landed records, as TG403 sees them (or those of one `state`, such as "pending")."""
-    records = list(read_records(str(server / LEDGER_FILE)))
-    return [r for r in records if r.get("state") == state] if state else landed(records)
-
+from tagguard.server.ledger import LEDGER_FILE
 
 # --- the rules, each refused with code and hint while the good push lands ---------------------
 
@@ -107,7 +87,7 @@ def test_tag_objects_message_name_target_and_tag_of_tag(clone: Path, server: Pat
     git("tag", "-a", "v2.8-ft", "-m", "inner", cwd=clone)
     git("tag", "-a", "v2.8-prod-ready", "v2.8-ft", "-m", "tag of a tag", cwd=clone)
     assert push(clone, "v2.8-ft", "v2.8-prod-ready").returncode == 0
-    assert ledger(server)[-1]["commit"] == git("rev-parse", "HEAD", cwd=clone)
+    assert landed_records(server)[-1]["commit"] == git("rev-parse", "HEAD", cwd=clone)
 
 
 def test_moving_a_tag_is_refused(clone: Path, server: Path) -> None:
@@ -222,7 +202,7 @@ def test_require_signed_verifies_ssh_signatures(clone: Path, server: Path, tmp_p
 def test_deleted_name_cannot_come_back_on_another_commit(clone: Path, server: Path) -> None:
     first = annotated(clone, "v2.8-ft-lr2")
     push(clone, "v2.8-ft-lr2", env={"REMOTE_USER": "alice"})
-    assert [(r["name"], r["object"], r["pusher"]) for r in ledger(server)] == [("v2.8-ft-lr2", first, "alice")]
+    assert [(r["name"], r["object"], r["pusher"]) for r in landed_records(server)] == [("v2.8-ft-lr2", first, "alice")]
     assert push(clone, ":refs/tags/v2.8-ft-lr2").returncode == 0
     commit(clone, "other")
     git("tag", "-f", "-a", "v2.8-ft-lr2", "-m", "again", cwd=clone)
@@ -244,7 +224,7 @@ def test_install_records_existing_tags_and_reinstall_does_not_repeat(repo: Path,
     first = tagguard("install", "--server", str(server))
     assert f"{server}/{LEDGER_FILE}: recorded 1 existing tag" in first.stdout
     assert "recorded" not in tagguard("install", "--server", str(server)).stdout
-    assert [r["pusher"] for r in ledger(server)] == ["(existing before tagguard)"]
+    assert [r["pusher"] for r in landed_records(server)] == ["(existing before tagguard)"]
     push(repo, ":refs/tags/v2.8-base")
     commit(repo, "two")
     git("tag", "-f", "-a", "v2.8-base", "-m", "again", cwd=repo)
@@ -262,7 +242,7 @@ def test_torn_ledger_line_is_ignored_and_closed(clone: Path, server: Path) -> No
     assert text[2] == '{"name": "v2.8-ft-b", "obj'  # after v2.8-ft-a's pending record and landed mark
     assert [(json.loads(line)["name"], json.loads(line).get("state")) for line in text[3:]] == [
         ("v2.8-ft-b", "pending"), ("v2.8-ft-b", "landed")]
-    assert [r["name"] for r in ledger(server)] == ["v2.8-ft-a", "v2.8-ft-b"]
+    assert [r["name"] for r in landed_records(server)] == ["v2.8-ft-a", "v2.8-ft-b"]
 
 
 # --- modes, audit log, failing closed ---------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, tagguard
+from testing.tools import ROOT, cli
 
 from tagguard.errors import PolicyError
 from tagguard.policy.model import DEFAULT_IDENTITY_ENV, DEFAULT_POLICY, load_policy_file
@@ -24,13 +24,15 @@ BAD_SERVER_TABLES = {
 
 
 @pytest.mark.parametrize(("text", "message"), BAD_SERVER_TABLES.items())
-def test_server_table_errors_name_file_and_key(tmp_path: Path, text: str, message: str) -> None:
+def test_server_table_errors_name_file_and_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, message: str
+) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(text)
     with pytest.raises(PolicyError) as caught:
         load_policy_file(str(path))
     assert str(caught.value) == f"{path}: {message}"
-    result = tagguard("policy", str(path))
+    result = cli(capsys, "policy", str(path))
     assert (result.returncode, result.stderr) == (2, f"tagguard: error: {path}: {message}\n")
 
 

@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from conftest import git, run, tagguard
+from testing.tools import git, run, tagguard
 
 IMAGE = "pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from conftest import git
+from testing.tools import git
 
 from tagguard.git.batches import READ_BUDGET, by_size
 from tagguard.git.repo import Batched
@@ -31,20 +31,20 @@ def test_tagger_parts() -> None:
         assert tagger_parts(bad) is None, bad
 
 
-def tag(name: str = "v2.8-ft", tagger: str | None = GOOD_TAGGER, message: str = "acc=0.9\n") -> TagObject:
+def tag_value(name: str = "v2.8-ft", tagger: str | None = GOOD_TAGGER, message: str = "acc=0.9\n") -> TagObject:
     return TagObject("o", "c" * 40, "commit", name, tagger, message, False)
 
 
 def test_compacted_tags_keep_what_the_checks_decide_on() -> None:
-    assert _compact(tag()) == tag()
-    long = _compact(tag(message=" " * 10 * KEEP + "acc=0.9" + "x" * 10 * KEEP))
+    assert _compact(tag_value()) == tag_value()
+    long = _compact(tag_value(message=" " * 10 * KEEP + "acc=0.9" + "x" * 10 * KEEP))
     assert long.message.startswith("acc=0.9") and len(long.message) == KEEP
-    assert _compact(tag(message="\u200b" * 10 * KEEP)).message == ""
+    assert _compact(tag_value(message="\u200b" * 10 * KEEP)).message == ""
     name = "v2.8-ft-" + "a" * 10 * KEEP
-    assert _compact(tag(name=name)).name == name[:KEEP] + "\n" != name  # equals no ref name
-    well_formed = _compact(tag(tagger="A" * 10 * KEEP + " <" + "e" * 10 * KEEP + "> 1700000000 +0000"))
+    assert _compact(tag_value(name=name)).name == name[:KEEP] + "\n" != name  # equals no ref name
+    well_formed = _compact(tag_value(tagger="A" * 10 * KEEP + " <" + "e" * 10 * KEEP + "> 1700000000 +0000"))
     assert len(well_formed.tagger or "") < 3 * KEEP and tagger_parts(well_formed.tagger) is not None
-    garbled = _compact(tag(tagger="A" * 10 * KEEP))
+    garbled = _compact(tag_value(tagger="A" * 10 * KEEP))
     assert len(garbled.tagger or "") == KEEP + 1 and tagger_parts(garbled.tagger) is None
 
 

@@ -1,16 +1,21 @@
-"""`tagguard verify-checkpoint`: a real torch.save checkpoint (or JSON sidecar) against the repo."""
+"""`tagguard verify-checkpoint`: a real torch.save checkpoint (or JSON sidecar) against the repo.
+
+Checkpoints are saved by training scripts run in one Python that imported torch once (`trainer`);
+most checks run in this process, two by the installed console script."""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
+from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
+from typing import Callable
 
 import pytest
-from conftest import ROOT, git, run, tagguard
-from mlhelpers import HAS_TORCH, commit, require, tag
+from testing.ml import HAS_TORCH, Trainer, require
+from testing.tools import ROOT, cli, commit, git, run, tag, tagguard
 
 # What a training script does: import torch, train, save the weights with git_info().
 TRAIN = """
@@ -30,10 +35,17 @@ def torch_tag() -> str:
     return f"v{major}.{minor}"
 
 
-def train(repo: Path, out: Path, script: str = TRAIN) -> Path:
+@pytest.fixture(scope="module")
+def trainer() -> Iterator[Trainer]:
     require(HAS_TORCH, "torch (pip install torch==2.13.0)")
-    result = run(sys.executable, "-c", script, str(out), cwd=repo)
-    assert result.returncode == 0, result.stderr
+    trainer = Trainer()
+    yield trainer
+    trainer.close()
+
+
+def train(trainer: Trainer, repo: Path, out: Path, script: str = TRAIN) -> Path:
+    """Run a training script in `repo` that saves a checkpoint to `out`."""
+    trainer.run(script, repo, str(out))
     return out
 
 
@@ -45,79 +57,93 @@ def sidecar(repo: Path, out: Path, **changes: object) -> Path:
     return out
 
 
-def verify(path: Path, repo: Path, *args: str) -> tuple[int, list[str], str]:
+Verify = Callable[..., tuple[int, list[str], str]]
+
+
+def verify_script(path: Path, repo: Path, *args: str) -> tuple[int, list[str], str]:
+    """`tagguard verify-checkpoint PATH ARGS` in `repo`, by the installed console script."""
     result = tagguard("verify-checkpoint", str(path), *args, cwd=repo)
     return result.returncode, result.stdout.splitlines(), result.stderr
 
 
-def codes(lines: list[str]) -> list[tuple[str, str]]:
+@pytest.fixture
+def verify(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Verify:
+    """`tagguard verify-checkpoint PATH ARGS` in `repo`, run in this process (torch loads once)."""
+    def verify_here(path: Path, repo: Path, *args: str) -> tuple[int, list[str], str]:
+        monkeypatch.chdir(repo)
+        result = cli(capsys, "verify-checkpoint", str(path), *args)
+        return result.returncode, result.stdout.splitlines(), result.stderr
+    return verify_here
+
+
+def checks(lines: list[str]) -> list[tuple[str, str]]:
     return [(line.split()[0], line.split()[1]) for line in lines[:-1]]
 
 
-def test_a_good_checkpoint(repo: Path, tmp_path: Path) -> None:
+def test_a_good_checkpoint(repo: Path, tmp_path: Path, trainer: Trainer) -> None:
     name = f"{torch_tag()}-ft-lr2"
     tag(repo, name, "acc=0.9")
-    ckpt = train(repo, tmp_path / "model.pth")
-    status, lines, err = verify(ckpt, repo)
+    ckpt = train(trainer, repo, tmp_path / "model.pth")
+    status, lines, err = verify_script(ckpt, repo)
     assert (status, err) == (0, "")
-    assert codes(lines) == [("ok", "commit-known"), ("ok", "clean"), ("ok", "tag-intact"), ("ok", "version-match")]
+    assert checks(lines) == [("ok", "commit-known"), ("ok", "clean"), ("ok", "tag-intact"), ("ok", "version-match")]
     head = git("rev-parse", "HEAD", cwd=repo)
     assert f"tag {name} still points at {head[:12]}" in lines[2]
     assert lines[3].endswith(f"saved with PyTorch {version('torch')}, as {torch_tag()} says")
     assert lines[-1] == f"{ckpt}: provenance ok"
 
 
-def test_a_tag_of_a_tag_is_peeled_to_its_commit(repo: Path, tmp_path: Path) -> None:
+def test_a_tag_of_a_tag_is_peeled_to_its_commit(repo: Path, tmp_path: Path, verify: Verify) -> None:
     git("tag", "-a", "v2.8-ft", "-m", "inner", cwd=repo)
     git("-c", "advice.nestedTag=false", "tag", "-a", "v2.8-prod-ready", "-m", "outer", "v2.8-ft", cwd=repo)
     ckpt = sidecar(repo, tmp_path / "model.json", tag="v2.8-prod-ready")
     status, lines, _ = verify(ckpt, repo)
-    assert ("ok", "tag-intact") in codes(lines), lines
+    assert ("ok", "tag-intact") in checks(lines), lines
 
 
-def test_a_moved_tag_fails(repo: Path, tmp_path: Path) -> None:
+def test_a_moved_tag_fails(repo: Path, tmp_path: Path, trainer: Trainer, verify: Verify) -> None:
     name = f"{torch_tag()}-ft-lr2"
     tag(repo, name, "acc=0.9")
     trained_on = git("rev-parse", "HEAD", cwd=repo)
-    ckpt = train(repo, tmp_path / "model.pth")
+    ckpt = train(trainer, repo, tmp_path / "model.pth")
     moved_to = commit(repo, "later work")
     git("tag", "-f", "-a", name, "-m", "moved", cwd=repo)
     status, lines, _ = verify(ckpt, repo)
     assert status == 1
-    assert ("FAIL", "tag-moved") in codes(lines)
+    assert ("FAIL", "tag-moved") in checks(lines)
     assert f"tag {name} now points at {moved_to[:12]}, not at {trained_on[:12]}" in "\n".join(lines)
     assert lines[-1] == f"{ckpt}: 1 problem(s)"
 
 
-def test_a_deleted_tag_fails(repo: Path, tmp_path: Path) -> None:
+def test_a_deleted_tag_fails(repo: Path, tmp_path: Path, trainer: Trainer, verify: Verify) -> None:
     tag(repo, f"{torch_tag()}-ft-gone", "acc=0.9")
-    ckpt = train(repo, tmp_path / "model.pth")
+    ckpt = train(trainer, repo, tmp_path / "model.pth")
     git("tag", "-d", f"{torch_tag()}-ft-gone", cwd=repo)
     status, lines, _ = verify(ckpt, repo)
-    assert status == 1 and ("FAIL", "tag-missing") in codes(lines)
+    assert status == 1 and ("FAIL", "tag-missing") in checks(lines)
 
 
-def test_a_dirty_save_fails(repo: Path, tmp_path: Path) -> None:
+def test_a_dirty_save_fails(repo: Path, tmp_path: Path, trainer: Trainer, verify: Verify) -> None:
     tag(repo, f"{torch_tag()}-ft-lr2", "acc=0.9")
     (repo / "train.py").write_text("print('edited, not committed')\n")
-    ckpt = train(repo, tmp_path / "model.pth")
+    ckpt = train(trainer, repo, tmp_path / "model.pth")
     git("checkout", "--", "train.py", cwd=repo)  # the tree is clean again; the checkpoint remembers
     status, lines, _ = verify(ckpt, repo)
     assert status == 1
-    assert codes(lines) == [("ok", "commit-known"), ("FAIL", "dirty"), ("ok", "tag-intact"), ("ok", "version-match")]
+    assert checks(lines) == [("ok", "commit-known"), ("FAIL", "dirty"), ("ok", "tag-intact"), ("ok", "version-match")]
     assert f"({torch_tag()}-ft-lr2-dirty)" in lines[1]
 
 
-def test_a_version_mismatch_fails(repo: Path, tmp_path: Path) -> None:
+def test_a_version_mismatch_fails(repo: Path, tmp_path: Path, trainer: Trainer, verify: Verify) -> None:
     tag(repo, "v1.13-ft-old", "named for an old PyTorch")
-    ckpt = train(repo, tmp_path / "model.pth")
+    ckpt = train(trainer, repo, tmp_path / "model.pth")
     status, lines, _ = verify(ckpt, repo)
     assert status == 1
-    assert codes(lines)[-1] == ("FAIL", "version-mismatch")
+    assert checks(lines)[-1] == ("FAIL", "version-mismatch")
     assert lines[-2].endswith(f"saved with PyTorch {version('torch')}, but the tag says v1.13")
 
 
-def test_json_sidecar_with_the_declared_image(repo: Path, tmp_path: Path) -> None:
+def test_json_sidecar_with_the_declared_image(repo: Path, tmp_path: Path, verify: Verify) -> None:
     (repo / ".tagguard.toml").write_text('[image]\npytorch = "2.8"\n')
     git("add", ".tagguard.toml", cwd=repo)
     commit(repo, "policy")
@@ -135,26 +161,26 @@ def test_json_sidecar_with_the_declared_image(repo: Path, tmp_path: Path) -> Non
     assert lines[3].endswith("the image declared PyTorch 2.9, but the tag says v2.8")
 
 
-def test_untagged_code_is_a_note_and_unknown_commit_fails(repo: Path, tmp_path: Path) -> None:
+def test_untagged_code_is_a_note_and_unknown_commit_fails(repo: Path, tmp_path: Path, verify: Verify) -> None:
     untagged = sidecar(repo, tmp_path / "untagged.json")
     status, lines, _ = verify(untagged, repo)
     assert status == 0
-    assert codes(lines) == [("ok", "commit-known"), ("ok", "clean"), ("note", "untagged"), ("note", "version-unknown")]
+    assert checks(lines) == [("ok", "commit-known"), ("ok", "clean"), ("note", "untagged"), ("note", "version-unknown")]
     other = tmp_path / "other"
     git("init", "-q", str(other), cwd=tmp_path)
     commit(other, "unrelated")
     status, lines, _ = verify(untagged, other)
-    assert status == 1 and codes(lines)[0] == ("FAIL", "commit-missing")
+    assert status == 1 and checks(lines)[0] == ("FAIL", "commit-missing")
     assert verify(untagged, tmp_path, "--repo", str(repo))[0] == 0
 
 
-def test_saved_outside_a_repository(tmp_path: Path, repo: Path) -> None:
+def test_saved_outside_a_repository(tmp_path: Path, repo: Path, verify: Verify) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
     saved = sidecar(outside, tmp_path / "nogit.json")
     status, lines, _ = verify(saved, repo)
     assert status == 1
-    assert codes(lines) == [("FAIL", "no-provenance")]
+    assert checks(lines) == [("FAIL", "no-provenance")]
     assert lines[0].split(None, 2)[2].startswith("the checkpoint records no commit: no git provenance: ")
 
 
@@ -170,7 +196,9 @@ def test_saved_outside_a_repository(tmp_path: Path, repo: Path) -> None:
         ('{"git_info": {"commit": null, "tagguard": 1}}', "git_info.tagguard: expected a string or None, got int"),
     ],
 )
-def test_bad_sidecars_are_one_line_errors(repo: Path, tmp_path: Path, content: str, message: str) -> None:
+def test_bad_sidecars_are_one_line_errors(
+    repo: Path, tmp_path: Path, verify: Verify, content: str, message: str
+) -> None:
     path = tmp_path / "info.json"
     path.write_text(content)
     status, lines, err = verify(path, repo)
@@ -178,22 +206,22 @@ def test_bad_sidecars_are_one_line_errors(repo: Path, tmp_path: Path, content: s
     assert err.startswith(f"tagguard: error: {path}: ") and message in err and len(err.splitlines()) == 1
 
 
-def test_missing_file(repo: Path) -> None:
+def test_missing_file(repo: Path, verify: Verify) -> None:
     assert verify(Path("nope.pth"), repo)[2] == "tagguard: error: nope.pth: no such file\n"
 
 
-def test_loading_is_safe_code_in_a_checkpoint_never_runs(repo: Path, tmp_path: Path) -> None:
+def test_loading_is_safe_code_in_a_checkpoint_never_runs(repo: Path, tmp_path: Path, trainer: Trainer) -> None:
     marker = tmp_path / "pwned"
     evil_class = f"import os\nclass Evil:\n    def __reduce__(self):\n        return (os.system, ('touch {marker}',))\n"
     evil = TRAIN.replace('"epoch": 3,', '"epoch": Evil(),').replace("model = ", evil_class + "model = ")
-    ckpt = train(repo, tmp_path / "evil.pth", evil)
-    status, lines, err = verify(ckpt, repo)
+    ckpt = train(trainer, repo, tmp_path / "evil.pth", evil)
+    status, lines, err = verify_script(ckpt, repo)
     assert (status, lines) == (2, [])
     assert err.startswith(f"tagguard: error: {ckpt}: can't be read as a torch checkpoint: ")
     assert len(err.splitlines()) == 1 and not marker.exists()
 
 
-def test_not_a_checkpoint(repo: Path, tmp_path: Path) -> None:
+def test_not_a_checkpoint(repo: Path, tmp_path: Path, verify: Verify) -> None:
     require(HAS_TORCH, "torch (pip install torch==2.13.0)")
     junk = tmp_path / "junk.pth"
     junk.write_bytes(os.urandom(256).replace(b"{", b"x"))

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple, Sequence
+from typing import NamedTuple
 
-ZERO = "0" * 40
+from testing.tools import ZERO
 
 
 class RawResult(NamedTuple):
