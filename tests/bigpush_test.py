@@ -18,7 +18,7 @@ def test_big_batches_read_the_same_as_small_ones(tmp_path: Path) -> None:
     subprocess.run(["git", "fast-import", "--quiet"], cwd=tmp_path, input="".join(stream).encode(), check=True)
     out = subprocess.run(["git", "for-each-ref", "--format=%(objectname)", "refs/tags"], cwd=tmp_path,
                          capture_output=True, text=True, check=True).stdout.split()
-    oids = out + ["1234567890" * 4]  # and one missing object
+    oids = [*out, "1234567890" * 4]  # and one missing object
     assert len("".join(f"{o}\n" for o in oids)) > _BIG_INPUT  # the in-memory path
     git = Git(str(tmp_path))
     whole = peel_all(git, oids, 1 << 20)

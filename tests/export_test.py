@@ -101,7 +101,7 @@ def test_name_pattern_agrees_with_tagguard(tmp_path: Path, policy_text: str) -> 
     path.write_text(policy_text)
     policy = load_policy_file(str(path)) if policy_text else DEFAULT_POLICY
     pattern = re.compile(name_regex(policy))
-    for name in NAMES + ["v2.8-ft-lr22"]:
+    for name in [*NAMES, "v2.8-ft-lr22"]:
         assert bool(pattern.match(name)) == (not check_name(name, policy)), name
 
 

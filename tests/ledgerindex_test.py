@@ -111,7 +111,9 @@ def test_small_unindexed_writes_catch_the_index_up_every_256_kib(tmp_path: Path)
 
     path = str(tmp_path / "ledger.jsonl")
     append(path, [record("v2.8-first")])
-    covered = lambda: ledgerindex._state(sqlite3.connect(ledgerindex.index_path(path)))[0]
+    def covered() -> int:
+        return ledgerindex._state(sqlite3.connect(ledgerindex.index_path(path)))[0]
+
     size = Path(path).stat().st_size
     assert covered() == size
     small = record("v2.8-x" + "y" * 200)

@@ -32,7 +32,7 @@ def pushed_tags(repo: Path, tmp_path: Path) -> tuple[Path, Path]:
     (repo / ".tagguard.toml").write_text(POLICY)
     git("add", ".tagguard.toml", cwd=repo)
     commit(repo, "policy", "2025-01-01T00:00:00Z")
-    for name in KEEP + ["tmp-a", "test-run-alpha", "wip-b", "tmp-keep-me"]:
+    for name in [*KEEP, "tmp-a", "test-run-alpha", "wip-b", "tmp-keep-me"]:
         tag(repo, name, None)
     tag(repo, "tmp-annotated", "scratch", "2025-01-01T00:00:00Z")
     remote = tmp_path / "remote.git"
@@ -81,7 +81,7 @@ def test_local_only_by_default(pushed_tags: tuple[Path, Path]) -> None:
 
 
 def test_older_than_keeps_young_tags(pushed_tags: tuple[Path, Path]) -> None:
-    repo, remote = pushed_tags
+    repo, _remote = pushed_tags
     commit(repo, "today", "2099-01-01T00:00:00Z")  # lightweight tags take their commit's date
     tag(repo, "tmp-young", None)
     tag(repo, "wip-young-annotated", "scratch", "2099-01-01T00:00:00Z")

@@ -16,7 +16,7 @@ def keys(typed: type) -> set[str]:
     return set(typed.__annotations__)
 
 
-def test_a_push_writes_the_records_its_types_describe(clone: Path, server: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_a_push_writes_the_records_its_types_describe(clone: Path, server: Path, tmp_path: Path) -> None:
     audit = tmp_path / "audit.jsonl"
     use_policy(server, f'[server]\naudit_log = "{audit}"\n')
     annotated(clone, "v2.8-ft")

@@ -97,7 +97,7 @@ def test_a_tag_of_a_tag_is_peeled_to_its_commit(repo: Path, tmp_path: Path, veri
     git("tag", "-a", "v2.8-ft", "-m", "inner", cwd=repo)
     git("-c", "advice.nestedTag=false", "tag", "-a", "v2.8-prod-ready", "-m", "outer", "v2.8-ft", cwd=repo)
     ckpt = sidecar(repo, tmp_path / "model.json", tag="v2.8-prod-ready")
-    status, lines, _ = verify(ckpt, repo)
+    _status, lines, _ = verify(ckpt, repo)
     assert ("ok", "tag-intact") in checks(lines), lines
 
 
