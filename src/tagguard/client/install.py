@@ -13,7 +13,7 @@ import shlex
 
 from tagguard.errors import TagguardError
 from tagguard.git.repo import Git
-from tagguard.hookfiles.files import MARKER, locate, marked, remove_ours, script_head, write_script
+from tagguard.hookfiles.files import MARKER, marked, remove_ours, script_head, write_script
 from tagguard.hookfiles.launcher import launch_code
 
 HOOK = "pre-push"
@@ -49,7 +49,7 @@ exit 1
 
 def _clone_hooks(git: Git) -> str:
     """The directory git runs hooks from in this clone (honours core.hooksPath)."""
-    layout = locate(git, "not in a git repository: run `tagguard install` inside a clone")
+    layout = git.layout()
     if not layout.work_tree:
         raise TagguardError(
             "not in a work tree: `tagguard install` is for a clone (for a bare repository on a "

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 
 from tagguard.git.repo import Git
-from tagguard.hookfiles.files import CHAINED, is_ours, keep_aside, locate, remove_ours, restore, write_script
+from tagguard.hookfiles.files import CHAINED, is_ours, keep_aside, remove_ours, restore, write_script
 from tagguard.hookfiles.launcher import Launcher
 from tagguard.lean import TYPE_CHECKING
 from tagguard.server.hookscripts import REFERENCE_TRANSACTION, hook_script
@@ -19,7 +19,7 @@ INSTALLED = ("pre-receive", "post-receive")  # `update` would repeat pre-receive
 
 
 def located(repo: str) -> Layout:
-    return locate(Git(repo), f"{repo}: not a git repository")
+    return Git(repo).layout()
 
 
 def install(hooks: str, launcher: Launcher, outside_pushes: bool = False) -> list[str]:
