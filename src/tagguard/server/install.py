@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 
+from tagguard.errors import TagguardError
 from tagguard.git.repo import Git
 from tagguard.hookfiles.files import CHAINED, is_ours, keep_aside, remove_ours, restore, write_script
 from tagguard.hookfiles.launcher import Launcher
@@ -20,6 +21,29 @@ INSTALLED = ("pre-receive", "post-receive")  # `update` would repeat pre-receive
 
 def located(repo: str) -> Layout:
     return Git(repo).layout()
+
+
+def refuse_unusable(repo: str, git_dir: str) -> None:
+    """Refuse to install hooks that the repository's owner (who git runs them as) can't start:
+    they would fail every push, branches included."""
+    from shlex import quote
+
+    from tagguard.hookfiles.access import EXECUTE, blocked, owner_of
+    from tagguard.hookfiles.launcher import used_paths
+    from tagguard.safetext import shown
+
+    owner = owner_of(git_dir)
+    for path, want in used_paths():
+        stop = blocked(path, owner, want)
+        if stop is None:
+            continue
+        why = "" if stop == path else f" (they can't enter {shown(stop, limit=4096)})"
+        user = owner.name.split(" ")[0]
+        raise TagguardError(
+            f"{shown(git_dir, limit=4096)} belongs to {owner.name}, who can't {'run' if want == EXECUTE else 'read'} "
+            f"{shown(path, limit=4096)}{why}, and git runs its hooks as them: every push would fail. Install "
+            f"tagguard where {user} can run it, e.g. python3 -m venv /opt/tagguard, pip install it there, then "
+            f"/opt/tagguard/bin/tagguard install --server {quote(repo)}; or install it as {user} (pip install --user)")
 
 
 def install(hooks: str, launcher: Launcher, outside_pushes: bool = False) -> list[str]:
