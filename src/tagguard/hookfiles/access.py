@@ -13,7 +13,7 @@ READ, EXECUTE = 4, 1  # the permission bits asked of a path's last part
 
 
 class Account(NamedTuple):
-    name: str  # "git (uid 998)"
+    login: str  # "git", or "uid 998" for a uid with no account
     uid: int
     gids: frozenset[int]
 
@@ -28,7 +28,7 @@ def owner_of(path: str) -> Account:
     except KeyError:
         return Account(f"uid {info.st_uid}", info.st_uid, frozenset([info.st_gid]))
     groups = os.getgrouplist(entry.pw_name, entry.pw_gid)
-    return Account(f"{entry.pw_name} (uid {info.st_uid})", info.st_uid, frozenset(groups))
+    return Account(entry.pw_name, info.st_uid, frozenset(groups))
 
 
 def blocked(path: str, account: Account, want: int) -> str | None:
