@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from testing.tools import git
 
-from tagguard.errors import TagguardError
-from tagguard.git.repo import Git, NotARepository
+from tagguard.errors import NotARepository, TagguardError
+from tagguard.git.repo import Git
 from tagguard.hookfiles.files import CHAINED, MARKER, is_ours, keep_aside, remove_ours, restore, write_script
 
 SCRIPT = f"#!/bin/sh\n{MARKER} test: ré\n"

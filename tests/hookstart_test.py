@@ -109,7 +109,8 @@ def test_processes_report_exit_codes_signals_and_missing_programs(tmp_path: Path
 
 
 def test_a_git_error_still_names_the_command(tmp_path: Path) -> None:
-    from tagguard.git.repo import Git, GitError, NotARepository
+    from tagguard.errors import NotARepository
+    from tagguard.git.repo import Git, GitError
 
     with pytest.raises(NotARepository, match=f"^not a git repository: {tmp_path}$"):  # whatever the command
         Git(str(tmp_path)).run("rev-parse", "--verify", "HEAD")

@@ -10,7 +10,7 @@ import sys
 from types import SimpleNamespace
 
 from tagguard import __version__
-from tagguard.errors import TagguardError
+from tagguard.errors import NotARepository, TagguardError
 from tagguard.lean import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -260,9 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _repository_fix(exc: TagguardError, args: argparse.Namespace | SimpleNamespace) -> str:
-    """What to do when the command's repository is missing (git.repo.NotARepository)."""
-    from tagguard.git.repo import NotARepository
-
+    """What to do when the command's repository is missing."""
     if not isinstance(exc, NotARepository) or exc.refused:
         return ""
     if getattr(args, "server", None):

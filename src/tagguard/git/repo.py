@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from tagguard.errors import TagguardError
+from tagguard.errors import NotARepository, TagguardError
 from tagguard.git.processes import Completed, Session, run
 from tagguard.git.refs import TAG_PREFIX, short_name
 from tagguard.lean import TYPE_CHECKING, NamedTuple
@@ -29,15 +29,6 @@ _INDIRECTION = ("GIT_REPLACE_REF_BASE",)
 
 class GitError(TagguardError):
     """A git command failed; the message names it and quotes git's last line."""
-
-
-class NotARepository(GitError):
-    """git finds no repository at the path, or refuses the one there (`safe.directory`);
-    the message names the directory and, when git refused it, git's reason and the fix."""
-
-    def __init__(self, message: str, refused: bool) -> None:
-        super().__init__(message)
-        self.refused = refused  # git found a repository but won't use it: the message has the fix
 
 
 INFO_FORMAT = "%(objectname) %(objecttype) %(objectsize)"
