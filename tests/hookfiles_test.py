@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from testing.tools import git
 
-from tagguard.errors import TagguardError
+from tagguard.errors import NotARepository, TagguardError
 from tagguard.git.repo import Git
-from tagguard.hookfiles.files import CHAINED, MARKER, is_ours, keep_aside, locate, remove_ours, restore, write_script
+from tagguard.hookfiles.files import CHAINED, MARKER, is_ours, keep_aside, remove_ours, restore, write_script
 
 SCRIPT = f"#!/bin/sh\n{MARKER} test: ré\n"
 
@@ -58,8 +58,8 @@ def test_the_hooks_directory_is_absolute_and_honours_core_hooks_path(tmp_path: P
     (repo / "sub").mkdir()
     git("config", "core.hooksPath", ".githooks", cwd=repo)
     os.chdir(repo / "sub")
-    layout = locate(Git("."), "outside")
+    layout = Git(".").layout()
     assert (layout.hooks, layout.git_dir, layout.work_tree) == (str(repo / ".githooks"), str(repo / ".git"), True)
-    assert not locate(Git(str(repo / ".git")), "outside").work_tree
-    with pytest.raises(TagguardError, match=r"^nowhere$"):
-        locate(Git(str(tmp_path / "work")), "nowhere")
+    assert not Git(str(repo / ".git")).layout().work_tree
+    with pytest.raises(NotARepository, match=r"^not a git repository: .*work$"):
+        Git(str(tmp_path / "work")).layout()

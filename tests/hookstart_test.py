@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from testing.tools import annotated
+from testing.tools import annotated, git
 
 from tagguard.cli import _parser, _plain_hook
 from tagguard.git import processes
@@ -109,8 +109,12 @@ def test_processes_report_exit_codes_signals_and_missing_programs(tmp_path: Path
 
 
 def test_a_git_error_still_names_the_command(tmp_path: Path) -> None:
+    from tagguard.errors import NotARepository
     from tagguard.git.repo import Git, GitError
 
+    with pytest.raises(NotARepository, match=f"^not a git repository: {tmp_path}$"):  # whatever the command
+        Git(str(tmp_path)).run("rev-parse", "--verify", "HEAD")
+    git("init", "-q", cwd=tmp_path)
     with pytest.raises(GitError, match="git rev-parse"):
         Git(str(tmp_path)).run("rev-parse", "--verify", "HEAD")
 

@@ -167,4 +167,4 @@ def test_image_command_errors(repo: Path, tmp_path: Path) -> None:
     result = tagguard("image", "no-such-rev", cwd=repo)
     assert (result.returncode, result.stderr) == (2, "tagguard: error: no commit 'no-such-rev' in this repository\n")
     result = tagguard("image", cwd=tmp_path)
-    assert (result.returncode, result.stderr) == (2, "tagguard: error: not inside a git repository\n")
+    assert (result.returncode, result.stderr) == (2, f"tagguard: error: not a git repository: {tmp_path}; cd into a clone, then run `tagguard image` there\n")

@@ -220,7 +220,7 @@ def test_install_respects_core_hooks_path(client: Path, remote: Path) -> None:
 def test_install_outside_a_clone(tmp_path: Path, remote: Path) -> None:
     outside = tagguard("install", cwd=tmp_path)
     assert (outside.returncode, outside.stderr) == (
-        2, "tagguard: error: not in a git repository: run `tagguard install` inside a clone\n")
+        2, f"tagguard: error: not a git repository: {tmp_path}; cd into a clone, then run `tagguard install` there\n")
     bare = tagguard("install", cwd=remote)
     assert bare.returncode == 2
     assert bare.stderr.startswith("tagguard: error: not in a work tree: `tagguard install` is for a clone")

@@ -321,7 +321,7 @@ def test_malformed_input_to_the_installed_hook_refuses(server: Path) -> None:
 def test_git_failure_refuses(tmp_path: Path) -> None:
     result = tagguard("pre-receive", cwd=tmp_path, input=f"{'0' * 40} {'1' * 40} refs/tags/v2.8\n")
     assert result.returncode == 2
-    assert result.stderr.startswith("tagguard: push refused: `git rev-parse --absolute-git-dir` failed (exit 128): fatal: not a git repository")
+    assert result.stderr == f"tagguard: push refused: not a git repository: {tmp_path}\n"
 
 
 def test_missing_tagguard_command_refuses(clone: Path, server: Path) -> None:
@@ -383,14 +383,15 @@ def test_install_keeps_and_chains_an_existing_hook_and_uninstall_restores_it(clo
 
 def test_install_errors(tmp_path: Path, server: Path) -> None:
     result = tagguard("install", "--server", str(tmp_path / "nowhere"))
-    assert (result.returncode, result.stderr) == (2, f"tagguard: error: {tmp_path / 'nowhere'}: not a git repository\n")
+    assert (result.returncode, result.stderr) == (2, f"tagguard: error: no such directory: {tmp_path / 'nowhere'}; "
+                                                 "--server takes the path of a repository (a bare repository or a clone)\n")
     hook = server / "hooks" / "pre-receive"
     hook.write_text("#!/bin/sh\n")
     (server / "hooks" / "pre-receive.pre-tagguard").write_text("#!/bin/sh\n")
     result = tagguard("install", "--server", str(server))
     assert result.stderr == (f"tagguard: error: {hook}.pre-tagguard exists already; move it or {hook} away, "
                              "then install again\n")
-    assert "run `tagguard install` inside a clone" in tagguard("install").stderr  # the client form
+    assert "cd into a clone, then run `tagguard install` there" in tagguard("install").stderr  # the client form
     assert tagguard("uninstall", "--server", str(server)).stdout.splitlines()[0] == f"{hook}: not tagguard's hook; left alone"
 
 

@@ -121,7 +121,7 @@ def test_metric_and_message_errors(repo: Path) -> None:
 
 def test_outside_a_repository_and_before_the_first_commit(tmp_path: Path) -> None:
     result = tagguard("tag", "v2.8-base", "-m", "x", cwd=tmp_path)
-    assert result.stderr == "tagguard: error: not in a git repository: run `tagguard tag` inside a clone\n"
+    assert result.stderr == f"tagguard: error: not a git repository: {tmp_path}; cd into a clone, then run `tagguard tag` there\n"
     empty = tmp_path / "empty"
     empty.mkdir()
     git("init", "-q", cwd=empty)

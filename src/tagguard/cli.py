@@ -10,7 +10,7 @@ import sys
 from types import SimpleNamespace
 
 from tagguard import __version__
-from tagguard.errors import TagguardError
+from tagguard.errors import NotARepository, TagguardError
 from tagguard.lean import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -241,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(getattr(module, function)(args))
     except TagguardError as exc:
-        print(f"tagguard: error: {exc}", file=sys.stderr)
+        print(f"tagguard: error: {exc}{_repository_fix(exc, args)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
@@ -257,6 +257,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERNAL
+
+
+def _repository_fix(exc: TagguardError, args: argparse.Namespace | SimpleNamespace) -> str:
+    """What to do when the command's repository is missing."""
+    if not isinstance(exc, NotARepository) or exc.refused:
+        return ""
+    if getattr(args, "server", None):
+        return "; --server takes the path of a repository (a bare repository or a clone)"
+    repo = getattr(args, "repo", None)
+    if repo is None:
+        return f"; cd into a clone, then run `tagguard {args.command}` there"
+    if repo != ".":
+        return "; --repo takes the path of a clone (or of a bare repository)"
+    return "; cd into a clone, or pass its path: --repo DIR"
 
 
 # --- the ML side: the tag history, checkpoint provenance, cleaning up ----------------------

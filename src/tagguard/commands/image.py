@@ -35,8 +35,6 @@ def run_image(args: argparse.Namespace) -> int:
 
 def _commit(git: Git, rev: str) -> str:
     commit = git.commit_of(rev)
-    if commit is None and not git.is_repository():
-        raise TagguardError("not inside a git repository")
     if commit is None:
         raise TagguardError(f"no commit {rev!r} in this repository")
     return commit

@@ -33,10 +33,11 @@ def run_uninstall(args: argparse.Namespace) -> int:
 def _install_server(repo: str, outside_pushes: bool) -> int:
     """The hooks, then every tag already in the repository recorded in its ledger."""
     from tagguard.hookfiles.launcher import this_tagguard
-    from tagguard.server.install import install, located
+    from tagguard.server.install import install, located, refuse_unusable
     from tagguard.server.ledger import ledger_path, seed
 
     layout = located(repo)
+    refuse_unusable(repo, layout.git_dir)
     for line in install(layout.hooks, this_tagguard(), outside_pushes):
         print(line)
     ledger = ledger_path(layout.git_dir)

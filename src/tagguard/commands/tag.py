@@ -46,9 +46,7 @@ def run_tag(args: argparse.Namespace) -> int:
 
 
 def _head(git: Git) -> str:
-    head = git.commit_of("HEAD")
-    if head is None and not git.is_repository():
-        raise TagguardError("not in a git repository: run `tagguard tag` inside a clone")
+    head = git.commit_of("HEAD")  # NotARepository outside a clone
     if head is None:
         raise TagguardError("HEAD has no commit yet: commit the code first, then tag it")
     return head

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from tagguard.errors import TagguardError
+from tagguard.errors import NotARepository, TagguardError
 from tagguard.git.processes import Completed, Session, run
 from tagguard.git.refs import TAG_PREFIX, short_name
 from tagguard.lean import TYPE_CHECKING, NamedTuple
@@ -73,12 +73,17 @@ class Git:
         return self._exec(args, None).returncode == 0
 
     def _exec(self, args: Sequence[str], input: bytes | None) -> Completed:
+        """Run git; NotARepository when there is no repository here, whatever the command."""
         try:
             if input is not None and len(input) > _BIG_INPUT and hasattr(os, "memfd_create"):
-                return self._exec_from_memory(args, input)
-            return run(self._command(args), input=input, env=self._env())
+                done = self._exec_from_memory(args, input)
+            else:
+                done = run(self._command(args), input=input, env=self._env())
         except OSError as exc:
             raise GitError(f"can't run git: {exc.strerror}") from None
+        if done.returncode == 128:
+            _check_repository(self.path, done.stderr)
+        return done
 
     def _exec_from_memory(self, args: Sequence[str], input: bytes) -> Completed:
         """Big input and output (a 100,000-tag push) through in-memory files, not pipes:
@@ -199,7 +204,10 @@ class Git:
         return Layout(git_dir, os.path.abspath(os.path.join(self.path, hooks)), inside == "true")
 
     def is_repository(self) -> bool:
-        return self._succeeds("rev-parse", "--git-dir")
+        try:
+            return self._succeeds("rev-parse", "--git-dir")
+        except NotARepository:
+            return False
 
     def commit_of(self, rev: str) -> str | None:
         """The commit `rev` names (through any tags), or None when it names none."""
@@ -336,6 +344,8 @@ class Batched(Git):
         if not answered and done.returncode == 129:
             self._unsupported = True
             return super()._cat_file(command, fmt, names)
+        if done.returncode == 128:
+            _check_repository(self.path, done.stderr)
         raise GitError(_failure(("cat-file", "--batch-command"), done.returncode, done.stderr))
 
 
@@ -394,6 +404,53 @@ def _parse_batch(data: bytes) -> list[tuple[str, tuple[str, bytes] | None]]:
         result.append((header[0], (header[1], data[pos : pos + size])))
         pos += size + 1  # the content, then a newline
     return result
+
+
+def _check_repository(path: str, stderr: bytes) -> None:
+    """NotARepository when git's error (exit 128) says the repository itself is missing or
+    refused: the fix is then the same whatever the command was."""
+    from tagguard.safetext import shown
+
+    text = stderr.decode("utf-8", "replace")
+    directory = os.path.abspath(path)
+    if "dubious ownership" in text:
+        raise NotARepository(_refused(directory, text), refused=True)
+    if "not a git repository" in text or "cannot change to" in text:
+        problem = "not a git repository" if os.path.isdir(directory) else "no such directory"
+        raise NotARepository(f"{problem}: {shown(directory, limit=4096)}", refused=False)
+
+
+def _refused(directory: str, text: str) -> str:
+    """One line for git's `safe.directory` refusal: its reason, whose repository, and git's
+    own fix (the tab-indented `git config --global --add safe.directory ...` it prints)."""
+    from shlex import quote
+
+    from tagguard.safetext import shown
+
+    lines = [line.strip() for line in text.splitlines()]
+    reason = next((line for line in lines if "dubious ownership" in line), "").removeprefix("fatal: ")
+    fix = next((line for line in lines if line.startswith("git config")), "")
+    fix = fix or f"git config --global --add safe.directory {quote(directory)}"
+    return (f"git refuses {shown(directory, limit=4096)}: {shown(reason, limit=4096)} ({_owners(directory)}); "
+            f"run tagguard as the repository's owner, or trust it: {shown(fix, limit=4096)}")
+
+
+def _owners(directory: str) -> str:
+    """'owned by git (uid 998), you are root (uid 0)'."""
+    try:
+        owner = os.stat(directory).st_uid
+    except OSError:
+        return f"you are {_user(os.getuid())}"
+    return f"owned by {_user(owner)}, you are {_user(os.getuid())}"
+
+
+def _user(uid: int) -> str:
+    import pwd
+
+    try:
+        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+    except KeyError:
+        return f"uid {uid}"
 
 
 def _failure(args: Sequence[str], code: int, stderr: bytes) -> str:

@@ -2,7 +2,7 @@
 hooks are, how tagguard's scripts are written and recognised, and how a hook that was there
 before is kept beside ours (how a script starts tagguard: `launcher.py`).
 
-It asks git where the hooks are (`Git.layout`), and client/ and server/ install through it.
+client/ and server/ install through it, where git says the hooks are (`Git.layout`).
 """
 
 from __future__ import annotations
@@ -10,25 +10,11 @@ from __future__ import annotations
 import os
 
 from tagguard.errors import TagguardError
-from tagguard.git.repo import GitError
-from tagguard.lean import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from tagguard.git.repo import Git, Layout
 
 MARKER = "# tagguard-hook"  # in the first lines of every script tagguard writes
 CHAINED = ".pre-tagguard"  # a hook that was there before, kept as <hook>.pre-tagguard and run first
 SCRIPT_MODE = 0o755
 _HEAD = 4096  # bytes of a hook file read to recognise it
-
-
-def locate(git: Git, outside: str) -> Layout:
-    """The repository's layout: its hooks directory is absolute and honours core.hooksPath.
-    `outside` is the one-line error when there is no repository."""
-    try:
-        return git.layout()
-    except GitError:
-        raise TagguardError(outside) from None
 
 
 def script_head(path: str) -> bytes | None:

@@ -30,6 +30,20 @@ def this_tagguard() -> Launcher:
     return Launcher(f"{python} -I -S -c {quote(launch_code())}", f"[ -x {python} ] && [ -f {cli} ]", cli)
 
 
+def used_paths() -> list[tuple[str, int]]:
+    """What a `this_tagguard` hook needs to read (READ) or run (EXECUTE): this Python, its
+    standard library, and the directories of tagguard and its dependencies."""
+    import sysconfig
+
+    from tagguard.hookfiles.access import EXECUTE, READ
+
+    paths = sysconfig.get_paths()
+    found = [(sys.executable, EXECUTE), (paths["stdlib"], READ | EXECUTE),
+             (os.path.join(_package_parent(), "tagguard"), READ | EXECUTE),
+             (os.path.join(_package_parent(), "tagguard", "cli.py"), READ)]
+    return found + [(paths[key], READ | EXECUTE) for key in ("purelib", "platlib") if os.path.isdir(paths[key])]
+
+
 def command_launcher(command: str) -> Launcher:
     """A hook script that runs `command` (a path or a name on PATH)."""
     from shlex import quote

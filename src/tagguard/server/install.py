@@ -6,20 +6,50 @@ from __future__ import annotations
 
 import os
 
+from tagguard.errors import TagguardError
 from tagguard.git.repo import Git
-from tagguard.hookfiles.files import CHAINED, is_ours, keep_aside, locate, remove_ours, restore, write_script
+from tagguard.hookfiles.files import CHAINED, is_ours, keep_aside, remove_ours, restore, write_script
 from tagguard.hookfiles.launcher import Launcher
 from tagguard.lean import TYPE_CHECKING
 from tagguard.server.hookscripts import REFERENCE_TRANSACTION, hook_script
 
 if TYPE_CHECKING:
     from tagguard.git.repo import Layout
+    from tagguard.hookfiles.access import Account
 
 INSTALLED = ("pre-receive", "post-receive")  # `update` would repeat pre-receive's checks
 
 
 def located(repo: str) -> Layout:
-    return locate(Git(repo), f"{repo}: not a git repository")
+    return Git(repo).layout()
+
+
+def refuse_unusable(repo: str, git_dir: str) -> None:
+    """Refuse to install hooks that the repository's owner (who git runs them as) can't start:
+    they would fail every push, branches included."""
+    from tagguard.hookfiles.access import blocked, owner_of
+    from tagguard.hookfiles.launcher import used_paths
+
+    owner = owner_of(git_dir)
+    for path, want in used_paths():
+        stop = blocked(path, owner, want)
+        if stop is not None:
+            raise TagguardError(_unusable(repo, git_dir, owner, path, want, stop))
+
+
+def _unusable(repo: str, git_dir: str, owner: Account, path: str, want: int, stop: str) -> str:
+    from shlex import quote
+
+    from tagguard.hookfiles.access import EXECUTE
+    from tagguard.safetext import shown
+
+    why = "" if stop == path else f" (they can't enter {shown(stop, limit=4096)})"
+    use = "run" if want == EXECUTE else "read"
+    user = owner.login
+    return (f"{shown(git_dir, limit=4096)} belongs to {user} (uid {owner.uid}), who can't {use} "
+            f"{shown(path, limit=4096)}{why}, and git runs its hooks as them: every push would fail. Install "
+            f"tagguard where {user} can run it, e.g. python3 -m venv /opt/tagguard, pip install it there, then "
+            f"/opt/tagguard/bin/tagguard install --server {quote(repo)}; or install it as {user} (pip install --user)")
 
 
 def install(hooks: str, launcher: Launcher, outside_pushes: bool = False) -> list[str]:
