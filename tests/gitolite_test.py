@@ -71,10 +71,8 @@ def machine_lock(path: Path, seconds: float = 600) -> Iterator[None]:
 
 def stop_sshd(pid_file: Path) -> None:
     """Stop the sshd the setup started, whether or not the setup got further (it writes the pid first)."""
-    try:
+    with contextlib.suppress(FileNotFoundError, ValueError, ProcessLookupError):  # never started, or gone
         os.kill(int(pid_file.read_text()), signal.SIGTERM)
-    except (FileNotFoundError, ValueError, ProcessLookupError):
-        pass  # never started, or already gone
 
 
 def push_as(user: str, state: Path, clone: Path, *refspecs: str) -> subprocess.CompletedProcess[str]:
