@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from testing.precommit import pre_commit, use_hooks
-from testing.tools import client_push, git, remote_tags, tagguard
+from testing.tools import ROOT, client_push, git, remote_tags, run, tagguard
 
 
 @pytest.fixture
@@ -245,3 +245,42 @@ def test_pre_commit_push_by_hand_resolves_symbolic_refs(
     assert code == 1, output
     assert "v2.8-finetune: TG102 unknown type 'finetune'" in output
     assert "TG401" not in output and "TG301" not in output
+
+
+def readme_pre_commit_config() -> str:
+    """The README's .pre-commit-config.yaml, as printed."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("### Together with pre-commit\n", 1)[1]
+    return section.split("```yaml\n", 1)[1].split("```", 1)[0]
+
+
+def test_readme_pre_commit_config_works_once_its_placeholders_are_filled(
+    tmp_path: Path, remote: Path, hook_repo: tuple[Path, str], pre_commit_env: dict[str, str]
+) -> None:
+    shown = readme_pre_commit_config()
+    assert "FULL-COMMIT-ID" in shown and "https://example.com/your-mirror/tagguard" in shown
+    path = tmp_path / "clone"
+    git("clone", "-q", str(remote), str(path), cwd=tmp_path)
+    (path / ".pre-commit-config.yaml").write_text(
+        shown.replace("https://example.com/your-mirror/tagguard", str(hook_repo[0]))
+        .replace("FULL-COMMIT-ID", hook_repo[1]))
+    git("add", ".pre-commit-config.yaml", cwd=path)
+    git("commit", "-q", "-m", "pre-commit config, from the README", cwd=path)
+    pre_commit_ok(path, pre_commit_env, "install", "-t", "pre-commit", "-t", "pre-push")
+    (path / ".tagguard.toml").write_text("[image]\npytorch = 'latest'\n")
+    git("add", ".tagguard.toml", cwd=path)
+    committed = run("git", "commit", "-q", "-m", "bad policy", cwd=path, env=pre_commit_env)
+    assert committed.returncode == 1, committed.stdout + committed.stderr
+    assert "tagguard policy" in committed.stdout + committed.stderr
+    git("reset", "-q", "--hard", cwd=path)
+    git("tag", "-a", "v2.8-finetune", "-m", "acc=0.93", cwd=path)
+    code, output = client_push(path, "v2.8-finetune", env=pre_commit_env)
+    assert code == 1, output
+    assert "v2.8-finetune: TG102 unknown type 'finetune'" in output
+    assert remote_tags(remote) == []
+
+
+def test_readme_pins_every_example_the_same_way() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert "@v0.1.0" not in readme and "rev: v0.1.0" not in readme
+    assert readme.count("FULL-COMMIT-ID") == 3  # pre-commit, GitHub Actions, GitLab CI
