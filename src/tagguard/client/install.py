@@ -13,7 +13,7 @@ import shlex
 
 from tagguard.errors import TagguardError
 from tagguard.git.repo import Git
-from tagguard.hookfiles.files import MARKER, locate, marked, remove_ours, script_head, write_script
+from tagguard.hookfiles.files import MARKER, is_ours, locate, marked, remove_ours, script_head, write_script
 from tagguard.hookfiles.launcher import launch_code
 
 HOOK = "pre-push"
@@ -68,6 +68,13 @@ def kind_of(path: str) -> str:
     if any(mark in head for mark in _PRE_COMMIT_MARKS):
         return "pre-commit"
     return "other"
+
+
+def native_hook_installed(git: Git) -> bool:
+    """Whether this clone's hooks directory holds tagguard's pre-push hook (in `pre-push`, or in
+    `pre-push.legacy` beside pre-commit's): it reads every ref git sends."""
+    hooks = git.layout().hooks
+    return any(is_ours(os.path.join(hooks, name)) for name in (HOOK, LEGACY))
 
 
 def install(git: Git, python: str) -> str:

@@ -7,13 +7,9 @@ you are) is settled here.
 
 from __future__ import annotations
 
-import os
-
-from tagguard.client.install import HOOK, LEGACY
 from tagguard.git.refs import TAG_PREFIX
 from tagguard.git.refupdates import HookInputError, RefUpdate
 from tagguard.git.repo import Git, zero_oid
-from tagguard.hookfiles.files import is_ours
 from tagguard.lean import TYPE_CHECKING, NamedTuple
 from tagguard.policy.model import Policy
 from tagguard.rules.catalog import Violation
@@ -58,13 +54,6 @@ def pre_commit_push(env: Mapping[str, str]) -> PreCommitPush | None:
     push = PreCommitPush(*(env.get(f"PRE_COMMIT_{name}", "") for name in
                            ("REMOTE_BRANCH", "LOCAL_BRANCH", "REMOTE_NAME", "FROM_REF", "TO_REF")))
     return push if push.remote_ref and (push.to_ref or push.local_ref) else None
-
-
-def native_hook_installed(git: Git) -> bool:
-    """Whether `tagguard install`'s pre-push hook is in this clone's hooks directory: it reads
-    git's own input, every ref of the push, so pre-commit's hook leaves the tags to it."""
-    hooks = git.layout().hooks
-    return any(is_ours(os.path.join(hooks, name)) for name in (HOOK, LEGACY))
 
 
 def pre_commit_updates(push: PreCommitPush, git: Git) -> tuple[list[RefUpdate], list[RefUpdate]]:

@@ -28,7 +28,8 @@ def run_pre_push(args: argparse.Namespace) -> int:
 
 
 def run_pre_commit_push(args: argparse.Namespace) -> int:
-    from tagguard.client.prepush import check_client, native_hook_installed, pre_commit_push, pre_commit_updates
+    from tagguard.client.install import native_hook_installed
+    from tagguard.client.prepush import check_client, pre_commit_push, pre_commit_updates
     from tagguard.git.repo import Git
 
     push = pre_commit_push(os.environ)
@@ -37,7 +38,7 @@ def run_pre_commit_push(args: argparse.Namespace) -> int:
               "(PRE_COMMIT_REMOTE_BRANCH); `git push` runs this check", file=sys.stderr)
         return 0
     git = Git(".")
-    if native_hook_installed(git):  # it has run already, on every ref git sends
+    if native_hook_installed(git):  # it has run already, on every ref git sends: say each problem once
         return 0
     reported, followed = pre_commit_updates(push, git)
     if not reported and not followed:
