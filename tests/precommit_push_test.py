@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from testing.precommit import pre_commit, use_hooks
-from testing.tools import client_push, git, remote_tags, tagguard
+from testing.tools import ROOT, client_push, git, remote_tags, run, tagguard
 
 
 @pytest.fixture
@@ -68,22 +68,67 @@ def test_pre_commit_alone_checks_a_tag_on_new_commits(
     assert remote_tags(remote) == []
 
 
-def test_pre_commit_alone_checks_annotated_tags_on_pushed_commits(
+def test_pre_commit_alone_judges_only_what_the_push_sends(
+    pre_commit_alone: Path, remote: Path, pre_commit_env: dict[str, str]
+) -> None:
+    """Tags on the pushed commits that the push doesn't send are none of its business."""
+    new_commit(pre_commit_alone, "lr = 1e-4\n")
+    git("tag", "-a", "scratch-note", "-m", "try a lower lr", cwd=pre_commit_alone)
+    git("tag", "-a", "v2.8-finetune", "-m", "bad name, not pushed", cwd=pre_commit_alone)
+    git("tag", "-a", "v2.8-base", "-m", "acc=0.90", cwd=pre_commit_alone)
+    code, output = client_push(pre_commit_alone, "v2.8-base", env=pre_commit_env)
+    assert code == 0, output
+    assert "tagguard tags" in output and "Passed" in output
+    code, output = client_push(pre_commit_alone, "main", env=pre_commit_env)
+    assert code == 0, output
+    assert "tagguard tags" in output and "Passed" in output  # the commits are new to main's remote-tracking ref
+    assert remote_tags(remote) == ["v2.8-base"]
+
+
+def test_pre_commit_alone_passes_a_branch_whose_commits_carry_a_pushed_tag(
     pre_commit_alone: Path, remote: Path, pre_commit_env: dict[str, str]
 ) -> None:
     new_commit(pre_commit_alone, "lr = 1e-4\n")
+    git("tag", "-a", "v2.8-finetune", "-m", "pushed past the hook", cwd=pre_commit_alone)
+    assert client_push(pre_commit_alone, "--no-verify", "v2.8-finetune")[0] == 0
+    code, output = client_push(pre_commit_alone, "main", env=pre_commit_env)
+    assert code == 0, output
+    assert "tagguard tags" in output and "Passed" in output
+
+
+def test_pre_commit_alone_passes_the_first_push_of_a_root_commit(
+    repo: Path, remote: Path, hook_repo: tuple[Path, str], pre_commit_env: dict[str, str]
+) -> None:
+    use_hooks(repo, hook_repo, "tagguard")
+    git("commit", "-q", "--amend", "-m", "first, with pre-commit's config", cwd=repo)
+    git("tag", "-a", "scratch-note", "-m", "local", cwd=repo)
+    git("remote", "add", "origin", str(remote), cwd=repo)
+    pre_commit_ok(repo, pre_commit_env, "install", "-t", "pre-push")
+    code, output = client_push(repo, "main", env=pre_commit_env)
+    assert code == 0, output
+    assert "tagguard tags" in output and "Passed" in output
+    assert remote_tags(remote) == []
+
+
+def test_pre_commit_alone_checks_the_tags_push_follow_tags_sends(
+    pre_commit_alone: Path, remote: Path, pre_commit_env: dict[str, str]
+) -> None:
+    git("tag", "-a", "v2.8-old-ok", "-m", "on a commit the remote has", cwd=pre_commit_alone)
+    git("config", "push.followTags", "true", cwd=pre_commit_alone)
+    new_commit(pre_commit_alone, "lr = 1e-4\n")
     git("tag", "-a", "v2.8-ft-lr_2", "-m", "acc=0.93", cwd=pre_commit_alone)
-    git("tag", "tmp-mine", cwd=pre_commit_alone)  # local and temporary: none of this push's business
-    code, output = client_push(pre_commit_alone, "--follow-tags", "main", env=pre_commit_env)
+    git("tag", "tmp-mine", cwd=pre_commit_alone)  # lightweight: git doesn't follow it
+    code, output = client_push(pre_commit_alone, "main", env=pre_commit_env)
     assert code == 1, output
     assert "v2.8-ft-lr_2: TG103 description 'lr_2'" in output
-    assert "tmp-mine" not in output
-    assert "(pre-commit can't tell whether this push sends them)" in output
+    assert "tagguard: push.followTags is set, so git sends the annotated tags on the pushed commits too" in output
+    assert "tmp-mine" not in output and "v2.8-old-ok" not in output
+    assert remote_tags(remote) == []
 
     git("tag", "-d", "v2.8-ft-lr_2", cwd=pre_commit_alone)
     code, output = client_push(pre_commit_alone, "main", env=pre_commit_env)
     assert code == 0, output
-    assert "tagguard tags" in output and "Passed" in output
+    assert remote_tags(remote) == ["v2.8-old-ok"]  # git followed the tag the remote lacked
 
 
 def test_pre_commit_alone_never_sees_a_tag_on_an_old_commit(
@@ -125,6 +170,28 @@ def test_both_hooks_together_close_the_gaps(
 
 
 @pytest.mark.parametrize("tagguard_first", [True, False], ids=["tagguard-first", "pre-commit-first"])
+def test_both_hooks_together_say_each_problem_once(
+    precommit_clone: Path, remote: Path, pre_commit_env: dict[str, str], tagguard_first: bool
+) -> None:
+    """pre-commit's hook leaves the tags to tagguard's own, which reads every ref git sends."""
+    install_both(precommit_clone, pre_commit_env, tagguard_first)
+    git("config", "push.followTags", "true", cwd=precommit_clone)
+    new_commit(precommit_clone, "lr = 1e-4\n")
+    git("tag", "-a", "v2.8-finetune", "-m", "acc=0.93", cwd=precommit_clone)
+    code, output = client_push(precommit_clone, "v2.8-finetune", env=pre_commit_env)
+    assert code == 1, output
+    assert output.count("v2.8-finetune: TG102 unknown type 'finetune'") == 1
+    assert output.count("tagguard: push stopped") == 1
+    assert "tagguard tags" in output and "Passed" in output
+
+    git("config", "push.followTags", "false", cwd=precommit_clone)
+    git("tag", "-a", "scratch-note", "-m", "local", cwd=precommit_clone)
+    code, output = client_push(precommit_clone, "main", env=pre_commit_env)
+    assert code == 0, output
+    assert remote_tags(remote) == []
+
+
+@pytest.mark.parametrize("tagguard_first", [True, False], ids=["tagguard-first", "pre-commit-first"])
 def test_uninstalling_restores_the_other_hook(
     precommit_clone: Path, pre_commit_env: dict[str, str], tagguard_first: bool
 ) -> None:
@@ -141,10 +208,79 @@ def test_uninstalling_restores_the_other_hook(
     assert sorted(p.name for p in hooks.iterdir()) == []
 
 
-def test_pre_commit_push_outside_pre_commit_says_what_it_is() -> None:
+NOTHING = ("tagguard: nothing to check outside a push: pre-commit names no pushed ref "
+           "(PRE_COMMIT_REMOTE_BRANCH); `git push` runs this check")
+
+
+def test_pre_commit_push_outside_a_push_passes_and_says_why(
+    precommit_clone: Path, hook_repo: tuple[Path, str], pre_commit_env: dict[str, str]
+) -> None:
     result = tagguard("pre-commit-push")
-    assert result.returncode == 2
-    assert result.stderr == (
-        "tagguard: error: PRE_COMMIT_REMOTE_BRANCH is not set: this command runs as a pre-commit "
-        "hook in the pre-push stage; in a plain git hook use `tagguard pre-push REMOTE URL`\n"
-    )
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", NOTHING + "\n")
+    new_commit(precommit_clone, "lr = 1e-4\n")
+    for args in (["try-repo", str(hook_repo[0]), "tagguard", "--ref", hook_repo[1]],
+                 ["run", "--all-files"], ["run", "--from-ref", "HEAD~1", "--to-ref", "HEAD"]):
+        output = pre_commit_ok(precommit_clone, pre_commit_env, *args, "--hook-stage", "pre-push", "--verbose")
+        assert "tagguard tags" in output and "Passed" in output
+        assert NOTHING in output
+
+
+def by_hand(clone: Path, env: dict[str, str], tag: str) -> tuple[int, str]:
+    """pre-commit's pre-push stage run by hand for a tag push, with a symbolic --to-ref."""
+    result = pre_commit(clone, env, "run", "--hook-stage", "pre-push", "--from-ref", "HEAD~1", "--to-ref", "HEAD",
+                        "--remote-name", "origin", "--remote-url", "unused", "--remote-branch", f"refs/tags/{tag}",
+                        "--local-branch", f"refs/tags/{tag}")
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_pre_commit_push_by_hand_resolves_symbolic_refs(
+    pre_commit_alone: Path, pre_commit_env: dict[str, str]
+) -> None:
+    new_commit(pre_commit_alone, "lr = 1e-4\n")
+    git("tag", "-a", "v2.8-ft-lr2", "-m", "acc=0.93", cwd=pre_commit_alone)
+    git("tag", "-a", "v2.8-finetune", "-m", "acc=0.93", cwd=pre_commit_alone)
+    code, output = by_hand(pre_commit_alone, pre_commit_env, "v2.8-ft-lr2")
+    assert code == 0, output
+    code, output = by_hand(pre_commit_alone, pre_commit_env, "v2.8-finetune")
+    assert code == 1, output
+    assert "v2.8-finetune: TG102 unknown type 'finetune'" in output
+    assert "TG401" not in output and "TG301" not in output
+
+
+def readme_pre_commit_config() -> str:
+    """The README's .pre-commit-config.yaml, as printed."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("### Together with pre-commit\n", 1)[1]
+    return section.split("```yaml\n", 1)[1].split("```", 1)[0]
+
+
+def test_readme_pre_commit_config_works_once_its_placeholders_are_filled(
+    tmp_path: Path, remote: Path, hook_repo: tuple[Path, str], pre_commit_env: dict[str, str]
+) -> None:
+    shown = readme_pre_commit_config()
+    assert "FULL-COMMIT-ID" in shown and "https://example.com/your-mirror/tagguard" in shown
+    path = tmp_path / "clone"
+    git("clone", "-q", str(remote), str(path), cwd=tmp_path)
+    (path / ".pre-commit-config.yaml").write_text(
+        shown.replace("https://example.com/your-mirror/tagguard", str(hook_repo[0]))
+        .replace("FULL-COMMIT-ID", hook_repo[1]))
+    git("add", ".pre-commit-config.yaml", cwd=path)
+    git("commit", "-q", "-m", "pre-commit config, from the README", cwd=path)
+    pre_commit_ok(path, pre_commit_env, "install", "-t", "pre-commit", "-t", "pre-push")
+    (path / ".tagguard.toml").write_text("[image]\npytorch = 'latest'\n")
+    git("add", ".tagguard.toml", cwd=path)
+    committed = run("git", "commit", "-q", "-m", "bad policy", cwd=path, env=pre_commit_env)
+    assert committed.returncode == 1, committed.stdout + committed.stderr
+    assert "tagguard policy" in committed.stdout + committed.stderr
+    git("reset", "-q", "--hard", cwd=path)
+    git("tag", "-a", "v2.8-finetune", "-m", "acc=0.93", cwd=path)
+    code, output = client_push(path, "v2.8-finetune", env=pre_commit_env)
+    assert code == 1, output
+    assert "v2.8-finetune: TG102 unknown type 'finetune'" in output
+    assert remote_tags(remote) == []
+
+
+def test_readme_pins_every_example_the_same_way() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert "@v0.1.0" not in readme and "rev: v0.1.0" not in readme
+    assert readme.count("FULL-COMMIT-ID") == 3  # pre-commit, GitHub Actions, GitLab CI

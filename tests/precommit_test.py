@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from testing.precommit import pre_commit, use_hooks
-from testing.tools import git
+from testing.tools import ROOT, git
 
 
 @pytest.fixture
@@ -45,3 +45,24 @@ def test_policy_hook_ignores_pyproject_without_a_tagguard_table(
 ) -> None:
     code, output = run_hook(policy_hook, pre_commit_env, "pyproject.toml", "[project]\nname = 'model'\n")
     assert code == 0, output
+
+
+def test_manifest_is_valid_and_names_its_minimum_pre_commit(pre_commit_env: dict[str, str]) -> None:
+    result = pre_commit(ROOT, pre_commit_env, "validate-manifest", str(ROOT / ".pre-commit-hooks.yaml"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = (ROOT / ".pre-commit-hooks.yaml").read_text().splitlines()
+    hooks = sum(line.startswith("- id:") for line in lines)
+    assert sum(line.startswith('  minimum_pre_commit_version: "3.2.0"') for line in lines) == hooks == 2
+
+
+def test_policy_hook_runs_at_commit_and_by_hand_not_at_push(
+    policy_hook: Path, pre_commit_env: dict[str, str]
+) -> None:
+    (policy_hook / ".tagguard.toml").write_text("[image]\npytorch = 'latest'\n")
+    git("add", ".tagguard.toml", cwd=policy_hook)
+    at_push = pre_commit(policy_hook, pre_commit_env, "run", "--hook-stage", "pre-push", "--all-files")
+    assert at_push.returncode == 0, at_push.stdout + at_push.stderr
+    assert "tagguard policy" not in at_push.stdout
+    by_hand = pre_commit(policy_hook, pre_commit_env, "run", "--hook-stage", "manual", "--all-files")
+    assert by_hand.returncode == 1, by_hand.stdout + by_hand.stderr
+    assert "tagguard policy" in by_hand.stdout and "Failed" in by_hand.stdout

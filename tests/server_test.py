@@ -132,6 +132,20 @@ def test_protected_delete_uses_the_pushers_identity(clone: Path, server: Path, e
         assert list(server_tags(server)) == ["v2.8-prod-ready"]
 
 
+def test_mirror_push_deletes_past_the_client_hook_and_the_server_refuses(clone: Path, server: Path) -> None:
+    """`git push --mirror` tells pre-push nothing of the tags it deletes; the server sees them."""
+    use_policy(server, PROTECT)
+    annotated(clone, "v2.8-prod-ready")
+    assert push(clone, "v2.8-prod-ready").returncode == 0
+    assert tagguard("install", cwd=clone).returncode == 0
+    git("tag", "-d", "v2.8-prod-ready", cwd=clone)
+    result = run("git", "push", "--mirror", "origin", cwd=clone)
+    assert result.returncode == 1, result.stderr
+    assert "tagguard: push stopped" not in result.stderr  # the client hook passed: it wasn't told
+    assert "v2.8-prod-ready: TG402 is protected (pattern 'v*-prod*')" in result.stderr
+    assert list(server_tags(server)) == ["v2.8-prod-ready"]
+
+
 def test_identity_variables_are_configurable(clone: Path, server: Path) -> None:
     use_policy(server, PROTECT + '[server]\nidentity_env = ["SSO_LOGIN"]\n')
     annotated(clone, "v2.8-prod-ready")

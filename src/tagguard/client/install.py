@@ -13,7 +13,7 @@ import shlex
 
 from tagguard.errors import TagguardError
 from tagguard.git.repo import Git
-from tagguard.hookfiles.files import MARKER, marked, remove_ours, script_head, write_script
+from tagguard.hookfiles.files import MARKER, is_ours, marked, remove_ours, script_head, write_script
 from tagguard.hookfiles.launcher import launch_code
 from tagguard.safetext import shown
 
@@ -94,6 +94,13 @@ def _refuse_no_file(path: str) -> None:
     if os.path.isdir(path):
         raise TagguardError(f"{path} is a directory, not a hook; move it aside (mv {quoted} {quoted}.dir), "
                             "then run `tagguard install` again")
+
+
+def native_hook_installed(git: Git) -> bool:
+    """Whether this clone's hooks directory holds tagguard's pre-push hook (in `pre-push`, or in
+    `pre-push.legacy` beside pre-commit's): it reads every ref git sends."""
+    hooks = git.layout().hooks
+    return any(is_ours(os.path.join(hooks, name)) for name in (HOOK, LEGACY))
 
 
 def install(git: Git, python: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from tagguard.git.refs import TAG_PREFIX
 from tagguard.git.refupdates import HookInputError, RefUpdate
 from tagguard.git.repo import Git, zero_oid
-from tagguard.lean import TYPE_CHECKING
+from tagguard.lean import TYPE_CHECKING, NamedTuple
 from tagguard.policy.model import Policy
 from tagguard.rules.catalog import Violation
 from tagguard.safetext import shown
@@ -39,42 +39,42 @@ def check_client(
 # --- pre-commit's pre-push stage ---------------------------------------------------------
 
 
-class PreCommitPush:
+class PreCommitPush(NamedTuple):
     """What pre-commit tells a pre-push hook: the first ref with new commits, and its range."""
 
-    def __init__(self, env: Mapping[str, str]) -> None:
-        self.remote_ref = env.get("PRE_COMMIT_REMOTE_BRANCH", "")
-        self.local_ref = env.get("PRE_COMMIT_LOCAL_BRANCH", "")
-        self.remote_name = env.get("PRE_COMMIT_REMOTE_NAME", "")
-        self.from_ref = env.get("PRE_COMMIT_FROM_REF", "")
-        self.to_ref = env.get("PRE_COMMIT_TO_REF", "")
-        if not self.remote_ref or not (self.to_ref or self.local_ref):
-            raise HookInputError(
-                "PRE_COMMIT_REMOTE_BRANCH is not set: this command runs as a pre-commit hook in the "
-                "pre-push stage; in a plain git hook use `tagguard pre-push REMOTE URL`"
-            )
+    remote_ref: str
+    local_ref: str
+    remote_name: str
+    from_ref: str
+    to_ref: str
+
+
+def pre_commit_push(env: Mapping[str, str]) -> PreCommitPush | None:
+    """The push pre-commit reports, or None outside a push (`pre-commit run`, `try-repo`)."""
+    push = PreCommitPush(*(env.get(f"PRE_COMMIT_{name}", "") for name in
+                           ("REMOTE_BRANCH", "LOCAL_BRANCH", "REMOTE_NAME", "FROM_REF", "TO_REF")))
+    return push if push.remote_ref and (push.to_ref or push.local_ref) else None
 
 
 def pre_commit_updates(push: PreCommitPush, git: Git) -> tuple[list[RefUpdate], list[RefUpdate]]:
-    """The reported tag (if the first ref is one) and the annotated tags on pushed commits."""
-    tip = push.to_ref or git.resolve([push.local_ref]).get(push.local_ref)
+    """The reported tag (if the first ref is one), and the annotated tags git follows."""
+    # the local ref's value is what git sends (a tag object, not its commit); else to_ref, resolved
+    rev = push.local_ref if push.local_ref.startswith("refs/") else push.to_ref or push.local_ref
+    tip = git.resolve([rev]).get(rev)
     if not tip:
-        raise HookInputError(f"can't find {shown(push.local_ref)} in this repository")
+        raise HookInputError(f"can't find {shown(rev)} in this repository")
     zero = zero_oid(len(tip))
     reported = [RefUpdate(push.remote_ref, zero, tip)] if push.remote_ref.startswith(TAG_PREFIX) else []
-    if push.from_ref:
-        commits = set(git.rev_list(f"{push.from_ref}..{tip}"))
-    else:
-        commits = set(git.rev_list(tip, "--not", f"--remotes={push.remote_name}"))
-    in_range = [
-        RefUpdate(ref, zero, oid)
-        for ref, oid, peeled in git.tag_refs()
-        if peeled in commits and oid != peeled and ref != push.remote_ref
-    ]
-    return reported, in_range
+    followed = _followed_tags(push, git, tip) if git.config_true("push.followTags") else []
+    return reported, [u for u in followed if u.ref != push.remote_ref]
 
 
-def local_only(results: dict[str, list[Violation]], refs: list[RefUpdate]) -> None:
-    """Tags pre-commit can't say are pushed may be temporary: drop TG104 for those."""
-    for update in refs:
-        results[update.ref] = [v for v in results[update.ref] if v.code != "TG104"]
+def _followed_tags(push: PreCommitPush, git: Git, tip: str) -> list[RefUpdate]:
+    """What push.followTags sends along: annotated tags on the pushed commits. The remote is taken
+    to lack them only on commits it lacks (by its remote-tracking refs and the pushed ref's old
+    value); tags on commits it has may be there already, and are left to the server."""
+    exclude = [push.from_ref] if push.from_ref else []
+    commits = set(git.rev_list(tip, "--not", f"--remotes={push.remote_name}", *exclude))
+    zero = zero_oid(len(tip))
+    return [RefUpdate(ref, zero, oid) for ref, oid, peeled in git.tag_refs()
+            if peeled in commits and oid != peeled]

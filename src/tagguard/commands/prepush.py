@@ -28,24 +28,28 @@ def run_pre_push(args: argparse.Namespace) -> int:
 
 
 def run_pre_commit_push(args: argparse.Namespace) -> int:
-    from tagguard.client.prepush import PreCommitPush, check_client, local_only, pre_commit_updates
+    from tagguard.client.install import native_hook_installed
+    from tagguard.client.prepush import check_client, pre_commit_push, pre_commit_updates
     from tagguard.git.repo import Git
+
+    push = pre_commit_push(os.environ)
+    if push is None:
+        print("tagguard: nothing to check outside a push: pre-commit names no pushed ref "
+              "(PRE_COMMIT_REMOTE_BRANCH); `git push` runs this check", file=sys.stderr)
+        return 0
+    git = Git(".")
+    if native_hook_installed(git):  # it has run already, on every ref git sends: say each problem once
+        return 0
+    reported, followed = pre_commit_updates(push, git)
+    if not reported and not followed:
+        return 0
     from tagguard.policy.model import client_policy
 
-    push = PreCommitPush(os.environ)
-    git = Git(".")
-    reported, in_range = pre_commit_updates(push, git)
-    if not reported and not in_range:
-        return 0
     policy = client_policy(args.policy)
-    results = check_client(reported + in_range, policy, git, None)
-    local_only(results, in_range)
-    if in_range and any(results[u.ref] for u in in_range):
-        print(
-            "tagguard: annotated tags on the commits being pushed are checked too "
-            "(pre-commit can't tell whether this push sends them)",
-            file=sys.stderr,
-        )
+    results = check_client(reported + followed, policy, git, None)
+    if any(results[u.ref] for u in followed):
+        print("tagguard: push.followTags is set, so git sends the annotated tags on the pushed "
+              "commits too", file=sys.stderr)
     return _verdict(results, policy.origin, push.remote_name or "origin")
 
 

@@ -192,6 +192,11 @@ class Git:
             raise GitError(_failure(("config", "--get", key), completed.returncode, completed.stderr))
         return completed.stdout.decode("utf-8", "surrogateescape").rstrip("\n")
 
+    def config_true(self, key: str) -> bool:
+        """Whether a boolean config key is set to true (git's own reading: yes, on, 1, ...)."""
+        completed = self._exec(("config", "--type=bool", "--get", key), None)
+        return completed.returncode == 0 and completed.stdout.strip() == b"true"
+
     def git_dir(self) -> str:
         """The repository's git dir as an absolute path."""
         return self.run("rev-parse", "--absolute-git-dir").rstrip("\n")
