@@ -31,9 +31,9 @@ def every_builder() -> list[Violation]:
         violations.not_a_commit("v2.7-ft", "tree"),
         violations.missing_tagger("v2.7-ft", OID, has_line=False),
         violations.oversized_tag("v2.7-ft", OID, 2 << 20, 1 << 20, None),
-        violations.moved_tag("v2.7-ft", OID, "f" * 40),
+        violations.moved_tag("v2.7-ft", OID, "f" * 40, "e" * 40, NamingPolicy()),
         violations.protected_delete("v2.7-prod-ready", "v*-prod*", ("alice",), "bob"),
-        violations.reused_name("v2.7-ft", OID, "e" * 40, "alice", "2025-01-02T03:04:05Z"),
+        violations.reused_name("v2.7-ft", OID, "e" * 40, "alice", "2025-01-02T03:04:05Z", NamingPolicy()),
         violations.reserved_ref("refs/tagguard/x", own=True),
     ]
 
@@ -71,10 +71,12 @@ def test_a_protected_delete_is_worded_for_the_server_and_for_a_client() -> None:
 
 
 def test_a_reused_name_says_what_the_ledger_lacks() -> None:
-    found = violations.reused_name("v2.8-ft", OID, None, None, None)
+    found = violations.reused_name("v2.8-ft", OID, None, None, None, NamingPolicy())
     assert found.message == ("was published before for commit ? (by unknown, ?); "
                              "a published name is never reused for another commit")
     assert found.hint == 'give this commit a new name: git tag -a v2.8-ft-2 1a2b3c4d5e6f -m "..."'
+    unnamed = violations.reused_name("v2.8", OID, None, None, None, NamingPolicy())
+    assert unnamed.hint == 'give this commit a new name: git tag -a <new-name> 1a2b3c4d5e6f -m "..."'
 
 
 def test_untrusted_text_is_shown_escaped() -> None:

@@ -151,3 +151,14 @@ def _closest_type(word: str, types: tuple[str, ...]) -> str:
 
     close = get_close_matches(word, types, n=1, cutoff=0.75)
     return close[0] if close else word
+
+
+def next_name(name: str, naming: NamingPolicy) -> str | None:
+    """A new name for another snapshot like `name`: its trailing number raised, else `-2` added;
+    None when that is no valid name (`v2.8-2`: '2' is no type)."""
+    head, _, last = name.rpartition("-")
+    if head and last.isascii() and last.isdigit() and len(last) <= MAX_VERSION_DIGITS:
+        candidate = f"{head}-{int(last) + 1}"
+    else:
+        candidate = f"{name}-2"
+    return candidate if isinstance(parse_name(candidate, naming), TagName) else None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from tagguard.lean import TYPE_CHECKING
 from tagguard.rules.catalog import Violation
-from tagguard.rules.naming import NameProblem, NamingPolicy, TagName, suggest_name
+from tagguard.rules.naming import NameProblem, NamingPolicy, TagName, next_name, suggest_name
 from tagguard.safetext import shown
 
 if TYPE_CHECKING:
@@ -153,12 +153,14 @@ def oversized_tag(name: str, oid: str, size: int, limit: int, via: str | None) -
 # --- immutability and protection (TG4xx) -------------------------------------------------
 
 
-def moved_tag(name: str, old: str, new: str) -> Violation:
+def moved_tag(name: str, old: str, new: str, commit: str | None, naming: NamingPolicy) -> Violation:
+    """TG401: the push moves `name` from `old` to the object `new`, which peels to `commit`."""
     return Violation(
         name,
         "TG401",
         f"already points at {old[:12]}; published tags never move (to {new[:12]})",
-        f"give the new commit a new name, e.g. git tag -a {shown(name)}-2 {new[:12]} -m \"...\"",
+        f"give the new commit a new name, e.g. git tag -a {_new_name(name, naming)} "
+        f"{_commit_or_placeholder(commit)} -m \"...\"",
     )
 
 
@@ -183,7 +185,9 @@ def protected_delete(
     )
 
 
-def reused_name(name: str, commit: str, earlier: str | None, pusher: str | None, time: str | None) -> Violation:
+def reused_name(
+    name: str, commit: str, earlier: str | None, pusher: str | None, time: str | None, naming: NamingPolicy
+) -> Violation:
     """TG403: `name` landed before for the commit (or object) `earlier`, pushed by `pusher` at
     `time` (as the ledger recorded them: any may be missing); now it is pushed for `commit`."""
     return Violation(
@@ -191,8 +195,14 @@ def reused_name(name: str, commit: str, earlier: str | None, pusher: str | None,
         "TG403",
         f"was published before for commit {str(earlier or '?')[:12]} (by {shown(str(pusher or 'unknown'))}, "
         f"{'?' if time is None else time}); a published name is never reused for another commit",
-        f"give this commit a new name: git tag -a {shown(name)}-2 {commit[:12]} -m \"...\"",
+        f"give this commit a new name: git tag -a {_new_name(name, naming)} {commit[:12]} -m \"...\"",
     )
+
+
+def _new_name(name: str, naming: NamingPolicy) -> str:
+    """A valid name for another snapshot like `name`, else a placeholder."""
+    better = next_name(name, naming)
+    return "<new-name>" if better is None else shown(better)
 
 
 def reserved_ref(ref: str, *, own: bool) -> Violation:

@@ -32,8 +32,6 @@ if TYPE_CHECKING:
     from tagguard.image.files import Reading
 
 
-
-
 def check_updates(
     updates: list[RefUpdate], policy: Policy, git: Git, pusher: str | None, targets: dict[str, str] | None = None,
     *, user_variable: str | None = None,
@@ -62,8 +60,10 @@ def check_updates(
     for update in tags if len(created) < len(tags) else ():
         if update.kind == "delete":
             results[update.ref] = apply_severities(_deletion(update, policy, pusher, user_variable), policy)
-        elif update.kind == "update":
-            results[update.ref] = apply_severities([moved_tag(update.name, update.old, update.new)], policy)
+    moved = [u for u in tags if u.kind == "update"]
+    for update, commit in zip(moved, _commits(git, [u.new for u in moved], policy)):
+        move = moved_tag(update.name, update.old, update.new, commit, policy.naming)
+        results[update.ref] = apply_severities([move], policy)
     readings = _image_readings(git, commits, policy)
     if readings:
         for update in created:
@@ -76,6 +76,16 @@ def check_updates(
         elif update.ref.startswith(REPLACE_PREFIX) and not policy.server.allow_replace_refs:
             results[update.ref] = apply_severities([reserved_ref(update.ref, own=False)], policy)
     return results
+
+
+def _commits(git: Git, oids: list[str], policy: Policy) -> list[str | None]:
+    """The commit each object peels to (None: it ends elsewhere, or at a tag too large to read)."""
+    found: list[str | None] = []
+    for start in range(0, len(oids), PEEL_CHUNK):
+        part = oids[start : start + PEEL_CHUNK]
+        peeled = peel_all(git, part, policy.tags.max_tag_bytes)
+        found += [peeled[oid].target if peeled[oid].target_type == "commit" else None for oid in part]
+    return found
 
 
 def _image_readings(git: Git, commits: list[str], policy: Policy) -> dict[str, Reading]:

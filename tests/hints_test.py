@@ -1,0 +1,43 @@
+"""Every hint works when pasted: run the suggested command for real, and tagguard accepts the result."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from testing.hints import hints_of, paste
+from testing.server import push, server_tags
+from testing.tools import annotated, client_push, commit, git, tagguard
+
+from tagguard.rules.naming import NamingPolicy, next_name
+
+
+def installed(clone: Path) -> Path:
+    assert tagguard("install", cwd=clone).returncode == 0
+    return clone
+
+
+def test_a_new_name_is_valid_and_counts_on() -> None:
+    naming = NamingPolicy()
+    assert next_name("v2.8-ft-lr2", naming) == "v2.8-ft-lr2-2"
+    assert next_name("v2.8-ft-lr2-2", naming) == "v2.8-ft-lr2-3"
+    assert next_name("v2.8-ft", naming) == "v2.8-ft-2"
+    assert next_name("v2.8", naming) is None  # v2.8-2: '2' is no type
+
+
+def test_a_moved_tag_hint_names_the_commit_for_both_hooks(clone: Path, server: Path) -> None:
+    installed(clone)
+    annotated(clone, "v2.8-ft-lr2")
+    assert push(clone, "v2.8-ft-lr2").returncode == 0
+    second = commit(clone, "second")
+    git("tag", "-f", "-a", "v2.8-ft-lr2", "-m", "moved", cwd=clone)
+    moved = git("rev-parse", "v2.8-ft-lr2", cwd=clone)
+    code, output = client_push(clone, "--force", "v2.8-ft-lr2")
+    client_hint = hints_of(output, "v2.8-ft-lr2")
+    assert code == 1
+    assert client_hint == [f"give the new commit a new name, e.g. git tag -a v2.8-ft-lr2-2 {second[:12]} -m \"...\""]
+    server_hint = hints_of(push(clone, "--no-verify", "--force", "v2.8-ft-lr2").stderr, "v2.8-ft-lr2")
+    assert server_hint == client_hint and moved[:12] not in server_hint[0]
+    paste(client_hint[0], clone)
+    assert git("cat-file", "-p", "v2.8-ft-lr2-2", cwd=clone).startswith(f"object {second}\ntype commit\n")
+    assert client_push(clone, "v2.8-ft-lr2-2")[0] == 0
+    assert "v2.8-ft-lr2-2" in server_tags(server)
