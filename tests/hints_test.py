@@ -41,3 +41,35 @@ def test_a_moved_tag_hint_names_the_commit_for_both_hooks(clone: Path, server: P
     assert git("cat-file", "-p", "v2.8-ft-lr2-2", cwd=clone).startswith(f"object {second}\ntype commit\n")
     assert client_push(clone, "v2.8-ft-lr2-2")[0] == 0
     assert "v2.8-ft-lr2-2" in server_tags(server)
+
+
+def test_a_misnamed_lightweight_tag_gets_one_command_that_both_hooks_accept(clone: Path, server: Path) -> None:
+    installed(clone)
+    first = git("rev-parse", "HEAD", cwd=clone)
+    commit(clone, "second")
+    git("tag", "v2.8-finetune", first, cwd=clone)
+    code, output = client_push(clone, "v2.8-finetune")
+    hints = hints_of(output, "v2.8-finetune")
+    assert code == 1
+    assert hints == [f"did you mean 'v2.8-ft'? git tag -d v2.8-finetune && git tag -a v2.8-ft {first[:12]} "
+                     "-m \"acc=..., f1=...\"", "the command above re-creates it annotated"]
+    assert hints_of(push(clone, "--no-verify", "v2.8-finetune").stderr, "v2.8-finetune") == hints
+    paste(hints[0], clone)
+    assert git("tag", "-l", cwd=clone) == "v2.8-ft"
+    assert client_push(clone, "v2.8-ft")[0] == 0
+    assert server_tags(server) == {"v2.8-ft": git("rev-parse", "v2.8-ft", cwd=clone)}
+    assert git("rev-parse", "v2.8-ft^{}", cwd=clone) == first
+
+
+def test_a_pushed_tag_named_for_another_image_is_renamed_for_the_policys(clone: Path, server: Path) -> None:
+    installed(clone)
+    (clone / ".tagguard.toml").write_text("[image]\npytorch = ['2.9']\n")
+    git("add", ".tagguard.toml", cwd=clone)
+    git("commit", "-qm", "policy", cwd=clone)
+    git("tag", "v2.8-ft", cwd=clone)
+    code, output = client_push(clone, "HEAD:main", "v2.8-ft")
+    hints = hints_of(output, "v2.8-ft")
+    assert code == 1 and hints[1] == "the command above re-creates it annotated"
+    paste(hints[0], clone)
+    assert client_push(clone, "HEAD:main", "v2.9-ft")[0] == 0
+    assert list(server_tags(server)) == ["v2.9-ft"]

@@ -5,7 +5,7 @@ and the server say it differently, the builder takes that as a parameter.
 
 from __future__ import annotations
 
-from tagguard.lean import TYPE_CHECKING
+from tagguard.lean import TYPE_CHECKING, NamedTuple
 from tagguard.rules.catalog import Violation
 from tagguard.rules.naming import NameProblem, NamingPolicy, TagName, next_name, suggest_name
 from tagguard.safetext import shown
@@ -17,36 +17,54 @@ if TYPE_CHECKING:
 # --- names (TG1xx) -----------------------------------------------------------------------
 
 
-def bad_name(name: str, problem: NameProblem, naming: NamingPolicy) -> Violation:
-    """TG101-TG103: the grammar's complaint, and the conventional spelling when there is one."""
+class PushedTag(NamedTuple):
+    """A tag in a push that its hints re-create: the commit it peels to (None: not a commit)."""
+
+    commit: str | None
+
+
+def bad_name(name: str, problem: NameProblem, naming: NamingPolicy, pushed: PushedTag | None = None) -> Violation:
+    """TG101-TG103: the grammar's complaint, and the conventional spelling when there is one; for
+    a `pushed` tag, one command that re-creates it annotated under that name."""
     better = suggest_name(name, naming)
-    if better is not None:
-        hint = f"did you mean '{shown(better)}'? git tag -a {shown(better)} -m \"...\""
+    if better is None:
+        first = naming.types[0]
+        example = f"v2.8-{first} or v2.8-{naming.types[1] if len(naming.types) > 1 else first}-lr2"
+        names = f"names look like {example}: v<major>.<minor>[-type][-desc]"
+        return Violation(name, problem.code, problem.message,
+                         names if pushed is None else f"{names}; {retag(name, '<new-name>', pushed)}")
+    how = f"git tag -a {shown(better)} -m \"...\"" if pushed is None else retag(name, shown(better), pushed)
+    return Violation(name, problem.code, problem.message, f"did you mean '{shown(better)}'? {how}")
+
+
+def retag(name: str, new_name: str, pushed: PushedTag) -> str:
+    """The command that replaces a pushed tag by an annotated one named `new_name` (shown)."""
+    return (f"git tag -d {shown(name)} && git tag -a {new_name} {_commit_or_placeholder(pushed.commit)} "
+            "-m \"acc=..., f1=...\"")
+
+
+def temporary_tag(name: str, pattern: str, pushed: PushedTag | None = None) -> Violation:
+    """TG104; a `pushed` tag was refused, so it is on no remote."""
+    if pushed is None:
+        hint = f"keep it local; to remove it from a remote: git push origin :refs/tags/{shown(name)}"
     else:
-        hint = f"names look like v2.8-{naming.types[0]} or v2.8-ft-lr2: v<major>.<minor>[-type][-desc]"
-    return Violation(name, problem.code, problem.message, hint)
-
-
-def temporary_tag(name: str, pattern: str) -> Violation:
-    return Violation(
-        name,
-        "TG104",
-        f"is a temporary tag (matches {pattern!r}) and must not be published",
-        f"keep it local; to remove it from a remote: git push origin :refs/tags/{shown(name)}",
-    )
+        hint = "keep it local: this push did not publish it; push tags by name, not with --tags or --follow-tags"
+    return Violation(name, "TG104", f"is a temporary tag (matches {pattern!r}) and must not be published", hint)
 
 
 # --- the training image (TG2xx) ----------------------------------------------------------
 
 
 def policy_image_version(
-    name: str, tagged: TagName, allowed: tuple[str, ...], ref: str | None, origin: str
+    name: str, tagged: TagName, allowed: tuple[str, ...], ref: str | None, origin: str,
+    pushed: PushedTag | None = None,
 ) -> Violation:
     """TG201 against the policy's [image] ref or pytorch versions (`allowed`, oldest first)."""
     image = f"{ref} (PyTorch {allowed[0]})" if ref else f"PyTorch {' or '.join(allowed)}"
-    better = tagged.with_version(allowed[-1])
+    better = shown(str(tagged.with_version(allowed[-1])))
+    how = f"git tag -a {better} -m \"...\"" if pushed is None else retag(name, better, pushed)
     return _version_mismatch(name, tagged, f"the training image is {image}",
-                             f"name it for the image: git tag -a {shown(str(better))} -m \"...\" (policy: {origin})")
+                             f"name it for the image (policy: {origin}): {how}")
 
 
 def code_image_version(name: str, tagged: TagName, reading: Reading, commit: str) -> Violation:
@@ -82,11 +100,10 @@ def _at(reading: Reading, commit: str) -> str:
 # --- the tag object (TG3xx) --------------------------------------------------------------
 
 
-def lightweight_tag(name: str, oid: str) -> Violation:
-    return Violation(
-        name, "TG301", "is a lightweight tag; the policy requires annotated tags",
-        f"git tag -d {shown(name)} && git tag -a {shown(name)} {oid[:12]} -m \"acc=..., f1=...\"",
-    )
+def lightweight_tag(name: str, commit: str | None, *, renamed: bool = False) -> Violation:
+    """TG301; `renamed`: a name rule above already gave the command that re-creates it annotated."""
+    hint = "the command above re-creates it annotated" if renamed else retag(name, shown(name), PushedTag(commit))
+    return Violation(name, "TG301", "is a lightweight tag; the policy requires annotated tags", hint)
 
 
 def empty_message(name: str, commit: str | None) -> Violation:

@@ -14,6 +14,7 @@ from tagguard.lean import TYPE_CHECKING
 from tagguard.policy.model import Policy
 from tagguard.rules.catalog import Violation
 from tagguard.rules.violations import (
+    PushedTag,
     empty_message,
     lightweight_tag,
     missing_object,
@@ -114,13 +115,16 @@ def _deletion(update: RefUpdate, policy: Policy, pusher: str | None, user_variab
 
 
 def _creation(update: RefUpdate, peeled: Peeled, policy: Policy) -> list[Violation]:
-    by_name = check_name(update.name, policy)
+    commit = peeled.target if peeled.target_type == "commit" else None  # a target from the object: untrusted
+    by_name = check_name(update.name, policy, tag=PushedTag(commit))
     if by_name and any(v.code == "TG104" for v in by_name):
         return by_name  # a temporary tag is refused whatever its object is
-    return by_name + _object_problems(update, peeled, policy)
+    return by_name + _object_problems(update, peeled, policy, commit, renamed=bool(by_name))
 
 
-def _object_problems(update: RefUpdate, peeled: Peeled, policy: Policy) -> list[Violation]:
+def _object_problems(update: RefUpdate, peeled: Peeled, policy: Policy, commit: str | None,
+                     *, renamed: bool) -> list[Violation]:
+    """`renamed`: a name rule's hint already re-creates the tag under another name."""
     if peeled.type == "missing":
         return [missing_object(update.name, update.new)]
     if peeled.too_large:
@@ -131,17 +135,16 @@ def _object_problems(update: RefUpdate, peeled: Peeled, policy: Policy) -> list[
         problems.append(not_a_commit(update.name, peeled.target_type))
     if not peeled.tags:
         if policy.tags.require_annotated:
-            problems.append(lightweight_tag(update.name, update.new))
+            problems.append(lightweight_tag(update.name, commit, renamed=renamed))
         return problems
-    return problems + _annotated_problems(update, peeled)
+    return problems + _annotated_problems(update, peeled, commit)
 
 
-def _annotated_problems(update: RefUpdate, peeled: Peeled) -> list[Violation]:
+def _annotated_problems(update: RefUpdate, peeled: Peeled, commit: str | None) -> list[Violation]:
     """What is wrong with the outermost tag object: its message, tagger and name."""
     outer = peeled.tags[0]
     if outer.name == update.name and first_visible(outer.message) >= 0 and tagger_parts(outer.tagger) is not None:
         return []  # nearly every tag: the tests below, at once
-    commit = peeled.target if peeled.target_type == "commit" else None  # a target from the object: untrusted
     problems = []
     if first_visible(outer.message) < 0:  # nothing but spaces, NULs, controls, invisible characters
         problems.append(empty_message(update.name, commit))
