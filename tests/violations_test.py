@@ -110,5 +110,6 @@ def test_the_names_hint_shows_the_policys_own_types() -> None:
 
 def test_a_temporary_tag_refused_in_a_push_was_not_published() -> None:
     found = violations.temporary_tag("tmp-x", "tmp-*", violations.PushedTag(OID))
-    assert found.hint == "keep it local: this push did not publish it; push tags by name, not with --tags or --follow-tags"
+    assert found.hint == ("keep it local: this push did not publish it; push tags by name, "
+                          "not with --tags or --follow-tags")
     assert "git push origin :refs/tags/tmp-x" in violations.temporary_tag("tmp-x", "tmp-*").hint
