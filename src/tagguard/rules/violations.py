@@ -74,11 +74,21 @@ def code_image_version(name: str, tagged: TagName, reading: Reading, commit: str
                              f"name it for the image: git tag -a {shown(str(better))} {commit[:12]} -m \"...\"")
 
 
-def option_image_version(name: str, tagged: TagName, version: str, image: str) -> Violation:
-    """TG201 against the image `tagguard tag --image` names."""
-    better = tagged.with_version(version)
-    return _version_mismatch(name, tagged, f"--image {shown(image)} is PyTorch {version}",
-                             f"tagguard tag {better} -m \"...\" --image {image}")
+def option_image_version(
+    name: str, tagged: TagName, version: str, image: str, decides: tuple[str, tuple[str, ...]] | None = None
+) -> Violation:
+    """TG201 against the image `tagguard tag --image` names; when the code or the policy `decides`
+    (where, its versions), the --image is what is wrong: the name follows them."""
+    if decides is None:
+        return _version_mismatch(name, tagged, f"--image {shown(image)} is PyTorch {version}",
+                                 f"tagguard tag {tagged.with_version(version)} -m \"...\" --image {shown(image)}")
+    where, versions = decides
+    return Violation(
+        name, "TG201",
+        f"--image {shown(image)} is PyTorch {version}, but {where} says {' or '.join(versions)}, and that decides",
+        f"leave out --image (or pass one with PyTorch {versions[-1]}): "
+        f"tagguard tag {tagged.with_version(versions[-1])} -m \"...\"",
+    )
 
 
 def _version_mismatch(name: str, tagged: TagName, image_says: str, hint: str) -> Violation:
