@@ -187,3 +187,14 @@ def test_with_several_allowed_versions_the_name_follows_image(repo: Path) -> Non
     )
     paste(hints_of(result.stderr, "v2.8-ft-x")[0], repo)
     assert trailers(repo, "v2.9-ft-x") == f"Image: {IMAGE_29}"
+
+
+def test_signing_without_a_usable_key_is_one_line(repo: Path) -> None:
+    git("config", "gpg.program", str(repo / "no-gpg-here"), cwd=repo)
+    result = tagguard("tag", "v2.8-base", "-m", "x", "-s", cwd=repo)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "tagguard: error: git could not sign the tag (no gpg, or no key for user.signingkey or your email): "
+        "set one up (gpg --list-secret-keys; git config user.signingkey KEYID), or leave out -s\n"
+    )
+    assert git("tag", "-l", cwd=repo) == ""

@@ -38,12 +38,27 @@ def run_tag(args: argparse.Namespace) -> int:
     _refuse_existing(git, args.name)
     _refuse_dirty(git)
     image = args.image or _read_image(reading) or policy.image.ref
-    git.create_tag(args.name, head, tag_message(args.message, image, metrics), args.sign)
+    _create(git, args.name, head, tag_message(args.message, image, metrics), args.sign)
     print(f"created {args.name} at {head[:12]} (annotated{', signed' if args.sign else ''})")
     if not image:
         print("no image recorded: pass --image REF, or set [image] ref or file in the policy", file=sys.stderr)
     print(f"publish it: git push origin {args.name}")
     return 0
+
+
+def _create(git: Git, name: str, head: str, message: str, sign: bool) -> None:
+    """`git tag`; a signature git can't make is said in one line, with what to do."""
+    from tagguard.git.repo import GitError
+
+    try:
+        git.create_tag(name, head, message, sign)
+    except GitError as exc:
+        if not sign or "sign" not in str(exc):
+            raise
+        raise TagguardError(
+            "git could not sign the tag (no gpg, or no key for user.signingkey or your email): set one up "
+            "(gpg --list-secret-keys; git config user.signingkey KEYID), or leave out -s"
+        ) from None
 
 
 def _head(git: Git) -> str:
