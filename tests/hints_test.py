@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from testing.hints import hints_of, paste
-from testing.server import push, server_tags
+from testing.server import push, server_tags, use_policy
 from testing.tools import annotated, client_push, commit, git, tagguard
 
 from tagguard.rules.naming import NamingPolicy, next_name
@@ -73,3 +73,34 @@ def test_a_pushed_tag_named_for_another_image_is_renamed_for_the_policys(clone: 
     paste(hints[0], clone)
     assert client_push(clone, "HEAD:main", "v2.9-ft")[0] == 0
     assert list(server_tags(server)) == ["v2.9-ft"]
+
+
+ALICE_MAY_DELETE = "[[protect]]\npattern = 'v*-prod*'\nallow_delete = ['alice']\n"
+
+
+def published_prod_tag(clone: Path, server: Path) -> None:
+    use_policy(server, ALICE_MAY_DELETE)
+    annotated(clone, "v2.8-prod-ready")
+    assert push(clone, "v2.8-prod-ready").returncode == 0
+    installed(clone)
+
+
+def test_a_protected_delete_hint_works_for_someone_allowed(clone: Path, server: Path) -> None:
+    published_prod_tag(clone, server)
+    (clone / ".tagguard.toml").write_text(ALICE_MAY_DELETE)
+    code, output = client_push(clone, ":refs/tags/v2.8-prod-ready", env={"REMOTE_USER": "alice"})
+    [hint] = hints_of(output, "v2.8-prod-ready")
+    assert code == 1 and "TAGGUARD_USER=<your server login> git push" in hint
+    paste(hint.replace("<your server login>", "alice"), clone, env={"REMOTE_USER": "alice"})
+    assert server_tags(server) == {}
+
+
+def test_a_protected_delete_nobody_may_make_says_so(clone: Path, server: Path) -> None:
+    published_prod_tag(clone, server)  # the clone has the default policy: nobody deletes v*-prod*
+    code, output = client_push(clone, ":refs/tags/v2.8-prod-ready", env={"TAGGUARD_USER": "alice"})
+    assert code == 1
+    assert "v2.8-prod-ready: TG402 is protected; this clone's policy lets nobody delete it" in output
+    [hint] = hints_of(output, "v2.8-prod-ready")
+    assert "TAGGUARD_USER" not in hint
+    paste(hint, clone, env={"REMOTE_USER": "alice"})
+    assert server_tags(server) == {}

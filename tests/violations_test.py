@@ -62,10 +62,13 @@ def test_a_protected_delete_is_worded_for_the_server_and_for_a_client() -> None:
     client = violations.protected_delete("v2.8-prod-ready", "v*-prod*", ("alice",), "bob", "TAGGUARD_USER")
     assert client.message == "is protected; it may be deleted by: alice ($TAGGUARD_USER is bob)"
     assert client.hint == (
-        "the server decides; if you are allowed: TAGGUARD_USER=<your server login> git push origin "
-        ":refs/tags/v2.8-prod-ready (or knowingly skip this check: git push --no-verify origin "
-        ":refs/tags/v2.8-prod-ready)"
+        "the server decides; if you are one of them: TAGGUARD_USER=<your server login> git push origin "
+        ":refs/tags/v2.8-prod-ready"
     )
+    nobody = violations.protected_delete("v2.8-prod-ready", "v*-prod*", (), "bob", "TAGGUARD_USER")
+    assert nobody.message == "is protected; this clone's policy lets nobody delete it"
+    assert nobody.hint == ("keep the tag; if the server's policy lets you, knowingly skip this check: "
+                           "git push --no-verify origin :refs/tags/v2.8-prod-ready")
     anonymous = violations.protected_delete("v2.8-prod-ready", "v*-prod*", ("alice",), None, "TAGGUARD_USER")
     assert anonymous.message.endswith("(this clone can't tell who you are)")
 

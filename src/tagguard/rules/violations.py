@@ -203,12 +203,17 @@ def protected_delete(
             name, "TG402", f"is protected (pattern {pattern!r}); it may be deleted by: {who} ({as_whom})",
             f"keep the tag; if it must go, ask {who if allowed else 'an admin to change the policy'}",
         )
-    as_whom = f"${user_variable} is {shown(pusher)}" if pusher else "this clone can't tell who you are"
     ref = f"refs/tags/{shown(name)}"
+    if not allowed:
+        return Violation(
+            name, "TG402", "is protected; this clone's policy lets nobody delete it",
+            "keep the tag; if the server's policy lets you, knowingly skip this check: "
+            f"git push --no-verify origin :{ref}",
+        )
+    as_whom = f"${user_variable} is {shown(pusher)}" if pusher else "this clone can't tell who you are"
     return Violation(
         name, "TG402", f"is protected; it may be deleted by: {who} ({as_whom})",
-        f"the server decides; if you are allowed: {user_variable}=<your server login> git push origin :{ref} "
-        f"(or knowingly skip this check: git push --no-verify origin :{ref})",
+        f"the server decides; if you are one of them: {user_variable}=<your server login> git push origin :{ref}",
     )
 
 
