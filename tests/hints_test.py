@@ -104,3 +104,12 @@ def test_a_protected_delete_nobody_may_make_says_so(clone: Path, server: Path) -
     assert "TAGGUARD_USER" not in hint
     paste(hint, clone, env={"REMOTE_USER": "alice"})
     assert server_tags(server) == {}
+
+
+def test_an_uppercase_name_gets_the_lowercase_rule_and_its_hint_passes(repo: Path) -> None:
+    result = tagguard("check", "v2.8-FT", cwd=repo)
+    assert result.stdout == ("v2.8-FT: TG101 has uppercase letters; names are all lowercase\n"
+                             "    did you mean 'v2.8-ft'? git tag -a v2.8-ft -m \"...\"\n")
+    paste(hints_of(result.stdout, "v2.8-FT")[0], repo)
+    checked = tagguard("check-ref", "v2.8-ft", cwd=repo)
+    assert (checked.returncode, checked.stdout) == (0, "v2.8-ft: ok\n")
