@@ -116,3 +116,12 @@ def test_a_temporary_tag_refused_in_a_push_was_not_published() -> None:
     assert found.hint == ("keep it local: this push did not publish it; push tags by name, "
                           "not with --tags or --follow-tags")
     assert "git push origin :refs/tags/tmp-x" in violations.temporary_tag("tmp-x", "tmp-*").hint
+
+
+def test_a_name_the_shell_would_read_is_quoted_in_commands() -> None:
+    found = violations.lightweight_tag("v2.8;touch x'y", OID)
+    quoted = "'v2.8;touch x'\\''y'"
+    assert found.hint == f"git tag -d {quoted} && git tag -a {quoted} 1a2b3c4d5e6f -m \"acc=..., f1=...\""
+    deleted = violations.protected_delete("v2.8-prod-$(id)", "v*-prod*", (), None, "TAGGUARD_USER")
+    assert deleted.hint.endswith("git push --no-verify origin ':refs/tags/v2.8-prod-$(id)'")
+    assert violations.temporary_tag("tmp-x", "tmp-*").hint.endswith("git push origin :refs/tags/tmp-x")

@@ -32,21 +32,30 @@ def bad_name(name: str, problem: NameProblem, naming: NamingPolicy, pushed: Push
         example = f"v2.8-{first} or v2.8-{naming.types[1] if len(naming.types) > 1 else first}-lr2"
         names = f"names look like {example}: v<major>.<minor>[-type][-desc]"
         return Violation(name, problem.code, problem.message,
-                         names if pushed is None else f"{names}; {retag(name, '<new-name>', pushed)}")
-    how = f"git tag -a {shown(better)} -m \"...\"" if pushed is None else retag(name, shown(better), pushed)
+                         names if pushed is None else f"{names}; {_retag(name, '<new-name>', pushed)}")
+    how = f"git tag -a {shown(better)} -m \"...\"" if pushed is None else _retag(name, shown(better), pushed)
     return Violation(name, problem.code, problem.message, f"did you mean '{shown(better)}'? {how}")
 
 
-def retag(name: str, new_name: str, pushed: PushedTag) -> str:
+def _retag(name: str, new_name: str, pushed: PushedTag) -> str:
     """The command that replaces a pushed tag by an annotated one named `new_name` (shown)."""
-    return (f"git tag -d {shown(name)} && git tag -a {new_name} {_commit_or_placeholder(pushed.commit)} "
+    return (f"git tag -d {_arg(name)} && git tag -a {new_name} {_commit_or_placeholder(pushed.commit)} "
             "-m \"acc=..., f1=...\"")
+
+
+_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/+=,@%:")
+
+
+def _arg(text: str) -> str:
+    """`text` (shown) as one shell word: single-quoted unless plain (shlex would import re)."""
+    text = shown(text)
+    return text if text and _PLAIN.issuperset(text) else "'" + text.replace("'", "'\\''") + "'"
 
 
 def temporary_tag(name: str, pattern: str, pushed: PushedTag | None = None) -> Violation:
     """TG104; a `pushed` tag was refused, so it is on no remote."""
     if pushed is None:
-        hint = f"keep it local; to remove it from a remote: git push origin :refs/tags/{shown(name)}"
+        hint = f"keep it local; to remove it from a remote: git push origin {_arg(':refs/tags/' + name)}"
     else:
         hint = "keep it local: this push did not publish it; push tags by name, not with --tags or --follow-tags"
     return Violation(name, "TG104", f"is a temporary tag (matches {pattern!r}) and must not be published", hint)
@@ -62,7 +71,7 @@ def policy_image_version(
     """TG201 against the policy's [image] ref or pytorch versions (`allowed`, oldest first)."""
     image = f"{ref} (PyTorch {allowed[0]})" if ref else f"PyTorch {' or '.join(allowed)}"
     better = shown(str(tagged.with_version(allowed[-1])))
-    how = f"git tag -a {better} -m \"...\"" if pushed is None else retag(name, better, pushed)
+    how = f"git tag -a {better} -m \"...\"" if pushed is None else _retag(name, better, pushed)
     return _version_mismatch(name, tagged, f"the training image is {image}",
                              f"name it for the image (policy: {origin}): {how}")
 
@@ -112,7 +121,7 @@ def _at(reading: Reading, commit: str) -> str:
 
 def lightweight_tag(name: str, commit: str | None, *, renamed: bool = False) -> Violation:
     """TG301; `renamed`: a name rule above already gave the command that re-creates it annotated."""
-    hint = "the command above re-creates it annotated" if renamed else retag(name, shown(name), PushedTag(commit))
+    hint = "the command above re-creates it annotated" if renamed else _retag(name, _arg(name), PushedTag(commit))
     return Violation(name, "TG301", "is a lightweight tag; the policy requires annotated tags", hint)
 
 
@@ -203,17 +212,17 @@ def protected_delete(
             name, "TG402", f"is protected (pattern {pattern!r}); it may be deleted by: {who} ({as_whom})",
             f"keep the tag; if it must go, ask {who if allowed else 'an admin to change the policy'}",
         )
-    ref = f"refs/tags/{shown(name)}"
+    ref = _arg(f":refs/tags/{name}")
     if not allowed:
         return Violation(
             name, "TG402", "is protected; this clone's policy lets nobody delete it",
             "keep the tag; if the server's policy lets you, knowingly skip this check: "
-            f"git push --no-verify origin :{ref}",
+            f"git push --no-verify origin {ref}",
         )
     as_whom = f"${user_variable} is {shown(pusher)}" if pusher else "this clone can't tell who you are"
     return Violation(
         name, "TG402", f"is protected; it may be deleted by: {who} ({as_whom})",
-        f"the server decides; if you are one of them: {user_variable}=<your server login> git push origin :{ref}",
+        f"the server decides; if you are one of them: {user_variable}=<your server login> git push origin {ref}",
     )
 
 
