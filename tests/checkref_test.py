@@ -51,7 +51,8 @@ def test_github_format_prints_error_annotations(repo: Path) -> None:
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
         "::error title=TG102 unknown-type%3A v2.8-finetune::v2.8-finetune unknown type 'finetune' "
-        "(types: base, ft, aug, exp, experiment, eval, prod)%0Adid you mean 'v2.8-ft'? git tag -a v2.8-ft -m \"...\"",
+        "(types: base, ft, aug, exp, experiment, eval, prod)%0Adid you mean 'v2.8-ft'? git tag -d v2.8-finetune && "
+        f"git tag -a v2.8-ft {git('rev-parse', 'HEAD', cwd=repo)[:12]} -m \"acc=..., f1=...\"",
         "v2.8-base: ok",
     ]
 

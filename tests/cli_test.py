@@ -66,7 +66,7 @@ def test_image_version_rule(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
         "v2.8-ft: ok",
         "v2.9-ft-lr2: TG201 says PyTorch 2.9, but the training image is "
         "pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime (PyTorch 2.8)",
-        f"    name it for the image: git tag -a v2.8-ft-lr2 -m \"...\" (policy: {policy})",
+        f"    name it for the image (policy: {policy}): git tag -a v2.8-ft-lr2 -m \"...\"",
     ]
 
 

@@ -50,9 +50,11 @@ BAD_WORDS = {
     "v2.8-ft-": ("TG101", "ends with '-'", "v2.8-ft"),
     "v2.8-finetune-lr2": ("TG102", "unknown type 'finetune'", "v2.8-ft-lr2"),
     "v2.8-baseline": ("TG102", "unknown type 'baseline'", "v2.8-base"),
-    "v2.8-FT-lr2": ("TG102", "unknown type 'FT'", "v2.8-ft-lr2"),
+    "v2.8-FT-lr2": ("TG101", "has uppercase letters; names are all lowercase", "v2.8-ft-lr2"),
+    "v2.8-FT": ("TG101", "has uppercase letters; names are all lowercase", "v2.8-ft"),
+    "v2.8-finetune-X": ("TG101", "has uppercase letters; names are all lowercase", "v2.8-ft-x"),
     "v2.8-lr2": ("TG102", "types: base, ft", None),
-    "v2.8-ft-Lr2": ("TG103", "lowercase letters and digits", "v2.8-ft-lr2"),
+    "v2.8-ft-Lr2": ("TG101", "has uppercase letters; names are all lowercase", "v2.8-ft-lr2"),
     "v2.8-ft-lr--2": ("TG103", "'lr--2'", "v2.8-ft-lr-2"),
     "v2.8-ft-lr.2": ("TG103", "'lr.2'", None),
 }
@@ -102,3 +104,11 @@ def test_hostile_names_are_shown_escaped_and_bounded() -> None:
     assert isinstance(problem, NameProblem) and "\x1b" not in problem.message
     long = parse_name("v2.8-" + "x" * 10_000, DEFAULT)
     assert isinstance(long, NameProblem) and len(long.message) < 300
+
+
+def test_upper_case_is_the_lowercase_rule_unless_the_policys_desc_allows_it() -> None:
+    assert parse_name("v2.8-Ft-Lr2", DEFAULT) == NameProblem("TG101", "has uppercase letters; names are all lowercase")
+    mixed = NamingPolicy(desc=UserPattern(r"[A-Za-z0-9]+", "p.toml", "naming.desc"))
+    assert parse_name("v2.8-ft-Lr2", mixed) == TagName(2, 8, "ft", "Lr2")
+    assert parse_name("v2.8-FT-Lr2", mixed).code == "TG101"  # type: ignore[union-attr]
+    assert parse_name("v2.8-\x1b[2J", DEFAULT).code == "TG102"  # type: ignore[union-attr]  # not a case slip

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from testing.tools import ROOT, tagguard
+from pathlib import Path
+
+from testing.server import push, remote_lines, use_policy
+from testing.tools import ROOT, git, run, tagguard
 
 from tagguard.rules.catalog import RULES
 
@@ -34,3 +37,32 @@ def test_readme_first_command_output_is_what_tagguard_prints() -> None:
     shown = README.split("```text\n", 1)[1].split("```", 1)[0]
     result = tagguard("check", "v2.8-ft-lr2", "V2.8_FT_lr2")
     assert result.stdout == shown
+
+
+def text_block(first: str) -> list[str]:
+    """The lines of the README's ```text block whose first line starts with `first`."""
+    return ("\n" + first + README.split(f"```text\n{first}", 1)[1].split("```", 1)[0]).splitlines()[1:]
+
+
+def test_readme_pre_push_output_is_what_the_hook_prints(clone: Path) -> None:
+    command = "git tag v2.8-finetune && git push origin v2.8-finetune"
+    shown = text_block(f"$ {command}")[1:]
+    assert tagguard("install", cwd=clone).returncode == 0
+    result = run("sh", "-c", command, cwd=clone)
+    head = git("rev-parse", "HEAD", cwd=clone)
+    printed = [line.replace(head[:12], "9898711f427a") for line in result.stderr.splitlines()]
+    assert result.returncode == 1
+    assert printed[: len(shown)] == shown
+
+
+def test_readme_server_output_is_what_the_server_prints(clone: Path, server: Path) -> None:
+    shown = [line.removeprefix("remote: ") for line in text_block("remote: ")]
+    policy = use_policy(server, "[[protect]]\npattern = 'v*-prod*'\nallow_delete = ['alice']\n")
+    git("tag", "-a", "v2.8-prod-ready", "-m", "acc=0.93", cwd=clone)
+    assert push(clone, "v2.8-prod-ready").returncode == 0
+    git("tag", "-a", "V2.8_FT_lr2", "-m", "acc=0.93", cwd=clone)
+    result = push(clone, ":refs/tags/v2.8-prod-ready", "V2.8_FT_lr2", env={"REMOTE_USER": "mallory"})
+    head = git("rev-parse", "HEAD", cwd=clone)
+    printed = [line.replace(head[:12], "9898711f427a").replace(str(policy), "/etc/tagguard/snapshots.toml")
+               for line in remote_lines(result)]
+    assert printed == shown

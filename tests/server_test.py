@@ -25,11 +25,12 @@ def test_every_violating_ref_is_reported_at_once_and_nothing_lands(clone: Path, 
     assert result.returncode == 1
     assert remote_lines(result) == [
         "V2.8_FT_lr2: TG101 starts with 'V'; names are all lowercase",
-        "    did you mean 'v2.8-ft-lr2'? git tag -a v2.8-ft-lr2 -m \"...\"",
+        "    did you mean 'v2.8-ft-lr2'? git tag -d V2.8_FT_lr2 && git tag -a v2.8-ft-lr2 "
+        f"{git('rev-parse', 'HEAD', cwd=clone)[:12]} -m \"acc=..., f1=...\"",
         "V2.8_FT_lr2: TG301 is a lightweight tag; the policy requires annotated tags",
-        f"    git tag -d V2.8_FT_lr2 && git tag -a V2.8_FT_lr2 {git('rev-parse', 'HEAD', cwd=clone)[:12]} -m \"acc=..., f1=...\"",
+        "    the command above re-creates it annotated",
         "test-run-alpha: TG104 is a temporary tag (matches 'test-*') and must not be published",
-        "    keep it local; to remove it from a remote: git push origin :refs/tags/test-run-alpha",
+        "    keep it local: this push did not publish it; push tags by name, not with --tags or --follow-tags",
         "tagguard: push refused: 2 tag refs break the tag policy (policy: <embedded default policy>)",
     ]
     assert server_tags(server) == {}
@@ -66,7 +67,8 @@ def test_image_version_from_the_repository_policy(clone: Path, server: Path) -> 
     result = push(clone, "v2.9-ft")
     assert result.returncode == 1
     assert "v2.9-ft: TG201 says PyTorch 2.9, but the training image is pytorch/pytorch:2.8.0" in result.stderr
-    assert 'name it for the image: git tag -a v2.8-ft -m "..."' in result.stderr
+    assert "name it for the image (policy: " in result.stderr
+    assert f"): git tag -d v2.9-ft && git tag -a v2.8-ft {git('rev-parse', 'HEAD', cwd=clone)[:12]} -m" in result.stderr
     annotated(clone, "v2.8-ft")
     assert push(clone, "v2.8-ft").returncode == 0
     assert list(server_tags(server)) == ["v2.8-ft"]

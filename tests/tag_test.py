@@ -6,6 +6,7 @@ import os
 import sys
 from pathlib import Path
 
+from testing.hints import hints_of, paste
 from testing.tools import git, run, tagguard
 
 IMAGE = "pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime"
@@ -40,7 +41,7 @@ def test_image_option_and_no_image(repo: Path) -> None:
     assert trailers(repo, "v2.8-base") == f"Image: {IMAGE}"
     bare = tagguard("tag", "v2.8-exp-a", "-m", "# run 1 (kept verbatim)", cwd=repo)
     assert bare.returncode == 0
-    assert bare.stderr == "no image recorded: pass --image REF, or set [image] ref in the policy\n"
+    assert bare.stderr == "no image recorded: pass --image REF, or set [image] ref or file in the policy\n"
     assert git("tag", "-l", "--format=%(contents)", "v2.8-exp-a", cwd=repo) == "# run 1 (kept verbatim)"
 
 
@@ -143,3 +144,57 @@ def test_git_tg_alias_from_a_subdirectory(repo: Path) -> None:
     bad = run("git", "tg", "v2.8-augment", "-m", "x", cwd=repo, env={"PATH": path})
     assert bad.returncode == 1
     assert "did you mean 'v2.8-aug'?" in bad.stderr
+
+
+IMAGE_29 = "pytorch/pytorch:2.9.0-cuda12.8-cudnn9-runtime"
+
+
+def test_the_policy_decides_over_image_and_its_hint_is_accepted(repo: Path) -> None:
+    (repo / ".tagguard.toml").write_text(f"[image]\nref = '{IMAGE}'\n")
+    git("add", ".tagguard.toml", cwd=repo)
+    git("commit", "-q", "-m", "policy", cwd=repo)
+    result = tagguard("tag", "v2.8-ft-x", "-m", "x", "--image", IMAGE_29, cwd=repo)
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"v2.8-ft-x: TG201 --image {IMAGE_29} is PyTorch 2.9, but the policy says 2.8, and that decides\n"
+        "    leave out --image (or pass one with PyTorch 2.8): tagguard tag v2.8-ft-x -m \"...\"\n"
+    )
+    paste(hints_of(result.stderr, "v2.8-ft-x")[0], repo)
+    assert trailers(repo, "v2.8-ft-x") == f"Image: {IMAGE}"
+
+
+def test_the_code_decides_over_image_and_its_image_is_recorded(repo: Path) -> None:
+    (repo / "Dockerfile").write_text(f"FROM {IMAGE}\n")
+    (repo / ".tagguard.toml").write_text("[image]\nfile = 'Dockerfile'\n")
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "image", cwd=repo)
+    result = tagguard("tag", "v2.8-ft-x", "-m", "x", "--image", IMAGE_29, cwd=repo)
+    assert result.stderr.startswith(f"v2.8-ft-x: TG201 --image {IMAGE_29} is PyTorch 2.9, but Dockerfile:1 at HEAD "
+                                    "says 2.8, and that decides\n")
+    pasted = paste(hints_of(result.stderr, "v2.8-ft-x")[0], repo)
+    assert pasted.stderr == ""
+    assert trailers(repo, "v2.8-ft-x") == f"Image: Dockerfile:1: FROM {IMAGE}"
+
+
+def test_with_several_allowed_versions_the_name_follows_image(repo: Path) -> None:
+    (repo / ".tagguard.toml").write_text("[image]\npytorch = ['2.8', '2.9']\n")
+    git("add", ".tagguard.toml", cwd=repo)
+    git("commit", "-q", "-m", "policy", cwd=repo)
+    result = tagguard("tag", "v2.8-ft-x", "-m", "x", "--image", IMAGE_29, cwd=repo)
+    assert result.stderr == (
+        f"v2.8-ft-x: TG201 says PyTorch 2.8, but --image {IMAGE_29} is PyTorch 2.9\n"
+        f"    tagguard tag v2.9-ft-x -m \"...\" --image {IMAGE_29}\n"
+    )
+    paste(hints_of(result.stderr, "v2.8-ft-x")[0], repo)
+    assert trailers(repo, "v2.9-ft-x") == f"Image: {IMAGE_29}"
+
+
+def test_signing_without_a_usable_key_is_one_line(repo: Path) -> None:
+    git("config", "gpg.program", str(repo / "no-gpg-here"), cwd=repo)
+    result = tagguard("tag", "v2.8-base", "-m", "x", "-s", cwd=repo)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "tagguard: error: git could not sign the tag (no gpg, or no key for user.signingkey or your email): "
+        "set one up (gpg --list-secret-keys; git config user.signingkey KEYID), or leave out -s\n"
+    )
+    assert git("tag", "-l", cwd=repo) == ""

@@ -12,6 +12,7 @@ from tagguard.policy.model import Policy
 from tagguard.safetext import shown
 
 if TYPE_CHECKING:
+    from tagguard.image.files import Reading
     from tagguard.rules.catalog import Violation
 
 
@@ -27,22 +28,37 @@ def run_tag(args: argparse.Namespace) -> int:
     git = Git(".")
     head = _head(git)
     policy = client_policy(args.policy)
-    image = args.image or policy.image.ref
-    found = check_name(args.name, policy, pushed=False) + _image_mismatch(args.name, args.image, policy)
-    found += _code_image(git, head, args.name, policy)
+    reading = _code_reading(git, head, policy)
+    found = check_name(args.name, policy, pushed=False) + _image_mismatch(args.name, args.image, policy, reading)
+    found += _code_image(head, args.name, reading, policy)
     if found:
         print_text({args.name: found}, sys.stderr, show_ok=False)
         if has_errors(found):
             return 1
     _refuse_existing(git, args.name)
     _refuse_dirty(git)
-    text = tag_message(args.message, image, metrics)
-    git.create_tag(args.name, head, text, args.sign)
+    image = args.image or _read_image(reading) or policy.image.ref
+    _create(git, args.name, head, tag_message(args.message, image, metrics), args.sign)
     print(f"created {args.name} at {head[:12]} (annotated{', signed' if args.sign else ''})")
     if not image:
-        print("no image recorded: pass --image REF, or set [image] ref in the policy", file=sys.stderr)
+        print("no image recorded: pass --image REF, or set [image] ref or file in the policy", file=sys.stderr)
     print(f"publish it: git push origin {args.name}")
     return 0
+
+
+def _create(git: Git, name: str, head: str, message: str, sign: bool) -> None:
+    """`git tag`; a signature git can't make is said in one line, with what to do."""
+    from tagguard.git.repo import GitError
+
+    try:
+        git.create_tag(name, head, message, sign)
+    except GitError as exc:
+        if not sign or "sign" not in str(exc):
+            raise
+        raise TagguardError(
+            "git could not sign the tag (no gpg, or no key for user.signingkey or your email): set one up "
+            "(gpg --list-secret-keys; git config user.signingkey KEYID), or leave out -s"
+        ) from None
 
 
 def _head(git: Git) -> str:
@@ -52,27 +68,49 @@ def _head(git: Git) -> str:
     return head
 
 
-def _image_mismatch(name: str, image: str | None, policy: Policy) -> list[Violation]:
-    """A --image that names another PyTorch version than the tag does."""
+def _code_reading(git: Git, head: str, policy: Policy) -> Reading | None:
+    """With [image] file, what the code at HEAD declares."""
+    if not policy.image.files:
+        return None
+    from tagguard.verdict.imagecheck import readings_at
+
+    return readings_at(git, [head], policy.image.files, policy.image.ngc)[head]
+
+
+def _read_image(reading: Reading | None) -> str | None:
+    """The image the code declares, as provenance records it: `Dockerfile:1: FROM ...`."""
+    return f"{shown(reading.where)}: {shown(reading.found)}" if reading is not None and reading.version else None
+
+
+def _image_mismatch(name: str, image: str | None, policy: Policy, reading: Reading | None) -> list[Violation]:
+    """A --image whose PyTorch version disagrees with the code's or the policy's (which decide:
+    they are what the server checks), or else with the tag's name."""
     from tagguard.image.reference import pytorch_from_ref
     from tagguard.rules.naming import TagName, parse_name
     from tagguard.rules.violations import option_image_version
 
-    version = pytorch_from_ref(image) if image else None
+    version = pytorch_from_ref(image, policy.image.ngc) if image else None
     parsed = parse_name(name, policy.naming)
-    if not image or version is None or not isinstance(parsed, TagName) or parsed.version == version:
+    if not image or version is None or not isinstance(parsed, TagName):
+        return []
+    if reading is not None and reading.version:
+        decides: tuple[str, tuple[str, ...]] | None = (f"{reading.where} at HEAD", (reading.version,))
+    else:
+        decides = ("the policy", policy.image.pytorch) if policy.image.pytorch else None
+    if decides is not None and version not in decides[1]:
+        return [option_image_version(name, parsed, version, image, decides)]
+    if parsed.version == version:
         return []
     return [option_image_version(name, parsed, version, image)]
 
 
-def _code_image(git: Git, head: str, name: str, policy: Policy) -> list[Violation]:
-    """With [image] file, the version the code at HEAD declares (TG201, TG202)."""
-    if not policy.image.files:
+def _code_image(head: str, name: str, reading: Reading | None, policy: Policy) -> list[Violation]:
+    """With [image] file, the tag's version against what the code at HEAD declares (TG201, TG202)."""
+    if reading is None:
         return []
-    from tagguard.verdict.imagecheck import check_image_reading, readings_at
+    from tagguard.verdict.imagecheck import check_image_reading
     from tagguard.verdict.namecheck import apply_severities
 
-    reading = readings_at(git, [head], policy.image.files, policy.image.ngc)[head]
     return apply_severities(check_image_reading(name, reading, head, policy), policy)
 
 

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from tagguard.patterns import UserPattern
 
 _DESC_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+_WORD_CHARS = _DESC_CHARS | {"-"}
 MAX_VERSION_DIGITS = 9  # per version number: Python refuses int() past 4,300 digits, and no release needs 10
 _SEPARATORS = "_ /\\"
 # Words people write for the default types; used only to suggest a corrected name.
@@ -69,6 +70,8 @@ def parse_name(name: str, naming: NamingPolicy) -> TagName | NameProblem:
     if not sep:
         return TagName(*version)
     type_, sep, desc = rest.partition("-")
+    if _case_slip(type_) or (naming.desc is None and _case_slip(desc)):  # a policy's desc may allow upper case
+        return NameProblem("TG101", "has uppercase letters; names are all lowercase")
     if not type_:
         return NameProblem("TG101", "has an empty word after the version ('-' at the end, or '--')")
     if type_ not in naming.types:
@@ -104,6 +107,12 @@ def _parse_version(head: str) -> tuple[int, int] | NameProblem:
     if any(len(n) > MAX_VERSION_DIGITS for n in numbers):
         return NameProblem("TG101", f"version numbers have at most {MAX_VERSION_DIGITS} digits")
     return int(numbers[0]), int(numbers[1])
+
+
+def _case_slip(word: str) -> bool:
+    """Upper-case letters in what is otherwise a plain lowercase word (not other characters)."""
+    lower = word.lower()
+    return word != lower and _WORD_CHARS.issuperset(lower)
 
 
 def _desc_ok(desc: str, naming: NamingPolicy) -> bool:
@@ -151,3 +160,14 @@ def _closest_type(word: str, types: tuple[str, ...]) -> str:
 
     close = get_close_matches(word, types, n=1, cutoff=0.75)
     return close[0] if close else word
+
+
+def next_name(name: str, naming: NamingPolicy) -> str | None:
+    """A new name for another snapshot like `name`: its trailing number raised, else `-2` added;
+    None when that is no valid name (`v2.8-2`: '2' is no type)."""
+    head, _, last = name.rpartition("-")
+    if head and last.isascii() and last.isdigit() and len(last) <= MAX_VERSION_DIGITS:
+        candidate = f"{head}-{int(last) + 1}"
+    else:
+        candidate = f"{name}-2"
+    return candidate if isinstance(parse_name(candidate, naming), TagName) else None

@@ -5,9 +5,9 @@ and the server say it differently, the builder takes that as a parameter.
 
 from __future__ import annotations
 
-from tagguard.lean import TYPE_CHECKING
+from tagguard.lean import TYPE_CHECKING, NamedTuple
 from tagguard.rules.catalog import Violation
-from tagguard.rules.naming import NameProblem, NamingPolicy, TagName, suggest_name
+from tagguard.rules.naming import NameProblem, NamingPolicy, TagName, next_name, suggest_name
 from tagguard.safetext import shown
 
 if TYPE_CHECKING:
@@ -17,36 +17,63 @@ if TYPE_CHECKING:
 # --- names (TG1xx) -----------------------------------------------------------------------
 
 
-def bad_name(name: str, problem: NameProblem, naming: NamingPolicy) -> Violation:
-    """TG101-TG103: the grammar's complaint, and the conventional spelling when there is one."""
+class PushedTag(NamedTuple):
+    """A tag in a push that its hints re-create: the commit it peels to (None: not a commit)."""
+
+    commit: str | None
+
+
+def bad_name(name: str, problem: NameProblem, naming: NamingPolicy, pushed: PushedTag | None = None) -> Violation:
+    """TG101-TG103: the grammar's complaint, and the conventional spelling when there is one; for
+    a `pushed` tag, one command that re-creates it annotated under that name."""
     better = suggest_name(name, naming)
-    if better is not None:
-        hint = f"did you mean '{shown(better)}'? git tag -a {shown(better)} -m \"...\""
+    if better is None:
+        first = naming.types[0]
+        example = f"v2.8-{first} or v2.8-{naming.types[1] if len(naming.types) > 1 else first}-lr2"
+        names = f"names look like {example}: v<major>.<minor>[-type][-desc]"
+        return Violation(name, problem.code, problem.message,
+                         names if pushed is None else f"{names}; {_retag(name, '<new-name>', pushed)}")
+    how = f"git tag -a {shown(better)} -m \"...\"" if pushed is None else _retag(name, shown(better), pushed)
+    return Violation(name, problem.code, problem.message, f"did you mean '{shown(better)}'? {how}")
+
+
+def _retag(name: str, new_name: str, pushed: PushedTag) -> str:
+    """The command that replaces a pushed tag by an annotated one named `new_name` (shown)."""
+    return (f"git tag -d {_arg(name)} && git tag -a {new_name} {_commit_or_placeholder(pushed.commit)} "
+            "-m \"acc=..., f1=...\"")
+
+
+_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/+=,@%:")
+
+
+def _arg(text: str) -> str:
+    """`text` (shown) as one shell word: single-quoted unless plain (shlex would import re)."""
+    text = shown(text)
+    return text if text and _PLAIN.issuperset(text) else "'" + text.replace("'", "'\\''") + "'"
+
+
+def temporary_tag(name: str, pattern: str, pushed: PushedTag | None = None) -> Violation:
+    """TG104; a `pushed` tag was refused, so it is on no remote."""
+    if pushed is None:
+        hint = f"keep it local; to remove it from a remote: git push origin {_arg(':refs/tags/' + name)}"
     else:
-        hint = f"names look like v2.8-{naming.types[0]} or v2.8-ft-lr2: v<major>.<minor>[-type][-desc]"
-    return Violation(name, problem.code, problem.message, hint)
-
-
-def temporary_tag(name: str, pattern: str) -> Violation:
-    return Violation(
-        name,
-        "TG104",
-        f"is a temporary tag (matches {pattern!r}) and must not be published",
-        f"keep it local; to remove it from a remote: git push origin :refs/tags/{shown(name)}",
-    )
+        hint = "keep it local: this push did not publish it; push tags by name, not with --tags or --follow-tags"
+    return Violation(name, "TG104", f"is a temporary tag (matches {pattern!r}) and must not be published", hint)
 
 
 # --- the training image (TG2xx) ----------------------------------------------------------
 
 
 def policy_image_version(
-    name: str, tagged: TagName, allowed: tuple[str, ...], ref: str | None, origin: str
+    name: str, tagged: TagName, allowed: tuple[str, ...], ref: str | None, origin: str,
+    pushed: PushedTag | None = None,
 ) -> Violation:
     """TG201 against the policy's [image] ref or pytorch versions (`allowed`, oldest first)."""
     image = f"{ref} (PyTorch {allowed[0]})" if ref else f"PyTorch {' or '.join(allowed)}"
-    better = tagged.with_version(allowed[-1])
+    better = shown(str(tagged.with_version(allowed[-1])))
+    how = f"git tag -a {better} -m \"...\"" if pushed is None else _retag(name, better, pushed)
     return _version_mismatch(name, tagged, f"the training image is {image}",
-                             f"name it for the image: git tag -a {shown(str(better))} -m \"...\" (policy: {origin})")
+                             f"name it for the image (policy: {origin}): {how}")
 
 
 def code_image_version(name: str, tagged: TagName, reading: Reading, commit: str) -> Violation:
@@ -56,11 +83,21 @@ def code_image_version(name: str, tagged: TagName, reading: Reading, commit: str
                              f"name it for the image: git tag -a {shown(str(better))} {commit[:12]} -m \"...\"")
 
 
-def option_image_version(name: str, tagged: TagName, version: str, image: str) -> Violation:
-    """TG201 against the image `tagguard tag --image` names."""
-    better = tagged.with_version(version)
-    return _version_mismatch(name, tagged, f"--image {shown(image)} is PyTorch {version}",
-                             f"tagguard tag {better} -m \"...\" --image {image}")
+def option_image_version(
+    name: str, tagged: TagName, version: str, image: str, decides: tuple[str, tuple[str, ...]] | None = None
+) -> Violation:
+    """TG201 against the image `tagguard tag --image` names; when the code or the policy `decides`
+    (where, its versions), the --image is what is wrong: the name follows them."""
+    if decides is None:
+        return _version_mismatch(name, tagged, f"--image {shown(image)} is PyTorch {version}",
+                                 f"tagguard tag {tagged.with_version(version)} -m \"...\" --image {shown(image)}")
+    where, versions = decides
+    return Violation(
+        name, "TG201",
+        f"--image {shown(image)} is PyTorch {version}, but {where} says {' or '.join(versions)}, and that decides",
+        f"leave out --image (or pass one with PyTorch {versions[-1]}): "
+        f"tagguard tag {tagged.with_version(versions[-1])} -m \"...\"",
+    )
 
 
 def _version_mismatch(name: str, tagged: TagName, image_says: str, hint: str) -> Violation:
@@ -82,11 +119,10 @@ def _at(reading: Reading, commit: str) -> str:
 # --- the tag object (TG3xx) --------------------------------------------------------------
 
 
-def lightweight_tag(name: str, oid: str) -> Violation:
-    return Violation(
-        name, "TG301", "is a lightweight tag; the policy requires annotated tags",
-        f"git tag -d {shown(name)} && git tag -a {shown(name)} {oid[:12]} -m \"acc=..., f1=...\"",
-    )
+def lightweight_tag(name: str, commit: str | None, *, renamed: bool = False) -> Violation:
+    """TG301; `renamed`: a name rule above already gave the command that re-creates it annotated."""
+    hint = "the command above re-creates it annotated" if renamed else _retag(name, _arg(name), PushedTag(commit))
+    return Violation(name, "TG301", "is a lightweight tag; the policy requires annotated tags", hint)
 
 
 def empty_message(name: str, commit: str | None) -> Violation:
@@ -153,12 +189,14 @@ def oversized_tag(name: str, oid: str, size: int, limit: int, via: str | None) -
 # --- immutability and protection (TG4xx) -------------------------------------------------
 
 
-def moved_tag(name: str, old: str, new: str) -> Violation:
+def moved_tag(name: str, old: str, new: str, commit: str | None, naming: NamingPolicy) -> Violation:
+    """TG401: the push moves `name` from `old` to the object `new`, which peels to `commit`."""
     return Violation(
         name,
         "TG401",
         f"already points at {old[:12]}; published tags never move (to {new[:12]})",
-        f"give the new commit a new name, e.g. git tag -a {shown(name)}-2 {new[:12]} -m \"...\"",
+        f"give the new commit a new name, e.g. git tag -a {_new_name(name, naming)} "
+        f"{_commit_or_placeholder(commit)} -m \"...\"",
     )
 
 
@@ -174,16 +212,23 @@ def protected_delete(
             name, "TG402", f"is protected (pattern {pattern!r}); it may be deleted by: {who} ({as_whom})",
             f"keep the tag; if it must go, ask {who if allowed else 'an admin to change the policy'}",
         )
+    ref = _arg(f":refs/tags/{name}")
+    if not allowed:
+        return Violation(
+            name, "TG402", "is protected; this clone's policy lets nobody delete it",
+            "keep the tag; if the server's policy lets you, knowingly skip this check: "
+            f"git push --no-verify origin {ref}",
+        )
     as_whom = f"${user_variable} is {shown(pusher)}" if pusher else "this clone can't tell who you are"
-    ref = f"refs/tags/{shown(name)}"
     return Violation(
         name, "TG402", f"is protected; it may be deleted by: {who} ({as_whom})",
-        f"the server decides; if you are allowed: {user_variable}=<your server login> git push origin :{ref} "
-        f"(or knowingly skip this check: git push --no-verify origin :{ref})",
+        f"the server decides; if you are one of them: {user_variable}=<your server login> git push origin {ref}",
     )
 
 
-def reused_name(name: str, commit: str, earlier: str | None, pusher: str | None, time: str | None) -> Violation:
+def reused_name(
+    name: str, commit: str, earlier: str | None, pusher: str | None, time: str | None, naming: NamingPolicy
+) -> Violation:
     """TG403: `name` landed before for the commit (or object) `earlier`, pushed by `pusher` at
     `time` (as the ledger recorded them: any may be missing); now it is pushed for `commit`."""
     return Violation(
@@ -191,8 +236,14 @@ def reused_name(name: str, commit: str, earlier: str | None, pusher: str | None,
         "TG403",
         f"was published before for commit {str(earlier or '?')[:12]} (by {shown(str(pusher or 'unknown'))}, "
         f"{'?' if time is None else time}); a published name is never reused for another commit",
-        f"give this commit a new name: git tag -a {shown(name)}-2 {commit[:12]} -m \"...\"",
+        f"give this commit a new name: git tag -a {_new_name(name, naming)} {commit[:12]} -m \"...\"",
     )
+
+
+def _new_name(name: str, naming: NamingPolicy) -> str:
+    """A valid name for another snapshot like `name`, else a placeholder."""
+    better = next_name(name, naming)
+    return "<new-name>" if better is None else shown(better)
 
 
 def reserved_ref(ref: str, *, own: bool) -> Violation:

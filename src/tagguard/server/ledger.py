@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from typing import Final, Iterable, Iterator, Literal, Sequence
 
     from tagguard.rules.catalog import Violation
+    from tagguard.rules.naming import NamingPolicy
     from tagguard.server.records import LandedMark, LandedRecord, LedgerLine, PendingRecord
 
 
@@ -59,7 +60,7 @@ def recorded(path: str, names: set[str]) -> dict[str, list[LedgerLine]]:
 
 
 def reused_names(
-    updates: list[RefUpdate], history: dict[str, list[LedgerLine]], targets: dict[str, str]
+    updates: list[RefUpdate], history: dict[str, list[LedgerLine]], targets: dict[str, str], naming: NamingPolicy
 ) -> list[Violation]:
     """TG403 for each created tag whose name was recorded for other commits only."""
     found = []
@@ -71,7 +72,7 @@ def reused_names(
             continue  # the same snapshot again (e.g. a tag restored after a mistaken delete)
         last = records[-1]
         found.append(reused_name(update.name, targets[update.new], last.get("commit") or last.get("object"),
-                                 last.get("pusher"), last.get("time")))
+                                 last.get("pusher"), last.get("time"), naming))
     return found
 
 

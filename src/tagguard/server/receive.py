@@ -269,6 +269,6 @@ def judge(updates: list[RefUpdate], context: Context, targets: dict[str, str]) -
     history = recorded(ledger_path(context.git_dir), {u.name for u in created})
     again = [u for u in created if u.name in history and "TG307" not in {v.code for v in results[u.ref]}]  # never read
     if again:
-        for violation in apply_severities(reused_names(again, history, targets), context.policy):
+        for violation in apply_severities(reused_names(again, history, targets, context.policy.naming), context.policy):
             results[f"refs/tags/{violation.ref}"].append(violation)
     return results

@@ -10,21 +10,22 @@ from tagguard.patterns import glob_match
 from tagguard.policy.model import Policy
 from tagguard.rules.catalog import OFF, Violation
 from tagguard.rules.naming import NameProblem, TagName, parse_name
-from tagguard.rules.violations import bad_name, policy_image_version, temporary_tag
+from tagguard.rules.violations import PushedTag, bad_name, policy_image_version, temporary_tag
 
 
-def check_name(name: str, policy: Policy, *, pushed: bool = True) -> list[Violation]:
-    """All violations of one tag name. `pushed=False` exempts temporary tags (local use)."""
+def check_name(name: str, policy: Policy, *, pushed: bool = True, tag: PushedTag | None = None) -> list[Violation]:
+    """All violations of one tag name. `pushed=False` exempts temporary tags (local use); `tag`:
+    the pushed tag it names, which the hints then re-create."""
     name = short_name(name)
     temporary = glob_match(name, policy.naming.temporary)
     if temporary is not None:
-        found = [] if not pushed else [temporary_tag(name, temporary)]
+        found = [] if not pushed else [temporary_tag(name, temporary, tag)]
     else:
         parsed = parse_name(name, policy.naming)
         if isinstance(parsed, NameProblem):
-            found = [bad_name(name, parsed, policy.naming)]
+            found = [bad_name(name, parsed, policy.naming, tag)]
         else:
-            found = _image_version(name, parsed, policy)
+            found = _image_version(name, parsed, policy, tag)
     return apply_severities(found, policy)
 
 
@@ -38,8 +39,8 @@ def apply_severities(found: list[Violation], policy: Policy) -> list[Violation]:
     return result
 
 
-def _image_version(name: str, parsed: TagName, policy: Policy) -> list[Violation]:
+def _image_version(name: str, parsed: TagName, policy: Policy, tag: PushedTag | None) -> list[Violation]:
     allowed = policy.image.pytorch
     if not allowed or parsed.version in allowed:
         return []
-    return [policy_image_version(name, parsed, allowed, policy.image.ref, policy.origin)]
+    return [policy_image_version(name, parsed, allowed, policy.image.ref, policy.origin, tag)]

@@ -14,6 +14,7 @@ from tagguard.lean import TYPE_CHECKING
 from tagguard.policy.model import Policy
 from tagguard.rules.catalog import Violation
 from tagguard.rules.violations import (
+    PushedTag,
     empty_message,
     lightweight_tag,
     missing_object,
@@ -30,8 +31,6 @@ from tagguard.verdict.namecheck import apply_severities, check_name
 
 if TYPE_CHECKING:
     from tagguard.image.files import Reading
-
-
 
 
 def check_updates(
@@ -62,8 +61,10 @@ def check_updates(
     for update in tags if len(created) < len(tags) else ():
         if update.kind == "delete":
             results[update.ref] = apply_severities(_deletion(update, policy, pusher, user_variable), policy)
-        elif update.kind == "update":
-            results[update.ref] = apply_severities([moved_tag(update.name, update.old, update.new)], policy)
+    moved = [u for u in tags if u.kind == "update"]
+    for update, commit in zip(moved, _commits(git, [u.new for u in moved], policy)):
+        move = moved_tag(update.name, update.old, update.new, commit, policy.naming)
+        results[update.ref] = apply_severities([move], policy)
     readings = _image_readings(git, commits, policy)
     if readings:
         for update in created:
@@ -76,6 +77,16 @@ def check_updates(
         elif update.ref.startswith(REPLACE_PREFIX) and not policy.server.allow_replace_refs:
             results[update.ref] = apply_severities([reserved_ref(update.ref, own=False)], policy)
     return results
+
+
+def _commits(git: Git, oids: list[str], policy: Policy) -> list[str | None]:
+    """The commit each object peels to (None: it ends elsewhere, or at a tag too large to read)."""
+    found: list[str | None] = []
+    for start in range(0, len(oids), PEEL_CHUNK):
+        part = oids[start : start + PEEL_CHUNK]
+        peeled = peel_all(git, part, policy.tags.max_tag_bytes)
+        found += [peeled[oid].target if peeled[oid].target_type == "commit" else None for oid in part]
+    return found
 
 
 def _image_readings(git: Git, commits: list[str], policy: Policy) -> dict[str, Reading]:
@@ -104,13 +115,16 @@ def _deletion(update: RefUpdate, policy: Policy, pusher: str | None, user_variab
 
 
 def _creation(update: RefUpdate, peeled: Peeled, policy: Policy) -> list[Violation]:
-    by_name = check_name(update.name, policy)
+    commit = peeled.target if peeled.target_type == "commit" else None  # a target from the object: untrusted
+    by_name = check_name(update.name, policy, tag=PushedTag(commit))
     if by_name and any(v.code == "TG104" for v in by_name):
         return by_name  # a temporary tag is refused whatever its object is
-    return by_name + _object_problems(update, peeled, policy)
+    return by_name + _object_problems(update, peeled, policy, commit, renamed=bool(by_name))
 
 
-def _object_problems(update: RefUpdate, peeled: Peeled, policy: Policy) -> list[Violation]:
+def _object_problems(update: RefUpdate, peeled: Peeled, policy: Policy, commit: str | None,
+                     *, renamed: bool) -> list[Violation]:
+    """`renamed`: a name rule's hint already re-creates the tag under another name."""
     if peeled.type == "missing":
         return [missing_object(update.name, update.new)]
     if peeled.too_large:
@@ -121,17 +135,16 @@ def _object_problems(update: RefUpdate, peeled: Peeled, policy: Policy) -> list[
         problems.append(not_a_commit(update.name, peeled.target_type))
     if not peeled.tags:
         if policy.tags.require_annotated:
-            problems.append(lightweight_tag(update.name, update.new))
+            problems.append(lightweight_tag(update.name, commit, renamed=renamed))
         return problems
-    return problems + _annotated_problems(update, peeled)
+    return problems + _annotated_problems(update, peeled, commit)
 
 
-def _annotated_problems(update: RefUpdate, peeled: Peeled) -> list[Violation]:
+def _annotated_problems(update: RefUpdate, peeled: Peeled, commit: str | None) -> list[Violation]:
     """What is wrong with the outermost tag object: its message, tagger and name."""
     outer = peeled.tags[0]
     if outer.name == update.name and first_visible(outer.message) >= 0 and tagger_parts(outer.tagger) is not None:
         return []  # nearly every tag: the tests below, at once
-    commit = peeled.target if peeled.target_type == "commit" else None  # a target from the object: untrusted
     problems = []
     if first_visible(outer.message) < 0:  # nothing but spaces, NULs, controls, invisible characters
         problems.append(empty_message(update.name, commit))
