@@ -19,7 +19,7 @@ MATCH_TIMEOUT = 0.1  # seconds one match may take
 class UserPattern:
     """A regular expression from a policy, always matched whole and with a timeout."""
 
-    __slots__ = ("source", "origin", "key", "_compiled")
+    __slots__ = ("_compiled", "key", "origin", "source")
 
     def __init__(self, source: str, origin: str, key: str) -> None:
         import regex

@@ -15,7 +15,7 @@ import select
 from tagguard.lean import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
-    from typing import Mapping
+    from collections.abc import Mapping
 
 _CHUNK = 1 << 16
 

@@ -16,7 +16,7 @@ from tagguard.git.refs import TAG_PREFIX, short_name
 from tagguard.lean import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
-    from typing import Iterable, Sequence
+    from collections.abc import Iterable, Sequence
 
 
 _BIG_INPUT = 1 << 16  # bytes of stdin from which git reads it from memory, not a pipe
@@ -161,7 +161,8 @@ class Git:
         data = self._cat_file("contents", INFO_FORMAT, names)
         found = _parse_batch(data)
         _same_count(names, found)
-        if [oid for oid, _ in found] != names:  # each answer names what was asked (a `<rev>:<path>` is answered by its id)
+        # each answer names what was asked (a `<rev>:<path>` is answered by its id)
+        if [oid for oid, _ in found] != names:
             for name, (oid, item) in zip(names, found):
                 if oid != name and (item is not None or _is_oid(name)):
                     raise GitError(f"`git cat-file --batch` answered for '{oid}' when asked for '{name}'")
@@ -176,7 +177,7 @@ class Git:
         out = self.run("for-each-ref", "--format=%(refname) %(objectname) %(*objectname)", "refs/tags")
         rows = []
         for line in out.splitlines():
-            ref, oid, peeled = (line.split(" ") + [""])[:3]
+            ref, oid, peeled = [*line.split(" "), ""][:3]
             rows.append((ref, oid, peeled or oid))
         return rows
 

@@ -64,7 +64,7 @@ def first_visible(text: str) -> int:
         return -1
     import regex  # a long blank run: search at C speed, not character by character
 
-    found = regex.search(r"[[\p{L}\p{N}\p{P}\p{S}]--[%s]]" % _BLANK_LOOKING, text, flags=regex.V1)
+    found = regex.search(r"[[\p{L}\p{N}\p{P}\p{S}]--[" + _BLANK_LOOKING + "]]", text, flags=regex.V1)
     return -1 if found is None else found.start()
 
 

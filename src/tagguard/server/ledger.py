@@ -28,7 +28,8 @@ from tagguard.output.dates import utc_now
 from tagguard.rules.violations import reused_name
 
 if TYPE_CHECKING:
-    from typing import Final, Iterable, Iterator, Literal, Sequence
+    from collections.abc import Iterable, Iterator, Sequence
+    from typing import Final, Literal
 
     from tagguard.rules.catalog import Violation
     from tagguard.rules.naming import NamingPolicy

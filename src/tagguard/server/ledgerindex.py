@@ -24,7 +24,7 @@ from tagguard.server.jsonlog import parse_lines, read_records
 
 if TYPE_CHECKING:
     import sqlite3
-    from typing import Iterator
+    from collections.abc import Iterator
 
     from tagguard.server.jsonlog import JsonObject
     from tagguard.server.records import LedgerLine

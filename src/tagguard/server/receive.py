@@ -24,7 +24,8 @@ from tagguard.rules.catalog import Violation
 from tagguard.safetext import shown
 
 if TYPE_CHECKING:
-    from typing import Callable, Final, Iterable, Mapping
+    from collections.abc import Iterable, Mapping
+    from typing import Callable, Final
 
     from tagguard.server.records import AuditRecord, LandedMark, Verdict
 
@@ -84,7 +85,7 @@ def guarded(failure: str, body: Callable[[], int]) -> int:
     except TagguardError as exc:
         say([f"tagguard: {failure}: {exc}"])
         return 2
-    except Exception as exc:  # noqa: BLE001 - fail closed, one line, no traceback
+    except Exception as exc:  # fail closed, one line, no traceback
         if os.environ.get("TAGGUARD_DEBUG"):
             raise
         say([f"tagguard: {failure}: internal error: {type(exc).__name__}: {exc}"])
@@ -254,7 +255,8 @@ def record_pending(context: Context, updates: list[RefUpdate], decided: dict[str
 
         targets = {**targets, **peel_ends(context.git, unknown, context.policy.tags.max_tag_bytes)}
     if records or landing:
-        write(path, chain([encode_lines(records)], landed_lines(landing, targets, context.pusher, PENDING)), index=False)
+        lines = landed_lines(landing, targets, context.pusher, PENDING)
+        write(path, chain([encode_lines(records)], lines), index=False)
 
 
 def judge(updates: list[RefUpdate], context: Context, targets: dict[str, str]) -> dict[str, list[Violation]]:
