@@ -7,6 +7,7 @@ import fnmatch
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -147,3 +148,39 @@ def test_a_long_run_of_names_switches_to_one_regex_with_the_same_answers() -> No
     names = [f"{a}{i}{b}" for i in range(150) for a, b in (("tmp-", ""), ("v2.8-", "-wip"), ("exp", "-run"), ("v", ""))]
     expected = [next((p for p in patterns if fnmatch.fnmatchcase(n, p)), None) for n in names]
     assert [glob_match(n, patterns) for n in names] == expected
+
+
+class Stopped(Exception):
+    pass
+
+
+def _stop(number: int, frame: object) -> None:
+    raise Stopped
+
+
+def test_a_stop_as_a_program_starts_kills_the_program(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGTERM right after the start, before run() watches the program: it is killed, not left
+    running (a chained hook left running kept git waiting for a minute)."""
+    spawn, started = processes._spawn, []
+
+    def spawn_then_stop(*args: object) -> tuple[int, dict[int, int]]:
+        found = spawn(*args)  # type: ignore[arg-type]
+        started.append(found[0])
+        os.kill(os.getpid(), signal.SIGTERM)
+        return found
+
+    monkeypatch.setattr(processes, "_spawn", spawn_then_stop)
+    old = signal.signal(signal.SIGTERM, _stop)
+    try:
+        with pytest.raises(Stopped):
+            processes.run(["sleep", "30"])
+        assert not Path(f"/proc/{started[0]}").exists()  # killed and reaped
+    finally:
+        signal.signal(signal.SIGTERM, old)
+        if started and Path(f"/proc/{started[0]}").exists():
+            os.kill(started[0], signal.SIGKILL)
+
+
+def test_a_program_starts_with_no_signal_blocked() -> None:
+    out = processes.run(["grep", "^SigBlk", "/proc/self/status"]).stdout.decode()
+    assert int(out.split()[1], 16) == 0

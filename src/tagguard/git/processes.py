@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 _CHUNK = 1 << 16
+_STOPS = (1, 2, 15)  # SIGHUP, SIGINT, SIGTERM: what a hook stops on (see tagguard.server.receive)
 
 
 class Completed(NamedTuple):
@@ -34,14 +35,24 @@ def run(argv: list[str], input: bytes | None = None, env: Mapping[str, str] | No
     given = {0: stdin_fd, 1: stdout_fd}
     wanted = [target for target, want in ((0, input is not None), (1, capture), (2, capture))
               if want and given.get(target) is None]
-    pid, ours = _spawn(argv, dict(os.environ if env is None else env), wanted, given)
-    return _collect(pid, ours, input)
+    import _signal  # type: ignore[import-not-found]  # (see tagguard.server.receive)
+
+    # A stop between the start and _collect's cleanup would leave the program running (a
+    # chained hook keeps git waiting): stops wait until _collect can kill it.
+    held = _signal.pthread_sigmask(_signal.SIG_BLOCK, _STOPS)
+    try:
+        pid, ours = _spawn(argv, dict(os.environ if env is None else env), wanted, given, held)
+    except BaseException:
+        _signal.pthread_sigmask(_signal.SIG_SETMASK, held)
+        raise
+    return _collect(pid, ours, input, held)
 
 
-def _spawn(argv: list[str], env: dict[str, str], piped: list[int], given: dict[int, int | None]
-           ) -> tuple[int, dict[int, int]]:
+def _spawn(argv: list[str], env: dict[str, str], piped: list[int], given: dict[int, int | None],
+           mask: set[int] | None = None) -> tuple[int, dict[int, int]]:
     """Start `argv` with a pipe on each fd in `piped` (0 to write to, 1 and 2 to read from)
-    and the `given` fds as they are; return its pid and our end of each pipe."""
+    and the `given` fds as they are, and `mask` as its blocked signals (None: ours); return
+    its pid and our end of each pipe."""
     ours: dict[int, int] = {}  # the child's fd -> our end of its pipe
     theirs: list[int] = []
     actions = [(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in given.items() if fd is not None]
@@ -52,7 +63,11 @@ def _spawn(argv: list[str], env: dict[str, str], piped: list[int], given: dict[i
             ours[target] = mine
             theirs.append(child)
             actions.append((os.POSIX_SPAWN_DUP2, child, target))
-        pid = os.posix_spawn(_program(argv[0], env), argv, env, file_actions=actions)
+        program = _program(argv[0], env)
+        if mask is None:
+            pid = os.posix_spawn(program, argv, env, file_actions=actions)
+        else:
+            pid = os.posix_spawn(program, argv, env, file_actions=actions, setsigmask=mask)
     except BaseException:
         for fd in ours.values():
             _close(fd)
@@ -76,10 +91,13 @@ def _program(name: str, env: Mapping[str, str]) -> str:
     raise FileNotFoundError(2, "No such file or directory", name)
 
 
-def _collect(pid: int, ours: dict[int, int], input: bytes | None) -> Completed:
+def _collect(pid: int, ours: dict[int, int], input: bytes | None, held: set[int]) -> Completed:
+    import _signal  # type: ignore[import-not-found]
+
     output: dict[int, list[bytes]] = {1: [], 2: []}
     reaped = False
     try:
+        _signal.pthread_sigmask(_signal.SIG_SETMASK, held)  # a stop that came meanwhile lands here
         _pump(ours, input, output)
         _, status = os.waitpid(pid, 0)
         reaped = True
