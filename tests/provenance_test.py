@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from testing.ml import HAS_TORCH, require, traced_git
+from testing.ml import HAS_TORCH, require, torch_version, traced_git
 from testing.tools import commit, git, run, tag
 
 from tagguard import __version__
@@ -108,4 +107,4 @@ def test_three_git_processes_and_no_heavy_imports(repo: Path, tmp_path: Path) ->
 def test_records_the_torch_the_script_already_imported(repo: Path) -> None:
     require(HAS_TORCH, "torch (pip install torch==2.13.0)")
     found = info(repo, prelude="import warnings; warnings.simplefilter('ignore'); import torch; ")
-    assert found["torch_runtime"] == version("torch")
+    assert found["torch_runtime"] == torch_version()

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-from testing.ml import HAS_TORCH, Trainer, require
+from testing.ml import HAS_TORCH, Trainer, require, torch_version
 from testing.tools import ROOT, cli, commit, git, run, tag, tagguard
 
 # What a training script does: import torch, train, save the weights with git_info().
@@ -89,7 +89,7 @@ def test_a_good_checkpoint(repo: Path, tmp_path: Path, trainer: Trainer) -> None
     assert checks(lines) == [("ok", "commit-known"), ("ok", "clean"), ("ok", "tag-intact"), ("ok", "version-match")]
     head = git("rev-parse", "HEAD", cwd=repo)
     assert f"tag {name} still points at {head[:12]}" in lines[2]
-    assert lines[3].endswith(f"saved with PyTorch {version('torch')}, as {torch_tag()} says")
+    assert lines[3].endswith(f"saved with PyTorch {torch_version()}, as {torch_tag()} says")
     assert lines[-1] == f"{ckpt}: provenance ok"
 
 
@@ -140,7 +140,7 @@ def test_a_version_mismatch_fails(repo: Path, tmp_path: Path, trainer: Trainer, 
     status, lines, _ = verify(ckpt, repo)
     assert status == 1
     assert checks(lines)[-1] == ("FAIL", "version-mismatch")
-    assert lines[-2].endswith(f"saved with PyTorch {version('torch')}, but the tag says v1.13")
+    assert lines[-2].endswith(f"saved with PyTorch {torch_version()}, but the tag says v1.13")
 
 
 def test_json_sidecar_with_the_declared_image(repo: Path, tmp_path: Path, verify: Verify) -> None:

@@ -7,6 +7,7 @@ where .ci/run installs both and a missing tool must fail the run instead of hidi
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import os
@@ -20,6 +21,15 @@ import pytest
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 HAS_TORCH = importlib.util.find_spec("torch") is not None
+
+
+@functools.cache
+def torch_version() -> str:
+    """`torch.__version__` as a training script sees it (a build's `+cu130` or `+cpu` included,
+    which the package's metadata version leaves out)."""
+    done = subprocess.run([sys.executable, "-c", "import torch; print(torch.__version__)"],
+                          capture_output=True, text=True, check=True)
+    return done.stdout.strip()
 
 
 def require(available: object, what: str) -> None:
