@@ -100,7 +100,9 @@ def test_name_pattern_agrees_with_tagguard(tmp_path: Path, policy_text: str) -> 
     path = tmp_path / "p.toml"
     path.write_text(policy_text)
     policy = load_policy_file(str(path)) if policy_text else DEFAULT_POLICY
-    pattern = re.compile(name_regex(policy))
+    regex = name_regex(policy).regex
+    assert regex is not None
+    pattern = re.compile(regex)
     for name in [*NAMES, "v2.8-ft-lr22"]:
         assert bool(pattern.match(name)) == (not check_name(name, policy)), name
 
@@ -138,3 +140,37 @@ def test_export_unknown_target_and_bad_policy(tmp_path: Path) -> None:
     result = tagguard("export", "github-ruleset", "--policy", str(policy))
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == f"tagguard: error: {policy}: rules.TG999: no such rule (see `tagguard rules`)\n"
+
+
+def name_rule(rulesets: object) -> str:
+    return by_name(rulesets)["tagguard: tag names (GitHub Enterprise only)"]["rules"][0]["parameters"]["pattern"]
+
+
+def test_readme_policy_keeps_its_naming_ruleset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    policy = tmp_path / "p.toml"
+    policy.write_text("[rules]\nTG103 = 'warn'\n")
+    rulesets, notes = export(capsys, "github-ruleset", "--policy", str(policy))
+    pattern = re.compile(name_rule(rulesets))
+    assert pattern.match("v2.8-ft-ANY_thing") and not pattern.match("v2.8-zz") and not pattern.match("v2.8-ft-")
+    assert notes.count("TG103") == 1
+    assert "  - TG103 invalid-desc is 'warn': the pattern accepts any description\n" in notes
+
+
+@pytest.mark.parametrize("level", ["warn", "off"])
+def test_unknown_types_allowed_loosen_the_pattern(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                  level: str) -> None:
+    policy = tmp_path / "p.toml"
+    policy.write_text(f"[rules]\nTG102 = '{level}'\n")
+    rulesets, notes = export(capsys, "github-ruleset", "--policy", str(policy))
+    pattern = re.compile(name_rule(rulesets))
+    assert pattern.match("v2.8-zz-X") and not pattern.match("V2.8") and not pattern.match("v2.8--x")
+    assert f"  - TG102 unknown-type is '{level}': the pattern accepts any word after the version, " in notes
+
+
+def test_grammar_off_leaves_the_naming_ruleset_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    policy = tmp_path / "p.toml"
+    policy.write_text("[rules]\nTG101 = 'off'\n")
+    rulesets, notes = export(capsys, "github-ruleset", "--policy", str(policy))
+    assert "tagguard: tag names (GitHub Enterprise only)" not in by_name(rulesets)
+    assert "  - TG101 invalid-name is 'off': names outside the grammar pass" in notes
+    assert "works on GitHub Enterprise only" not in notes

@@ -26,23 +26,42 @@ class Export(NamedTuple):
     notes: list[str]
 
 
-def name_regex(policy: Policy) -> str:
-    """The tag-name convention as one anchored regular expression."""
+class NamePattern(NamedTuple):
+    regex: str | None  # None: the policy enforces nothing a pattern can say
+    notes: list[str]  # one line per name rule the pattern leaves out, and why
+
+
+def name_regex(policy: Policy) -> NamePattern:
+    """The names the policy still refuses as one anchored regular expression, loosened where a
+    name rule is "warn" or "off"."""
+    if not _on(policy, "TG101"):
+        return NamePattern(None, [
+            f"TG101 invalid-name is {policy.severity('TG101')!r}: names outside the grammar pass, which a "
+            "pattern can't say without lookaround; the tag_name_pattern ruleset is left out (TG102, TG103 too)"])
     versions = policy.image.pytorch if policy.severity("TG201") == ERROR else ()
     version = "(" + "|".join(v.replace(".", r"\.") for v in versions) + ")" if versions else r"\d+\.\d+"
+    if not _on(policy, "TG102"):
+        return NamePattern(f"^v{version}(-[^-]+(-.*)?)?$", [
+            f"TG102 unknown-type is {policy.severity('TG102')!r}: the pattern accepts any word after the version, "
+            "so it checks neither the description (TG103) nor a '-' left at the end"])
     types = "|".join(policy.naming.types)
     desc = policy.naming.desc.source if policy.naming.desc else _DEFAULT_DESC
-    return f"^v{version}(-({types})(-({desc}))?)?$"
+    notes = []
+    if not _on(policy, "TG103"):
+        desc = ".+"
+        notes.append(f"TG103 invalid-desc is {policy.severity('TG103')!r}: the pattern accepts any description")
+    return NamePattern(f"^v{version}(-({types})(-({desc}))?)?$", notes)
 
 
-def _common_notes(policy: Policy, platform: str) -> list[str]:
+def _common_notes(policy: Policy, platform: str, noted: tuple[str, ...] = ()) -> list[str]:
     notes = [
         f"{', '.join(_OBJECT_RULES)} ({', '.join(RULES[c].name for c in _OBJECT_RULES)}): {platform} "
         "can't look inside tag objects; run `tagguard check-ref` in CI on tag push"
     ]
     if policy.tags.require_signed:
         notes.append(f"TG303 unsigned-tag: {platform} can't require signed tags; check-ref in CI verifies them")
-    warned = sorted(code for code, level in policy.severities.items() if level not in (ERROR, OFF))
+    warned = sorted(code for code, level in policy.severities.items()
+                    if level not in (ERROR, OFF) and code not in noted)
     if warned:
         notes.append(f"{', '.join(warned)} set to \"warn\": {platform} has no warnings; left out")
     return notes
@@ -68,7 +87,7 @@ def _ruleset(name: str, include: list[str], rules: list[dict[str, Any]]) -> dict
 
 def github_rulesets(policy: Policy) -> Export:
     """Bodies for `POST /repos/{owner}/{repo}/rulesets`, one ruleset each."""
-    rulesets, notes = [], _common_notes(policy, "GitHub rulesets")
+    rulesets, notes = [], _common_notes(policy, "GitHub rulesets", _NAME_RULES)
     if _on(policy, "TG401"):
         rulesets.append(_ruleset("tagguard: published tags never move", ["~ALL"],
                                  [{"type": "update"}, {"type": "non_fast_forward"}]))
@@ -79,8 +98,10 @@ def github_rulesets(policy: Policy) -> Export:
     if _on(policy, "TG104"):
         rulesets.append(_ruleset("tagguard: temporary tags stay local",
                                  [f"refs/tags/{t}" for t in policy.naming.temporary], [{"type": "creation"}]))
-    if _on(policy, *_NAME_RULES):
-        pattern = {"name": "tagguard tag names", "negate": False, "operator": "regex", "pattern": name_regex(policy)}
+    names = name_regex(policy)
+    notes += names.notes
+    if names.regex is not None:
+        pattern = {"name": "tagguard tag names", "negate": False, "operator": "regex", "pattern": names.regex}
         rulesets.append(_ruleset("tagguard: tag names (GitHub Enterprise only)", ["~ALL"],
                                  [{"type": "tag_name_pattern", "parameters": pattern}]))
         notes.append("the tag_name_pattern rule (names, types, image version) works on GitHub Enterprise only; "
