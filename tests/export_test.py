@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import json
 import re
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from testing.tools import cli, tagguard
 
 from tagguard.output.export import name_regex
 from tagguard.policy.model import DEFAULT_POLICY, load_policy_file
+from tagguard.rules.catalog import ERROR
 from tagguard.verdict.namecheck import check_name
 
 GITHUB_RULESET_KEYS = {"name", "target", "enforcement", "bypass_actors", "conditions", "rules"}
@@ -174,3 +178,62 @@ def test_grammar_off_leaves_the_naming_ruleset_out(tmp_path: Path, capsys: pytes
     assert "tagguard: tag names (GitHub Enterprise only)" not in by_name(rulesets)
     assert "  - TG101 invalid-name is 'off': names outside the grammar pass" in notes
     assert "works on GitHub Enterprise only" not in notes
+
+
+# Names near the convention: each part valid, or off by the mistakes people make.
+VERSIONS = st.sampled_from(["2", "8", "0", "10", "02", "08", "00", "123456789", "1234567890", "x", "", "٣"])
+WORDS = st.sampled_from(["ft", "base", "prod", "FT", "zz", "", "lr2", "lr22", "lr", "a", "LR", "x_y", "a.b", "ft/x"])
+PREFIXES = st.sampled_from(["v", "V", "", "vv"])
+NEAR_NAMES = st.one_of(
+    st.builds(lambda p, a, b, words: f"{p}{a}.{b}" + "".join(f"-{w}" for w in words),
+              PREFIXES, VERSIONS, VERSIONS, st.lists(WORDS, max_size=3)),
+    st.builds(lambda glob, rest: glob + rest, st.sampled_from(["tmp-", "test-", "wip-", "v2.8-wip"]),
+              st.sampled_from(["", "x", "ana/exp", "a-b"])),
+    st.text(alphabet="v2.8-ftlrbase0/", max_size=14),
+)
+PROPERTY_POLICIES = [
+    "",
+    "[image]\npytorch = ['2.8', '2.10']\n",
+    "[image]\npytorch = ['2.8']\n[rules]\nTG201 = 'warn'\n",
+    "[naming]\ndesc = 'lr[0-9]+(-[a-z]+)?|a'\n",
+    "[rules]\nTG103 = 'warn'\n",
+]
+
+
+@pytest.mark.parametrize("policy_text", PROPERTY_POLICIES)
+def test_exported_pattern_accepts_exactly_what_tagguard_accepts(tmp_path: Path, policy_text: str) -> None:
+    path = tmp_path / "p.toml"
+    path.write_text(policy_text)
+    policy = load_policy_file(str(path))
+    regex = name_regex(policy).regex
+    assert regex is not None
+    pattern = re.compile(regex)  # Python re stands in for RE2: the pattern uses only what both share
+
+    @given(NEAR_NAMES)
+    @settings(max_examples=400, deadline=None)
+    def agrees(name: str) -> None:
+        github = bool(pattern.match(name)) and not any(fnmatchcase(name, t) for t in policy.naming.temporary)
+        refused = [v for v in check_name(name, policy) if v.severity == ERROR]
+        assert github == (not refused), (name, refused)
+
+    agrees()
+
+
+@pytest.mark.parametrize(("desc", "construct"), [
+    (r"(lr)[0-9]+\1", r"a backreference '\1'"), ("(?!x)[a-z]+", "a lookahead '(?!'"),
+    ("[a-z]++", "a possessive quantifier '++'"), ("(?>lr|l)r", "an atomic group '(?>'"), ("^[a-z]+$", "an anchor '^'"),
+])
+def test_desc_pattern_re2_cannot_run_is_refused(tmp_path: Path, desc: str, construct: str) -> None:
+    policy = tmp_path / "p.toml"
+    policy.write_text(f"[naming]\ndesc = '{desc}'\n")
+    result = tagguard("export", "github-ruleset", "--policy", str(policy))
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (f"tagguard: error: {policy}: naming.desc: pattern {desc!r} uses {construct}, which "
+                             "GitHub's regex engine (RE2) can't run in the exported name pattern; rewrite it without\n")
+
+
+def test_desc_matching_empty_is_noted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    policy = tmp_path / "p.toml"
+    policy.write_text("[naming]\ndesc = '[a-z]*'\n")
+    _, notes = export(capsys, "github-ruleset", "--policy", str(policy))
+    assert "naming.desc '[a-z]*' matches an empty description: the pattern also accepts a name ending in '-'" in notes

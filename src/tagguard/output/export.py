@@ -6,9 +6,12 @@ policy has that the platform can't express; the command prints the notes on stde
 
 from __future__ import annotations
 
+from tagguard.errors import PolicyError
 from tagguard.lean import TYPE_CHECKING, NamedTuple
+from tagguard.output.re2 import re2_problem
 from tagguard.policy.model import Policy
 from tagguard.rules.catalog import ERROR, OFF, RULES
+from tagguard.rules.naming import MAX_VERSION_DIGITS
 
 if TYPE_CHECKING:
     from typing import Any
@@ -38,19 +41,42 @@ def name_regex(policy: Policy) -> NamePattern:
         return NamePattern(None, [
             f"TG101 invalid-name is {policy.severity('TG101')!r}: names outside the grammar pass, which a "
             "pattern can't say without lookaround; the tag_name_pattern ruleset is left out (TG102, TG103 too)"])
-    versions = policy.image.pytorch if policy.severity("TG201") == ERROR else ()
-    version = "(" + "|".join(v.replace(".", r"\.") for v in versions) + ")" if versions else r"\d+\.\d+"
+    version = _version_regex(policy)
     if not _on(policy, "TG102"):
         return NamePattern(f"^v{version}(-[^-]+(-.*)?)?$", [
             f"TG102 unknown-type is {policy.severity('TG102')!r}: the pattern accepts any word after the version, "
             "so it checks neither the description (TG103) nor a '-' left at the end"])
     types = "|".join(policy.naming.types)
-    desc = policy.naming.desc.source if policy.naming.desc else _DEFAULT_DESC
-    notes = []
     if not _on(policy, "TG103"):
         desc = ".+"
-        notes.append(f"TG103 invalid-desc is {policy.severity('TG103')!r}: the pattern accepts any description")
+        notes = [f"TG103 invalid-desc is {policy.severity('TG103')!r}: the pattern accepts any description"]
+    else:
+        desc, notes = _desc_regex(policy)
     return NamePattern(f"^v{version}(-({types})(-({desc}))?)?$", notes)
+
+
+def _version_regex(policy: Policy) -> str:
+    """The policy's image versions, else any major.minor without leading zeros (ASCII digits only)."""
+    versions = policy.image.pytorch if policy.severity("TG201") == ERROR else ()
+    if versions:
+        return "(" + "|".join(v.replace(".", r"\.") for v in versions) + ")"
+    number = f"(0|[1-9][0-9]{{0,{MAX_VERSION_DIGITS - 1}}})"
+    return rf"{number}\.{number}"
+
+
+def _desc_regex(policy: Policy) -> tuple[str, list[str]]:
+    """The description pattern, refused in one line if GitHub's engine (RE2) can't run it."""
+    desc = policy.naming.desc
+    if desc is None:
+        return _DEFAULT_DESC, []
+    problem = re2_problem(desc.source)
+    if problem:
+        raise PolicyError(desc.origin, desc.key, f"pattern {desc.source!r} uses {problem}, which GitHub's "
+                          "regex engine (RE2) can't run in the exported name pattern; rewrite it without")
+    if desc.fullmatch(""):
+        return desc.source, [f"naming.desc {desc.source!r} matches an empty description: the pattern also accepts "
+                             "a name ending in '-' (v2.8-ft-), which tagguard refuses"]
+    return desc.source, []
 
 
 def _common_notes(policy: Policy, platform: str, noted: tuple[str, ...] = ()) -> list[str]:
