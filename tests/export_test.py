@@ -237,3 +237,51 @@ def test_desc_matching_empty_is_noted(tmp_path: Path, capsys: pytest.CaptureFixt
     policy.write_text("[naming]\ndesc = '[a-z]*'\n")
     _, notes = export(capsys, "github-ruleset", "--policy", str(policy))
     assert "naming.desc '[a-z]*' matches an empty description: the pattern also accepts a name ending in '-'" in notes
+
+
+README = (Path(__file__).parent.parent / "README.md").read_text()
+STUB = """#!/bin/sh
+# records what it was given: stdin (gh --input -) or the value of --data (curl)
+n=$(ls "$STUB_OUT" | wc -l)
+if [ "$(basename "$0")" = gh ]; then cat > "$STUB_OUT/$n.body"; exit 0; fi
+while [ $# -gt 0 ]; do
+  if [ "$1" = --data ]; then printf '%s' "$2" > "$STUB_OUT/$n.body"; fi
+  shift
+done
+"""
+
+
+def readme_block(first_line: str) -> str:
+    block = next(b.split("```", 1)[0] for b in README.split("```sh\n")[1:] if b.startswith(first_line))
+    return block.replace("OWNER/REPO", "o/r")
+
+
+@pytest.mark.parametrize(("first_line", "target", "newline"), [
+    ("tagguard export github-ruleset > rulesets.json", "github-ruleset", "\n"),
+    ("tagguard export gitlab-protected-tags | jq", "gitlab-protected-tags", ""),
+])
+def test_readme_loop_sends_the_exported_json_unchanged(tmp_path: Path, first_line: str, target: str,
+                                                       newline: str, capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    if not shutil.which("jq"):
+        pytest.skip("the README's loop needs jq")
+    bin_dir, out = tmp_path / "bin", tmp_path / "out"
+    bin_dir.mkdir(), out.mkdir()
+    for stub in ("gh", "curl"):
+        (bin_dir / stub).write_text(STUB)
+        (bin_dir / stub).chmod(0o755)
+    env = {**os.environ, "STUB_OUT": str(out), "TOKEN": "t",
+           "PATH": f"{bin_dir}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env.pop("TAGGUARD_POLICY", None)
+    shell = shutil.which("dash") or "/bin/sh"
+    run = subprocess.run([shell, "-c", readme_block(first_line)], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    expected, _ = export(capsys, target)
+    assert isinstance(expected, list)
+    sent = [(out / f"{n}.body").read_bytes() for n in range(len(expected))]
+    compact = [json.dumps(e, separators=(",", ":"), ensure_ascii=False) + newline for e in expected]
+    assert sent == [c.encode() for c in compact]
