@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from fnmatch import fnmatchcase
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from testing.tools import cli, tagguard
 
-from tagguard.output.export import name_regex
+from tagguard.output.export import github_globs, name_regex
+from tagguard.patterns import glob_match
 from tagguard.policy.model import DEFAULT_POLICY, load_policy_file
 from tagguard.rules.catalog import ERROR
 from tagguard.verdict.namecheck import check_name
@@ -72,10 +72,12 @@ def test_github_rulesets_say_what_the_default_policy_means(capsys: pytest.Captur
     named = by_name(rulesets)
     assert [r["type"] for r in named["tagguard: published tags never move"]["rules"]] == ["update", "non_fast_forward"]
     protected = named["tagguard: protected tags"]
-    assert protected["conditions"]["ref_name"]["include"] == ["refs/tags/v*-prod*"]
+    assert protected["conditions"]["ref_name"]["include"] == [
+        "refs/tags/v*-prod*", "refs/tags/v*-prod*/**/*", "refs/tags/v*/**/*-prod*", "refs/tags/v*/**/*-prod*/**/*"]
     assert protected["rules"] == [{"type": "deletion"}]
     temporary = named["tagguard: temporary tags stay local"]
-    assert temporary["conditions"]["ref_name"]["include"] == ["refs/tags/tmp-*", "refs/tags/test-*", "refs/tags/wip-*"]
+    assert temporary["conditions"]["ref_name"]["include"] == [
+        f"refs/tags/{t}-{form}" for t in ("tmp", "test", "wip") for form in ("*", "*/**/*")]
     assert temporary["rules"] == [{"type": "creation"}]
     assert "tagguard: tag names (GitHub Enterprise only)" in named
     assert notes.splitlines()[0] == "tagguard: what github-ruleset can't express of <embedded default policy>:"
@@ -212,7 +214,8 @@ def test_exported_pattern_accepts_exactly_what_tagguard_accepts(tmp_path: Path, 
     @given(NEAR_NAMES)
     @settings(max_examples=400, deadline=None)
     def agrees(name: str) -> None:
-        github = bool(pattern.match(name)) and not any(fnmatchcase(name, t) for t in policy.naming.temporary)
+        temporary = github_matches(name, [f for t in policy.naming.temporary for f in github_globs(t)])
+        github = bool(pattern.match(name)) and not temporary
         refused = [v for v in check_name(name, policy) if v.severity == ERROR]
         assert github == (not refused), (name, refused)
 
@@ -285,3 +288,30 @@ def test_readme_loop_sends_the_exported_json_unchanged(tmp_path: Path, first_lin
     sent = [(out / f"{n}.body").read_bytes() for n in range(len(expected))]
     compact = [json.dumps(e, separators=(",", ":"), ensure_ascii=False) + newline for e in expected]
     assert sent == [c.encode() for c in compact]
+
+
+def github_matches(name: str, globs: list[str]) -> bool:
+    """GitHub's reading of ref globs (Ruby File.fnmatch with FNM_PATHNAME): `*`, `?` and
+    classes stop at '/'; `**/` is zero or more whole directories."""
+    return any(re.fullmatch(re.sub(r"\\\*\\\*/|\\\*|\\\?", _glob_part, re.escape(g)), name) for g in globs)
+
+
+def _glob_part(match: re.Match[str]) -> str:
+    return {r"\*\*/": "(?:[^/]+/)*", r"\*": "[^/]*", r"\?": "[^/]"}[match.group()]
+
+
+@given(st.sampled_from(["wip-*", "v*-prod*", "*-tmp", "a*b*c", "v*"]),
+       st.text(alphabet="abcvw-ip/prodtm", max_size=16).filter(lambda n: "//" not in n and not n.startswith("/")))
+@settings(max_examples=600, deadline=None)
+def test_github_globs_cover_what_tagguard_globs_cover(glob: str, name: str) -> None:
+    assert github_matches(name, github_globs(glob)) == (glob_match(name, (glob,)) is not None), name
+
+
+def test_glob_differences_and_burned_names_are_noted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    policy = tmp_path / "p.toml"
+    policy.write_text("[naming]\ntemporary = ['tmp?x', 'a*b*c*d*e']\n")
+    rulesets, notes = export(capsys, "github-ruleset", "--policy", str(policy))
+    assert "refs/tags/a*b*c*d*e" in by_name(rulesets)["tagguard: temporary tags stay local"]["conditions"]["ref_name"]["include"]
+    assert "  - 'tmp?x': '?' and '[...]' never match '/' on GitHub, tagguard's do;" in notes
+    assert "  - 'a*b*c*d*e': over 3 '*', exported as is: its '*' stop at '/' on GitHub, tagguard's don't\n" in notes
+    assert "  - TG403 reused-name: GitHub rulesets keeps no record of deleted tags, so a deleted tag can be re-created" in notes

@@ -84,6 +84,9 @@ def _common_notes(policy: Policy, platform: str, noted: tuple[str, ...] = ()) ->
         f"{', '.join(_OBJECT_RULES)} ({', '.join(RULES[c].name for c in _OBJECT_RULES)}): {platform} "
         "can't look inside tag objects; run `tagguard check-ref` in CI on tag push"
     ]
+    if _on(policy, "TG403"):
+        notes.append(f"TG403 reused-name: {platform} keeps no record of deleted tags, so a deleted tag can be "
+                     "re-created for another commit; only tagguard's server hooks (their ledger) burn a name")
     if policy.tags.require_signed:
         notes.append(f"TG303 unsigned-tag: {platform} can't require signed tags; check-ref in CI verifies them")
     warned = sorted(code for code, level in policy.severities.items()
@@ -118,12 +121,14 @@ def github_rulesets(policy: Policy) -> Export:
         rulesets.append(_ruleset("tagguard: published tags never move", ["~ALL"],
                                  [{"type": "update"}, {"type": "non_fast_forward"}]))
     if _on(policy, "TG402") and policy.protect:
-        rulesets.append(_ruleset("tagguard: protected tags", [f"refs/tags/{p.pattern}" for p in policy.protect],
-                                 [{"type": "deletion"}]))
+        globs = tuple(p.pattern for p in policy.protect)
+        rulesets.append(_ruleset("tagguard: protected tags", _github_include(globs), [{"type": "deletion"}]))
+        notes += _glob_notes(globs)
         notes += _allowed_deleters(policy, "add them to the ruleset's bypass_actors (by actor_id) yourself")
     if _on(policy, "TG104"):
-        rulesets.append(_ruleset("tagguard: temporary tags stay local",
-                                 [f"refs/tags/{t}" for t in policy.naming.temporary], [{"type": "creation"}]))
+        rulesets.append(_ruleset("tagguard: temporary tags stay local", _github_include(policy.naming.temporary),
+                                 [{"type": "creation"}]))
+        notes += _glob_notes(policy.naming.temporary)
     names = name_regex(policy)
     notes += names.notes
     if names.regex is not None:
@@ -134,6 +139,39 @@ def github_rulesets(policy: Policy) -> Export:
                      "elsewhere leave that ruleset out and rely on check-ref in CI")
     notes.append("bypass_actors is empty: an admin adds who may bypass (for example the release team)")
     return Export(rulesets, notes)
+
+
+_MAX_STARS = 3  # a glob with k stars exports 2**k forms
+
+
+def github_globs(glob: str) -> list[str]:
+    """GitHub forms that together match what `glob` matches for tagguard. GitHub's `*` stops
+    at '/' (FNM_PATHNAME), tagguard's doesn't: each `*` becomes `*` (no '/') or `*/**/*` (one
+    '/' or more)."""
+    first, *parts = glob.split("*")
+    if len(parts) > _MAX_STARS:
+        return [glob]
+    forms = [first]
+    for part in parts:
+        forms = [form + star + part for form in forms for star in ("*", "*/**/*")]
+    return forms
+
+
+def _github_include(globs: tuple[str, ...]) -> list[str]:
+    return [f"refs/tags/{form}" for glob in globs for form in github_globs(glob)]
+
+
+def _glob_notes(globs: tuple[str, ...]) -> list[str]:
+    """One line per glob GitHub can't match as tagguard does."""
+    notes = []
+    for glob in globs:
+        if glob.count("*") > _MAX_STARS:
+            notes.append(f"'{glob}': over {_MAX_STARS} '*', exported as is: its '*' stop at '/' on GitHub, "
+                         "tagguard's don't")
+        if "?" in glob or "[" in glob:
+            notes.append(f"'{glob}': '?' and '[...]' never match '/' on GitHub, tagguard's do; "
+                         "a name with '/' there escapes the ruleset")
+    return notes
 
 
 def _allowed_deleters(policy: Policy, how: str) -> list[str]:
