@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from testing.tools import cli, tagguard
 
-from tagguard.output.export import github_globs, name_regex
+from tagguard.output.export import gitea_pattern, github_globs, name_regex
 from tagguard.patterns import glob_match
 from tagguard.policy.model import DEFAULT_POLICY, load_policy_file
 from tagguard.rules.catalog import ERROR
@@ -262,6 +262,7 @@ def readme_block(first_line: str) -> str:
 @pytest.mark.parametrize(("first_line", "target", "newline"), [
     ("tagguard export github-ruleset > rulesets.json", "github-ruleset", "\n"),
     ("tagguard export gitlab-protected-tags | jq", "gitlab-protected-tags", ""),
+    ("tagguard export gitea-protected-tags | jq", "gitea-protected-tags", ""),
 ])
 def test_readme_loop_sends_the_exported_json_unchanged(tmp_path: Path, first_line: str, target: str,
                                                        newline: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -315,3 +316,33 @@ def test_glob_differences_and_burned_names_are_noted(tmp_path: Path, capsys: pyt
     assert "  - 'tmp?x': '?' and '[...]' never match '/' on GitHub, tagguard's do;" in notes
     assert "  - 'a*b*c*d*e': over 3 '*', exported as is: its '*' stop at '/' on GitHub, tagguard's don't\n" in notes
     assert "  - TG403 reused-name: GitHub rulesets keeps no record of deleted tags, so a deleted tag can be re-created" in notes
+
+
+def test_gitea_rules_use_the_documented_fields(capsys: pytest.CaptureFixture[str]) -> None:
+    rules, notes = export(capsys, "gitea-protected-tags")
+    assert rules == [{"name_pattern": p, "whitelist_usernames": [], "whitelist_teams": []}
+                     for p in (r"/\Av.*-prod.*\z/", r"/\Atmp-.*\z/", r"/\Atest-.*\z/", r"/\Awip-.*\z/")]
+    assert notes.splitlines()[0] == "tagguard: what gitea-protected-tags can't express of <embedded default policy>:"
+    assert "TG401 moved-tag: a rule covers creating and moving together" in notes
+    assert "TG101-TG103 and TG201 (names, types, image version): a rule can only stop names that match it" in notes
+    assert "'v*-prod*': the rule also stops creating a matching tag" in notes
+    assert "TG403 reused-name: Gitea protected tags keeps no record of deleted tags" in notes
+
+
+@given(st.sampled_from(["wip-*", "v*-prod*", "tmp?x", "v[0-9].*", "r[!a-c]*", "a.b+c"]),
+       st.text(alphabet="abcvw-ip/prodtm0.9x+", max_size=14))
+@settings(max_examples=600, deadline=None)
+def test_gitea_patterns_match_what_tagguard_globs_match(glob: str, name: str) -> None:
+    exported = gitea_pattern(glob)
+    assert exported.startswith("/") and exported.endswith("/")
+    regex = exported[1:-1].replace("\\z", "\\Z")  # Python before 3.14 spells RE2's \z as \Z
+    assert bool(re.match(regex, name)) == (glob_match(name, (glob,)) is not None), (exported, name)
+
+
+def test_gitea_leaves_out_what_the_policy_switches_off(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    policy = tmp_path / "p.toml"
+    policy.write_text("[rules]\nTG104 = 'off'\nTG401 = 'warn'\n[[protect]]\npattern = 'v*-prod*'\nallow_delete = ['ana']\n")
+    rules, notes = export(capsys, "gitea-protected-tags", "--policy", str(policy))
+    assert rules == [{"name_pattern": r"/\Av.*-prod.*\z/", "whitelist_usernames": [], "whitelist_teams": []}]
+    assert "TG401 set to \"warn\": Gitea protected tags has no warnings; left out" in notes
+    assert "allow_delete (ana): the platform knows accounts, not these names; add their Gitea accounts" in notes

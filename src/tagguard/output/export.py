@@ -1,4 +1,4 @@
-"""The policy as settings for hosts that run no custom hooks (github.com, gitlab.com).
+"""The policy as settings for hosts that run no custom hooks (github.com, gitlab.com, Gitea).
 
 Each export returns the JSON bodies for the platform's REST API and notes on what the
 policy has that the platform can't express; the command prints the notes on stderr.
@@ -14,7 +14,7 @@ from tagguard.rules.catalog import ERROR, OFF, RULES
 from tagguard.rules.naming import MAX_VERSION_DIGITS
 
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, Callable
 
 
 _DEFAULT_DESC = "[a-z0-9]+(-[a-z0-9]+)*"
@@ -202,3 +202,57 @@ def gitlab_protected_tags(policy: Policy) -> Export:
             if temporary[0] in "v*?[" and "v*" in entries:
                 notes.append(f"'{temporary}' overlaps 'v*'; GitLab lets either entry's creators create such a tag")
     return Export([{"name": name, "create_access_level": level} for name, level in entries.items()], notes)
+
+
+# --- Gitea / Forgejo protected tags -------------------------------------------------------
+
+
+def gitea_protected_tags(policy: Policy) -> Export:
+    """Bodies for `POST /repos/{owner}/{repo}/tag_protections`. A rule lets only its whitelist
+    create, move or delete a matching tag; an empty whitelist lets no one."""
+    entries: dict[str, str] = {}
+    notes = _common_notes(policy, "Gitea protected tags")
+    notes.append("TG101-TG103 and TG201 (names, types, image version): a rule can only stop names that match it, "
+                 "and Go's regexp has no lookahead to match the names outside the convention; run check-ref in CI")
+    if _on(policy, "TG401"):
+        notes.append("TG401 moved-tag: a rule covers creating and moving together, so tags can't be frozen while "
+                     "anyone may create them; left out: only the protected and temporary patterns below are guarded")
+    if _on(policy, "TG402"):
+        for protect in policy.protect:
+            entries.setdefault(protect.pattern, gitea_pattern(protect.pattern))
+            notes.append(f"'{protect.pattern}': the rule also stops creating a matching tag; add who publishes them "
+                         "to whitelist_usernames or whitelist_teams")
+        notes += _allowed_deleters(policy, "add their Gitea accounts to whitelist_usernames or whitelist_teams")
+    if _on(policy, "TG104"):
+        for temporary in policy.naming.temporary:
+            entries.setdefault(temporary, gitea_pattern(temporary))
+    body = [{"name_pattern": pattern, "whitelist_usernames": [], "whitelist_teams": []} for pattern in entries.values()]
+    return Export(body, notes)
+
+
+def gitea_pattern(glob: str) -> str:
+    """A tagguard glob as a Gitea regex rule (`/.../`, Go's RE2): `*` and `?` cross '/' as
+    they do for tagguard, whatever Gitea's own glob reading does."""
+    out, at = [], 0
+    while at < len(glob):
+        char = glob[at]
+        end = glob.find("]", at + 2) if char == "[" else -1
+        if end > 0:
+            body = glob[at + 1:end]
+            out.append("[" + ("^" + body[1:] if body[:1] == "!" else body.replace("\\", "\\\\")) + "]")
+            at = end + 1
+            continue
+        out.append({"*": ".*", "?": "."}.get(char) or _re_escape(char))
+        at += 1
+    return "/\\A" + "".join(out) + "\\z/"
+
+
+def _re_escape(char: str) -> str:
+    return "\\" + char if char in ".^$*+?()[]{}|\\/" else char
+
+
+EXPORTS: dict[str, Callable[[Policy], Export]] = {
+    "github-ruleset": github_rulesets,
+    "gitlab-protected-tags": gitlab_protected_tags,
+    "gitea-protected-tags": gitea_protected_tags,
+}
