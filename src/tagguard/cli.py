@@ -116,7 +116,7 @@ def _client_commands(sub: _Commands) -> None:
 
     export = _command(sub, "export", "print the policy as platform settings (JSON for their REST APIs)")
     _policy_option(export)
-    export.add_argument("target", choices=("github-ruleset", "gitlab-protected-tags"))
+    export.add_argument("target", choices=("github-ruleset", "gitlab-protected-tags", "gitea-protected-tags"))
 
 
 def _server_commands(sub: _Commands) -> None:

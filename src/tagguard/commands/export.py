@@ -1,4 +1,5 @@
-"""`tagguard export github-ruleset|gitlab-protected-tags`: the policy as platform settings."""
+"""`tagguard export github-ruleset|gitlab-protected-tags|gitea-protected-tags`: the policy as
+platform settings."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ import sys
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from tagguard.output.export import github_rulesets, gitlab_protected_tags
+    from tagguard.output.export import EXPORTS
     from tagguard.policy.model import client_policy
 
     policy = client_policy(args.policy)
-    export = github_rulesets(policy) if args.target == "github-ruleset" else gitlab_protected_tags(policy)
+    export = EXPORTS[args.target](policy)
     json.dump(export.document, sys.stdout, indent=2)
     sys.stdout.write("\n")
     print(f"tagguard: what {args.target} can't express of {policy.origin}:", file=sys.stderr)
