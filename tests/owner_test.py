@@ -15,17 +15,20 @@ from pathlib import Path
 import pytest
 from testing.tools import ROOT, git, run, tagguard
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("useradd") or not shutil.which("runuser"),
-                                reason="needs root, useradd and runuser")
+# useradd, userdel and runuser live in sbin, which a plain user's PATH (and `env -i`) may lack.
+SBIN_PATH = os.pathsep.join([os.environ.get("PATH", os.defpath), "/usr/sbin", "/sbin"])
+TOOLS = {name: shutil.which(name, path=SBIN_PATH) or "" for name in ("useradd", "userdel", "runuser")}
+pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not all(TOOLS.values()),
+                                reason="needs root, useradd, userdel and runuser")
 
 
 @pytest.fixture
 def user() -> Iterator[str]:
     """A real account with no home directory, removed afterwards."""
     name = f"tgowner{os.getpid() % 100000}"
-    assert run("useradd", "-M", "-s", "/bin/sh", name).returncode == 0
+    assert run(TOOLS["useradd"], "-M", "-s", "/bin/sh", name).returncode == 0
     yield name
-    run("userdel", name)
+    run(TOOLS["userdel"], name)
 
 
 @pytest.fixture
@@ -77,7 +80,7 @@ def install_with(python: Path, repo: Path) -> tuple[int, str, str]:
 
 def as_user(user: str, home: Path, *command: str, cwd: Path) -> tuple[int, str]:
     env = ["env", f"HOME={home}", "GIT_CONFIG_NOSYSTEM=1"]
-    result = run("runuser", "-u", user, "--", *env, *command, cwd=cwd)
+    result = run(TOOLS["runuser"], "-u", user, "--", *env, *command, cwd=cwd)
     return result.returncode, result.stderr
 
 
