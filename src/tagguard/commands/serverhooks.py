@@ -115,7 +115,7 @@ def _report(results: dict[str, list[Violation]], decided: dict[str, Verdict], po
     for found in results.values():
         for violation in found:
             lines += violation_lines(violation._replace(severity=WARN) if warned else violation)
-    failing = sum(1 for found in results.values() if has_errors(found))
+    failing = sum(1 for found in results.values() if found and has_errors(found))
     refs = f"{failing} tag ref{'s' if failing != 1 else ''} break{'s' if failing == 1 else ''} the tag policy"
     if REFUSED in decided.values():
         lines.append(f"tagguard: {what} refused: {refs} (policy: {policy.origin})")

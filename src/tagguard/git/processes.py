@@ -9,16 +9,17 @@ stderr (so neither side can block the other), and the exit code as subprocess re
 
 from __future__ import annotations
 
+import _signal  # type: ignore[import-not-found]  # signal's C core: `signal` adds enums, and `enum` costs a hook 3 ms
 import os
 import select
 
 from tagguard.lean import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
 _CHUNK = 1 << 16
-_STOPS = (1, 2, 15)  # SIGHUP, SIGINT, SIGTERM: what a hook stops on (see tagguard.server.receive)
+STOP_SIGNALS = {_signal.SIGTERM: "SIGTERM", _signal.SIGINT: "SIGINT", _signal.SIGHUP: "SIGHUP"}  # a hook stops on these
 
 
 class Completed(NamedTuple):
@@ -35,17 +36,51 @@ def run(argv: list[str], input: bytes | None = None, env: Mapping[str, str] | No
     given = {0: stdin_fd, 1: stdout_fd}
     wanted = [target for target, want in ((0, input is not None), (1, capture), (2, capture))
               if want and given.get(target) is None]
-    import _signal  # type: ignore[import-not-found]  # (see tagguard.server.receive)
-
     # A stop between the start and _collect's cleanup would leave the program running (a
     # chained hook keeps git waiting): stops wait until _collect can kill it.
-    held = _signal.pthread_sigmask(_signal.SIG_BLOCK, _STOPS)
+    held = _hold_stops()
     try:
         pid, ours = _spawn(argv, dict(os.environ if env is None else env), wanted, given, held)
     except BaseException:
         _signal.pthread_sigmask(_signal.SIG_SETMASK, held)
         raise
     return _collect(pid, ours, input, held)
+
+
+class Started:
+    """A program left running on its own (`start`) while the caller does other work: `wait`
+    collects it as `run` does (a stop signal meanwhile kills it), `kill` stops it."""
+
+    def __init__(self, pid: int, ours: dict[int, int]) -> None:
+        self._pid, self._ours = pid, ours
+
+    def wait(self) -> Completed:
+        return _collect(self._pid, self._ours, None, None)
+
+    def kill(self) -> None:
+        for fd in self._ours.values():
+            _close(fd)
+        _kill(self._pid)
+
+
+def start(argv: list[str], env: Mapping[str, str], stdin_fd: int, stdout_fd: int, keep: Callable[[Started], None]
+          ) -> None:
+    """Start `argv` reading `stdin_fd` and writing `stdout_fd` (files, so that it never waits
+    for us), its stderr on a pipe; raises OSError when it can't be started. `keep` gets it
+    before a stop signal can strike (stops are held as in `run`; a hook runs no other thread
+    that could take them), to kill it on the way out: a program left running while we work
+    must never outlive a stopped hook."""
+    held = _hold_stops()
+    try:
+        pid, ours = _spawn(argv, dict(env), [2], {0: stdin_fd, 1: stdout_fd}, held)
+        keep(Started(pid, ours))
+    finally:
+        _signal.pthread_sigmask(_signal.SIG_SETMASK, held)  # a stop that came meanwhile strikes now
+
+
+def _hold_stops() -> set[int]:
+    """Hold the stop signals back (until the caller sets the mask returned, the one before)."""
+    return _signal.pthread_sigmask(_signal.SIG_BLOCK, STOP_SIGNALS)  # type: ignore[no-any-return]
 
 
 def _spawn(argv: list[str], env: dict[str, str], piped: list[int], given: dict[int, int | None],
@@ -66,7 +101,7 @@ def _spawn(argv: list[str], env: dict[str, str], piped: list[int], given: dict[i
         program = _program(argv[0], env)
         if mask is None:
             pid = os.posix_spawn(program, argv, env, file_actions=actions)
-        else:
+        else:  # (the mask from before the stops were held: the program starts with none held)
             pid = os.posix_spawn(program, argv, env, file_actions=actions, setsigmask=mask)
     except BaseException:
         for fd in ours.values():
@@ -91,13 +126,13 @@ def _program(name: str, env: Mapping[str, str]) -> str:
     raise FileNotFoundError(2, "No such file or directory", name)
 
 
-def _collect(pid: int, ours: dict[int, int], input: bytes | None, held: set[int]) -> Completed:
-    import _signal  # type: ignore[import-not-found]
-
+def _collect(pid: int, ours: dict[int, int], input: bytes | None, held: set[int] | None) -> Completed:
+    """Wait for the program, fed `input`, its stops released to `held` (None: not held)."""
     output: dict[int, list[bytes]] = {1: [], 2: []}
     reaped = False
     try:
-        _signal.pthread_sigmask(_signal.SIG_SETMASK, held)  # a stop that came meanwhile lands here
+        if held is not None:
+            _signal.pthread_sigmask(_signal.SIG_SETMASK, held)  # a stop that came meanwhile lands here
         _pump(ours, input, output)
         _, status = os.waitpid(pid, 0)
         reaped = True
@@ -159,8 +194,6 @@ def _close(fd: int) -> None:
 
 
 def _kill(pid: int) -> None:
-    import _signal  # type: ignore[import-not-found]  # (see tagguard.server.receive)
-
     try:
         os.kill(pid, _signal.SIGKILL)
         os.waitpid(pid, 0)

@@ -7,11 +7,12 @@ from operator import itemgetter
 
 from tagguard.errors import TagguardError
 from tagguard.git.refs import TAG_PREFIX
-from tagguard.git.repo import is_zero
-from tagguard.lean import TYPE_CHECKING, NamedTuple
+from tagguard.git.repo import all_hex, is_zero
+from tagguard.lean import TYPE_CHECKING
 from tagguard.safetext import shown
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Literal
 
     Kind = Literal["create", "update", "delete"]
@@ -26,25 +27,36 @@ class HookInputError(TagguardError):
     """A hook got input it can't trust; on a server this refuses the push."""
 
 
-class RefUpdate(NamedTuple):
-    ref: str
-    old: str  # all zeros: the ref did not exist
-    new: str  # all zeros: the ref is being deleted
+class RefUpdate(tuple):  # type: ignore[type-arg]
+    """One ref of a push, `RefUpdate(ref, old, new)`, with what those say worked out once
+    (a push of 100,000 tags asks each several times): `name`, the tag's name (the ref itself
+    when it is not a tag), `kind` ("create", "update" or "delete") and `is_tag`."""
 
-    @property
-    def is_tag(self) -> bool:
-        return self.ref.startswith(TAG_PREFIX)
+    __slots__ = ()
 
-    @property
-    def name(self) -> str:
-        ref = self.ref
-        return ref[10:] if ref.startswith(TAG_PREFIX) else ref  # 10 == len(TAG_PREFIX)
+    def __new__(cls, ref: str, old: str, new: str) -> RefUpdate:
+        return cls.many([ref], [old], [new])[0]
 
-    @property
-    def kind(self) -> Kind:  # a set lookup: a 100,000-tag push asks this half a million times
-        if self.new in _ZEROS:
-            return "delete"
-        return "create" if self.old in _ZEROS else "update"
+    @classmethod
+    def many(cls, refs: Sequence[str], olds: Sequence[str], news: Sequence[str]) -> list[RefUpdate]:
+        """`RefUpdate(ref, old, new)` of each, each step over them all (a push's 100,000)."""
+        is_tags = list(map(str.startswith, refs, repeat(TAG_PREFIX)))
+        names = [ref[10:] if is_tag else ref for ref, is_tag in zip(refs, is_tags)]  # 10 == len(TAG_PREFIX)
+        kinds = ["delete" if new in _ZEROS else "create" if old in _ZEROS else "update" for old, new in zip(olds, news)]
+        return list(map(tuple.__new__, repeat(cls), zip(refs, olds, news, names, kinds, is_tags)))
+
+    def __repr__(self) -> str:
+        return f"RefUpdate(ref={self.ref!r}, old={self.old!r}, new={self.new!r})"
+
+    if TYPE_CHECKING:
+        ref: str
+        old: str  # all zeros: the ref did not exist
+        new: str  # all zeros: the ref is being deleted
+        name: str
+        kind: Kind
+        is_tag: bool
+    else:
+        ref, old, new, name, kind, is_tag = map(property, map(itemgetter, range(6)))
 
 
 def parse_receive(text: str, source: str = "stdin") -> list[RefUpdate]:
@@ -53,10 +65,10 @@ def parse_receive(text: str, source: str = "stdin") -> list[RefUpdate]:
     git's own client names each ref once; a raw client can send two commands for one ref,
     which git then runs in order. Judging them one by one can't tell what lands, so such a
     push is refused outright."""
-    lines = _lines(text)
-    plain = _plain_updates(lines)
+    plain = _plain_updates(_lines(text))
     if plain is not None and len(set(map(itemgetter(0), plain))) == len(plain):
         return plain
+    lines = _lines(text)
     updates = []
     seen: dict[str, int] = {}
     for number, line in enumerate(lines, 1):
@@ -75,26 +87,24 @@ def parse_receive(text: str, source: str = "stdin") -> list[RefUpdate]:
 def _plain_updates(lines: list[str]) -> list[RefUpdate] | None:
     """The updates, when every line is the usual kind (`_update`'s first test), checked a
     column at a time at C speed, a chunk of lines at a time to bound memory (a push of
-    100,000 tags); else None, and the lines are read one by one to say which one is wrong."""
+    100,000 tags: each chunk's lines are let go of, so `lines` ends empty); else None, and
+    the lines are read one by one to say which one is wrong."""
     updates: list[RefUpdate] = []
-    for start in range(0, len(lines), _CHUNK):
-        rows = [line.split(" ") for line in lines[start : start + _CHUNK]]
+    while lines:
+        rows = [line.split(" ") for line in lines[:_CHUNK]]
+        del lines[:_CHUNK]
         if set(map(len, rows)) != {3}:
             return None
         olds, news, refs = zip(*rows)
         width = set(map(len, olds)) | set(map(len, news))
         zero = "0" * min(width)
-        if not (len(width) == 1 and width <= {40, 64} and _all_hex("".join(olds)) and _all_hex("".join(news))
+        if not (len(width) == 1 and width <= {40, 64} and all_hex("".join(olds)) and all_hex("".join(news))
                 and all(map(str.startswith, refs, repeat("refs/"))) and "".join(refs).isprintable()
                 and (zero, zero) not in zip(olds, news)):
             return None
         shared = [_ZERO_OF.get(old, old) for old in olds]  # one shared zero id: less memory
-        updates += map(RefUpdate, refs, shared, news)
+        updates += RefUpdate.many(refs, shared, news)
     return updates or None
-
-
-def _all_hex(text: str) -> bool:
-    return text.isascii() and not text.encode().translate(None, b"0123456789abcdef")
 
 
 def parse_pre_push(text: str, source: str = "stdin") -> list[RefUpdate]:

@@ -9,14 +9,18 @@ runs git. Nothing here imports GitPython: hooks run on every push and pay for ev
 from __future__ import annotations
 
 import os
+from itertools import accumulate, chain, repeat
+from operator import add, sub
 
 from tagguard.errors import NotARepository, TagguardError
-from tagguard.git.processes import Completed, Session, run
+from tagguard.git.processes import Completed, Session, run, start
 from tagguard.git.refs import TAG_PREFIX, short_name
 from tagguard.lean import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
+
+    from tagguard.git.processes import Started
 
 
 _BIG_INPUT = 1 << 16  # bytes of stdin from which git reads it from memory, not a pipe
@@ -47,8 +51,14 @@ class Layout(NamedTuple):
     work_tree: bool  # asked from inside a work tree (not a bare repository, nor a git dir)
 
 
+_KINDS = {kind: kind for kind in ("commit", "tag", "tree", "blob")}  # one str per type, not one per object
+_new = tuple.__new__  # a NamedTuple from its fields in order, with no Python call each
+
+
 class Git:
     """A repository, addressed by its git dir or work tree (`git -C`)."""
+
+    _known: Mapping[str, ObjectInfo] = {}  # what the last `object_info` found (see `Batched`)
 
     def __init__(self, path: str = ".", env: dict[str, str] | None = None) -> None:
         self.path = path
@@ -88,19 +98,34 @@ class Git:
     def _exec_from_memory(self, args: Sequence[str], input: bytes) -> Completed:
         """Big input and output (a 100,000-tag push) through in-memory files, not pipes:
         git writes a whole answer without waiting for us to read it."""
+        return self._start(args, input).finish()
+
+    def _start(self, args: Sequence[str], input: bytes, keep: Callable[[Running], None] | None = None) -> Running:
+        """git started on `input` through in-memory files, left to run on its own; `keep`
+        gets it before a stop signal can strike (see `processes.start`)."""
         stdin, stdout = os.memfd_create("tagguard-git-in"), os.memfd_create("tagguard-git-out")
+        made: list[Running] = []
+
+        def kept(process: Started) -> None:
+            made.append(Running(process, stdout))
+            if keep is not None:
+                keep(made[0])
+
         try:
             view = memoryview(input)
             while view:
                 view = view[os.write(stdin, view) :]
             os.lseek(stdin, 0, os.SEEK_SET)
-            done = run(self._command(args), env=self._env(), stdin_fd=stdin, stdout_fd=stdout)
-            os.lseek(stdout, 0, os.SEEK_SET)
-            with open(stdout, "rb", closefd=False) as f:
-                return done._replace(stdout=f.read())
+            start(self._command(args), self._env(), stdin, stdout, kept)
+            return made[0]
+        except BaseException:
+            if not made:
+                os.close(stdout)
+            elif keep is None:  # (a kept one is killed by its keeper)
+                made[0].kill()
+            raise
         finally:
-            os.close(stdin)
-            os.close(stdout)
+            os.close(stdin)  # (git has its own)
 
     def _env(self) -> dict[str, str]:
         env = {**os.environ, **(self.env or {}), **_REAL_OBJECTS}
@@ -142,11 +167,15 @@ class Git:
 
     def object_info(self, oids: Iterable[str]) -> dict[str, ObjectInfo]:
         """Type and size of many objects (`<oid>` or `<rev>:<path>`)."""
-        result = {}
-        kinds: dict[str, str] = {}  # one str per type, not one per object
-        for name, line in self._batch_check(oids, INFO_FORMAT).items():
+        found = self._batch_check(oids, INFO_FORMAT)
+        words = " ".join(found.values()).split(" ") if None not in found.values() else []  # type: ignore[arg-type]
+        oids_, kinds, sizes = words[0::3], words[1::3], words[2::3]
+        if len(words) == 3 * len(found) and _KINDS.keys() >= set(kinds) and "".join(sizes).isdigit():
+            return dict(zip(found, map(_new, repeat(ObjectInfo), zip(oids_, map(_KINDS.get, kinds), map(int, sizes)))))
+        result = {}  # some missing: line by line
+        for name, line in found.items():
             oid, kind, size = (line or f"{name} missing 0").rsplit(" ", 2)
-            result[name] = ObjectInfo(oid, kinds.setdefault(kind, kind), int(size))
+            result[name] = ObjectInfo(oid, _KINDS.get(kind, kind), int(size))
         return result
 
     def peeled_targets(self, oids: Iterable[str]) -> dict[str, str]:
@@ -158,15 +187,19 @@ class Git:
         """(type, content) for each object name (`<oid>`, `<rev>:<path>`), in order; None if missing."""
         if not names:
             return []
-        data = self._cat_file("contents", INFO_FORMAT, names)
-        found = _parse_batch(data)
-        _same_count(names, found)
-        # each answer names what was asked (a `<rev>:<path>` is answered by its id)
-        if [oid for oid, _ in found] != names:
-            for name, (oid, item) in zip(names, found):
+        return self._answers(names, self._cat_file("contents", INFO_FORMAT, names), self._known)
+
+    def _answers(self, names: list[str], data: bytes, known: Mapping[str, ObjectInfo]
+                 ) -> list[tuple[str, bytes] | None]:
+        """`cat-file --batch`'s answers to `names`, checked; `known`: what `object_info`
+        found of them, if anything (see `_as_known`)."""
+        answered, items = _as_known(data, names, known) or _parse_batch(data)
+        _same_count(names, items)
+        if answered != names:  # each answer names what was asked (a `<rev>:<path>` is answered by its id)
+            for name, oid, item in zip(names, answered, items):
                 if oid != name and (item is not None or _is_oid(name)):
                     raise GitError(f"`git cat-file --batch` answered for '{oid}' when asked for '{name}'")
-        return [item for _, item in found]
+        return items
 
     def resolve(self, names: Iterable[str]) -> dict[str, str | None]:
         """Object ids of many revisions (full ref names); None where there is none."""
@@ -304,14 +337,49 @@ class Batched(Git):
         super().__init__(path, env)
         self._session: Session | None = None
         self._unsupported = False
+        self._ahead: list[tuple[list[str], dict[str, ObjectInfo], Running]] = []  # (names, known, git)
 
     def __enter__(self) -> Batched:
         return self
 
+    def object_info(self, oids: Iterable[str]) -> dict[str, ObjectInfo]:
+        """As `Git.object_info`; the answers are kept until the next call, so that reading
+        those objects next (`read_batch`) can cut git's answers by their known sizes."""
+        self._known = {}
+        self._known = super().object_info(oids)
+        return self._known
+
     def __exit__(self, kind: object, *_: object) -> None:
+        while self._ahead:
+            self._ahead.pop()[2].kill()  # reads nobody took
         if self._session is not None:
             self._session.kill() if kind else self._session.close()
             self._session = None
+
+    def read_ahead(self, names: list[str]) -> None:
+        """Have git start reading these objects now, in a process of its own, while the
+        caller works on something else; `read_batch(names)` then takes its answer. Only
+        for batches too big for the session process (as in `_cat_file`)."""
+        if len(names) > SESSION_MOST and hasattr(os, "memfd_create"):
+            known = {name: self._known[name] for name in names if name in self._known}
+            request = _lines(names)
+            try:  # kept before a stop can strike: leaving the session kills it
+                self._start(("cat-file", "--batch", "--buffer"), request,
+                            lambda git: self._ahead.append((names, known, git)))
+            except OSError as exc:
+                raise GitError(f"can't run git: {exc.strerror}") from None
+
+    def read_batch(self, names: list[str]) -> list[tuple[str, bytes] | None]:
+        for index, (asked, known, running) in enumerate(self._ahead):
+            if asked == names:
+                del self._ahead[index]
+                done = running.finish()
+                if done.returncode != 0:
+                    if done.returncode == 128:
+                        _check_repository(self.path, done.stderr)
+                    raise GitError(_failure(("cat-file", "--batch", "--buffer"), done.returncode, done.stderr))
+                return self._answers(names, done.stdout, known)
+        return super().read_batch(names)
 
     def _cat_file(self, command: str, fmt: str, names: list[str]) -> bytes:
         if len(names) > SESSION_MOST:  # a big batch: one process of its own, through memory files, is faster
@@ -355,6 +423,27 @@ class Batched(Git):
         raise GitError(_failure(("cat-file", "--batch-command"), done.returncode, done.stderr))
 
 
+class Running:
+    """A git command started through in-memory files (`Git._start`): `finish` waits for it
+    and returns what it printed, `kill` stops it; either lets go of its files."""
+
+    def __init__(self, process: Started, stdout: int) -> None:
+        self._process, self._stdout = process, stdout
+
+    def finish(self) -> Completed:
+        try:
+            done = self._process.wait()
+            os.lseek(self._stdout, 0, os.SEEK_SET)
+            with open(self._stdout, "rb", closefd=False) as f:
+                return done._replace(stdout=f.read())
+        finally:
+            os.close(self._stdout)
+
+    def kill(self) -> None:
+        self._process.kill()
+        os.close(self._stdout)
+
+
 def _answer_size(header: bytes) -> int:
     parts = header.split(b" ")
     if len(parts) != 3 or not parts[2].isdigit():
@@ -366,10 +455,11 @@ def _lines(items: Iterable[str]) -> bytes:
     """One request per line for `cat-file --batch*`. A name that holds a newline (or a NUL,
     or is empty) would shift every later answer by one, so it is refused outright."""
     items = list(items)
-    for item in items:
-        if not item or "\n" in item or "\0" in item:
-            raise GitError(f"refusing to ask git for the object name {item!r}: empty or holds a newline or NUL")
-    return "".join(f"{item}\n" for item in items).encode("utf-8", "surrogateescape")
+    text = "\n".join(items)
+    if text.count("\n") != max(len(items) - 1, 0) or "\0" in text or "" in items:
+        bad = next(item for item in items if not item or "\n" in item or "\0" in item)
+        raise GitError(f"refusing to ask git for the object name {bad!r}: empty or holds a newline or NUL")
+    return f"{text}\n".encode("utf-8", "surrogateescape") if items else b""
 
 
 def _missing(line: str) -> str | None:
@@ -389,27 +479,52 @@ def _is_oid(name: str) -> bool:
     return len(name) in (40, 64) and all(c in "0123456789abcdef" for c in name)
 
 
-def _parse_batch(data: bytes) -> list[tuple[str, tuple[str, bytes] | None]]:
-    """(the object id or echoed name, (type, content) or None if missing) per answer."""
-    result: list[tuple[str, tuple[str, bytes] | None]] = []
+def _as_known(data: bytes, names: list[str], known: Mapping[str, ObjectInfo]
+              ) -> tuple[list[str], list[tuple[str, bytes] | None]] | None:
+    """What `_parse_batch` makes of `data` when git answered each name with the object
+    `known` says (its id, type and size): cut at C speed, then proven by putting the pieces
+    back together into `data`. None when that fails (a name not known, an object gone):
+    `_parse_batch` then reads the answers one by one."""
+    infos = list(map(known.get, names))
+    if not infos or None in infos:
+        return None
+    oids, kinds, sizes = map(list, zip(*infos))
+    headers = "\0".join(map("{} {} {}\n".format, oids, kinds, sizes)).encode().split(b"\0")
+    ends = list(accumulate(map(add, map(len, headers), map(add, sizes, repeat(1)))))
+    if ends[-1] != len(data):
+        return None
+    stops = list(map(sub, ends, repeat(1)))  # each content ends a newline before its answer does
+    contents = list(map(data.__getitem__, map(slice, map(sub, stops, sizes), stops)))
+    if b"".join(chain.from_iterable(zip(headers, contents, repeat(b"\n")))) != data:
+        return None
+    return oids, list(zip(kinds, contents))
+
+
+def _parse_batch(data: bytes) -> tuple[list[str], list[tuple[str, bytes] | None]]:
+    """(the object id or echoed name, (type, content) or None if missing) per answer, as two lists."""
+    answered: list[str] = []
+    items: list[tuple[str, bytes] | None] = []
     pos = 0
     while pos < len(data):
         end = data.index(b"\n", pos)
         line = data[pos:end].decode("utf-8", "surrogateescape")
         pos = end + 1
         if line.endswith((" missing", " ambiguous")):
-            result.append((_missing(line) or line, None))
+            answered.append(_missing(line) or line)
+            items.append(None)
             continue
         header = line.split(" ")
         if len(header) != 3:
-            result.append((line, None))
+            answered.append(line)
+            items.append(None)
             continue
         size = int(header[2])
         if pos + size + 1 > len(data) or data[pos + size : pos + size + 1] != b"\n":
             raise GitError(f"`git cat-file --batch` cut its answer for '{header[0]}' short")
-        result.append((header[0], (header[1], data[pos : pos + size])))
+        answered.append(header[0])
+        items.append((header[1], data[pos : pos + size]))
         pos += size + 1  # the content, then a newline
-    return result
+    return answered, items
 
 
 def _check_repository(path: str, stderr: bytes) -> None:
@@ -468,6 +583,11 @@ def _failure(args: Sequence[str], code: int, stderr: bytes) -> str:
 
 def zero_oid(length: int) -> str:
     return "0" * length
+
+
+def all_hex(text: str) -> bool:
+    """Lowercase hex digits only (an object id, or many joined), checked at C speed."""
+    return text.isascii() and not text.encode().translate(None, b"0123456789abcdef")
 
 
 def is_zero(oid: str) -> bool:

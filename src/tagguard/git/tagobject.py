@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import unicodedata
+from operator import eq
 
-from tagguard.git.repo import Git
-from tagguard.lean import NamedTuple, cached
+from tagguard.git.repo import Batched, Git, ObjectInfo, all_hex
+from tagguard.lean import TYPE_CHECKING, NamedTuple, cached
+
+if TYPE_CHECKING:
+    from collections.abc import Generator
 
 KEEP = 4096  # characters of a tag's name, tagger and message kept once it is parsed
 # Letters and symbols that show as blank space; everything that is not a letter, number,
 # punctuation or symbol (spaces, controls, NULs, format characters, lone marks) is blank too.
 _BLANK_LOOKING = "\u115f\u1160\u2800\u3164\uffa0"
-_HEX = frozenset("0123456789abcdef")
 
 _SIGNATURE_STARTS = (
     b"-----BEGIN PGP SIGNATURE-----",
@@ -31,26 +34,46 @@ class TagObject(NamedTuple):
 
 
 def parse_tag(oid: str, raw: bytes) -> TagObject:
-    """Parse a tag object; headers git did not write (a missing tagger) are simply None.
+    """One tag object, as `parse_tags` parses it."""
+    return parse_tags([oid], [raw])[0]
+
+
+def parse_tags(oids: list[str], raws: list[bytes]) -> list[TagObject]:
+    """Parse tag objects (one, or a push's 100,000); headers git did not write (a missing
+    tagger) are simply None.
 
     The name is decoded as ref names are (bytes that are not UTF-8 kept as surrogates), so the
     two compare exactly; tagger and message are text for people (U+FFFD for such bytes).
     """
-    head, _, body = raw.partition(b"\n\n")
-    object_, type_, name, tagger = _headers(head.split(b"\n"))
-    message, signed = _split_signature(body)
-    return TagObject(
-        oid,
-        object_.decode("utf-8", "replace"),
-        _TYPES.get(type_) or type_.decode("utf-8", "replace"),
-        name.decode("utf-8", "surrogateescape"),
-        None if tagger is None else tagger.decode("utf-8", "replace"),
-        message.decode("utf-8", "replace"),
-        signed,
-    )
+    tags = []
+    for oid, raw in zip(oids, raws):
+        lines = raw.decode("ascii").split("\n", 5) if raw.isascii() else ()  # ASCII: every decoding agrees
+        if (len(lines) == 6 and not lines[4] and lines[0].startswith("object ") and lines[1].startswith("type ")
+                and lines[2].startswith("tag ") and lines[3].startswith("tagger ") and "-----BEGIN " not in lines[5]):
+            kind = lines[1][5:]  # as git writes an unsigned tag: its first four lines, a blank one, the message
+            tags.append(_new(TagObject, (oid, lines[0][7:], _KINDS.get(kind, kind), lines[2][4:], lines[3][7:],
+                                         lines[5], False)))
+            continue
+        head, _, body = raw.partition(b"\n\n")
+        object_, type_, name, tagger = _headers(head.split(b"\n"))
+        message, signed = _split_signature(body)
+        tags.append(_new(TagObject, (
+            oid,
+            object_.decode("utf-8", "replace"),
+            _TYPES.get(type_) or type_.decode("utf-8", "replace"),
+            name.decode("utf-8", "surrogateescape"),
+            None if tagger is None else tagger.decode("utf-8", "replace"),
+            message.decode("utf-8", "replace"),
+            signed,
+        )))
+    return tags
 
 
-_TYPES = {kind.encode(): kind for kind in ("commit", "tag", "tree", "blob")}  # one str each, not one per tag
+_new = tuple.__new__  # a TagObject from its fields in order, with no Python call per tag
+
+
+_KINDS = {kind: kind for kind in ("commit", "tag", "tree", "blob")}  # one str each, not one per tag
+_TYPES = {kind.encode(): kind for kind in _KINDS}
 
 
 def first_visible(text: str) -> int:
@@ -108,10 +131,8 @@ def _cut(text: str) -> str:
 
 
 def _headers(lines: list[bytes]) -> tuple[bytes, bytes, bytes, bytes | None]:
-    """object, type, tag and tagger headers (the first of each; tagger None if absent)."""
-    if (len(lines) >= 4 and lines[0].startswith(b"object ") and lines[1].startswith(b"type ")
-            and lines[2].startswith(b"tag ") and lines[3].startswith(b"tagger ")):
-        return lines[0][7:], lines[1][5:], lines[2][4:], lines[3][7:]  # as git writes them
+    """object, type, tag and tagger headers, in any order (the first of each; tagger None if
+    absent). For a tag as git writes it, the first four lines in that order."""
     headers: dict[bytes, bytes] = {}
     for line in lines:
         key, _, value = line.partition(b" ")
@@ -152,23 +173,88 @@ def peel_all(git: Git, oids: list[str], max_bytes: int) -> dict[str, Peeled]:
     """Peel many objects: per level of tag nesting, one `cat-file` info request for types
     and sizes, then reads of bounded total size, all from one git process (`Git.batched`).
     A tag object over `max_bytes` is never read (`too_large`); the others are kept
-    compacted, so memory stays bounded whatever is pushed."""
-    result: dict[str, Peeled] = {}
-    pending: dict[str, tuple[list[TagObject], str]] = {oid: ([], oid) for oid in oids}  # -> (chain, next)
+    compacted, so memory stays bounded whatever is pushed. Each object is looked at once,
+    however many chains pass through it (a push's tags mostly share a handful of commits)."""
+    [peeled] = peel_parts(git, [oids], max_bytes)
+    return peeled
+
+
+def peel_parts(git: Git, parts: list[list[str]], max_bytes: int
+               ) -> Generator[dict[str, Peeled], None, None]:
+    """`peel_all` of each part in turn, from one git session. Before a part is read, git
+    starts on the next part's tag objects (`Batched.read_ahead`), so that its work overlaps
+    ours and the caller's; close the iterator (or finish it) to stop git."""
     with git.batched() as objects:
-        while pending:
-            info = objects.object_info(current for _, current in pending.values())
-            waiting: dict[str, list[str]] = {}  # tag object to read -> the pushed oids it is next for
-            for oid, (chain, current) in pending.items():
-                kind, size = info[current].type, info[current].size
-                if kind != "tag":  # the end (or missing, or not the tag its tag said it was)
-                    result[oid] = Peeled("tag" if chain else kind, tuple(chain), current, kind)
-                elif size > max_bytes:
-                    result[oid] = Peeled("tag", tuple(chain), current, "tag", size)
-                else:
-                    waiting.setdefault(current, []).append(oid)
-            pending = _read_level(objects, waiting, {c: info[c].size for c in waiting}, pending, result)
-    return result
+        looked = _look(objects, parts[0], max_bytes) if parts else ({}, {})
+        for index, part in enumerate(parts):
+            upcoming = _look(objects, parts[index + 1], max_bytes) if index + 1 < len(parts) else ({}, {})
+            yield _peel(objects, part, *looked, max_bytes)
+            looked = upcoming
+
+
+def _look(objects: Batched, oids: list[str], max_bytes: int) -> tuple[dict[str, ObjectInfo], dict[str, int]]:
+    """The types and sizes of a part's objects, and the tags to read (`_readable`); git
+    starts reading the first batch of those."""
+    from tagguard.git.batches import by_size
+
+    info = objects.object_info(dict.fromkeys(oids))
+    readable = _readable(info, max_bytes)
+    objects.read_ahead(next(by_size(list(readable), readable), []))
+    return info, readable
+
+
+def _readable(info: dict[str, ObjectInfo], max_bytes: int) -> dict[str, int]:
+    """The tag objects to read (not over `max_bytes`), with their sizes."""
+    return {oid: i.size for oid, i in info.items() if i.type == "tag" and i.size <= max_bytes}
+
+
+def _peel(objects: Batched, oids: list[str], info: dict[str, ObjectInfo], readable: dict[str, int],
+          max_bytes: int) -> dict[str, Peeled]:
+    """`peel_all`, what `_look` found of the pushed objects known."""
+    steps: dict[str, TagObject | ObjectInfo | None] = {}  # object -> its tag, or where a chain ends there
+    unresolved: set[str] = set()  # tag objects whose object header is no object id
+    for depth in range(1, _DEPTH + 1):
+        steps.update(info)
+        steps.update(_read_tags(objects, readable))
+        read = [t for t in map(steps.__getitem__, readable) if type(t) is TagObject]
+        unresolved.update(_unresolved(read))
+        level = list(dict.fromkeys(t.target for t in read if t.target not in steps and t.oid not in unresolved))
+        if not level or depth == _DEPTH:
+            break
+        info = objects.object_info(level)
+        readable = _readable(info, max_bytes)
+    return {oid: _chain(oid, steps, unresolved) for oid in dict.fromkeys(oids)}
+
+
+_DEPTH = 32  # tag objects read at most in one chain
+
+
+def _chain(oid: str, steps: dict[str, TagObject | ObjectInfo | None], unresolved: set[str]) -> Peeled:
+    """Where `oid` leads, following `steps` (see `peel_all`)."""
+    chain: tuple[TagObject, ...] = ()
+    current = oid
+    while True:
+        step = steps[current]
+        if step is None:  # gone since the size check
+            return _new(Peeled, ("tag", chain, current, "missing", 0))
+        if not isinstance(step, TagObject):  # the end (or missing, or not the tag its tag said it was), or too large
+            too_large = step.size if step.type == "tag" else 0  # (step.oid: one str for all chains ending here)
+            return _new(Peeled, ("tag" if chain else step.type, chain, step.oid, step.type, too_large))
+        chain = (*chain, step)
+        if current in unresolved:  # no object id: never resolved
+            return _new(Peeled, ("tag", chain, step.target, "missing", 0))
+        if len(chain) == _DEPTH:  # as deep as tags are read: the type the last one declares
+            return _new(Peeled, ("tag", chain, step.target, step.target_type, 0))
+        current = step.target  # on to the target, whatever type the tag declares: its real type counts
+
+
+def _unresolved(tags: list[TagObject]) -> list[str]:
+    """The tags whose object header is not an object id like their own (checked on them
+    all at once, then one by one when some are not)."""
+    targets = [t.target for t in tags]
+    if all(map(eq, map(len, targets), map(len, (t.oid for t in tags)))) and all_hex("".join(targets)):
+        return []
+    return [t.oid for t in tags if not (len(t.target) == len(t.oid) and all_hex(t.target))]
 
 
 def peel_ends(git: Git, oids: list[str], max_bytes: int) -> dict[str, str]:
@@ -176,29 +262,21 @@ def peel_ends(git: Git, oids: list[str], max_bytes: int) -> dict[str, str]:
     at a time); a tag over `max_bytes` stands for itself, unread (git's own `^{}` would
     read it whole)."""
     found: dict[str, str] = {}
-    for start in range(0, len(oids), PEEL_CHUNK):
-        found.update((oid, p.target) for oid, p in peel_all(git, oids[start : start + PEEL_CHUNK], max_bytes).items())
+    for peeled in peel_parts(git, [oids[start : start + PEEL_CHUNK] for start in range(0, len(oids), PEEL_CHUNK)],
+                             max_bytes):
+        found.update((oid, p.target) for oid, p in peeled.items())
     return found
 
 
-def _read_level(git: Git, waiting: dict[str, list[str]], sizes: dict[str, int],
-                pending: dict[str, tuple[list[TagObject], str]], result: dict[str, Peeled]
-                ) -> dict[str, tuple[list[TagObject], str]]:
-    """Read one level of tag objects in bounded batches; fill `result` for the chains that
-    end here, return the ones that go on (at most 32 tags deep)."""
-    from tagguard.git.batches import read_in_batches
+def _read_tags(git: Git, sizes: dict[str, int]) -> dict[str, TagObject | None]:
+    """Read and parse these tag objects, compacted, in bounded batches; None for any gone
+    since its size was asked."""
+    from tagguard.git.batches import by_size
 
-    next_round = {}
-    for current, item in read_in_batches(git, list(waiting), sizes):
-        tag = None if item is None else _compact(parse_tag(current, item[1]))
-        for oid in waiting[current]:
-            chain = pending[oid][0]
-            if tag is None:  # gone since the size check
-                result[oid] = Peeled("tag", tuple(chain), current, "missing")
-            elif not (len(tag.target) == len(current) and _HEX.issuperset(tag.target)):
-                result[oid] = Peeled("tag", (*chain, tag), tag.target, "missing")  # no object id: never resolved
-            elif len(chain) < 31:  # on to the target, whatever type the tag declares: its real type counts
-                next_round[oid] = ([*chain, tag], tag.target)
-            else:
-                result[oid] = Peeled("tag", (*chain, tag), tag.target, tag.target_type)
-    return next_round
+    found: dict[str, TagObject | None] = {}
+    for run in by_size(list(sizes), sizes):
+        items = git.read_batch(run)
+        read = [name for name, item in zip(run, items) if item is not None]
+        found.update(dict.fromkeys(run))
+        found.update(zip(read, map(_compact, parse_tags(read, [item[1] for item in items if item is not None]))))
+    return found

@@ -11,8 +11,8 @@ from tagguard.safetext import shown
 if TYPE_CHECKING:
     from tagguard.patterns import UserPattern
 
-_DESC_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
-_WORD_CHARS = _DESC_CHARS | {"-"}
+_DESC_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789-"  # a description's characters (see `_descs_ok`)
+_WORD_CHARS = frozenset(_DESC_CHARS)
 MAX_VERSION_DIGITS = 9  # per version number: Python refuses int() past 4,300 digits, and no release needs 10
 _SEPARATORS = "_ /\\"
 # Words people write for the default types; used only to suggest a corrected name.
@@ -63,26 +63,52 @@ class NameProblem(NamedTuple):
 
 def parse_name(name: str, naming: NamingPolicy) -> TagName | NameProblem:
     """Parse a tag name, or say (with a rule code) why it does not follow the convention."""
-    head, sep, rest = name.partition("-")
+    return parse_names([name], naming)[0]
+
+
+def parse_names(names: list[str], naming: NamingPolicy) -> list[TagName | NameProblem]:
+    """`parse_name` of each name, one or a push's 100,000: what comes before the description
+    (`_front`) is judged once per distinct version and type, a handful in a push."""
+    fronts: dict[tuple[str, str | None], tuple[int, int, str | None] | NameProblem] = {}
+    split = [name.split("-", 2) for name in names]  # version, type, description (which may hold more '-')
+    descs = [parts[2] for parts in split if len(parts) == 3 and parts[2]]
+    all_good = _descs_ok(descs, naming)  # nearly always: then none is judged again
+    parsed: list[TagName | NameProblem] = []
+    for parts in split:
+        key = (parts[0], parts[1] if len(parts) > 1 else None)
+        front = fronts.get(key) or fronts.setdefault(key, _front(*key, naming))
+        if (not all_good and len(parts) == 3 and naming.desc is None and _case_slip(parts[2])
+                and type(_parse_version(parts[0])) is not NameProblem):  # (a policy's desc may allow upper case)
+            parsed.append(_UPPERCASE)  # judged before the type, as a name is read
+        elif type(front) is NameProblem:
+            parsed.append(front)
+        elif len(parts) < 3:
+            parsed.append(_new(TagName, (*front, None)))
+        elif not parts[2]:
+            parsed.append(NameProblem("TG101", "ends with '-'"))
+        elif not (all_good or _descs_ok([parts[2]], naming)):
+            parsed.append(NameProblem("TG103", _desc_message(parts[2], naming)))
+        else:
+            parsed.append(_new(TagName, (*front, parts[2])))
+    return parsed
+
+
+_new = tuple.__new__  # a TagName from its fields in order, with no Python call per name
+_UPPERCASE = NameProblem("TG101", "has uppercase letters; names are all lowercase")
+
+
+def _front(head: str, type_: str | None, naming: NamingPolicy) -> tuple[int, int, str | None] | NameProblem:
+    """The version and type of a name (`type_` None: the name has no '-'), or what is wrong."""
     version = _parse_version(head)
-    if isinstance(version, NameProblem):
-        return version
-    if not sep:
-        return TagName(*version)
-    type_, sep, desc = rest.partition("-")
-    if _case_slip(type_) or (naming.desc is None and _case_slip(desc)):  # a policy's desc may allow upper case
-        return NameProblem("TG101", "has uppercase letters; names are all lowercase")
+    if isinstance(version, NameProblem) or type_ is None:
+        return version if isinstance(version, NameProblem) else (*version, None)
+    if _case_slip(type_):
+        return _UPPERCASE
     if not type_:
         return NameProblem("TG101", "has an empty word after the version ('-' at the end, or '--')")
     if type_ not in naming.types:
-        return NameProblem(
-            "TG102", f"unknown type '{shown(type_)}' (types: {', '.join(naming.types)})"
-        )
-    if sep and not desc:
-        return NameProblem("TG101", "ends with '-'")
-    if desc and not _desc_ok(desc, naming):
-        return NameProblem("TG103", _desc_message(desc, naming))
-    return TagName(version[0], version[1], type_, desc or None)
+        return NameProblem("TG102", f"unknown type '{shown(type_)}' (types: {', '.join(naming.types)})")
+    return (*version, type_)
 
 
 @cached(256)  # a push of 100,000 tags has a handful of versions
@@ -115,10 +141,15 @@ def _case_slip(word: str) -> bool:
     return word != lower and _WORD_CHARS.issuperset(lower)
 
 
-def _desc_ok(desc: str, naming: NamingPolicy) -> bool:
+def _descs_ok(descs: list[str], naming: NamingPolicy) -> bool:
+    """Are all these (non-empty) descriptions good? The policy's pattern, else words of
+    lowercase letters and digits joined by '-': no other character (a newline included), and
+    no word empty (none starts or ends with '-' or holds '--'), checked on them all at once."""
     if naming.desc is not None:
-        return naming.desc.fullmatch(desc)
-    return all(word and _DESC_CHARS.issuperset(word) for word in desc.split("-"))
+        return all(map(naming.desc.fullmatch, descs))
+    lines = "\n".join(descs)
+    return (lines.count("\n") == max(len(descs) - 1, 0) and not lines.replace("\n", "").strip(_DESC_CHARS)
+            and not any(bad in f"\n{lines}\n" for bad in ("\n-", "-\n", "--")))
 
 
 def _desc_message(desc: str, naming: NamingPolicy) -> str:

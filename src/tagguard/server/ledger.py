@@ -41,7 +41,7 @@ RECORD_ROOM = 512  # bytes the records of one tag may take (pending and landed),
 PENDING: Final = "pending"  # the "state" of a record written before the refs moved
 CATCH_UP = 256 << 10  # bytes of small pushes' records between two catch-ups of the index
 LANDED: Final = "landed"  # the "state" of the mark that the tag with that object landed
-_LINES_PER_WRITE = 10_000  # records formatted and written at a time
+_LINES_PER_WRITE = 2_000  # records formatted and written at a time
 
 
 def ledger_path(git_dir: str) -> str:

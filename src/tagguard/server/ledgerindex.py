@@ -159,23 +159,25 @@ def _catch_up(db: sqlite3.Connection, ledger: str, size: int) -> None:
 
 def _named(data: bytes) -> Iterator[tuple[bytes, str]]:
     """(line, its record's name) for each whole record. tagguard writes records with sorted
-    keys and ASCII only, so a line starts `{"commit": "<hex>", "name": "`: the name is read
-    from there without parsing the line (a 100,000-tag push indexes 200,000 lines); any
-    other line is parsed whole."""
+    keys and ASCII only, so a line starts `{"commit": "<hex>", "name": "` (a record) or
+    `{"name": "` (a landed mark): the name is read from there without parsing the line (a
+    100,000-tag push indexes 200,000 lines); any other line is parsed whole."""
     import json
     from json.decoder import scanstring  # type: ignore[attr-defined]  # (the C scanner, not in the stubs)
 
     for line in data.split(b"\n"):
         if not line.endswith(b"}"):
             continue
-        text = line.decode("ascii", "replace")
-        start = text.find('", "name": "', 13)
-        if text.startswith('{"commit": "') and start in (52, 76) and text[12:start].isalnum():
-            try:
-                yield line, scanstring(text, start + 12)[0]
-                continue
-            except ValueError:
-                pass
+        if line.isascii():
+            text = line.decode("ascii")
+            start = 10 if text.startswith('{"name": "') else text.find('", "name": "', 13) + 12
+            if start == 10 or (text.startswith('{"commit": "') and start in (64, 88)
+                               and text[12 : start - 12].isalnum()):
+                try:
+                    yield line, scanstring(text, start)[0]
+                    continue
+                except ValueError:
+                    pass
         try:
             record = json.loads(line)
         except (ValueError, RecursionError):

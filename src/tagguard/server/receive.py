@@ -12,7 +12,7 @@ import sys
 from itertools import chain
 
 from tagguard.errors import TagguardError
-from tagguard.git.processes import run
+from tagguard.git.processes import STOP_SIGNALS, run
 from tagguard.git.refs import is_own_ref
 from tagguard.git.refupdates import RefUpdate
 from tagguard.git.repo import Git
@@ -63,10 +63,7 @@ class Stopped(TagguardError):
 
 
 def _stop(number: int, _frame: object) -> None:
-    raise Stopped(f"stopped by {_STOPS.get(number, number)} before the check finished")
-
-
-_STOPS = {_signal.SIGTERM: "SIGTERM", _signal.SIGINT: "SIGINT", _signal.SIGHUP: "SIGHUP"}
+    raise Stopped(f"stopped by {STOP_SIGNALS.get(number, number)} before the check finished")
 
 
 def guarded(failure: str, body: Callable[[], int]) -> int:
@@ -78,7 +75,7 @@ def guarded(failure: str, body: Callable[[], int]) -> int:
     import gc
 
     gc.disable()  # a short run that makes no cycles; collecting would cost a 100,000-tag push seconds
-    for number in _STOPS:
+    for number in STOP_SIGNALS:
         _signal.signal(number, _stop)
     try:
         return body()
@@ -139,7 +136,7 @@ def run_chained(hook: str | None, args: list[str], stdin: bytes | None) -> int:
 
 def verdicts(results: dict[str, list[Violation]], updates: list[RefUpdate], mode: str) -> dict[str, Verdict]:
     """accepted / warned / refused for each ref; one refusing ref refuses the whole push."""
-    failing = {ref for ref, found in results.items() if has_errors(found)}
+    failing = {ref for ref, found in results.items() if found and has_errors(found)}
     if failing and (mode != "warn" or any(is_own_ref(ref) for ref in failing)):
         return {u.ref: REFUSED for u in updates}
     return {u.ref: WARNED if u.ref in failing else ACCEPTED for u in updates}

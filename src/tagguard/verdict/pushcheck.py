@@ -6,10 +6,10 @@ it reads every pushed object with one batch of git reads.
 
 from __future__ import annotations
 
-from tagguard.git.refs import REPLACE_PREFIX, is_own_ref
+from tagguard.git.refs import OWN_PREFIX, REPLACE_PREFIX, is_own_ref
 from tagguard.git.refupdates import RefUpdate
 from tagguard.git.repo import Git
-from tagguard.git.tagobject import PEEL_CHUNK, Peeled, first_visible, peel_all, tagger_parts
+from tagguard.git.tagobject import PEEL_CHUNK, Peeled, first_visible, peel_all, peel_parts, tagger_parts
 from tagguard.lean import TYPE_CHECKING
 from tagguard.policy.model import Policy
 from tagguard.rules.catalog import Violation
@@ -27,7 +27,7 @@ from tagguard.rules.violations import (
     tag_name_mismatch,
     unsigned_tag,
 )
-from tagguard.verdict.namecheck import apply_severities, check_name
+from tagguard.verdict.namecheck import apply_severities, check_names
 
 if TYPE_CHECKING:
     from tagguard.image.files import Reading
@@ -45,19 +45,25 @@ def check_updates(
     created = [u for u in tags if u.kind == "create"]
     ends: dict[str, str] = {} if targets is None else targets
     commits: list[str] = []  # the created tags' commits, for [image] file
-    same: dict[str, str] = {}
     unsigned: list[RefUpdate] = []
     results: dict[str, list[Violation]] = {u.ref: [] for u in tags}  # in the push's order
-    for start in range(0, len(created), PEEL_CHUNK):  # in bounded memory, whatever the push
-        part = created[start : start + PEEL_CHUNK]
-        peeled = peel_all(git, [u.new for u in part], policy.tags.max_tag_bytes)
-        for update in part:
-            found = _creation(update, peeled[update.new], policy)
-            if found:
-                results[update.ref] = apply_severities(found, policy)
-        ends.update((oid, same.setdefault(p.target, p.target)) for oid, p in peeled.items())  # one str per commit
-        commits += [ends[oid] for oid, p in peeled.items() if p.target_type == "commit"]
-        unsigned += _signatures(part, peeled, policy, git)
+    parts = [created[start : start + PEEL_CHUNK] for start in range(0, len(created), PEEL_CHUNK)]  # bounded memory
+    peeled_parts = peel_parts(git, [[u.new for u in part] for part in parts], policy.tags.max_tag_bytes)
+    try:
+        for part, peeled in zip(parts, peeled_parts):
+            # a target from the object: untrusted, but the hints re-create the tag on it
+            commits_of = [p.target if (p := peeled[u.new]).target_type == "commit" else None for u in part]
+            by_names = check_names([u.name for u in part], policy, tags=list(map(PushedTag, commits_of)))
+            for update, by_name, commit in zip(part, by_names, commits_of):
+                found = _creation(update, peeled[update.new], by_name, commit, policy)
+                if found:
+                    results[update.ref] = found
+            ends.update({oid: p.target for oid, p in peeled.items()})
+            if policy.image.files:
+                commits += [ends[oid] for oid, p in peeled.items() if p.target_type == "commit"]
+            unsigned += _signatures(part, peeled, policy, git)
+    finally:
+        peeled_parts.close()  # stops git's read of a next part, on any error
     for update in tags if len(created) < len(tags) else ():
         if update.kind == "delete":
             results[update.ref] = apply_severities(_deletion(update, policy, pusher, user_variable), policy)
@@ -71,7 +77,7 @@ def check_updates(
             results[update.ref] += apply_severities(_image(update, ends[update.new], readings, policy), policy)
     for update in unsigned:
         results[update.ref] += apply_severities([unsigned_tag(update.name, update.new)], policy)
-    for update in updates:
+    for update in [u for u in updates if u.ref.startswith((OWN_PREFIX, REPLACE_PREFIX))]:
         if is_own_ref(update.ref):
             results[update.ref] = [reserved_ref(update.ref, own=True)]
         elif update.ref.startswith(REPLACE_PREFIX) and not policy.server.allow_replace_refs:
@@ -114,17 +120,20 @@ def _deletion(update: RefUpdate, policy: Policy, pusher: str | None, user_variab
     return [protected_delete(update.name, protect.pattern, protect.allow_delete, pusher, user_variable)]
 
 
-def _creation(update: RefUpdate, peeled: Peeled, policy: Policy) -> list[Violation]:
-    commit = peeled.target if peeled.target_type == "commit" else None  # a target from the object: untrusted
-    by_name = check_name(update.name, policy, tag=PushedTag(commit))
+def _creation(update: RefUpdate, peeled: Peeled, by_name: list[Violation], commit: str | None, policy: Policy
+              ) -> list[Violation]:
+    """What is wrong with a created tag: `by_name` (`check_names`, told of `commit`), then its object."""
     if by_name and any(v.code == "TG104" for v in by_name):
         return by_name  # a temporary tag is refused whatever its object is
-    return by_name + _object_problems(update, peeled, policy, commit, renamed=bool(by_name))
+    problems = _object_problems(update, peeled, policy, commit, renamed=bool(by_name))
+    return by_name + apply_severities(problems, policy) if problems else by_name
 
 
 def _object_problems(update: RefUpdate, peeled: Peeled, policy: Policy, commit: str | None,
                      *, renamed: bool) -> list[Violation]:
     """`renamed`: a name rule's hint already re-creates the tag under another name."""
+    if peeled.target_type == "commit" and peeled.tags and not peeled.too_large:
+        return _annotated_problems(update, peeled, commit)  # nearly every tag: an annotated tag of a commit
     if peeled.type == "missing":
         return [missing_object(update.name, update.new)]
     if peeled.too_large:
