@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -166,7 +167,8 @@ def test_a_stop_as_a_program_starts_kills_the_program(monkeypatch: pytest.Monkey
     def spawn_then_stop(*args: object) -> tuple[int, dict[int, int]]:
         found = spawn(*args)  # type: ignore[arg-type]
         started.append(found[0])
-        os.kill(os.getpid(), signal.SIGTERM)
+        signal.pthread_kill(threading.get_ident(), signal.SIGTERM)  # a stop, to this thread: a hook's only
+        # one (a signal to the process could reach another thread the test run has, unblocked)
         return found
 
     monkeypatch.setattr(processes, "_spawn", spawn_then_stop)
