@@ -16,7 +16,7 @@ import select
 from tagguard.lean import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
 _CHUNK = 1 << 16
 STOP_SIGNALS = {_signal.SIGTERM: "SIGTERM", _signal.SIGINT: "SIGINT", _signal.SIGHUP: "SIGHUP"}  # a hook stops on these
@@ -58,9 +58,7 @@ class Started:
         return _collect(self._pid, self._ours, None, None)
 
     def kill(self) -> None:
-        for fd in self._ours.values():
-            _close(fd)
-        _kill(self._pid)
+        _end(self._pid, self._ours.values())
 
 
 def start(argv: list[str], env: Mapping[str, str], stdin_fd: int, stdout_fd: int, keep: Callable[[Started], None]
@@ -193,6 +191,13 @@ def _close(fd: int) -> None:
         pass
 
 
+def _end(pid: int, fds: Iterable[int]) -> None:
+    """Close our ends of a program's pipes, then kill it: a running program stopped short."""
+    for fd in fds:
+        _close(fd)
+    _kill(pid)
+
+
 def _kill(pid: int) -> None:
     try:
         os.kill(pid, _signal.SIGKILL)
@@ -248,9 +253,7 @@ class Session:
         return Completed(os.waitstatus_to_exitcode(status), b"", bytes(self._errors))
 
     def kill(self) -> None:
-        for fd in (self._in, self._out, self._err):
-            _close(fd)
-        _kill(self._pid)
+        _end(self._pid, (self._in, self._out, self._err))
 
     def _more(self) -> bool:
         """Wait for more of stdout; False once it has ended."""
