@@ -6,10 +6,27 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from testing.tools import git
 
-from tagguard.server import ledgerindex
+from tagguard.git.repo import Git
+from tagguard.server import ledger, ledgerindex
 from tagguard.server.jsonlog import append_records, read_records
-from tagguard.server.ledger import append, recorded
+
+
+def cache(tmp_path: Path) -> str:
+    """The ledger cache of a new bare repository (the ledger's truth is its refs/tagguard/ledger)."""
+    git("init", "-q", "--bare", str(tmp_path / "server.git"), cwd=tmp_path)
+    return ledger.ledger_path(str(tmp_path / "server.git"))
+
+
+def append(path: str, records: list[dict[str, str]], index: bool = True) -> None:
+    git_dir = str(Path(path).parent)
+    ledger.append(Git(git_dir), git_dir, records, index)  # type: ignore[arg-type]
+
+
+def recorded(path: str, names: set[str]) -> dict[str, list[dict[str, str]]]:
+    git_dir = str(Path(path).parent)
+    return ledger.recorded(Git(git_dir), git_dir, names)  # type: ignore[return-value]
 
 
 def record(name: str, commit: str = "c1") -> dict[str, str]:
@@ -29,7 +46,7 @@ def scanned(path: str, names: set[str]) -> dict[str, list[dict[str, str]]]:
 
 
 def test_index_answers_like_a_scan_and_reads_only_the_tail(tmp_path: Path) -> None:
-    path = str(tmp_path / "ledger.jsonl")
+    path = cache(tmp_path)
     append(path, [record(f"v2.8-exp-{i}") for i in range(200)] + [record("v2.8-ft", "c1")])
     append(path, [record("v2.8-ft", "c2")])
     append_records(path, [record("v2.8-ft", "c3"), record("v2.8-late")])  # a writer that skips the index
@@ -43,13 +60,14 @@ def test_index_answers_like_a_scan_and_reads_only_the_tail(tmp_path: Path) -> No
 
 
 def test_rewritten_ledger_or_broken_index_falls_back_to_a_scan(tmp_path: Path) -> None:
-    path = str(tmp_path / "ledger.jsonl")
+    path = cache(tmp_path)
     append(path, [record(f"v2.8-exp-{i}") for i in range(50)])
     Path(path).write_text("")  # the ledger was replaced: the index must not be believed
     append_records(path, [record("v2.8-exp-3", "other")])
     assert recorded(path, {"v2.8-exp-3", "v2.8-exp-4"}) == {"v2.8-exp-3": [record("v2.8-exp-3", "other")]}
-    append(path, [record("v2.8-new")])  # the next writer rebuilds it
-    assert recorded(path, {"v2.8-exp-4", "v2.8-new"}) == {"v2.8-new": [record("v2.8-new")]}
+    append(path, [record("v2.8-new")])  # the next writer folds it into the ref and reads the ref back in
+    assert recorded(path, {"v2.8-exp-4", "v2.8-new"}) == {"v2.8-exp-4": [record("v2.8-exp-4")],
+                                                         "v2.8-new": [record("v2.8-new")]}
     Path(ledgerindex.index_path(path)).write_bytes(b"not a database")
     assert recorded(path, {"v2.8-new"}) == {"v2.8-new": [record("v2.8-new")]}
     append(path, [record("v2.8-after")])  # a broken index never fails a write; it is dropped
@@ -59,7 +77,7 @@ def test_rewritten_ledger_or_broken_index_falls_back_to_a_scan(tmp_path: Path) -
 
 
 def test_names_that_are_not_utf8_are_indexed_losslessly(tmp_path: Path) -> None:
-    path = str(tmp_path / "ledger.jsonl")
+    path = cache(tmp_path)
     odd = ["v2.8-caf\udce9", "v2.8-\ud800", "v2.8-\U0001f468\u200d\U0001f469", "v2.8-caf\u00e9"]
     append(path, [record(name, f"c{i}") for i, name in enumerate(odd)])
     assert ledgerindex._state(sqlite3.connect(ledgerindex.index_path(path)))[0] == Path(path).stat().st_size
@@ -68,7 +86,7 @@ def test_names_that_are_not_utf8_are_indexed_losslessly(tmp_path: Path) -> None:
 
 
 def test_an_index_of_the_older_text_keyed_layout_is_never_read_and_is_rebuilt(tmp_path: Path) -> None:
-    path = str(tmp_path / "ledger.jsonl")
+    path = cache(tmp_path)
     append_records(path, [record("v2.8-ft", "c1")])
     old = sqlite3.connect(ledgerindex.index_path(path))
     with old:  # as older tagguards wrote it, claiming to cover the ledger but holding nothing
@@ -109,7 +127,7 @@ def test_small_unindexed_writes_catch_the_index_up_every_256_kib(tmp_path: Path)
     (its Python post-receive will)."""
     from tagguard.server.ledger import CATCH_UP
 
-    path = str(tmp_path / "ledger.jsonl")
+    path = cache(tmp_path)
     append(path, [record("v2.8-first")])
     def covered() -> int:
         return ledgerindex._state(sqlite3.connect(ledgerindex.index_path(path)))[0]

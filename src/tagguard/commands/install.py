@@ -40,10 +40,9 @@ def _install_server(repo: str, outside_pushes: bool) -> int:
     refuse_unusable(repo, layout.git_dir)
     for line in install(layout.hooks, this_tagguard(), outside_pushes):
         print(line)
-    ledger = ledger_path(layout.git_dir)
-    recorded = seed(Git(repo), ledger)
+    recorded = seed(Git(repo), layout.git_dir)
     if recorded:
-        print(f"{ledger}: recorded {recorded} existing tag{'s' if recorded != 1 else ''}")
+        print(f"{ledger_path(layout.git_dir)}: recorded {recorded} existing tag{'s' if recorded != 1 else ''}")
     return 0
 
 

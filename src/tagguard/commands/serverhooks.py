@@ -127,9 +127,10 @@ def _report(results: dict[str, list[Violation]], decided: dict[str, Verdict], po
 def _record(updates: list[RefUpdate]) -> None:
     """The landed marks of the tags that landed (pre-receive wrote their pending records);
     post-receive's sh script does the same itself unless a name needs JSON escapes."""
-    from tagguard.server.ledger import landed_marks, ledger_path, write
+    from tagguard.server.ledger import landed_marks, write
 
-    git_dir = hook_git_dir(Git("."))
+    git = Git(".")
+    git_dir = hook_git_dir(git)
     if any(u.is_tag for u in updates):
         mark_push(git_dir, accepted=False)
-    write(ledger_path(git_dir), landed_marks(updates))
+    write(git, git_dir, landed_marks(updates))

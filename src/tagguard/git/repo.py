@@ -29,6 +29,8 @@ _BIG_INPUT = 1 << 16  # bytes of stdin from which git reads it from memory, not 
 # refs/replace/*), no grafts, whatever the environment says.
 _REAL_OBJECTS = {"GIT_NO_REPLACE_OBJECTS": "1", "GIT_GRAFT_FILE": os.devnull}
 _INDIRECTION = ("GIT_REPLACE_REF_BASE",)
+# What receive-pack sets while a push's objects wait in quarantine (see git's githooks(5)).
+_QUARANTINE = ("GIT_QUARANTINE_PATH", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES")
 
 
 class GitError(TagguardError):
@@ -127,9 +129,9 @@ class Git:
         finally:
             os.close(stdin)  # (git has its own)
 
-    def _env(self) -> dict[str, str]:
+    def _env(self, drop: Iterable[str] = ()) -> dict[str, str]:
         env = {**os.environ, **(self.env or {}), **_REAL_OBJECTS}
-        for name in _INDIRECTION:
+        for name in chain(_INDIRECTION, drop):
             env.pop(name, None)
         return env
 
@@ -197,7 +199,7 @@ class Git:
         _same_count(names, items)
         if answered != names:  # each answer names what was asked (a `<rev>:<path>` is answered by its id)
             for name, oid, item in zip(names, answered, items):
-                if oid != name and (item is not None or _is_oid(name)):
+                if oid != name and (item is None or _is_oid(name)):  # (a missing one is answered by its name)
                     raise GitError(f"`git cat-file --batch` answered for '{oid}' when asked for '{name}'")
         return items
 
@@ -216,6 +218,34 @@ class Git:
 
     def rev_list(self, *args: str) -> list[str]:
         return self.run("rev-list", *args).split()
+
+    def first_parents(self, tip: str, since: str | None) -> list[tuple[str, str | None]]:
+        """(commit, first parent or None) along `tip`'s first parents, oldest first, down to
+        (not including) `since`."""
+        stop = [f"^{since}"] if since else []
+        rows = [line.split(" ") for line in self.run("rev-list", "--first-parent", "--reverse", "--parents", tip,
+                                                     *stop).splitlines()]
+        return [(row[0], row[1] if len(row) > 1 else None) for row in rows]
+
+    def object_format(self) -> str:
+        """The repository's hash: "sha1" or "sha256"."""
+        return self.run("rev-parse", "--show-object-format").strip()
+
+    def move_ref(self, ref: str, new: str, old: str | None) -> bool:
+        """Point `ref` at `new` if it still holds `old` (None: if it does not exist), with one
+        `update-ref`; False when it holds something else. Run outside a push's quarantine: a
+        pre-receive hook may not move refs inside it (the new objects must be in the
+        repository's own store)."""
+        args = ("update-ref", ref, new, old or zero_oid(len(new)))
+        try:
+            done = run(self._command(args), env=self._env(_QUARANTINE))
+        except OSError as exc:
+            raise GitError(f"can't run git: {exc.strerror}") from None
+        if done.returncode != 0 and b"cannot lock ref" in done.stderr:
+            return False
+        if done.returncode != 0:
+            raise GitError(_failure(args, done.returncode, done.stderr))
+        return True
 
     def config_value(self, key: str) -> str | None:
         """One `git config --get`; None when the key is unset, GitError when git fails."""

@@ -48,13 +48,18 @@ def ledger_path(git_dir: str) -> str:
     return os.path.join(git_dir, LEDGER_FILE)
 
 
-def recorded(path: str, names: set[str]) -> dict[str, list[LedgerLine]]:
-    """The ledger's records for the given tag names, oldest first."""
+def recorded(git: Git, git_dir: str, names: set[str]) -> dict[str, list[LedgerLine]]:
+    """The ledger's records for the given tag names, oldest first (the cache brought in step
+    with refs/tagguard/ledger first, should a backup, a mirror or another writer have moved it)."""
     from tagguard.server.ledgerindex import lookup
+    from tagguard.server.ledgerstore import LEDGER_REF, in_step
 
     found: dict[str, list[LedgerLine]] = {}
     if not names:
         return found
+    path = ledger_path(git_dir)
+    if not in_step(path, git.resolve([LEDGER_REF])[LEDGER_REF]):
+        write(git, git_dir, [])
     for record in lookup(path, names):
         found.setdefault(record["name"], []).append(record)
     return found
@@ -77,27 +82,32 @@ def reused_names(
     return found
 
 
-def append(path: str, records: Sequence[LandedRecord], index: bool = True) -> None:
+def append(git: Git, git_dir: str, records: Sequence[LandedRecord], index: bool = True) -> None:
     """Add records to the ledger (see `write`)."""
     from tagguard.server.jsonlog import encode_lines
 
     if records:
-        write(path, [encode_lines(records)], index)
+        write(git, git_dir, [encode_lines(records)], index)
 
 
-def write(path: str, chunks: Iterable[bytes], index: bool = True) -> None:
-    """Add chunks of record lines to the ledger and, with `index`, bring its index up to
-    date, under one lock. Without `index` (pre-receive's pending records) the index catches
-    up when a small write crosses a CATCH_UP boundary: post-receive's sh script never
-    updates it, and the post-receive of a big push (always Python) catches up itself."""
+def write(git: Git, git_dir: str, chunks: Iterable[bytes], index: bool = True) -> None:
+    """Add chunks of record lines to the ledger, under the cache's lock: append them to the
+    cache, fold what the ref lacks into refs/tagguard/ledger (`tagguard.server.ledgerstore`),
+    and, with `index`, bring the cache's index up to date. Without `index` (pre-receive's
+    pending records) the index catches up when a small write crosses a CATCH_UP boundary:
+    post-receive's sh script never updates it, and the post-receive of a big push (always
+    Python) catches up itself."""
     from tagguard.server.jsonlog import append_lines
     from tagguard.server.ledgerindex import update
+    from tagguard.server.ledgerstore import fold
 
+    path = ledger_path(git_dir)
     before = os.path.getsize(path) if os.path.exists(path) else 0
 
     def catch_up(path: str) -> None:
+        rewritten = fold(git, git_dir, path)
         after = os.path.getsize(path)
-        if index or (after // CATCH_UP != before // CATCH_UP and after - before <= CATCH_UP):
+        if index or rewritten or (after // CATCH_UP != before // CATCH_UP and after - before <= CATCH_UP):
             update(path)
 
     try:
@@ -188,15 +198,18 @@ def confirmations(history: dict[str, list[LedgerLine]], current: dict[str, str |
     return found
 
 
-def seed(git: Git, path: str) -> int:
-    """Record the tags a repository already has (so they are burned too); return how many."""
+def seed(git: Git, git_dir: str) -> int:
+    """Record the tags a repository already has (so they are burned too); return how many.
+    Also folds into refs/tagguard/ledger what the cache holds and the ref lacks."""
     tags = [(short_name(ref), oid) for ref, oid, _ in git.tag_refs()]
-    known = recorded(path, {name for name, _ in tags})
+    known = recorded(git, git_dir, {name for name, _ in tags})
     new = [(name, oid) for name, oid in tags if not any(r.get("object") == oid for r in landed(known.get(name, [])))]
     updates = [RefUpdate(f"refs/tags/{name}", zero_oid(len(oid)), oid) for name, oid in new]
     from tagguard.git.tagobject import peel_ends
     from tagguard.policy.model import DEFAULT_MAX_TAG_BYTES
+    from tagguard.server.jsonlog import encode_lines
 
     targets = peel_ends(git, [oid for _, oid in new], DEFAULT_MAX_TAG_BYTES)
-    append(path, landed_records(updates, targets, "(existing before tagguard)"))
+    if updates or os.path.exists(ledger_path(git_dir)):  # (an empty repository gets no ledger yet)
+        write(git, git_dir, [encode_lines(landed_records(updates, targets, "(existing before tagguard)"))])
     return len(updates)

@@ -237,13 +237,12 @@ def record_pending(context: Context, updates: list[RefUpdate], decided: dict[str
     `current`: what the tag refs the push deletes or moves hold now; `targets`: what the
     created tags peel to, as `judge` found."""
     from tagguard.server.jsonlog import encode_lines
-    from tagguard.server.ledger import PENDING, confirmations, landed_lines, ledger_path, recorded, write
+    from tagguard.server.ledger import PENDING, confirmations, landed_lines, recorded, write
 
-    path = ledger_path(context.git_dir)
     records: list[LandedMark] = []
     touched = [u for u in updates if u.ref in current]
-    if touched and os.path.exists(path):
-        history = recorded(path, {u.name for u in touched})
+    if touched:
+        history = recorded(context.git, context.git_dir, {u.name for u in touched})
         records += confirmations(history, {u.name: current[u.ref] for u in touched})
     landing = [u for u in updates if u.is_tag and u.kind != "delete" and decided[u.ref] != REFUSED]
     unknown = [u.new for u in landing if u.new not in targets]  # moves, landing in warn mode
@@ -253,19 +252,19 @@ def record_pending(context: Context, updates: list[RefUpdate], decided: dict[str
         targets = {**targets, **peel_ends(context.git, unknown, context.policy.tags.max_tag_bytes)}
     if records or landing:
         lines = landed_lines(landing, targets, context.pusher, PENDING)
-        write(path, chain([encode_lines(records)], lines), index=False)
+        write(context.git, context.git_dir, chain([encode_lines(records)], lines), index=False)
 
 
 def judge(updates: list[RefUpdate], context: Context, targets: dict[str, str]) -> dict[str, list[Violation]]:
     """Every rule of `check_updates`, plus TG403 from the ledger, per tag ref; `targets`
     gets what each created tag peels to."""
-    from tagguard.server.ledger import ledger_path, recorded, reused_names
+    from tagguard.server.ledger import recorded, reused_names
     from tagguard.verdict.namecheck import apply_severities
     from tagguard.verdict.pushcheck import check_updates
 
     results = check_updates(updates, context.policy, context.git, context.pusher, targets)
     created = [u for u in updates if u.is_tag and u.kind == "create"]
-    history = recorded(ledger_path(context.git_dir), {u.name for u in created})
+    history = recorded(context.git, context.git_dir, {u.name for u in created})
     again = [u for u in created if u.name in history and "TG307" not in {v.code for v in results[u.ref]}]  # never read
     if again:
         for violation in apply_severities(reused_names(again, history, targets, context.policy.naming), context.policy):

@@ -1,0 +1,173 @@
+"""The ledger kept in git: `refs/tagguard/ledger`, so backups, mirrors and replicas carry it.
+
+Each write of the ledger is a commit on that ref whose tree holds one file, `records.jsonl`:
+the lines that write added. Following first parents from the ref, oldest first, the files
+joined are the whole ledger. Everything that copies a repository's refs copies it: `git
+bundle create --all`, `git clone --mirror`, `git push --mirror`, hosting replication.
+
+`tagguard-ledger.jsonl` in the git dir is a local cache of those lines, so a lookup never
+reads git (with its SQLite index, `tagguard.server.ledgerindex`). `tagguard-ledger.head`
+says how far it matches the ref: "<commit> <bytes>", the first <bytes> of the cache being the
+files of the chain up to <commit>. Lines after that are not in the ref yet: the landed marks
+post-receive's sh script appends, and what a writer just appended. Under the cache's lock a
+writer *folds* them into one new commit on the ref, moved with a compare-and-swap (retried
+when another writer got there first), before it lets a push's refs move.
+
+Whatever the cache and the ref hold, folding keeps both: a cache the ref does not account
+for (a ref deleted or moved back; a JSON-lines ledger of an older tagguard, which is how it
+is migrated) is folded whole, and a ref the cache does not know (a restored backup, a
+mirror, another writer) is read into the cache. Records are facts, so a record twice is the
+same as once. A crash between writing the objects and moving the ref leaves unused objects
+and the lines still waiting in the cache; a crash after it leaves the cache behind the ref,
+which the next write reads in.
+"""
+
+from __future__ import annotations
+
+import os
+
+from tagguard.errors import TagguardError
+from tagguard.git.objects import file_commit, hash_name
+from tagguard.git.repo import Git
+from tagguard.lean import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+
+LEDGER_REF = "refs/tagguard/ledger"
+RECORDS_FILE = "records.jsonl"
+HEAD_SUFFIX = ".head"
+_TRIES = 20  # compare-and-swap attempts before a write gives up (another writer kept winning)
+_PIECE = 1 << 20
+
+
+class Head(NamedTuple):
+    commit: str
+    size: int
+
+
+def head_path(cache: str) -> str:
+    return cache + HEAD_SUFFIX
+
+
+def read_head(cache: str) -> Head | None:
+    """Where the cache matches the ref, or None when it never did (or says nonsense)."""
+    try:
+        with open(head_path(cache), "rb") as f:
+            words = f.read(200).split()
+    except OSError:
+        return None
+    if len(words) != 2 or not words[1].isdigit() or len(words[0]) not in (40, 64):
+        return None
+    return Head(words[0].decode("ascii", "replace"), int(words[1]))
+
+
+def in_step(cache: str, tip: str | None) -> bool:
+    """Whether a reader may trust the cache as it is: it matches the ref's tip, or there is
+    no ref yet (the cache, perhaps an older tagguard's ledger, is all there is)."""
+    head = read_head(cache)
+    return tip is None or (head is not None and head.commit == tip)
+
+
+def fold(git: Git, git_dir: str, cache: str, ref: str = LEDGER_REF) -> bool:
+    """Bring the ref and the cache together; call it holding the cache's lock. Returns whether
+    the cache was rewritten (its index must then start again)."""
+    for _ in range(_TRIES):
+        done = _fold_once(git, git_dir, cache, ref)
+        if done is not None:
+            return done
+    raise TagguardError(f"{ref} kept moving while the ledger was written ({_TRIES} tries); push again")
+
+
+def _fold_once(git: Git, git_dir: str, cache: str, ref: str) -> bool | None:
+    """One attempt: None when another writer moved the ref meanwhile."""
+    tip = Git(git.path).resolve([ref])[ref]  # (not a session's: the ref is read under the lock)
+    head, size = read_head(cache), os.path.getsize(cache)
+    known = head is not None and head.size <= size and tip is not None and _reaches(git, tip, head.commit)
+    base = head if known else None
+    start = base.size if base else 0
+    end = _whole_lines_end(cache, start, size)
+    new = tip
+    if end > start:
+        algorithm = hash_name(len(tip)) if tip else git.object_format()
+        new = file_commit(_objects_dir(git_dir), algorithm, RECORDS_FILE, end - start, _pieces(cache, start, end),
+                          tip, "tagguard ledger records\n", _now())
+        if not git.move_ref(ref, new, tip):
+            return None
+    if new is None:
+        return False  # no ref and nothing to fold
+    if base is not None and base.commit == tip:
+        _write_head(cache, Head(new, end))
+        return False
+    _read_in(git, cache, base, new)
+    return True
+
+
+def _reaches(git: Git, tip: str, commit: str) -> bool:
+    """Whether `commit` is on `tip`'s chain of first parents."""
+    if tip == commit:
+        return True
+    chain = git.first_parents(tip, commit)
+    return bool(chain) and chain[0][1] == commit
+
+
+def _read_in(git: Git, cache: str, base: Head | None, tip: str) -> None:
+    """Rewrite the cache past `base` (all of it without one) from the ref's chain."""
+    commits = [commit for commit, _ in git.first_parents(tip, base.commit if base else None)]
+    with open(cache, "r+b") as f:
+        f.truncate(base.size if base else 0)
+        f.seek(0, os.SEEK_END)
+        for start in range(0, len(commits), 200):
+            for found in git.read_batch([f"{c}:{RECORDS_FILE}" for c in commits[start : start + 200]]):
+                if found is None or found[0] != "blob":
+                    raise TagguardError(f"{LEDGER_REF} is damaged: a commit has no {RECORDS_FILE} file")
+                f.write(found[1] if found[1].endswith(b"\n") or not found[1] else found[1] + b"\n")
+        f.flush()
+        os.fsync(f.fileno())
+        size = f.tell()
+    _write_head(cache, Head(tip, size))
+
+
+def _write_head(cache: str, head: Head) -> None:
+    temporary = head_path(cache) + ".tmp"
+    with open(temporary, "w", encoding="ascii") as f:
+        f.write(f"{head.commit} {head.size}\n")
+    os.replace(temporary, head_path(cache))
+
+
+def _whole_lines_end(cache: str, start: int, size: int) -> int:
+    """The end of the last whole line after `start` (a line torn by a crash waits)."""
+    with open(cache, "rb") as f:
+        position = size
+        while position > start:
+            step = min(_PIECE, position - start)
+            f.seek(position - step)
+            found = f.read(step).rfind(b"\n")
+            if found >= 0:
+                return position - step + found + 1
+            position -= step
+    return start
+
+
+def _pieces(cache: str, start: int, end: int) -> Iterator[bytes]:
+    with open(cache, "rb") as f:
+        f.seek(start)
+        while start < end:
+            piece = f.read(min(_PIECE, end - start))
+            if not piece:
+                raise TagguardError(f"the ledger cache {cache} shrank while it was read")
+            start += len(piece)
+            yield piece
+
+
+def _objects_dir(git_dir: str) -> str:
+    """The repository's own object store: inside a push's quarantine, not the quarantine."""
+    own = os.environ.get("GIT_OBJECT_DIRECTORY")
+    return own if own and not os.environ.get("GIT_QUARANTINE_PATH") else os.path.join(git_dir, "objects")
+
+
+def _now() -> int:
+    import time
+
+    return int(time.time())
