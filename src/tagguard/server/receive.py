@@ -250,7 +250,7 @@ def record_pending(context: Context, updates: list[RefUpdate], decided: dict[str
         from tagguard.git.tagobject import peel_ends
 
         targets = {**targets, **peel_ends(context.git, unknown, context.policy.tags.max_tag_bytes)}
-    if records or landing:
+    if records or landing or touched:  # (a deletion also folds post-receive's marks into the ledger's ref)
         lines = landed_lines(landing, targets, context.pusher, PENDING)
         write(context.git, context.git_dir, chain([encode_lines(records)], lines), index=False)
 

@@ -1,0 +1,192 @@
+"""The ledger travels with the repository: it is kept in refs/tagguard/ledger, so a backup, a
+mirror or a clone of the server's refs keeps every burned name (TG403)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+from testing.server import connect, ledger_records, make_server, push, remote_lines, server_tags
+from testing.tools import annotated, commit, git, run, tagguard
+
+from tagguard.server.ledger import LEDGER_FILE
+from tagguard.server.ledgerstore import HEAD_SUFFIX, LEDGER_REF, RECORDS_FILE
+
+REUSED = "v2.8-base: TG403 was published before"
+
+
+def ledger_lines(server: Path) -> list[dict[str, str]]:
+    """Every record in refs/tagguard/ledger, oldest first, read with git alone."""
+    commits = git("rev-list", "--first-parent", "--reverse", LEDGER_REF, cwd=server).split()
+    text = "".join(git("show", f"{c}:{RECORDS_FILE}", cwd=server) + "\n" for c in commits)
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def burned_and_deleted(clone: Path, server: Path) -> None:
+    """v2.8-base pushed, then deleted from the server: its name is burned."""
+    annotated(clone, "v2.8-base")
+    assert push(clone, "v2.8-base").returncode == 0
+    assert push(clone, ":refs/tags/v2.8-base").returncode == 0
+    assert server_tags(server) == {}
+
+
+def recreated_elsewhere(clone: Path, origin: Path) -> subprocess.CompletedProcess[str]:
+    """The burned name pushed again on another commit, to `origin`."""
+    commit(clone, "other work")
+    git("tag", "-d", "v2.8-base", cwd=clone)
+    annotated(clone, "v2.8-base")
+    git("remote", "set-url", "origin", f"file://{origin}", cwd=clone)
+    return push(clone, "HEAD:refs/heads/main", "v2.8-base")
+
+
+def test_each_push_is_a_commit_on_the_ledger_ref(clone: Path, server: Path) -> None:
+    burned_and_deleted(clone, server)
+    names = [(r["name"], r.get("state")) for r in ledger_lines(server)]
+    assert names[0] == ("v2.8-base", "pending")  # written before the ref moved
+    assert ("v2.8-base", "landed") in names  # post-receive's mark, folded in by the deleting push
+    assert git("for-each-ref", "--format=%(refname)", "refs/tagguard", cwd=server) == LEDGER_REF
+
+
+def test_a_bundle_backup_restored_into_a_fresh_repository_keeps_the_name_burned(
+        clone: Path, server: Path, tmp_path: Path) -> None:
+    burned_and_deleted(clone, server)
+    bundle = tmp_path / "backup.bundle"
+    git("bundle", "create", str(bundle), "--all", cwd=server)
+    restored = make_server(tmp_path / "restored.git")  # hooks first, then the data (as GitLab restores)
+    git("fetch", "-q", str(bundle), "+refs/*:refs/*", cwd=restored)
+    assert not (restored / LEDGER_FILE).exists()  # nothing but refs and objects came across
+    result = recreated_elsewhere(clone, restored)
+    assert result.returncode == 1
+    assert any(line.startswith(REUSED) for line in remote_lines(result)), remote_lines(result)
+    assert "v2.8-base" not in server_tags(restored)
+
+
+def test_a_push_mirror_to_a_second_server_keeps_the_name_burned(clone: Path, server: Path, tmp_path: Path) -> None:
+    burned_and_deleted(clone, server)
+    second = tmp_path / "second.git"
+    git("init", "-q", "--bare", str(second), cwd=tmp_path)
+    git("push", "-q", "--mirror", f"file://{second}", cwd=server)
+    assert tagguard("install", "--server", str(second)).returncode == 0  # the admin's one step, as for any server
+    result = recreated_elsewhere(clone, second)
+    assert result.returncode == 1 and any(line.startswith(REUSED) for line in remote_lines(result))
+
+
+def test_a_clone_mirror_keeps_the_name_burned(clone: Path, server: Path, tmp_path: Path) -> None:
+    burned_and_deleted(clone, server)
+    mirror = tmp_path / "mirror.git"
+    git("clone", "-q", "--mirror", f"file://{server}", str(mirror), cwd=tmp_path)
+    assert tagguard("install", "--server", str(mirror)).returncode == 0
+    result = recreated_elsewhere(clone, mirror)
+    assert result.returncode == 1 and any(line.startswith(REUSED) for line in remote_lines(result))
+
+
+def test_a_mirror_push_into_a_server_with_the_hooks_is_refused_whole(clone: Path, server: Path,
+                                                                      tmp_path: Path) -> None:
+    """Pushers never write refs/tagguard/: a mirror is made by fetching on the new server, or
+    by pushing before its hooks are installed (README, "Many servers")."""
+    burned_and_deleted(clone, server)
+    second = make_server(tmp_path / "second.git")
+    result = run("git", "push", "--mirror", f"file://{second}", cwd=server)
+    assert result.returncode == 1
+    assert "refs/tagguard/ledger: TG404 is tagguard's own ref; only its hooks write it; pushes may not write it" \
+        in remote_lines(result)
+    assert git("for-each-ref", cwd=second) == ""
+
+
+def test_a_pusher_can_neither_move_nor_delete_the_ledger(clone: Path, server: Path) -> None:
+    burned_and_deleted(clone, server)
+    before = git("rev-parse", LEDGER_REF, cwd=server)
+    fake = commit(clone, "an empty ledger")
+    for refspec in (f"+{fake}:{LEDGER_REF}", f":{LEDGER_REF}"):
+        result = push(clone, refspec)
+        assert result.returncode == 1
+        assert any("TG404" in line for line in remote_lines(result)), remote_lines(result)
+        assert git("rev-parse", LEDGER_REF, cwd=server) == before
+
+
+def test_concurrent_pushes_are_each_recorded_exactly_once(clone: Path, server: Path, tmp_path: Path) -> None:
+    names = [f"v2.8-exp-run{i}" for i in range(20)]
+    clones = []
+    for name in names:
+        other = Path(shutil.copytree(clone, tmp_path / name, symlinks=True))
+        annotated(other, name)
+        clones.append(other)
+    results: dict[str, int] = {}
+    start = threading.Barrier(len(clones))
+
+    def pushing(other: Path, name: str) -> None:
+        start.wait()
+        results[name] = push(other, name).returncode
+
+    threads = [threading.Thread(target=pushing, args=(c, n)) for c, n in zip(clones, names)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == dict.fromkeys(names, 0)
+    pending = [r["name"] for r in ledger_lines(server) if r.get("state") == "pending"]
+    assert sorted(pending) == sorted(names)  # each once, none lost to a race on the ref
+    assert sorted(server_tags(server)) == sorted(names)
+
+
+def test_an_older_json_lines_ledger_is_migrated_with_nothing_lost(clone: Path, server: Path) -> None:
+    """A ledger file of an older tagguard (no ref, no head) is folded into the ref whole."""
+    old = [{"commit": "ab" * 20, "name": "v2.8-base", "object": "cd" * 20, "pusher": "ana",
+            "time": "2025-01-01T12:00:00Z"},
+           {"commit": "ef" * 20, "name": "v2.7-prod-ready", "object": "12" * 20, "pusher": "bo",
+            "time": "2025-02-01T12:00:00Z"}]
+    (server / LEDGER_FILE).write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in old))
+    assert tagguard("install", "--server", str(server)).returncode == 0
+    assert ledger_lines(server)[:2] == old
+    annotated(clone, "v2.8-base")
+    result = push(clone, "v2.8-base")
+    assert result.returncode == 1
+    assert any(line.startswith(REUSED) for line in remote_lines(result))
+
+
+def test_a_ledger_ref_that_cannot_move_refuses_the_push_and_the_next_push_repairs(
+        clone: Path, server: Path) -> None:
+    """The records must be in the ref before any tag lands; a ref git can't lock refuses."""
+    annotated(clone, "v2.8-base")
+    assert push(clone, "v2.8-base").returncode == 0
+    lock = server / (LEDGER_REF + ".lock")
+    lock.write_text("")  # another process holds it (or a crash left the lock behind)
+    annotated(clone, "v2.8-ft")
+    result = push(clone, "v2.8-ft")
+    assert result.returncode == 1
+    assert "v2.8-ft" not in server_tags(server)
+    assert any("refs/tagguard/ledger kept moving" in line or "cannot lock" in line for line in remote_lines(result)), \
+        remote_lines(result)
+    lock.unlink()
+    assert push(clone, "v2.8-ft").returncode == 0
+    assert {"v2.8-base", "v2.8-ft"} <= {r["name"] for r in ledger_lines(server)}
+
+
+def test_a_cache_behind_or_lost_is_read_back_from_the_ref(clone: Path, server: Path) -> None:
+    """A crash after the ref moved (the cache never heard of it), or a lost cache: the next
+    push reads the ref back in, and the name stays burned."""
+    burned_and_deleted(clone, server)
+    (server / (LEDGER_FILE + HEAD_SUFFIX)).unlink()
+    (server / LEDGER_FILE).unlink()
+    commit(clone, "other work")
+    git("tag", "-d", "v2.8-base", cwd=clone)
+    annotated(clone, "v2.8-base")
+    result = push(clone, "HEAD:refs/heads/main", "v2.8-base")
+    assert result.returncode == 1 and any(line.startswith(REUSED) for line in remote_lines(result))
+    assert {r["name"] for r in ledger_records(server)} == {"v2.8-base"}
+
+
+def test_sha256_repositories_get_a_sha256_ledger(tmp_path: Path) -> None:
+    server = make_server(tmp_path / "server.git", "--object-format=sha256")
+    work = tmp_path / "work256"
+    git("init", "-q", "--object-format=sha256", str(work), cwd=tmp_path)
+    commit(work, "first")
+    connect(work, server)
+    annotated(work, "v2.8-base")
+    assert push(work, "v2.8-base").returncode == 0
+    assert len(git("rev-parse", LEDGER_REF, cwd=server)) == 64
+    assert git("fsck", "--strict", cwd=server) == ""
+    assert [r["name"] for r in ledger_lines(server)] == ["v2.8-base"]
