@@ -190,3 +190,66 @@ def test_sha256_repositories_get_a_sha256_ledger(tmp_path: Path) -> None:
     assert len(git("rev-parse", LEDGER_REF, cwd=server)) == 64
     assert git("fsck", "--strict", cwd=server) == ""
     assert [r["name"] for r in ledger_lines(server)] == ["v2.8-base"]
+
+
+# --- tagguard ledger [verify] ------------------------------------------------------------------
+
+
+def test_ledger_shows_each_burned_name_and_what_its_tag_holds_now(clone: Path, server: Path) -> None:
+    burned_and_deleted(clone, server)
+    annotated(clone, "v2.8-ft")
+    assert push(clone, "v2.8-ft").returncode == 0
+    lines = tagguard("ledger", "--repo", str(server)).stdout.splitlines()
+    assert lines[0].split() == ["NAME", "COMMIT", "PUSHER", "TIME", "NOW"]
+    assert [(line.split()[0], line.split()[-1]) for line in lines[1:]] == [("v2.8-base", "deleted"),
+                                                                          ("v2.8-ft", "present")]
+    document = json.loads(tagguard("ledger", "--repo", str(server), "--format", "json").stdout)
+    head = git("rev-parse", "HEAD", cwd=clone)
+    assert [(e["name"], e["commit"], e["now"]) for e in document["entries"]] == [("v2.8-base", head, "deleted"),
+                                                                                 ("v2.8-ft", head, "present")]
+
+
+def test_a_clone_that_fetched_the_ledger_ref_reads_it_too(clone: Path, server: Path) -> None:
+    burned_and_deleted(clone, server)
+    git("fetch", "-q", "origin", f"{LEDGER_REF}:{LEDGER_REF}", cwd=clone)
+    git("tag", "-d", "v2.8-base", cwd=clone)
+    out = tagguard("ledger", "--repo", str(clone)).stdout
+    assert out.splitlines()[1].split()[0] == "v2.8-base" and out.splitlines()[1].endswith("deleted")
+    empty = clone.parent / "empty"
+    git("init", "-q", str(empty), cwd=clone.parent)
+    assert tagguard("ledger", "--repo", str(empty)).stdout == f"no names in the ledger ({LEDGER_REF} of {empty}/.git)\n"
+
+
+def test_ledger_verify_finds_unrecorded_tags_and_damaged_lines(clone: Path, server: Path) -> None:
+    annotated(clone, "v2.8-base")
+    assert push(clone, "v2.8-base").returncode == 0
+    ok = tagguard("ledger", "verify", "--repo", str(server))
+    assert (ok.returncode, ok.stdout) == (0, f"{LEDGER_REF}: 1 burned name, 1 tag in the repository: ok\n")
+    stray = git("rev-parse", "v2.8-base", cwd=clone)
+    git("update-ref", "refs/tags/v2.8-stray", stray, cwd=server)  # made on the server, no hook ran
+    found = tagguard("ledger", "verify", "--repo", str(server))
+    assert found.returncode == 1
+    assert found.stdout.splitlines() == [
+        f"tag v2.8-stray ({stray[:12]}) is not in the ledger, so its name is not burned: "
+        f"`tagguard install --server {server}` records it",
+        f"{LEDGER_REF}: 1 burned name, 2 tags in the repository: 1 problem",
+    ]
+    assert tagguard("install", "--server", str(server)).returncode == 0
+    assert tagguard("ledger", "verify", "--repo", str(server)).returncode == 0
+
+
+def test_ledger_verify_names_a_damaged_line_and_a_commit_without_records(clone: Path, server: Path) -> None:
+    annotated(clone, "v2.8-base")
+    assert push(clone, "v2.8-base").returncode == 0
+    tip = git("rev-parse", LEDGER_REF, cwd=server)
+    bad = run("git", "hash-object", "-w", "--stdin", cwd=server, input="not a record\n").stdout.strip()
+    tree = run("git", "mktree", cwd=server, input=f"100644 blob {bad}\t{RECORDS_FILE}\n").stdout.strip()
+    damaged = git("commit-tree", tree, "-p", tip, "-m", "by hand", cwd=server)
+    empty = git("commit-tree", git("hash-object", "-t", "tree", "/dev/null", cwd=server), "-p", damaged, "-m", "x",
+                cwd=server)
+    git("update-ref", LEDGER_REF, empty, cwd=server)
+    found = tagguard("ledger", "verify", "--repo", str(server), "--format", "json")
+    document = json.loads(found.stdout)
+    assert found.returncode == 1 and document["ok"] is False
+    assert document["problems"] == [f"{LEDGER_REF} commit {damaged[:12]}: line 1 is not a ledger record",
+                                    f"{LEDGER_REF} commit {empty[:12]}: no {RECORDS_FILE} file"]

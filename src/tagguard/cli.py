@@ -120,7 +120,12 @@ def _client_commands(sub: _Commands) -> None:
 
 
 def _server_commands(sub: _Commands) -> None:
-    """The hooks a git server runs (installed by `tagguard install --server PATH`)."""
+    """The ledger, and the hooks a git server runs (installed by `tagguard install --server PATH`)."""
+    ledger = _command(sub, "ledger", "show the names the server's ledger burned (refs/tagguard/ledger), or verify it")
+    _repo_option(ledger)
+    ledger.add_argument("action", nargs="?", choices=("show", "verify"), default="show",
+                        help="show (default): name, commit, pusher, time; verify: check it against the tags")
+    ledger.add_argument("--format", choices=("text", "json"), default="text")
     hooks = {
         "pre-receive": "server hook: judge a whole push (stdin: <old> <new> <ref> lines)",
         "update": "server hook: judge one ref (arguments: REF OLD NEW)",
@@ -187,6 +192,7 @@ COMMANDS = {
     "tag": "tag:run_tag",
     "check-ref": "checkref:run_check_ref",
     "export": "export:run_export",
+    "ledger": "ledger:run_ledger",
     "pre-receive": "serverhooks:run_pre_receive",
     "update": "serverhooks:run_update",
     "post-receive": "serverhooks:run_post_receive",

@@ -114,19 +114,41 @@ def _reaches(git: Git, tip: str, commit: str) -> bool:
 
 def _read_in(git: Git, cache: str, base: Head | None, tip: str) -> None:
     """Rewrite the cache past `base` (all of it without one) from the ref's chain."""
-    commits = [commit for commit, _ in git.first_parents(tip, base.commit if base else None)]
     with open(cache, "r+b") as f:
         f.truncate(base.size if base else 0)
         f.seek(0, os.SEEK_END)
-        for start in range(0, len(commits), 200):
-            for found in git.read_batch([f"{c}:{RECORDS_FILE}" for c in commits[start : start + 200]]):
-                if found is None or found[0] != "blob":
-                    raise TagguardError(f"{LEDGER_REF} is damaged: a commit has no {RECORDS_FILE} file")
-                f.write(found[1] if found[1].endswith(b"\n") or not found[1] else found[1] + b"\n")
+        for commit, data in chain_files(git, tip, base.commit if base else None):
+            if data is None:
+                raise TagguardError(f"{LEDGER_REF} is damaged: commit {commit[:12]} has no {RECORDS_FILE} file")
+            f.write(data if data.endswith(b"\n") or not data else data + b"\n")
         f.flush()
         os.fsync(f.fileno())
         size = f.tell()
     _write_head(cache, Head(tip, size))
+
+
+def chain_files(git: Git, tip: str, since: str | None = None) -> Iterator[tuple[str, bytes | None]]:
+    """(commit, its records file or None) along the ref's chain, oldest first, after `since`."""
+    commits = [commit for commit, _ in git.first_parents(tip, since)]
+    for start in range(0, len(commits), 200):
+        part = commits[start : start + 200]
+        for commit, found in zip(part, git.read_batch([f"{c}:{RECORDS_FILE}" for c in part])):
+            yield commit, found[1] if found is not None and found[0] == "blob" else None
+
+
+def unfolded(cache: str, tip: str | None) -> bytes:
+    """The cache's lines that the ref does not hold yet, when the cache is in step with it
+    (everything, when there is no ref: an older tagguard's ledger, or none yet)."""
+    head = read_head(cache)
+    try:
+        with open(cache, "rb") as f:
+            if tip is not None:
+                if head is None or head.commit != tip:
+                    return b""
+                f.seek(head.size)
+            return f.read()
+    except FileNotFoundError:
+        return b""
 
 
 def _write_head(cache: str, head: Head) -> None:
