@@ -253,3 +253,59 @@ def test_ledger_verify_names_a_damaged_line_and_a_commit_without_records(clone: 
     assert found.returncode == 1 and document["ok"] is False
     assert document["problems"] == [f"{LEDGER_REF} commit {damaged[:12]}: line 1 is not a ledger record",
                                     f"{LEDGER_REF} commit {empty[:12]}: no {RECORDS_FILE} file"]
+
+
+# --- the client reads the remote's ledger ([client] fetch_ledger) -------------------------------
+
+
+def client_with_fetch(clone: Path, fetch: bool = True) -> None:
+    assert tagguard("install", cwd=clone).returncode == 0
+    (clone / ".tagguard.toml").write_text(f"[client]\nfetch_ledger = {'true' if fetch else 'false'}\n")
+    commit(clone, "other work")
+    git("tag", "-d", "v2.8-base", cwd=clone)
+    annotated(clone, "v2.8-base")
+
+
+def test_pre_push_refuses_a_burned_name_before_the_push_leaves(clone: Path, server: Path) -> None:
+    burned_and_deleted(clone, server)
+    client_with_fetch(clone)
+    ledger_before = git("rev-parse", LEDGER_REF, cwd=server)
+    result = run("git", "push", "origin", "HEAD:refs/heads/main", "v2.8-base", cwd=clone)
+    assert result.returncode == 1
+    assert "\nv2.8-base: TG403 was published before" in "\n" + result.stderr
+    assert "remote:" not in result.stderr  # the server never heard of it
+    assert git("rev-parse", LEDGER_REF, cwd=server) == ledger_before
+    assert git("for-each-ref", "--format=%(refname)", "refs/tagguard", cwd=clone) == \
+        "refs/tagguard/remotes/origin/ledger"
+    annotated(clone, "v2.8-ft")
+    new_name = run("git", "push", "origin", "HEAD:refs/heads/main", "v2.8-ft", cwd=clone)
+    assert new_name.returncode == 0, new_name.stderr
+
+
+def test_without_the_key_the_client_passes_and_the_server_refuses(clone: Path, server: Path) -> None:
+    burned_and_deleted(clone, server)
+    client_with_fetch(clone, fetch=False)
+    result = run("git", "push", "origin", "HEAD:refs/heads/main", "v2.8-base", cwd=clone)
+    assert result.returncode == 1
+    assert "remote: v2.8-base: TG403 was published before" in result.stderr
+    assert git("for-each-ref", "refs/tagguard", cwd=clone) == ""  # no fetch was made
+
+
+def test_a_ledger_that_cannot_be_fetched_leaves_the_verdict_to_the_server(clone: Path, server: Path,
+                                                                          tmp_path: Path) -> None:
+    burned_and_deleted(clone, server)
+    client_with_fetch(clone)
+    git("remote", "set-url", "--push", "origin", f"file://{server}", cwd=clone)
+    git("remote", "set-url", "origin", f"file://{tmp_path / 'gone.git'}", cwd=clone)  # fetches fail
+    result = run("git", "push", "origin", "HEAD:refs/heads/main", "v2.8-base", cwd=clone)
+    assert f"tagguard: could not fetch {LEDGER_REF} from origin (" in result.stderr
+    assert "the server still checks re-used names" in result.stderr
+    assert result.returncode == 1 and "remote: v2.8-base: TG403 was published before" in result.stderr
+
+
+def test_check_ref_in_ci_reads_the_remote_ledger_too(clone: Path, server: Path) -> None:
+    burned_and_deleted(clone, server)
+    client_with_fetch(clone)
+    result = tagguard("check-ref", "v2.8-base", cwd=clone)
+    assert result.returncode == 1
+    assert result.stdout.startswith("v2.8-base: TG403 was published before")

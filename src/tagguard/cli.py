@@ -112,6 +112,8 @@ def _client_commands(sub: _Commands) -> None:
     check_ref = _command(sub, "check-ref", "check tags that exist in this repository (for CI on tag push)")
     _policy_option(check_ref)
     check_ref.add_argument("--format", choices=("text", "json", "github"), default="text")
+    check_ref.add_argument("--remote", default="origin", metavar="NAME",
+                           help="whose ledger to read with [client] fetch_ledger (default: origin)")
     check_ref.add_argument("refs", nargs="+", metavar="REF", help="a tag name or refs/tags/NAME")
 
     export = _command(sub, "export", "print the policy as platform settings (JSON for their REST APIs)")

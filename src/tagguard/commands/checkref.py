@@ -34,6 +34,10 @@ def run_check_ref(args: argparse.Namespace) -> int:
     policy = client_policy(args.policy)
     updates = [RefUpdate(ref, zero_oid(len(oid)), oid) for ref, oid in found.items() if oid]
     by_ref = check_updates(updates, policy, git, None)
+    if policy.client.fetch_ledger:
+        from tagguard.client.remoteledger import add_remote_reuse
+
+        add_remote_reuse(git, args.remote, updates, policy, by_ref)
     results = {short_name(ref): violations for ref, violations in by_ref.items()}
     print_results(results, args.format, policy.origin, sys.stdout)
     return 1 if any_errors(results) else 0

@@ -23,7 +23,12 @@ def run_pre_push(args: argparse.Namespace) -> int:
     from tagguard.policy.model import client_policy
 
     policy = client_policy(args.policy)
-    results = check_client(tags, policy, Git("."), client_user(os.environ))
+    git = Git(".")
+    results = check_client(tags, policy, git, client_user(os.environ))
+    if policy.client.fetch_ledger:
+        from tagguard.client.remoteledger import add_remote_reuse
+
+        add_remote_reuse(git, args.remote, tags, policy, results)
     return _verdict(results, policy.origin, args.remote)
 
 

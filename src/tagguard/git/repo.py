@@ -231,6 +231,20 @@ class Git:
         """The repository's hash: "sha1" or "sha256"."""
         return self.run("rev-parse", "--show-object-format").strip()
 
+    def fetch_ref(self, remote: str, source: str, destination: str) -> str | None:
+        """Fetch one ref of `remote` (a name or URL) into `destination`, no tags, no
+        FETCH_HEAD: None when done, "missing" when the remote has no such ref, else git's
+        last line (the remote can't be reached, say)."""
+        args = ("fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-recurse-submodules", remote,
+                f"+{source}:{destination}")
+        done = self._exec(args, None)
+        if done.returncode == 0:
+            return None
+        message = done.stderr.decode("utf-8", "replace").strip()
+        if "couldn't find remote ref" in message:
+            return "missing"
+        return message.splitlines()[-1] if message else f"git fetch exited {done.returncode}"
+
     def move_ref(self, ref: str, new: str, old: str | None) -> bool:
         """Point `ref` at `new` if it still holds `old` (None: if it does not exist), with one
         `update-ref`; False when it holds something else. Run outside a push's quarantine: a

@@ -65,6 +65,10 @@ class ServerPolicy(NamedTuple):
     require_post_receive: bool = True  # pre-receive refuses tags when tagguard's post-receive is gone
 
 
+class ClientPolicy(NamedTuple):
+    fetch_ledger: bool = False  # pre-push and check-ref fetch the remote's refs/tagguard/ledger (TG403)
+
+
 class Policy(NamedTuple):
     origin: str
     naming: NamingPolicy = NamingPolicy()
@@ -74,6 +78,7 @@ class Policy(NamedTuple):
     protect: tuple[Protect, ...] = DEFAULT_PROTECT
     groups: Mapping[str, tuple[str, ...]] = MappingProxyType({})
     server: ServerPolicy = ServerPolicy()
+    client: ClientPolicy = ClientPolicy()
 
     def severity(self, code: str) -> Severity:
         return self.severities.get(code, "error")
@@ -234,7 +239,7 @@ def _kind(value: Any) -> str:
 
 
 def policy_from_mapping(data: Mapping[str, Any], origin: str) -> Policy:
-    top = _Table(data, origin, "", ("naming", "image", "rules", "tags", "protect", "groups", "server"))
+    top = _Table(data, origin, "", ("naming", "image", "rules", "tags", "protect", "groups", "server", "client"))
     groups = _groups(_open_table(top.data.get("groups", {}), origin, "groups"))
     return Policy(
         origin,
@@ -247,6 +252,8 @@ def policy_from_mapping(data: Mapping[str, Any], origin: str) -> Policy:
         MappingProxyType(groups),
         _server(_Table(top.data.get("server", {}), origin, "server",
                        ("mode", "audit_log", "identity_env", "allow_replace_refs", "require_post_receive"))),
+        ClientPolicy(_Table(top.data.get("client", {}), origin, "client", ("fetch_ledger",)).boolean(
+            "fetch_ledger", False)),
     )
 
 

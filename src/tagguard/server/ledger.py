@@ -48,18 +48,20 @@ def ledger_path(git_dir: str) -> str:
     return os.path.join(git_dir, LEDGER_FILE)
 
 
-def recorded(git: Git, git_dir: str, names: set[str]) -> dict[str, list[LedgerLine]]:
+def recorded(git: Git, git_dir: str, names: set[str], ref: str | None = None, cache: str | None = None,
+             ) -> dict[str, list[LedgerLine]]:
     """The ledger's records for the given tag names, oldest first (the cache brought in step
-    with refs/tagguard/ledger first, should a backup, a mirror or another writer have moved it)."""
+    with its ref first, should a backup, a mirror or another writer have moved it). `ref` and
+    `cache`: another ledger than this repository's own (a remote's, fetched)."""
     from tagguard.server.ledgerindex import lookup
     from tagguard.server.ledgerstore import LEDGER_REF, in_step
 
     found: dict[str, list[LedgerLine]] = {}
     if not names:
         return found
-    path = ledger_path(git_dir)
-    if not in_step(path, git.resolve([LEDGER_REF])[LEDGER_REF]):
-        write(git, git_dir, [])
+    ref, path = ref or LEDGER_REF, cache or ledger_path(git_dir)
+    if not in_step(path, git.resolve([ref])[ref]):
+        write(git, git_dir, [], ref=ref, cache=path)
     for record in lookup(path, names):
         found.setdefault(record["name"], []).append(record)
     return found
@@ -90,7 +92,8 @@ def append(git: Git, git_dir: str, records: Sequence[LandedRecord], index: bool 
         write(git, git_dir, [encode_lines(records)], index)
 
 
-def write(git: Git, git_dir: str, chunks: Iterable[bytes], index: bool = True) -> None:
+def write(git: Git, git_dir: str, chunks: Iterable[bytes], index: bool = True, ref: str | None = None,
+          cache: str | None = None) -> None:
     """Add chunks of record lines to the ledger, under the cache's lock: append them to the
     cache, fold what the ref lacks into refs/tagguard/ledger (`tagguard.server.ledgerstore`),
     and, with `index`, bring the cache's index up to date. Without `index` (pre-receive's
@@ -99,13 +102,13 @@ def write(git: Git, git_dir: str, chunks: Iterable[bytes], index: bool = True) -
     Python) catches up itself."""
     from tagguard.server.jsonlog import append_lines
     from tagguard.server.ledgerindex import update
-    from tagguard.server.ledgerstore import fold
+    from tagguard.server.ledgerstore import LEDGER_REF, fold
 
-    path = ledger_path(git_dir)
+    path = cache or ledger_path(git_dir)
     before = os.path.getsize(path) if os.path.exists(path) else 0
 
     def catch_up(path: str) -> None:
-        rewritten = fold(git, git_dir, path)
+        rewritten = fold(git, git_dir, path, ref or LEDGER_REF)
         after = os.path.getsize(path)
         if index or rewritten or (after // CATCH_UP != before // CATCH_UP and after - before <= CATCH_UP):
             update(path)
