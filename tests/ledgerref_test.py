@@ -309,3 +309,13 @@ def test_check_ref_in_ci_reads_the_remote_ledger_too(clone: Path, server: Path) 
     result = tagguard("check-ref", "v2.8-base", cwd=clone)
     assert result.returncode == 1
     assert result.stdout.startswith("v2.8-base: TG403 was published before")
+
+
+def test_a_hidden_ledger_is_not_fetched_and_the_client_says_nothing(clone: Path, server: Path) -> None:
+    burned_and_deleted(clone, server)
+    git("config", "uploadpack.hideRefs", "refs/tagguard", cwd=server)
+    client_with_fetch(clone)
+    result = run("git", "push", "origin", "HEAD:refs/heads/main", "v2.8-base", cwd=clone)
+    assert "could not fetch" not in result.stderr
+    assert result.returncode == 1 and "remote: v2.8-base: TG403 was published before" in result.stderr
+    assert git("for-each-ref", "refs/tagguard", cwd=clone) == ""

@@ -34,7 +34,9 @@ def test_embedded_default() -> None:
 # TOML text -> the exact error (after "<file>: ")
 BAD_POLICIES = {
     "[naming]\ntypes = [": "not valid TOML: ",
-    "colour = 1": "colour: unknown key (expected one of: naming, image, rules, tags, protect, groups, server)",
+    "colour = 1": "colour: unknown key (expected one of: naming, image, rules, tags, protect, groups, server, client)",
+    "[client]\nfetch_ledger = 'yes'": "client.fetch_ledger: expected true or false, got the string 'yes'",
+    "[client]\nfetch = true": "client.fetch: unknown key (expected one of: fetch_ledger)",
     "naming = 3": "naming: expected a table, got int",
     "[naming]\ntype = ['ft']": "naming.type: unknown key (expected one of: types, desc, temporary)",
     "[naming]\ntypes = 'ft'": "naming.types: expected a non-empty array of strings, got the string 'ft'",

@@ -29,11 +29,16 @@ def client_user(env: Mapping[str, str]) -> str | None:
 
 
 def check_client(
-    tags: list[RefUpdate], policy: Policy, git: Git, user: str | None
+    tags: list[RefUpdate], policy: Policy, git: Git, user: str | None, remote: str
 ) -> dict[str, list[Violation]]:
-    """`check_updates` with client wording for protected deletions: `user` is only what
-    $TAGGUARD_USER says."""
-    return check_updates(tags, policy, git, user, user_variable=USER_VARIABLE)
+    """`check_updates` with client wording for protected deletions (`user` is only what
+    $TAGGUARD_USER says), and TG403 from `remote`'s ledger when the policy fetches it."""
+    results = check_updates(tags, policy, git, user, user_variable=USER_VARIABLE)
+    if policy.client.fetch_ledger:
+        from tagguard.client.remoteledger import add_remote_reuse
+
+        add_remote_reuse(git, remote, tags, policy, results)
+    return results
 
 
 # --- pre-commit's pre-push stage ---------------------------------------------------------

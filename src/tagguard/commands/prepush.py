@@ -23,12 +23,7 @@ def run_pre_push(args: argparse.Namespace) -> int:
     from tagguard.policy.model import client_policy
 
     policy = client_policy(args.policy)
-    git = Git(".")
-    results = check_client(tags, policy, git, client_user(os.environ))
-    if policy.client.fetch_ledger:
-        from tagguard.client.remoteledger import add_remote_reuse
-
-        add_remote_reuse(git, args.remote, tags, policy, results)
+    results = check_client(tags, policy, Git("."), client_user(os.environ), args.remote)
     return _verdict(results, policy.origin, args.remote)
 
 
@@ -51,7 +46,7 @@ def run_pre_commit_push(args: argparse.Namespace) -> int:
     from tagguard.policy.model import client_policy
 
     policy = client_policy(args.policy)
-    results = check_client(reported + followed, policy, git, None)
+    results = check_client(reported + followed, policy, git, None, push.remote_name or "origin")
     if any(results[u.ref] for u in followed):
         print("tagguard: push.followTags is set, so git sends the annotated tags on the pushed "
               "commits too", file=sys.stderr)
