@@ -247,7 +247,8 @@ class Git:
 
     def move_ref(self, ref: str, new: str, old: str | None) -> bool:
         """Point `ref` at `new` if it still holds `old` (None: if it does not exist), with one
-        `update-ref`; False when it holds something else. Run outside a push's quarantine: a
+        `update-ref`; False when it holds something else (GitError when git can't lock it
+        though it holds `old`: a stale lock file, say). Run outside a push's quarantine: a
         pre-receive hook may not move refs inside it (the new objects must be in the
         repository's own store)."""
         args = ("update-ref", ref, new, old or zero_oid(len(new)))
@@ -255,11 +256,16 @@ class Git:
             done = run(self._command(args), env=self._env(_QUARANTINE))
         except OSError as exc:
             raise GitError(f"can't run git: {exc.strerror}") from None
-        if done.returncode != 0 and b"cannot lock ref" in done.stderr:
-            return False
-        if done.returncode != 0:
+        if done.returncode == 0:
+            return True
+        if b"cannot lock ref" in done.stderr and Git(self.path).resolve([ref])[ref] != old:
+            return False  # another writer moved it first
+        fatal = next((line for line in done.stderr.decode("utf-8", "replace").splitlines() if line.startswith("fatal: ")),
+                     None)
+        if fatal is None:
             raise GitError(_failure(args, done.returncode, done.stderr))
-        return True
+        raise GitError(f"can't move {ref} ({fatal[len('fatal: '):]}); if no git process is writing there, "
+                       "a crash left the lock file: remove it")  # (a lock held, a read-only store, ...)
 
     def config_value(self, key: str) -> str | None:
         """One `git config --get`; None when the key is unset, GitError when git fails."""
