@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 from testing.server import connect, ledger_records, make_server, push, remote_lines, server_tags
-from testing.tools import annotated, commit, git, run, tagguard
+from testing.tools import TAGGUARD, annotated, commit, git, run, tagguard
 
 from tagguard.server.ledger import LEDGER_FILE
 from tagguard.server.ledgerstore import HEAD_SUFFIX, LEDGER_REF, RECORDS_FILE
@@ -161,7 +161,7 @@ def test_a_ledger_ref_that_cannot_move_refuses_the_push_and_the_next_push_repair
     [line] = remote_lines(result)
     assert line.startswith(f"tagguard: push refused: can't move {LEDGER_REF} (update_ref failed for ref "
                            f"'{LEDGER_REF}': cannot lock ref '{LEDGER_REF}': Unable to create '{server}/")
-    assert line.endswith(f"ledger.lock': File exists.); if no git process is writing there, a crash left the lock "
+    assert line.endswith("ledger.lock': File exists.); if no git process is writing there, a crash left the lock "
                          "file: remove it"), line
     lock.unlink()
     assert push(clone, "v2.8-ft").returncode == 0
@@ -322,3 +322,42 @@ def test_a_hidden_ledger_is_not_fetched_and_the_client_says_nothing(clone: Path,
     assert "could not fetch" not in result.stderr
     assert result.returncode == 1 and "remote: v2.8-base: TG403 was published before" in result.stderr
     assert git("for-each-ref", "refs/tagguard", cwd=clone) == ""
+
+
+def test_a_writer_that_loses_the_race_for_the_ref_commits_again_on_the_winner(
+        clone: Path, server: Path, tmp_path: Path) -> None:
+    """Another writer (another server on shared storage, say) moves the ref between this
+    writer's read and its compare-and-swap: git refuses the swap, and the writer folds its
+    lines onto the new tip, keeping both."""
+    annotated(clone, "v2.8-base")
+    assert push(clone, "v2.8-base").returncode == 0
+    other = '{"commit": "' + "ab" * 20 + '", "name": "v2.7-other", "object": "' + "cd" * 20 + '"}'
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    real = shutil.which("git")
+    (shims / "git").write_text(f"""#!/bin/sh
+case " $* " in *" update-ref {LEDGER_REF} "*)
+    if [ ! -e {tmp_path}/raced ]; then
+        touch {tmp_path}/raced
+        eval "old=\\${{$#}}"
+        blob=$(printf '%s\\n' '{other}' | {real} hash-object -w --stdin)
+        tree=$(printf '100644 blob %s\\t{RECORDS_FILE}\\n' "$blob" | {real} mktree)
+        won=$(echo winner | {real} commit-tree "$tree" -p "$old")
+        {real} update-ref {LEDGER_REF} "$won" "$old"
+    fi ;;
+esac
+exec {real} "$@"
+""")
+    (shims / "git").chmod(0o755)
+    wrapper = tmp_path / "tagguard-with-shim"
+    wrapper.write_text(f'#!/bin/sh\nPATH={shims}:$PATH exec {TAGGUARD} "$@"\n')
+    wrapper.chmod(0o755)
+    annotated(clone, "v2.8-ft")
+    result = push(clone, "v2.8-ft", env={"TAGGUARD": str(wrapper)})
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "raced").exists()
+    names = [r["name"] for r in ledger_lines(server)]
+    assert "v2.7-other" in names and names.index("v2.7-other") < names.index("v2.8-ft")
+    cached = [(r["name"], r.get("state")) for r in ledger_records(server)]
+    assert cached == [(r["name"], r.get("state")) for r in ledger_lines(server)] + [("v2.8-ft", "landed")]
+    # (the cache read the winner's commit in; post-receive's mark waits there for the next write)
