@@ -12,7 +12,6 @@ The caller moves a ref to the commit with `Git.move_ref`.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import zlib
 
@@ -20,8 +19,10 @@ from tagguard.lean import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from typing import Any
 
 _LEVEL = 1  # zlib level: git's own default for loose objects (core.looseCompression)
+_SMALL = 1 << 20  # bytes below which CPython's own hash modules beat importing OpenSSL's (3 ms)
 
 
 def hash_name(oid_length: int) -> str:
@@ -31,15 +32,20 @@ def hash_name(oid_length: int) -> str:
 
 def write_object(objects: str, kind: str, size: int, chunks: Iterable[bytes], algorithm: str) -> str:
     """Store an object of `size` bytes, given in chunks, in the `objects` directory; its id."""
-    digest, packer = hashlib.new(algorithm), zlib.compressobj(_LEVEL)
+    header = f"{kind} {size}\0".encode()
+    digest, packer = _hasher(algorithm, size), zlib.compressobj(_LEVEL)
+    digest.update(header)
     temporary = os.path.join(objects, f"tmp_obj_tagguard_{os.getpid()}")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o444)
     try:
-        written = 0
-        for piece in _with_header(kind, size, chunks):
+        _write_all(fd, packer.compress(header))
+        given = 0
+        for piece in chunks:
             digest.update(piece)
             _write_all(fd, packer.compress(piece))
-            written += len(piece)
+            given += len(piece)
+        if given != size:
+            raise ValueError(f"{kind} object: {given} bytes given for a size of {size}")
         _write_all(fd, packer.flush())
         os.fsync(fd)
     except BaseException:
@@ -47,17 +53,24 @@ def write_object(objects: str, kind: str, size: int, chunks: Iterable[bytes], al
         os.unlink(temporary)
         raise
     os.close(fd)
-    if written != size + len(f"{kind} {size}\0"):
-        os.unlink(temporary)
-        raise ValueError(f"{kind} object: {written} bytes given for a size of {size}")
     oid = digest.hexdigest()
     _place(temporary, os.path.join(objects, oid[:2], oid[2:]))
     return oid
 
 
-def _with_header(kind: str, size: int, chunks: Iterable[bytes]) -> Iterable[bytes]:
-    yield f"{kind} {size}\0".encode()
-    yield from chunks
+def _hasher(algorithm: str, size: int) -> Any:
+    """A hash object: CPython's built-in one for a small object (a one-tag push imports no
+    OpenSSL), OpenSSL's for a big one (ten times faster on a 100,000-tag push's records)."""
+    if size < _SMALL:
+        names = ("_sha1",) if algorithm == "sha1" else ("_sha256", "_sha2")  # (_sha2 from Python 3.12)
+        for name in names:
+            try:
+                return getattr(__import__(name), algorithm)()
+            except (ImportError, AttributeError):
+                continue
+    import hashlib
+
+    return hashlib.new(algorithm)
 
 
 def file_commit(objects: str, algorithm: str, path: str, size: int, chunks: Iterable[bytes],

@@ -260,8 +260,8 @@ class Git:
             return True
         if b"cannot lock ref" in done.stderr and Git(self.path).resolve([ref])[ref] != old:
             return False  # another writer moved it first
-        fatal = next((line for line in done.stderr.decode("utf-8", "replace").splitlines() if line.startswith("fatal: ")),
-                     None)
+        lines = done.stderr.decode("utf-8", "replace").splitlines()
+        fatal = next((line for line in lines if line.startswith("fatal: ")), None)
         if fatal is None:
             raise GitError(_failure(args, done.returncode, done.stderr))
         raise GitError(f"can't move {ref} ({fatal[len('fatal: '):]}); if no git process is writing there, "
