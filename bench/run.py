@@ -14,6 +14,8 @@
 5. the pre-push hook for one tag: a push with and without it, and the hook by itself;
 6. the server hooks by themselves on a push of B tags (GitHub Enterprise allows 5 s);
 7. the whole push of those B tags, with no hook and with tagguard;
+with --baseline TAGGUARD (another tagguard's executable, an older release say), cases 1, 3,
+   6 and 7 also run that tagguard's hooks, side by side with this one's;
 peak memory: each server hook's peak resident memory (its git children included) on the B
    tags and on one tag whose message is H MiB (over [tags] max_tag_bytes: refused unread, and
    in warn mode accepted unread), against the target of 100 MB.
@@ -58,6 +60,7 @@ PEAK_RSS = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:]); "
             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
 HOOKS = ("no hook", "bash hook", "tagguard")
 OUTSIDE = "tagguard --outside-pushes"  # plus the reference-transaction hook (cases 1 and 2)
+BASELINE = "baseline"  # another tagguard's hooks (--baseline), to compare with
 Timings = dict[str, list[float]]
 
 
@@ -132,8 +135,9 @@ def receive_input(repo: Path, pattern: str) -> bytes:
 
 
 class Bench:
-    def __init__(self, work: Path, sizes: Sizes, tagguard: str) -> None:
-        self.work, self.sizes, self.tagguard = work, sizes, tagguard
+    def __init__(self, work: Path, sizes: Sizes, tagguard: str, baseline: str | None = None) -> None:
+        self.work, self.sizes, self.tagguard, self.baseline = work, sizes, tagguard, baseline
+        self.compared: tuple[str, ...] = (BASELINE,) if baseline else ()  # the hooks cases 1, 3, 6, 7 add
         self.source = work / "source"
         self.templates: dict[tuple[str, str], Path] = {}
         self.bash = work / "bash-pre-receive"
@@ -161,7 +165,7 @@ class Bench:
         sh("git", "init", "-q", "--bare", "-b", "main", str(empty), cwd=self.work)
         sh("git", "push", "-q", str(empty), "main", cwd=self.source)
         for kind, path in (("empty", empty), ("full", big)):
-            for hook in HOOKS + ((OUTSIDE,) if kind == "empty" else ()):
+            for hook in HOOKS + ((OUTSIDE,) if kind == "empty" else ()) + self.compared:
                 self.templates[(kind, hook)] = self._template(path, f"{kind}-{hook.replace(' ', '-')}", hook)
 
     @staticmethod
@@ -180,6 +184,8 @@ class Bench:
             shutil.copy(self.bash, path / "hooks" / "pre-receive")
         elif hook.startswith("tagguard"):  # install records the existing tags
             sh(self.tagguard, "install", "--server", str(path), *hook.split()[1:], cwd=self.work)
+        elif hook == BASELINE and self.baseline:
+            sh(self.baseline, "install", "--server", str(path), cwd=self.work)
         return path
 
     def fresh(self, kind: str, hook: str) -> Path:
@@ -208,10 +214,13 @@ class Bench:
             "tagguard pre-receive": [[self.tagguard, "pre-receive"]],
             "tagguard pre+post": [[self.tagguard, "pre-receive"], [self.tagguard, "post-receive"]],
         }
+        if self.baseline:
+            steps[f"{BASELINE} pre-receive"] = [[self.baseline, "pre-receive"]]
+            steps[f"{BASELINE} pre+post"] = [[self.baseline, "pre-receive"], [self.baseline, "post-receive"]]
         times: Timings = {name: [] for name in steps}
         for round in range(rounds):
             for name in rotated(list(steps), round):
-                server = self.fresh(kind, "tagguard" if name.startswith("tagguard") else "bash hook")
+                server = self.fresh(kind, name.split()[0] if name != "bash hook" else name)
                 times[name].append(timed(steps[name], cwd=server, stdin=stdin, env=env))
         return times
 
@@ -341,6 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--big", type=int, help="tags for the hooks-alone case 6 (default 100000)")
     parser.add_argument("--rounds", type=int, help="rounds of the big pushes (default 3)")
     parser.add_argument("--huge", type=int, help="MiB of the big tag's message, for peak memory (default 300)")
+    parser.add_argument("--baseline", metavar="TAGGUARD", help="another tagguard executable to compare with")
     args = parser.parse_args(argv)
     tagguard = shutil.which("tagguard", path=os.path.dirname(sys.executable)) or shutil.which("tagguard")
     if not tagguard:
@@ -351,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = Sizes(args.quick, args)
     print(machine(), flush=True)
     with tempfile.TemporaryDirectory(prefix="tagguard-bench-") as temporary:
-        for line in run(Bench(Path(temporary), sizes, tagguard)):
+        for line in run(Bench(Path(temporary), sizes, tagguard, args.baseline)):
             print(line, flush=True)
     return 0
 
@@ -363,13 +373,14 @@ def run(bench: Bench) -> Iterator[str]:
     new_input = receive_input(bench.source, "refs/tags/")
     new_objects = bench.source / ".git" / "objects"
     yield from show(f"1. push of one new tag (median of {s.small_rounds}):",
-                    bench.pushes("empty", ["v2.8-exp-run0"], s.small_rounds, (*HOOKS, OUTSIDE)), "no hook", "ms")
+                    bench.pushes("empty", ["v2.8-exp-run0"], s.small_rounds, (*HOOKS, OUTSIDE, *bench.compared)),
+                    "no hook", "ms")
     yield from show(f"2. push of {s.new} new tags (median of {s.rounds}):",
                     bench.pushes("empty", ["--tags"], s.rounds, (*HOOKS, OUTSIDE)), "no hook")
     yield from show("   the hooks alone on that push's input:",
                     bench.hooks_alone("empty", new_input, new_objects, s.rounds), "bash hook")
     yield from show(f"3. the same push into a repository with {s.existing} tags (median of {s.rounds}):",
-                    bench.pushes("full", ["--tags"], s.rounds), "no hook")
+                    bench.pushes("full", ["--tags"], s.rounds, (*HOOKS, *bench.compared)), "no hook")
     yield from show("   the hooks alone on that push's input:",
                     bench.hooks_alone("full", new_input, new_objects, s.rounds), "bash hook")
     yield from show(f"   a push of branches only: one created, then deleted (median of {s.small_rounds}):",
@@ -381,7 +392,8 @@ def run(bench: Bench) -> Iterator[str]:
     yield from show(f"6. the server hooks alone on a push of {s.big} new tags (median of {s.rounds}):",
                     bench.hooks_alone("empty", bench.big_input, bench.big_objects, s.rounds), "bash hook")
     yield from show(f"7. the whole push of those {s.big} new tags (median of {s.rounds}):",
-                    bench.pushes("empty", ["--tags"], s.rounds, ("no hook", "tagguard"), bench.big_source), "no hook")
+                    bench.pushes("empty", ["--tags"], s.rounds, ("no hook", "tagguard", *bench.compared),
+                                 bench.big_source), "no hook")
     yield from show_memory(bench.peak_memory())
 
 

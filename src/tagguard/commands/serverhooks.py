@@ -93,17 +93,18 @@ def _text(stdin: bytes) -> str:
 def _receive(updates: list[RefUpdate], args: argparse.Namespace, what: str, hook: str | None = None) -> int:
     """Judge and report; `hook` (pre-receive's --chain) says where to look for post-receive."""
     context = open_context(args.policy)
-    post_receive_in_place(hook, context.policy, updates)
-    current = held_as_claimed(context, updates)
-    ledger_writable(context.git_dir, updates)
-    targets: dict[str, str] = {}
-    results = judge(updates, context, targets)
-    decided = verdicts(results, updates, context.policy.server.mode)
-    audit(context, updates, results, decided)
-    say(_report(results, decided, context.policy, what))
-    if REFUSED in decided.values():
-        return 1
-    record_pending(context, updates, decided, current, targets)
+    with context.git:
+        post_receive_in_place(hook, context.policy, updates)
+        current = held_as_claimed(context, updates)
+        ledger_writable(context.git_dir, updates)
+        targets: dict[str, str] = {}
+        results = judge(updates, context, targets)
+        decided = verdicts(results, updates, context.policy.server.mode)
+        audit(context, updates, results, decided)
+        say(_report(results, decided, context.policy, what))
+        if REFUSED in decided.values():
+            return 1
+        record_pending(context, updates, decided, current, targets)
     if hook and any(u.is_tag for u in updates):
         mark_push(context.git_dir, accepted=True)
     return 0

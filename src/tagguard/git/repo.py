@@ -388,9 +388,20 @@ class Batched(Git):
         self._session: Session | None = None
         self._unsupported = False
         self._ahead: list[tuple[list[str], dict[str, ObjectInfo], Running]] = []  # (names, known, git)
+        self._depth = 0  # `with` blocks open on it: the session ends with the outermost
 
     def __enter__(self) -> Batched:
+        self._depth += 1
         return self
+
+    def batched(self) -> Batched:
+        """Itself: one session serves a whole hook run."""
+        return self
+
+    def resolve(self, names: Iterable[str]) -> dict[str, str | None]:
+        """As `Git.resolve`, asked of the session (git reads each ref afresh for each question)."""
+        found = Git.object_info(self, names)  # (not ours: that keeps `_known` for read_batch)
+        return {name: None if info.type == "missing" else info.oid for name, info in found.items()}
 
     def object_info(self, oids: Iterable[str]) -> dict[str, ObjectInfo]:
         """As `Git.object_info`; the answers are kept until the next call, so that reading
@@ -400,6 +411,9 @@ class Batched(Git):
         return self._known
 
     def __exit__(self, kind: object, *_: object) -> None:
+        self._depth -= 1
+        if self._depth > 0:
+            return  # (an error passes through the outermost `with` too, which kills the session)
         while self._ahead:
             self._ahead.pop()[2].kill()  # reads nobody took
         if self._session is not None:

@@ -82,7 +82,7 @@ def fold(git: Git, git_dir: str, cache: str, ref: str = LEDGER_REF) -> bool:
 
 def _fold_once(git: Git, git_dir: str, cache: str, ref: str) -> bool | None:
     """One attempt: None when another writer moved the ref meanwhile."""
-    tip = Git(git.path).resolve([ref])[ref]  # (not a session's: the ref is read under the lock)
+    tip = git.resolve([ref])[ref]  # (git reads a ref's file afresh for each question, in a session too)
     head, size = read_head(cache), os.path.getsize(cache)
     known = head is not None and head.size <= size and tip is not None and _reaches(git, tip, head.commit)
     base = head if known else None
@@ -97,7 +97,7 @@ def _fold_once(git: Git, git_dir: str, cache: str, ref: str) -> bool | None:
             return None
     if new is None:
         return False  # no ref and nothing to fold
-    if base is not None and base.commit == tip:
+    if (base is not None and base.commit == tip) or (tip is None and start == 0):  # the cache is the chain
         _write_head(cache, Head(new, end))
         return False
     _read_in(git, cache, base, new)

@@ -15,7 +15,7 @@ from tagguard.errors import TagguardError
 from tagguard.git.processes import STOP_SIGNALS, run
 from tagguard.git.refs import is_own_ref
 from tagguard.git.refupdates import RefUpdate
-from tagguard.git.repo import Git
+from tagguard.git.repo import Batched, Git
 from tagguard.lean import TYPE_CHECKING, NamedTuple
 from tagguard.output.dates import utc_now
 from tagguard.output.report import has_errors
@@ -40,7 +40,7 @@ REFUSED: Final = "refused"
 class Context(NamedTuple):
     """The receiving repository, its policy and the pusher: read once per hook run."""
 
-    git: Git
+    git: Batched
     git_dir: str
     policy: Policy
     pusher: str | None
@@ -117,7 +117,9 @@ def hook_git_dir(git: Git) -> str:
 
 
 def open_context(explicit_policy: str | None) -> Context:
-    git = Git(".")
+    """The context; its `git` answers object and ref questions from one session while open
+    (`with context.git:`)."""
+    git = Batched(".")
     git_dir = hook_git_dir(git)
     policy = server_policy(explicit_policy, git, git_dir)
     return Context(git, git_dir, policy, pusher_of(policy.server.identity_env))
