@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from tagguard.git.processes import Started
 
 
+_EMPTY_TREE_SHA1 = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 _BIG_INPUT = 1 << 16  # bytes of stdin from which git reads it from memory, not a pipe
 
 # git must read the objects that are really there: no replace refs (a pusher can push
@@ -228,8 +229,9 @@ class Git:
         return [(row[0], row[1] if len(row) > 1 else None) for row in rows]
 
     def object_format(self) -> str:
-        """The repository's hash: "sha1" or "sha256"."""
-        return self.run("rev-parse", "--show-object-format").strip()
+        """The repository's hash: "sha1" or "sha256". git knows the empty tree of its own hash
+        without storing it, so asking for SHA-1's (in a session, with no process) tells."""
+        return "sha1" if self.resolve([_EMPTY_TREE_SHA1])[_EMPTY_TREE_SHA1] else "sha256"
 
     def fetch_ref(self, remote: str, source: str, destination: str) -> str | None:
         """Fetch one ref of `remote` (a name or URL) into `destination`, no tags, no
