@@ -128,12 +128,15 @@ def _read_in(git: Git, cache: str, base: Head | None, tip: str) -> None:
 
 
 def chain_files(git: Git, tip: str, since: str | None = None) -> Iterator[tuple[str, bytes | None]]:
-    """(commit, its records file or None) along the ref's chain, oldest first, after `since`."""
-    commits = [commit for commit, _ in git.first_parents(tip, since)]
-    for start in range(0, len(commits), 200):
-        part = commits[start : start + 200]
-        for commit, found in zip(part, git.read_batch([f"{c}:{RECORDS_FILE}" for c in part])):
-            yield commit, found[1] if found is not None and found[0] == "blob" else None
+    """(commit, its records file or None) along the ref's chain, oldest first, after `since`,
+    read a bounded batch at a time (a 100,000-tag push's file alone is 20 MB)."""
+    from tagguard.git.batches import read_in_batches
+
+    files = {f"{commit}:{RECORDS_FILE}": commit for commit, _ in git.first_parents(tip, since)}
+    info = git.object_info(files)
+    sizes = {name: found.size for name, found in info.items()}
+    for name, found in read_in_batches(git, list(files), sizes):
+        yield files[name], found[1] if found is not None and found[0] == "blob" else None
 
 
 def unfolded(cache: str, tip: str | None) -> bytes:
