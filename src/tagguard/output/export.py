@@ -48,7 +48,10 @@ def name_regex(policy: Policy) -> NamePattern:
             "so it checks neither the description (TG103) nor a '-' left at the end"])
     types = "|".join(policy.naming.types)
     if not _on(policy, "TG103"):
-        desc = ".+"
+        # any description, but one that only a lowercasing from good (upper-case ASCII, or the
+        # Kelvin sign that lowercases to 'k') is TG101 whatever TG103 says: without lookaround,
+        # "all good characters, or at least one that lowercases to none of them"
+        desc = ".+" if policy.naming.desc is not None else "[a-z0-9-]+|.*[^A-Za-z0-9\u212a-].*"
         notes = [f"TG103 invalid-desc is {policy.severity('TG103')!r}: the pattern accepts any description"]
     else:
         desc, notes = _desc_regex(policy)
