@@ -77,9 +77,11 @@ def test_table(history: Path) -> None:
     result = tagguard("log", cwd=history)
     assert result.returncode == 0
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["TAG", "DATE", "TAGGER", "TYPE", "DESC", "acc", "loss", "f1"]
-    assert lines[1].split() == ["v2.8-base", "2025-02-01", "12:00", "Test", "User", "base", "-", "0.7", "1.9", "-"]
-    assert lines[-1].split()[-3:] == ["0.9", "-", "0.88"]
+    assert lines[0].split() == ["TAG", "DATE", "TAGGER", "TYPE", "DESC", "COMMIT", "IMAGE", "WEIGHTS", "acc", "loss", "f1"]
+    commit = git("rev-list", "-n1", "v2.8-base", cwd=history)[:12]
+    assert lines[1].split() == ["v2.8-base", "2025-02-01", "12:00", "Test", "User", "base", "-", commit, "-", "-",
+                                "0.7", "1.9", "-"]
+    assert lines[-1].split()[-5:] == ["pytorch/pytorch:2.8.0", "-", "0.9", "-", "0.88"]
     assert len(lines) == 22
 
 
@@ -88,7 +90,7 @@ def test_csv_quotes_cells_a_spreadsheet_would_run(repo: Path) -> None:
     tag(repo, "v2.8-ft-b", "plain, with a comma\nacc=0.6", "2025-01-02T00:00:00Z")
     result = tagguard("log", "--format", "csv", cwd=repo)
     table = list(csv.reader(io.StringIO(result.stdout)))
-    assert table[0] == ["tag", "date", "tagger", "type", "desc", "commit", "acc", "subject"]
+    assert table[0] == ["tag", "date", "tagger", "type", "desc", "commit", "image", "weights", "acc", "subject"]
     assert table[1][-2:] == ["0.5", "'=HYPERLINK(\"http://evil\",\"x\") acc=0.5"]
     assert table[2][-1] == "plain, with a comma"
 
