@@ -34,7 +34,7 @@ def parse_metric_options(items: list[str], policy: Policy) -> list[tuple[str, st
                                 f"'{shown(seen[name])}'); give each metric once")
         declared = policy.metrics
         if declared is not None and name not in declared:
-            raise TagguardError(f"--metric '{shown(item)}': {shown(policy.origin)} declares no metric "
+            raise TagguardError(f"--metric '{shown(item)}': {shown(policy.origin, limit=4096)} declares no metric "
                                 f"{shown(name)} ([metrics]: {', '.join(declared)}); declare it there, or leave it out")
         seen[name] = item
         metrics.append((key, value))

@@ -141,7 +141,7 @@ def ranked(history: list[Snapshot], metric: str, policy: Policy, flag: str | Non
     declared = policy.metrics
     if declared is not None and metric not in declared:
         raise TagguardError(f"'{shown(metric)}' is not a metric the policy declares ([metrics] in "
-                            f"{shown(policy.origin)}: {', '.join(declared)})")
+                            f"{shown(policy.origin, limit=4096)}: {', '.join(declared)})")
     having = [(index, s) for index, s in enumerate(history) if metric in s.metrics]
     if not having:
         found = ", ".join(metric_names(history)) or "none"

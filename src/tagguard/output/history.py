@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 COLUMNS = ("tag", "date", "tagger", "type", "desc", "commit", "image", "weights")
 SHORT_COMMIT = 12
+CELL = 64  # characters of a cell the table shows: an image reference fits, a long message doesn't
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -46,7 +47,7 @@ def _table(history: list[Snapshot], out: TextIO) -> None:
     for snapshot in history:
         text = cells(snapshot)
         values = [number(snapshot.metrics.get(m)) or "-" for m in metrics]
-        rows.append([shown(c)[:40] if c else "-" for c in text] + values)
+        rows.append([shown(c)[:CELL] if c else "-" for c in text] + values)
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip(), file=out)
