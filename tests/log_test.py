@@ -184,6 +184,7 @@ def test_filter_errors(history: Path) -> None:
         ("--type", "fine"): "--type 'fine': not a type the policy allows (base, ft, aug, exp, experiment, eval, prod)",
         ("--pytorch", "2"): "--pytorch '2': expected a PyTorch major.minor, such as 2.9",
         ("--pytorch", "v2.9"): "--pytorch 'v2.9': expected a PyTorch major.minor, such as 2.9",
+        ("--pytorch", "2.08"): "--pytorch '2.08': expected a PyTorch major.minor, such as 2.9",
         ("--since", "yesterday"): "--since 'yesterday': expected a date (2025-03-01, 2025-03-01T12:00) or an age "
                                   "(12h, 14d, 2w)",
         ("--since", "14y"): "--since: expected a number and a unit (m, h, d or w), such as 14d; got '14y'",
@@ -191,6 +192,9 @@ def test_filter_errors(history: Path) -> None:
     for args, error in cases.items():
         result = tagguard("log", *args, cwd=history)
         assert (result.returncode, result.stdout, result.stderr) == (2, "", f"tagguard: error: {error}\n")
+    huge = tagguard("log", "--pytorch", "2." + "9" * 5000, cwd=history)  # more digits than int() takes
+    assert huge.returncode == 2 and huge.stderr.startswith("tagguard: error: --pytorch '2.999")
+    assert huge.stderr.endswith("characters)': expected a PyTorch major.minor, such as 2.9\n")
 
 
 def test_best_knows_which_way_is_better(repo: Path) -> None:

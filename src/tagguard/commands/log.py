@@ -4,6 +4,7 @@ weights and metrics; filtered by name, type, date or version line; ranked by a m
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 
@@ -13,6 +14,8 @@ from tagguard.ml.history import Selection, Snapshot, metric_names, ranked, read_
 from tagguard.output.history import FORMATS
 from tagguard.policy.model import Policy, client_policy
 from tagguard.safetext import shown
+
+_VERSION = re.compile(r"(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})", re.ASCII)  # as tag names write it
 
 
 def run_log(args: argparse.Namespace) -> int:
@@ -37,16 +40,10 @@ def _selection(args: argparse.Namespace, policy: Policy) -> Selection:
     if args.type is not None and args.type not in policy.naming.types:
         raise TagguardError(f"--type {shown(args.type)!r}: not a type the policy allows "
                             f"({', '.join(policy.naming.types)})")
-    if args.pytorch is not None and not _is_version(args.pytorch):
+    if args.pytorch is not None and not _VERSION.fullmatch(args.pytorch):
         raise TagguardError(f"--pytorch {shown(args.pytorch)!r}: expected a PyTorch major.minor, such as 2.9")
     since = _since(args.since) if args.since else None
     return Selection(tuple(args.patterns), args.type, since, args.pytorch)
-
-
-def _is_version(text: str) -> bool:
-    major, dot, minor = text.partition(".")
-    return bool(dot) and major.isdecimal() and minor.isdecimal() and str(int(major)) == major \
-        and str(int(minor)) == minor
 
 
 def _since(text: str) -> float:
@@ -58,7 +55,7 @@ def _since(text: str) -> float:
     if text[:1].isdigit() and text[-1:].isalpha() and text[:-1].isdecimal():
         return time.time() - parse_age(text, "--since")
     try:
-        when = datetime.fromisoformat(text)
+        when = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)  # (3.9 reads no Z)
     except ValueError:
         raise TagguardError(f"--since {shown(text)!r}: expected a date (2025-03-01, 2025-03-01T12:00) "
                             "or an age (12h, 14d, 2w)") from None

@@ -20,9 +20,11 @@ from __future__ import annotations
 import math
 import re
 
+from tagguard.errors import TagguardError
 from tagguard.lean import TYPE_CHECKING
 from tagguard.ml.trailers import METRIC_PREFIX, split_trailers
 from tagguard.policy.model import MAX_METRIC_NAME, is_metric_name, metric_key
+from tagguard.safetext import shown
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -100,9 +102,6 @@ HIGHER_IS_BETTER = frozenset({
 
 def lower_is_better(name: str, declared: Mapping[str, str] | None, flag: str | None) -> bool:
     """`flag` ("min"/"max", from --minimize/--maximize) first, then the policy, then the name."""
-    from tagguard.errors import TagguardError
-    from tagguard.safetext import shown
-
     way = flag or (declared or {}).get(name) or _by_name(name)
     if way is None:
         key = name if re.fullmatch(r"[\w-]+", name) else f'"{name}"'
