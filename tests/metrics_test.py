@@ -120,4 +120,5 @@ def test_hostile_input_is_linear() -> None:
     parse_metrics(("a" * 50_000 + "= ") * 20 + "a-" * 200_000 + "x" * 100 + "=1")
     parse_metrics("x a=1 " * 100_000 + "\n\n" + "K: v\n" * 50_000)
     parse_metrics(" " * 300_000 + "a=1" + " " * 300_000 + "x a=1")
+    parse_metrics("x\n\nImage: a\n" + " b\n" * 300_000)  # one trailer, continued 300,000 times
     assert time.perf_counter() - started < 2.0

@@ -69,6 +69,7 @@ BAD_POLICIES = {
     "[groups]\nrelease = 'alice'": "groups.release: expected a non-empty array of strings, got the string 'alice'",
     "rules = ['TG101']": "rules: expected a table, got an array",
     "[rules]\nTG999 = 'off'": "rules.TG999: no such rule (see `tagguard rules`)",
+    "[image]\nref = \"pytorch/pytorch:2.8.0\\nMetric-acc: 0.99\"": "image.ref: expected one line of printable text (it becomes a tag's Image: line), got 'pytorch/pytorch:2.8.0\\nMetric-acc: 0.99'",
     "metrics = ['acc']": "metrics: expected a table, got an array",
     "[metrics]": "metrics: declares no metric: name each one and its direction, such as acc = \"max\", or leave the table out",
     "[metrics]\nacc = 'high'": "metrics.acc: expected \"max\" (higher is better) or \"min\" (lower is better), got the string 'high'",

@@ -125,6 +125,9 @@ def test_metric_and_message_errors(repo: Path) -> None:
         options = [word for metric in metrics for word in ("--metric", metric)]
         result = tagguard("tag", "v2.8-base", "-m", "x", *options, cwd=repo)
         assert (result.returncode, result.stderr) == (2, f"tagguard: error: {error}\n")
+    forged = tagguard("tag", "v2.8-base", "-m", "x", "--image", "pytorch/pytorch:2.8.0\nMetric-acc: 0.99", cwd=repo)
+    assert (forged.returncode, forged.stderr) == (2, "tagguard: error: --image 'pytorch/pytorch:2.8.0\\nMetric-acc: "
+                                                     "0.99': an image reference is one line of printable text\n")
     empty = tagguard("tag", "v2.8-base", "-m", "  ", cwd=repo)
     assert empty.stderr == "tagguard: error: the message is empty; say what the snapshot is: -m \"fine-tune, lr/2\"\n"
     assert git("tag", "-l", cwd=repo) == ""

@@ -41,6 +41,12 @@ def parse_metric_options(items: list[str], policy: Policy) -> list[tuple[str, st
     return metrics
 
 
+def check_image(image: str | None) -> None:
+    """`--image` is one trailer line: a line break would write trailers of its own (a forged metric)."""
+    if image is not None and not image.isprintable():
+        raise TagguardError(f"--image '{shown(image)}': an image reference is one line of printable text")
+
+
 def parse_metric(item: str) -> tuple[str, str]:
     """`acc=0.932` -> ("acc", "0.932"), or a one-line error naming what is wrong."""
     key, sep, value = item.partition("=")

@@ -2,7 +2,9 @@
 
 The trailer block is the message's last paragraph, when it is not the first (the subject) and
 every line of it is `Key: value` (a key of letters, digits and '-', as git's) or continues the
-line before with leading whitespace. `git interpret-trailers --parse` reads the same lines.
+line before with leading whitespace: what `git interpret-trailers --parse` reads, except that git
+also takes a last paragraph mixing other lines with a trailer it knows (`Signed-off-by:`);
+such a paragraph stays text here.
 """
 
 from __future__ import annotations
@@ -20,16 +22,18 @@ def split_trailers(message: str) -> tuple[str, list[tuple[str, str]]]:
     blank = max((i for i, line in enumerate(lines) if not line.strip()), default=None)
     if blank is None or not any(line.strip() for line in lines[:blank]):
         return message, []
-    pairs: list[tuple[str, str]] = []
+    keys: list[str] = []
+    values: list[list[str]] = []  # a value and its continuation lines, joined at the end
     for line in lines[blank + 1 :]:
         match = _TRAILER.fullmatch(line)
         if match:
-            pairs.append((match[1], match[2].strip()))
-        elif pairs and line[:1] in (" ", "\t"):
-            pairs[-1] = (pairs[-1][0], f"{pairs[-1][1]} {line.strip()}")
+            keys.append(match[1])
+            values.append([match[2].strip()])
+        elif keys and line[:1] in (" ", "\t"):
+            values[-1].append(line.strip())
         else:
             return message, []
-    return "\n".join(lines[:blank]), pairs
+    return "\n".join(lines[:blank]), [(key, " ".join(parts)) for key, parts in zip(keys, values)]
 
 
 def image_of(trailers: list[tuple[str, str]]) -> str | None:

@@ -361,6 +361,8 @@ def _image(table: _Table) -> ImagePolicy:
     ref = table.string("ref")
     if ref is None:
         return ImagePolicy(versions, None, files, ngc)
+    if not ref.isprintable():
+        table.fail("ref", f"expected one line of printable text (it becomes a tag's Image: line), got {ref!r}")
     from_ref = pytorch_from_ref(ref, ngc)
     if from_ref is None:
         table.fail("ref", f"can't read a PyTorch version from {ref!r}; set image.pytorch = \"X.Y\"")
