@@ -173,10 +173,16 @@ def test_filters_by_name_type_date_and_version_line(history: Path) -> None:
                                                                  "v2.90-exp-x"]
     assert names(history, "--since", "2025-04-02") == ["v2.9-base", "v2.9-ft-a", "v2.90-exp-x"]
     assert names(history, "--since", "1d") == []  # every tag here is months old
+    nothing = tagguard("log", "--since", "1d", cwd=history)
+    assert (nothing.returncode, nothing.stdout, nothing.stderr) == (
+        0, "", "no tag that follows the convention matches the filters\n")
     assert len(names(history, "--since", "520w")) == 24
     assert lines_of(history, "--best", "acc", "--pytorch", "2.8") == ["v2.8-ft-w5r2"]
     assert lines_of(history, "v2.9-*", "--best", "acc") == ["v2.9-ft-a"]
     assert lines_of(history, "--type", "base", "--sort", "acc")[1].startswith("v2.9-base ")
+    page = history.parent / "line.html"
+    assert lines_of(history, "--pytorch", "2.9", "--html", str(page)) == [f"wrote {page}: 2 tags, 1 metric"]
+    assert "v2.9-ft-a" in page.read_text() and "v2.8-" not in page.read_text()
 
 
 def test_filter_errors(history: Path) -> None:

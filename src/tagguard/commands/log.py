@@ -22,6 +22,9 @@ def run_log(args: argparse.Namespace) -> int:
     policy = client_policy(args.policy, cwd=args.repo)
     selection = _selection(args, policy)  # a typo in a filter stops here, before git is asked
     history = select(snapshots(read_tags(Git(args.repo)), policy), selection)
+    if not history and selection != Selection() and args.format == "table" and not args.html:
+        print("no tag that follows the convention matches the filters", file=sys.stderr)
+        return 0
     if args.html:
         return _write_html(history, args.html)
     if args.best or args.sort:
