@@ -284,7 +284,7 @@ def _repository_fix(exc: TagguardError, args: argparse.Namespace | SimpleNamespa
 # --- the ML side: the tag history, checkpoint provenance, cleaning up ----------------------
 
 def _ml_commands(sub: _Commands) -> None:
-    log = _command(sub, "log", "the history: tags that follow the convention, with their metrics")
+    log = _command(sub, "log", "the history: tags that follow the convention, with commit, image, weights and metrics")
     _policy_option(log)
     _repo_option(log)
     log.add_argument("patterns", nargs="*", metavar="GLOB", help="only tags whose name matches, e.g. 'v2.9*'")
