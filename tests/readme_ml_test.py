@@ -70,3 +70,10 @@ def test_the_log_commands(repo: Path) -> None:
     spreadsheet = (repo / "history.csv").read_text().splitlines()
     assert [row.split(",")[0] for row in spreadsheet[1:]] == ["v2.9-base-r1", "v2.9-ft-r2", "v2.9-ft-r3"]
     assert outputs[2:] == ["v2.9-ft-r2\n", "v2.9-ft-r3\n"]
+
+
+def test_the_metrics_table_example_is_a_policy(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text(block("toml", "declares the metrics and which way is better"))
+    result = tagguard("policy", "--policy", str(policy))
+    assert result.stdout.splitlines()[-1] == "metrics:   acc (higher is better), val_loss (lower is better)"
