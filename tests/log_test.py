@@ -156,7 +156,7 @@ def lines_of(repo: Path, *args: str) -> list[str]:
     return result.stdout.splitlines()
 
 
-def names(repo: Path, *args: str) -> list[object]:
+def tag_names(repo: Path, *args: str) -> list[object]:
     return [r["tag"] for r in rows(repo, *args)]
 
 
@@ -165,18 +165,18 @@ def test_filters_by_name_type_date_and_version_line(history: Path) -> None:
     tag(history, "v2.9-base", "first on 2.9\nacc=0.95", "2025-05-01T10:00:00Z")
     tag(history, "v2.9-ft-a", "acc=0.97", "2025-05-02T10:00:00Z")
     tag(history, "v2.90-exp-x", "acc=0.99", "2025-05-03T10:00:00Z")  # another line, though v2.9* matches
-    assert names(history, "v2.9*") == ["v2.9-base", "v2.9-ft-a", "v2.90-exp-x"]
-    assert names(history, "--pytorch", "2.9") == ["v2.9-base", "v2.9-ft-a"]
-    assert names(history, "v2.9-*", "v2.8-prod*") == ["v2.8-prod-ready", "v2.9-base", "v2.9-ft-a"]
-    assert names(history, "--type", "base") == ["v2.8-base", "v2.9-base"]
-    assert names(history, "--since", "2025-04-01T12:00:00Z") == ["v2.8-prod-ready", "v2.9-base", "v2.9-ft-a",
+    assert tag_names(history, "v2.9*") == ["v2.9-base", "v2.9-ft-a", "v2.90-exp-x"]
+    assert tag_names(history, "--pytorch", "2.9") == ["v2.9-base", "v2.9-ft-a"]
+    assert tag_names(history, "v2.9-*", "v2.8-prod*") == ["v2.8-prod-ready", "v2.9-base", "v2.9-ft-a"]
+    assert tag_names(history, "--type", "base") == ["v2.8-base", "v2.9-base"]
+    assert tag_names(history, "--since", "2025-04-01T12:00:00Z") == ["v2.8-prod-ready", "v2.9-base", "v2.9-ft-a",
                                                                  "v2.90-exp-x"]
-    assert names(history, "--since", "2025-04-02") == ["v2.9-base", "v2.9-ft-a", "v2.90-exp-x"]
-    assert names(history, "--since", "1d") == []  # every tag here is months old
+    assert tag_names(history, "--since", "2025-04-02") == ["v2.9-base", "v2.9-ft-a", "v2.90-exp-x"]
+    assert tag_names(history, "--since", "1d") == []  # every tag here is months old
     nothing = tagguard("log", "--since", "1d", cwd=history)
     assert (nothing.returncode, nothing.stdout, nothing.stderr) == (
         0, "", "no tag that follows the convention matches the filters\n")
-    assert len(names(history, "--since", "520w")) == 24
+    assert len(tag_names(history, "--since", "520w")) == 24
     assert lines_of(history, "--best", "acc", "--pytorch", "2.8") == ["v2.8-ft-w5r2"]
     assert lines_of(history, "v2.9-*", "--best", "acc") == ["v2.9-ft-a"]
     assert lines_of(history, "--type", "base", "--sort", "acc")[1].startswith("v2.9-base ")
