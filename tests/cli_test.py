@@ -156,7 +156,12 @@ desc:      lowercase letters and digits, words joined by '-'
 temporary: tmp-*, test-*, wip-*
 image:     not set: tag versions are not compared with an image
 rules:     all at error
+metrics:   not declared: every name tag messages write as a metric; which way is better, from the name
 """
+    policy = tmp_path / "metrics.toml"
+    policy.write_text("[metrics]\nacc = 'max'\nVal-Loss = 'min'\n")
+    declared = cli(capsys, "policy", "--policy", str(policy))
+    assert declared.stdout.splitlines()[-1] == "metrics:   acc (higher is better), val_loss (lower is better)"
 
 
 def test_policy_validates_files(tmp_path: Path) -> None:

@@ -18,9 +18,11 @@ def test_example_policy_documents_every_key_and_loads() -> None:
     policy = load_policy_file(str(ROOT / "policy.example.toml"))
     assert policy.image.pytorch == ("2.8",)
     assert policy.naming.desc is not None
+    assert policy.metrics == {"acc": "max", "f1": "max", "val_loss": "min"}
     text = (ROOT / "policy.example.toml").read_text()
     for key in ("types", "desc", "temporary", "pytorch", "ref", "file", "[image.ngc]", "[rules]",
-                "[tags]", "require_annotated", "require_signed", "max_tag_bytes", "[[protect]]", "allow_delete", "[groups]"):
+                "[tags]", "require_annotated", "require_signed", "max_tag_bytes", "[[protect]]", "allow_delete", "[groups]",
+                "[metrics]"):
         assert key in text
 
 
@@ -34,7 +36,7 @@ def test_embedded_default() -> None:
 # TOML text -> the exact error (after "<file>: ")
 BAD_POLICIES = {
     "[naming]\ntypes = [": "not valid TOML: ",
-    "colour = 1": "colour: unknown key (expected one of: naming, image, rules, tags, protect, groups, server, client)",
+    "colour = 1": "colour: unknown key (expected one of: naming, image, rules, tags, protect, groups, server, client, metrics)",
     "[client]\nfetch_ledger = 'yes'": "client.fetch_ledger: expected true or false, got the string 'yes'",
     "[client]\nfetch = true": "client.fetch: unknown key (expected one of: fetch_ledger)",
     "naming = 3": "naming: expected a table, got int",
@@ -67,6 +69,14 @@ BAD_POLICIES = {
     "[groups]\nrelease = 'alice'": "groups.release: expected a non-empty array of strings, got the string 'alice'",
     "rules = ['TG101']": "rules: expected a table, got an array",
     "[rules]\nTG999 = 'off'": "rules.TG999: no such rule (see `tagguard rules`)",
+    "[image]\nref = \"pytorch/pytorch:2.8.0\\nMetric-acc: 0.99\"": "image.ref: expected one line of printable text (it becomes a tag's Image: line), got 'pytorch/pytorch:2.8.0\\nMetric-acc: 0.99'",
+    "metrics = ['acc']": "metrics: expected a table, got an array",
+    "[metrics]": "metrics: declares no metric: name each one and its direction, such as acc = \"max\", or leave the table out",
+    "[metrics]\nacc = 'high'": "metrics.acc: expected \"max\" (higher is better) or \"min\" (lower is better), got the string 'high'",
+    "[metrics]\nacc = 1": "metrics.acc: expected \"max\" (higher is better) or \"min\" (lower is better), got int",
+    "[metrics]\n'val acc' = 'max'": "metrics.\"val acc\": expected a metric name: a letter, then letters, digits, '_', '.', '-' or '/' (at most 40)",
+    "[metrics]\n5x = 'max'": "metrics.\"5x\": expected a metric name: a letter, then letters, digits, '_', '.', '-' or '/' (at most 40)",
+    "[metrics]\nval_loss = 'min'\nVal-Loss = 'min'": "metrics.Val-Loss: declares the metric 'val_loss' twice ('-' and '_' are the same in a name)",
     "[rules]\ninvalid-name = 'loud'": "rules.invalid-name: expected \"off\", \"warn\" or \"error\", got the string 'loud'",
 }
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
 from testing.ml import HAS_TORCH, require
-from testing.tools import ROOT, cli, run, tagguard
+from testing.tools import ROOT, TAGGUARD, cli, run, tagguard
 
 SECTION = (ROOT / "README.md").read_text().split("## Checkpoint provenance and the tag history", 1)[1]
 
@@ -29,14 +30,50 @@ def test_the_training_snippet_saves_a_checkpoint_that_verifies(
     assert verified.stdout.splitlines()[-1] == "model.pth: provenance ok"
 
 
+IMAGE = "pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime"
+WEIGHTS = "Checkpoint: sha256:" + "5d" * 32 + " 4096 model.pth"
+
+
 def test_the_log_example(repo: Path) -> None:
     env = {"GIT_COMMITTER_NAME": "Ana Ng", "GIT_COMMITTER_EMAIL": "ana@example.com"}
     for name, message, date in [
         ("v2.8-base", "baseline: acc=0.871, f1=0.842", "2025-03-01T10:00:00Z"),
-        ("v2.8-ft-lr2", "fine-tune, half learning rate\n\nMetric-acc: 0.932\nMetric-f1: 0.897", "2025-03-04T10:00:00Z"),
-        ("v2.8-aug-v2", "new augmentation\nacc: 0.925", "2025-03-06T10:00:00Z"),
+        ("v2.8-ft-lr2", f"fine-tune, half learning rate\n\nImage: {IMAGE}\n{WEIGHTS}\nMetric-acc: 0.932\n"
+         "Metric-f1: 0.897", "2025-03-04T10:00:00Z"),
+        ("v2.8-aug-v2", "new augmentation, seed: 7\nacc: 0.925", "2025-03-06T10:00:00Z"),
     ]:
         made = run("git", "tag", "-a", name, "-m", message, cwd=repo, env={**env, "GIT_COMMITTER_DATE": date})
         assert made.returncode == 0
-    assert tagguard("log", cwd=repo).stdout == block("text", "`tagguard log` lists")
+    head = run("git", "rev-parse", "--short=12", "HEAD", cwd=repo).stdout.strip()
+    shown = tagguard("log", cwd=repo).stdout.replace(head, "2a8f95ce0153")
+    assert shown == block("text", "`tagguard log` lists")
     assert tagguard("log", "--best", "acc", cwd=repo).stdout == "v2.8-ft-lr2\n"
+
+
+def test_the_log_commands(repo: Path) -> None:
+    """The README's `tagguard log` examples, pasted into a shell, do what the sentence after them says."""
+    for n, (line, kind, acc, loss) in enumerate([("2.8", "ft", 0.90, 0.5), ("2.9", "base", 0.91, 0.4),
+                                                 ("2.9", "ft", 0.93, 0.45), ("2.9", "ft", 0.92, 0.3)]):
+        message = f"run {n}\n\nMetric-acc: {acc}\nMetric-val-loss: {loss}"
+        date = f"2025-0{2 + n}-15T00:00:00Z"
+        made = run("git", "tag", "-a", f"v{line}-{kind}-r{n}", "-m", message, cwd=repo,
+                   env={"GIT_COMMITTER_DATE": date})
+        assert made.returncode == 0
+    commands = block("sh", "lists every tag that follows").strip().splitlines()
+    outputs = []
+    path = {"PATH": f"{Path(TAGGUARD).parent}{os.pathsep}{os.environ['PATH']}"}
+    for command in commands:
+        result = run("sh", "-c", command, cwd=repo, env=path)
+        assert (result.returncode, result.stderr) == (0, ""), command
+        outputs.append(result.stdout)
+    assert [line.split()[0] for line in outputs[0].splitlines()[1:]] == ["v2.9-ft-r2", "v2.9-ft-r3"]
+    spreadsheet = (repo / "history.csv").read_text().splitlines()
+    assert [row.split(",")[0] for row in spreadsheet[1:]] == ["v2.9-base-r1", "v2.9-ft-r2", "v2.9-ft-r3"]
+    assert outputs[2:] == ["v2.9-ft-r2\n", "v2.9-ft-r3\n"]
+
+
+def test_the_metrics_table_example_is_a_policy(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text(block("toml", "declares the metrics and which way is better"))
+    result = tagguard("policy", "--policy", str(policy))
+    assert result.stdout.splitlines()[-1] == "metrics:   acc (higher is better), val_loss (lower is better)"

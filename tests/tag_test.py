@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -106,18 +107,46 @@ def test_refuses_an_existing_name(repo: Path) -> None:
 
 
 def test_metric_and_message_errors(repo: Path) -> None:
+    name_rule = "a metric name is a letter, then letters, digits and '-' (a git trailer key), at most 40 characters"
     cases = {
-        "acc": "tagguard: error: --metric 'acc': expected KEY=VALUE, such as --metric acc=0.932\n",
-        "val_loss=0.1": "tagguard: error: --metric 'val_loss=0.1': a metric name has letters, digits and "
-                        "'-' only (a git trailer key); use --metric val-loss=0.1\n",
-        "acc=0.9\n1": "tagguard: error: --metric 'acc=0.9\\n1': the value must be one line of text\n",
+        ("acc",): "--metric 'acc': expected KEY=VALUE, such as --metric acc=0.932",
+        ("val_loss=0.1",): f"--metric 'val_loss=0.1': {name_rule}; use --metric val-loss=0.1",
+        ("5x=0.1",): f"--metric '5x=0.1': {name_rule}; use --metric x=0.1",
+        ("a" * 41 + "=1",): f"--metric '{'a' * 41}=1': {name_rule}; use --metric {'a' * 40}=1",
+        ("acc=0.9\n1",): "--metric 'acc=0.9\\n1': the value must be a number, such as 0.932, 1.5e-3 or 93.2%",
+        ("acc=abc",): "--metric 'acc=abc': the value must be a number, such as 0.932, 1.5e-3 or 93.2%",
+        ("acc=nan",): "--metric 'acc=nan': the value must be a number, such as 0.932, 1.5e-3 or 93.2%",
+        ("acc=0.9", "f1=0.8", "ACC=0.91"): "--metric 'ACC=0.91': acc is given twice (also as 'acc=0.9'); "
+                                           "give each metric once",
+        ("val-loss=0.3", "Val-Loss=0.2"): "--metric 'Val-Loss=0.2': val_loss is given twice (also as "
+                                          "'val-loss=0.3'); give each metric once",
     }
-    for metric, error in cases.items():
-        result = tagguard("tag", "v2.8-base", "-m", "x", "--metric", metric, cwd=repo)
-        assert (result.returncode, result.stderr) == (2, error)
+    for metrics, error in cases.items():
+        options = [word for metric in metrics for word in ("--metric", metric)]
+        result = tagguard("tag", "v2.8-base", "-m", "x", *options, cwd=repo)
+        assert (result.returncode, result.stderr) == (2, f"tagguard: error: {error}\n")
+    forged = tagguard("tag", "v2.8-base", "-m", "x", "--image", "pytorch/pytorch:2.8.0\nMetric-acc: 0.99", cwd=repo)
+    assert (forged.returncode, forged.stderr) == (2, "tagguard: error: --image 'pytorch/pytorch:2.8.0\\nMetric-acc: "
+                                                     "0.99': an image reference is one line of printable text\n")
     empty = tagguard("tag", "v2.8-base", "-m", "  ", cwd=repo)
     assert empty.stderr == "tagguard: error: the message is empty; say what the snapshot is: -m \"fine-tune, lr/2\"\n"
     assert git("tag", "-l", cwd=repo) == ""
+
+
+def test_with_a_metrics_table_only_declared_metrics_are_written(repo: Path) -> None:
+    policy = repo.parent / "policy.toml"
+    policy.write_text("[metrics]\nacc = 'max'\nval_loss = 'min'\n")
+    result = tagguard("tag", "v2.8-base", "-m", "x", "--metric", "acc=0.9", "--metric", "f1=0.8",
+                      "--policy", str(policy), cwd=repo)
+    assert (result.returncode, result.stderr) == (2, (
+        f"tagguard: error: --metric 'f1=0.8': {policy} declares no metric f1 ([metrics]: acc, val_loss); "
+        "declare it there, or leave it out\n"))
+    made = tagguard("tag", "v2.8-base", "-m", "x", "--metric", "acc=93.2%", "--metric", "val-loss=1.5e-3",
+                    "--policy", str(policy), cwd=repo)
+    assert made.returncode == 0, made.stderr
+    assert trailers(repo, "v2.8-base") == "Metric-acc: 93.2%\nMetric-val-loss: 1.5e-3"
+    logged = tagguard("log", "--format", "json", "--policy", str(policy), cwd=repo)
+    assert json.loads(logged.stdout)[0]["metrics"] == {"acc": 0.932, "val_loss": 0.0015}
 
 
 def test_outside_a_repository_and_before_the_first_commit(tmp_path: Path) -> None:

@@ -284,12 +284,18 @@ def _repository_fix(exc: TagguardError, args: argparse.Namespace | SimpleNamespa
 # --- the ML side: the tag history, checkpoint provenance, cleaning up ----------------------
 
 def _ml_commands(sub: _Commands) -> None:
-    log = _command(sub, "log", "the history: tags that follow the convention, with their metrics")
+    log = _command(sub, "log", "the history: tags that follow the convention, with commit, image, weights and metrics")
     _policy_option(log)
     _repo_option(log)
+    log.add_argument("patterns", nargs="*", metavar="GLOB", help="only tags whose name matches, e.g. 'v2.9*'")
+    log.add_argument("--type", metavar="TYPE", help="only tags of this type (ft, base, ...)")
+    log.add_argument("--since", metavar="WHEN", help="only tags made since a date (2025-03-01) or within an age (14d)")
+    log.add_argument("--pytorch", metavar="X.Y", help="only one version line: tags named vX.Y...")
     log.add_argument("--format", choices=("table", "json", "csv"), default="table")
     log.add_argument("--sort", metavar="METRIC", help="best first by this metric")
-    log.add_argument("--minimize", action="store_true", help="lower is better (loss, error)")
+    way = log.add_mutually_exclusive_group()
+    way.add_argument("--minimize", action="store_true", help="lower is better (default: the policy, or the name)")
+    way.add_argument("--maximize", action="store_true", help="higher is better (default: the policy, or the name)")
     choice = log.add_mutually_exclusive_group()
     choice.add_argument("--best", metavar="METRIC", help="print the one tag with the best value")
     choice.add_argument("--html", metavar="FILE", help="write a self-contained HTML report")

@@ -1,23 +1,35 @@
-"""`tagguard log`: the tags that follow the convention, their taggers, dates and metrics."""
+"""`tagguard log`: the tags that follow the convention, their taggers, dates, commits, images,
+weights and metrics; filtered by name, type, date or version line; ranked by a metric."""
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+import time
 
+from tagguard.errors import TagguardError
 from tagguard.git.repo import Git
-from tagguard.ml.history import Snapshot, metric_names, ranked, read_tags, snapshots
+from tagguard.ml.history import Selection, Snapshot, metric_names, ranked, read_tags, select, snapshots
 from tagguard.output.history import FORMATS
-from tagguard.policy.model import client_policy
+from tagguard.policy.model import Policy, client_policy
+from tagguard.safetext import shown
+
+_VERSION = re.compile(r"(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})", re.ASCII)  # as tag names write it
 
 
 def run_log(args: argparse.Namespace) -> int:
     policy = client_policy(args.policy, cwd=args.repo)
-    history = snapshots(read_tags(Git(args.repo)), policy)
+    selection = _selection(args, policy)  # a typo in a filter stops here, before git is asked
+    history = select(snapshots(read_tags(Git(args.repo)), policy), selection)
+    if not history and selection != Selection() and args.format == "table" and not args.html:
+        print("no tag that follows the convention matches the filters", file=sys.stderr)
+        return 0
     if args.html:
         return _write_html(history, args.html)
     if args.best or args.sort:
-        history = ranked(history, args.best or args.sort, minimize=args.minimize)
+        flag = "min" if args.minimize else "max" if args.maximize else None
+        history = ranked(history, args.best or args.sort, policy, flag)
     if args.best:
         history = history[:1]
         if args.format == "table":
@@ -25,6 +37,32 @@ def run_log(args: argparse.Namespace) -> int:
             return 0
     FORMATS[args.format](history, sys.stdout)
     return 0
+
+
+def _selection(args: argparse.Namespace, policy: Policy) -> Selection:
+    if args.type is not None and args.type not in policy.naming.types:
+        raise TagguardError(f"--type {shown(args.type)!r}: not a type the policy allows "
+                            f"({', '.join(policy.naming.types)})")
+    if args.pytorch is not None and not _VERSION.fullmatch(args.pytorch):
+        raise TagguardError(f"--pytorch {shown(args.pytorch)!r}: expected a PyTorch major.minor, such as 2.9")
+    since = _since(args.since) if args.since else None
+    return Selection(tuple(args.patterns), args.type, since, args.pytorch)
+
+
+def _since(text: str) -> float:
+    """`2025-03-01`, `2025-03-01T12:00` (UTC unless it says otherwise), or an age: `14d`."""
+    from datetime import datetime, timezone
+
+    from tagguard.output.dates import parse_age
+
+    if text[:1].isdigit() and text[-1:].isalpha() and text[:-1].isdecimal():
+        return time.time() - parse_age(text, "--since")
+    try:
+        when = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)  # (3.9 reads no Z)
+    except ValueError:
+        raise TagguardError(f"--since {shown(text)!r}: expected a date (2025-03-01, 2025-03-01T12:00) "
+                            "or an age (12h, 14d, 2w)") from None
+    return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).timestamp()
 
 
 def _write_html(history: list[Snapshot], path: str) -> int:

@@ -57,3 +57,11 @@ def _describe(policy: Policy) -> None:
         ngc = ", ".join(f"{release}={version}" for release, version in image.ngc.items())
         print(f"reads:     {', '.join(image.files)} at the tagged commit" + (f" (NGC: {ngc})" if ngc else ""))
     print(f"rules:     {changed or 'all at error'}")
+    print(f"metrics:   {_metrics(policy)}")
+
+
+def _metrics(policy: Policy) -> str:
+    if policy.metrics is None:
+        return "not declared: every name tag messages write as a metric; which way is better, from the name"
+    return ", ".join(f"{name} ({'higher' if way == 'max' else 'lower'} is better)"
+                     for name, way in policy.metrics.items())

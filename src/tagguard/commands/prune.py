@@ -10,15 +10,13 @@ from __future__ import annotations
 import argparse
 import time
 
-from tagguard.errors import TagguardError
 from tagguard.git.repo import Git
 from tagguard.lean import NamedTuple
 from tagguard.ml.history import TagInfo, read_tags
+from tagguard.output.dates import AGE_UNITS, parse_age
 from tagguard.patterns import glob_match
 from tagguard.policy.model import Policy, client_policy
 from tagguard.safetext import shown
-
-_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 class Plan(NamedTuple):
@@ -31,7 +29,7 @@ def run_prune(args: argparse.Namespace) -> int:
     policy = client_policy(args.policy, cwd=args.repo)
     git = Git(args.repo)
     if args.older_than:
-        parse_age(args.older_than)  # a typo stops here, before the remote is asked
+        parse_age(args.older_than, "--older-than")  # a typo stops here, before the remote is asked
     remote = git.remote_tags(args.remote) if args.remote else {}
     plan = make_plan(read_tags(git), remote, policy, args.older_than, time.time())
     for line in plan.kept:
@@ -81,22 +79,13 @@ def _keep_reason(
     if tag is None or (remote_oid is not None and remote_oid != tag.oid):
         return "its age is unknown here (fetch the remote's tags first)"
     age = now - tag.timestamp
-    if age <= parse_age(older_than):
+    if age <= parse_age(older_than, "--older-than"):
         return f"{_duration(age)} old, not older than {older_than}"
     return None
 
 
-def parse_age(text: str) -> float:
-    """'14d' -> seconds. Units: m (minutes), h, d, w."""
-    number, unit = text[:-1], text[-1:].lower()
-    if unit not in _UNITS or not number.isdigit():
-        raise TagguardError("--older-than: expected a number and a unit (m, h, d or w), "
-                            f"such as 14d; got {shown(text)!r}")
-    return int(number) * _UNITS[unit]
-
-
 def _duration(seconds: float) -> str:
     for unit in ("w", "d", "h"):
-        if seconds >= _UNITS[unit]:
-            return f"{seconds / _UNITS[unit]:.0f}{unit}"
+        if seconds >= AGE_UNITS[unit]:
+            return f"{seconds / AGE_UNITS[unit]:.0f}{unit}"
     return f"{max(seconds, 0) / 60:.0f}m"

@@ -17,17 +17,18 @@ if TYPE_CHECKING:
 
 
 def run_tag(args: argparse.Namespace) -> int:
-    from tagguard.client.tagmessage import parse_metric, tag_message
+    from tagguard.client.tagmessage import check_image, parse_metric_options, tag_message
     from tagguard.output.report import has_errors, print_text
     from tagguard.policy.model import client_policy
     from tagguard.verdict.namecheck import check_name
 
-    metrics = [parse_metric(item) for item in args.metric]
+    policy = client_policy(args.policy)
+    metrics = parse_metric_options(args.metric, policy)
+    check_image(args.image)
     if not args.message.strip():
         raise TagguardError("the message is empty; say what the snapshot is: -m \"fine-tune, lr/2\"")
     git = Git(".")
     head = _head(git)
-    policy = client_policy(args.policy)
     reading = _code_reading(git, head, policy)
     found = check_name(args.name, policy, pushed=False) + _image_mismatch(args.name, args.image, policy, reading)
     found += _code_image(head, args.name, reading, policy)

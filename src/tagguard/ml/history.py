@@ -1,7 +1,7 @@
 """The repository's tags as a history: read with one `git for-each-ref`, oldest first.
 
 `read_tags` returns every tag (prune needs the temporary ones); `snapshots` keeps those that
-follow the naming convention and parses the metrics out of their messages.
+follow the naming convention and reads their messages: metrics, image and weights.
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ from tagguard.git.refs import short_name
 from tagguard.git.repo import Git
 from tagguard.git.tagobject import without_signature
 from tagguard.lean import NamedTuple
-from tagguard.ml.metrics import parse_metrics
+from tagguard.ml.metrics import lower_is_better, parse_metrics
+from tagguard.ml.trailers import image_of, split_trailers
+from tagguard.ml.weights import Weights, parse_weights
 from tagguard.patterns import glob_match
-from tagguard.policy.model import Policy
+from tagguard.policy.model import Policy, metric_key
 from tagguard.rules.naming import TagName, parse_name
 from tagguard.safetext import shown
 
@@ -49,6 +51,8 @@ class Snapshot(NamedTuple):
     tag: TagInfo
     parsed: TagName
     metrics: dict[str, float]
+    image: str | None  # its `Image:` trailer
+    weights: list[Weights]  # its `Checkpoint:` trailers
 
 
 def read_tags(git: Git, points_at: str | None = None) -> list[TagInfo]:
@@ -90,8 +94,31 @@ def snapshots(tags: list[TagInfo], policy: Policy) -> list[Snapshot]:
             continue
         parsed = parse_name(tag.name, policy.naming)
         if isinstance(parsed, TagName):
-            found.append(Snapshot(tag, parsed, parse_metrics(tag.message)))
+            message = tag.message
+            image = image_of(split_trailers(message)[1])
+            found.append(Snapshot(tag, parsed, parse_metrics(message, policy.metrics), image, parse_weights(message)))
     return found
+
+
+class Selection(NamedTuple):
+    """`tagguard log`'s filters; an empty one keeps every snapshot."""
+
+    patterns: tuple[str, ...] = ()  # globs over tag names; any may match
+    type: str | None = None
+    since: float | None = None  # a unix time; older tags are left out
+    pytorch: str | None = None  # "X.Y": one version line
+
+
+def select(history: list[Snapshot], selection: Selection) -> list[Snapshot]:
+    return [s for s in history if _selected(s, selection)]
+
+
+def _selected(snapshot: Snapshot, selection: Selection) -> bool:
+    patterns, kind, since, pytorch = selection
+    return ((not patterns or glob_match(snapshot.tag.name, patterns) is not None)
+            and (kind is None or snapshot.parsed.type == kind)
+            and (since is None or snapshot.tag.timestamp >= since)
+            and (pytorch is None or snapshot.parsed.version == pytorch))
 
 
 def metric_names(history: list[Snapshot]) -> list[str]:
@@ -102,18 +129,24 @@ def metric_names(history: list[Snapshot]) -> list[str]:
     return list(names)
 
 
-def ranked(history: list[Snapshot], metric: str, *, minimize: bool = False) -> list[Snapshot]:
-    """Best first by `metric` (highest, or lowest with `minimize`); on a tie the newer tag
-    comes first. Tags that don't record the metric follow, oldest first.
+def ranked(history: list[Snapshot], metric: str, policy: Policy, flag: str | None = None) -> list[Snapshot]:
+    """Best first by `metric` (which way is better: `flag`, "min" or "max", else
+    `lower_is_better`); on a tie the newer tag comes first. Tags that don't record the
+    metric follow, oldest first.
 
-    Raises TagguardError when no tag records the metric (most likely a typo).
+    Raises TagguardError when the policy does not declare the metric, or no tag records it
+    (most likely a typo).
     """
-    metric = metric.lower()
+    metric = metric_key(metric)
+    declared = policy.metrics
+    if declared is not None and metric not in declared:
+        raise TagguardError(f"'{shown(metric)}' is not a metric the policy declares ([metrics] in "
+                            f"{shown(policy.origin, limit=4096)}: {', '.join(declared)})")
     having = [(index, s) for index, s in enumerate(history) if metric in s.metrics]
     if not having:
         found = ", ".join(metric_names(history)) or "none"
         raise TagguardError(f"no tag records the metric '{shown(metric)}' (metrics found: {found})")
-    sign = 1 if minimize else -1
+    sign = 1 if lower_is_better(metric, declared, flag) else -1
     having.sort(key=lambda pair: (sign * pair[1].metrics[metric], -pair[0]))
     best = [s for _, s in having]
     return best + [s for s in history if metric not in s.metrics]

@@ -13,13 +13,24 @@ from tagguard.safetext import shown
 if TYPE_CHECKING:
     from typing import Callable, TextIO
 
-COLUMNS = ("tag", "date", "tagger", "type", "desc")
+COLUMNS = ("tag", "date", "tagger", "type", "desc", "commit", "image", "weights")
+SHORT_COMMIT = 12
+CELL = 64  # characters of a cell the table shows: an image reference fits, a long message doesn't
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def cells(snapshot: Snapshot) -> list[str]:
-    tag = snapshot.tag
-    return [tag.name, tag.date, tag.tagger or "", snapshot.parsed.type or "", snapshot.parsed.desc or ""]
+def cells(snapshot: Snapshot, *, full: bool = False) -> list[str]:
+    """The COLUMNS as people read them (the date to the minute, a short commit, weights by path),
+    or with `full` as programs do (ISO date, whole commit id, each `Checkpoint:` trailer's value)."""
+    tag, parsed = snapshot.tag, snapshot.parsed
+    if full:
+        date, commit = tag.date, tag.commit or ""
+        weights = "; ".join(f"sha256:{w.sha256} {w.size} {w.path}" for w in snapshot.weights)
+    else:
+        date, commit = to_minute(tag.date), (tag.commit or "")[:SHORT_COMMIT]
+        weights = ", ".join(w.path for w in snapshot.weights)
+    return [tag.name, date, tag.tagger or "", parsed.type or "", parsed.desc or "", commit,
+            snapshot.image or "", weights]
 
 
 def number(value: float | None) -> str:
@@ -35,9 +46,8 @@ def _table(history: list[Snapshot], out: TextIO) -> None:
     rows = [header]
     for snapshot in history:
         text = cells(snapshot)
-        text[1] = to_minute(text[1])
         values = [number(snapshot.metrics.get(m)) or "-" for m in metrics]
-        rows.append([shown(c)[:40] if c else "-" for c in text] + values)
+        rows.append([shown(c)[:CELL] if c else "-" for c in text] + values)
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip(), file=out)
@@ -58,6 +68,8 @@ def _json(history: list[Snapshot], out: TextIO) -> None:
             "type": s.parsed.type,
             "desc": s.parsed.desc,
             "metrics": s.metrics,
+            "image": s.image,
+            "weights": [w._asdict() for w in s.weights],
             "message": s.tag.message,
         }
         for s in history
@@ -71,10 +83,10 @@ def _csv(history: list[Snapshot], out: TextIO) -> None:
 
     metrics = metric_names(history)
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*COLUMNS, "commit", *metrics, "subject"])
+    writer.writerow([*COLUMNS, *metrics, "subject"])
     for s in history:
         subject = s.tag.message.split("\n", 1)[0]
-        text = [_spreadsheet_safe(c) for c in (*cells(s), s.tag.commit or "")]
+        text = [_spreadsheet_safe(c) for c in cells(s, full=True)]
         writer.writerow([*text, *(number(s.metrics.get(m)) for m in metrics), _spreadsheet_safe(subject)])
 
 

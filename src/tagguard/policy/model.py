@@ -29,6 +29,9 @@ DEFAULT_MAX_TAG_BYTES = 1 << 20  # a tag object (headers, message, signature) la
 POLICY_FILE = ".tagguard.toml"
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 _TAG_BYTES_RANGE = (1 << 10, 1 << 30)
+DIRECTIONS = ("max", "min")  # [metrics]: is a higher or a lower value better?
+MAX_METRIC_NAME = 40
+_METRIC_CHARS = "_.-/"  # besides letters and digits
 
 
 class ImagePolicy(NamedTuple):
@@ -79,6 +82,7 @@ class Policy(NamedTuple):
     groups: Mapping[str, tuple[str, ...]] = MappingProxyType({})
     server: ServerPolicy = ServerPolicy()
     client: ClientPolicy = ClientPolicy()
+    metrics: Mapping[str, str] | None = None  # [metrics]: name -> "max" or "min"; None: no table
 
     def severity(self, code: str) -> Severity:
         return self.severities.get(code, "error")
@@ -101,6 +105,18 @@ class Policy(NamedTuple):
 
 
 DEFAULT_POLICY = Policy(EMBEDDED)
+
+
+def metric_key(name: str) -> str:
+    """A metric's name as tagguard compares and shows it: lowercase, '-' read as '_'
+    (a trailer key can't hold '_', so `Metric-val-loss` is `val_loss`)."""
+    return name.lower().replace("-", "_")
+
+
+def is_metric_name(name: str) -> bool:
+    """A letter, then letters, digits and `_ . - /`; at most 40 characters."""
+    return (0 < len(name) <= MAX_METRIC_NAME and name.isascii() and name[0].isalpha()
+            and all(c.isalnum() or c in _METRIC_CHARS for c in name))
 
 
 # --- where the policy comes from ----------------------------------------------------------
@@ -239,7 +255,8 @@ def _kind(value: Any) -> str:
 
 
 def policy_from_mapping(data: Mapping[str, Any], origin: str) -> Policy:
-    top = _Table(data, origin, "", ("naming", "image", "rules", "tags", "protect", "groups", "server", "client"))
+    top = _Table(data, origin, "", ("naming", "image", "rules", "tags", "protect", "groups", "server", "client",
+                                    "metrics"))
     groups = _groups(_open_table(top.data.get("groups", {}), origin, "groups"))
     return Policy(
         origin,
@@ -254,7 +271,30 @@ def policy_from_mapping(data: Mapping[str, Any], origin: str) -> Policy:
                        ("mode", "audit_log", "identity_env", "allow_replace_refs", "require_post_receive"))),
         ClientPolicy(_Table(top.data.get("client", {}), origin, "client", ("fetch_ledger",)).boolean(
             "fetch_ledger", False)),
+        _metrics(top.data.get("metrics"), origin),
     )
+
+
+def _metrics(data: Any, origin: str) -> Mapping[str, str] | None:
+    """[metrics] `acc = "max"`, `loss = "min"`: the only metrics, and which way is better."""
+    if data is None:
+        return None
+    table = _open_table(data, origin, "metrics")
+    if not table.data:
+        table.fail("", 'declares no metric: name each one and its direction, such as acc = "max", or leave the '
+                   "table out")
+    declared: dict[str, str] = {}
+    for name, direction in table.data.items():
+        if not is_metric_name(name):
+            table.fail(f'"{name}"', "expected a metric name: a letter, then letters, digits, '_', '.', '-' or '/' "
+                       f"(at most {MAX_METRIC_NAME})")
+        if direction not in DIRECTIONS:
+            table.fail(name, f"expected \"max\" (higher is better) or \"min\" (lower is better), "
+                       f"got {_kind(direction)}")
+        if metric_key(name) in declared:
+            table.fail(name, f"declares the metric {metric_key(name)!r} twice ('-' and '_' are the same in a name)")
+        declared[metric_key(name)] = direction
+    return MappingProxyType(declared)
 
 
 def _server(table: _Table) -> ServerPolicy:
@@ -321,6 +361,8 @@ def _image(table: _Table) -> ImagePolicy:
     ref = table.string("ref")
     if ref is None:
         return ImagePolicy(versions, None, files, ngc)
+    if not ref.isprintable():
+        table.fail("ref", f"expected one line of printable text (it becomes a tag's Image: line), got {ref!r}")
     from_ref = pytorch_from_ref(ref, ngc)
     if from_ref is None:
         table.fail("ref", f"can't read a PyTorch version from {ref!r}; set image.pytorch = \"X.Y\"")
