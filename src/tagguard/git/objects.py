@@ -69,7 +69,8 @@ class _Stored:
 
     def compress(self, data: bytes) -> bytes:
         self._adler = zlib.adler32(data, self._adler)
-        view, parts = memoryview(data), [self._header]
+        view = memoryview(data)
+        parts: list[bytes | memoryview] = [self._header]
         self._header = b""
         for start in range(0, len(view), 0xFFFF):
             block = view[start : start + 0xFFFF]

@@ -247,12 +247,15 @@ class Git:
             return "missing"
         return message.splitlines()[-1] if message else f"git fetch exited {done.returncode}"
 
-    def move_ref(self, ref: str, new: str, old: str | None) -> bool:
-        """Point `ref` at `new` if it still holds `old` (None: if it does not exist), with one
-        `update-ref`; False when it holds something else (GitError when git can't lock it
-        though it holds `old`: a stale lock file, say). Run outside a push's quarantine: a
-        pre-receive hook may not move refs inside it (the new objects must be in the
-        repository's own store)."""
+    def move_ref(self, ref: str, new: str, old: str | None, git_dir: str | None = None) -> bool:
+        """Point `ref` at `new` if it still holds `old` (None: if it does not exist); False when
+        it holds something else, GitError when it can't be locked though it holds `old` (a
+        stale lock file, say). With `git_dir` of a repository that keeps refs as files, git's
+        own protocol is followed here, with no process (`_move_ref_file`); else one
+        `git update-ref`, run outside a push's quarantine (a pre-receive hook may not move refs
+        inside it: the new objects must be in the repository's own store)."""
+        if git_dir is not None and _refs_as_files(git_dir):
+            return self._move_ref_file(os.path.join(git_dir, ref), ref, new, old)
         args = ("update-ref", ref, new, old or zero_oid(len(new)))
         try:
             done = run(self._command(args), env=self._env(_QUARANTINE))
@@ -266,8 +269,32 @@ class Git:
         fatal = next((line for line in lines if line.startswith("fatal: ")), None)
         if fatal is None:
             raise GitError(_failure(args, done.returncode, done.stderr))
-        raise GitError(f"can't move {ref} ({fatal[len('fatal: '):]}); if no git process is writing there, "
-                       "a crash left the lock file: remove it")  # (a lock held, a read-only store, ...)
+        raise _unlocked(ref, fatal[len("fatal: "):])
+
+    def _move_ref_file(self, path: str, ref: str, new: str, old: str | None) -> bool:
+        """`move_ref` as git's files backend does it: create `<ref>.lock` exclusively (every git
+        writer of the ref does the same, so holding it is holding the ref), read the ref's value
+        (git's answer: a loose file or packed-refs), write the new one and rename it into place."""
+        lock = path + ".lock"
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            raise _unlocked(ref, f"Unable to create '{lock}': File exists.") from None
+        except OSError as exc:
+            raise _unlocked(ref, f"Unable to create '{lock}': {exc.strerror}.") from None
+        try:
+            with open(fd, "w", encoding="ascii") as f:
+                if self.resolve([ref])[ref] != old:
+                    os.unlink(lock)
+                    return False
+                f.write(new + "\n")
+            os.rename(lock, path)
+            return True
+        except BaseException:
+            if os.path.exists(lock):
+                os.unlink(lock)
+            raise
 
     def config_value(self, key: str) -> str | None:
         """One `git config --get`; None when the key is unset, GitError when git fails."""
@@ -645,6 +672,18 @@ def _failure(args: Sequence[str], code: int, stderr: bytes) -> str:
     last = lines[-1] if lines else "no message"
     how = f"killed by signal {-code}" if code < 0 else f"exit {code}"
     return f"`git {' '.join(args[:3])}` failed ({how}): {last}"
+
+
+def _refs_as_files(git_dir: str) -> bool:
+    """Whether refs are files in this git dir: not a reftable store (git 2.45's), nor a linked
+    worktree's git dir (whose shared refs are in another)."""
+    return not os.path.exists(os.path.join(git_dir, "reftable")) and not os.path.exists(
+        os.path.join(git_dir, "commondir"))
+
+
+def _unlocked(ref: str, why: str) -> GitError:
+    return GitError(f"can't move {ref} ({why}); if no git process is writing there, a crash left the lock file: "
+                    "remove it")
 
 
 def zero_oid(length: int) -> str:

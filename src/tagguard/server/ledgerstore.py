@@ -93,7 +93,7 @@ def _fold_once(git: Git, git_dir: str, cache: str, ref: str) -> bool | None:
         algorithm = hash_name(len(tip)) if tip else git.object_format()
         new = file_commit(_objects_dir(git_dir), algorithm, RECORDS_FILE, end - start, _pieces(cache, start, end),
                           tip, "tagguard ledger records\n", _now())
-        if not git.move_ref(ref, new, tip):
+        if not git.move_ref(ref, new, tip, git_dir):
             return None
     if new is None:
         return False  # no ref and nothing to fold
