@@ -281,10 +281,12 @@ def _ml_commands(sub: _Commands) -> None:
     _repo_option(log)
     log.add_argument("--format", choices=("table", "json", "csv"), default="table")
     log.add_argument("--sort", metavar="METRIC", help="best first by this metric")
-    log.add_argument("--minimize", action="store_true", help="lower is better (loss, error)")
+    log.add_argument("--minimize", metavar="METRIC", nargs="?", const="", action="append",
+                     help="lower is better (loss, error): for METRIC, or for the --sort/--best one; repeatable")
     choice = log.add_mutually_exclusive_group()
     choice.add_argument("--best", metavar="METRIC", help="print the one tag with the best value")
     choice.add_argument("--html", metavar="FILE", help="write a self-contained HTML report")
+    log.add_argument("--x", choices=("tag", "date"), help="the HTML report's x axis: each tag in turn, or dates")
 
     verify = _command(sub, "verify-checkpoint", "check the git provenance recorded in a checkpoint")
     _repo_option(verify)
