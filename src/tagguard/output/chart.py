@@ -38,7 +38,7 @@ class XAxis(NamedTuple):
 
 
 class Marks(NamedTuple):
-    best: str | None  # the tag with the best value
+    best: str  # the tag with the best value
     protected: frozenset[str]
     colors: dict[str, str]  # version line -> color
 
@@ -74,8 +74,8 @@ def chart(metric: str, points: list[Point], x_axis: XAxis, marks: Marks, esc: Ca
     parts += _protected_rules(points, marks.protected, x, bottom, esc)
     for line in marks.colors:
         mine = [p for p in points if p.line == line]
-        parts += [_polyline(run, line, marks.colors[line], x, y) for run in runs(mine)]
-    parts += _best_ring(points, marks.best, x, y)
+        parts += [_polyline(run, line, marks.colors[line], x, y) for run in runs(mine) if len(run) > 1]
+    parts += _best_ring(points, marks.best, x, y, esc)
     parts += [_point(p, p.value, marks.colors[p.line], x, y, esc) for p in points if p.value is not None]
     parts.append("</svg>")
     return "\n".join(parts)
@@ -101,7 +101,7 @@ def _x_axis(axis: XAxis, x: Callable[[float], float], bottom: float, protected: 
         return lines
     names = list(zip(axis.ticks.values, axis.ticks.labels))
     every = math.ceil(LABEL_GAP * len(names) / (WIDTH - LEFT - RIGHT))
-    for at, name in names[len(names) - 1 :: -every]:  # from the newest tag, which is always named
+    for at, name in names[::-1][::every][::-1]:  # counted from the newest tag, which is always named
         pos, shown = x(at), name if len(name) <= AXIS_NAME else name[: AXIS_NAME - 1] + "\u2026"
         kind = "tick x protected" if name in protected else "tick x"
         lines.append(f'<text class="{kind}" x="{pos:.1f}" y="{bottom + 14}" text-anchor="end" '
@@ -122,15 +122,12 @@ def _polyline(run: list[Point], line: str, color: str, x: Callable[[float], floa
     return f'<polyline class="series" data-line="{line}" fill="none" stroke="{color}" points="{coords}"/>'
 
 
-def _best_ring(points: list[Point], best: str | None, x: Callable[[float], float],
-               y: Callable[[float], float]) -> list[str]:
-    found = [(p.x, p.value) for p in points if p.tag == best and p.value is not None]
-    if not found:
-        return []
-    cx, cy = x(found[0][0]), y(found[0][1])
+def _best_ring(points: list[Point], best: str, x: Callable[[float], float], y: Callable[[float], float],
+               esc: Callable[[str], str]) -> list[str]:
+    cx, cy = next((x(p.x), y(p.value)) for p in points if p.tag == best and p.value is not None)
     label_y = cy - 14 if cy > TOP + 20 else cy + 24
     anchor = "end" if cx > WIDTH - RIGHT - 40 else "start" if cx < LEFT + 40 else "middle"
-    return [f'<circle class="mark-best" cx="{cx:.1f}" cy="{cy:.1f}" r="10"/>',
+    return [f'<circle class="mark-best" data-tag="{esc(best)}" cx="{cx:.1f}" cy="{cy:.1f}" r="10"/>',
             f'<text class="mark-best-label" x="{cx:.1f}" y="{label_y:.1f}" text-anchor="{anchor}">best</text>']
 
 

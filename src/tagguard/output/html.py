@@ -52,7 +52,8 @@ svg.chart { display: block; width: 100%; height: auto; }
 .table-wrap { overflow-x: auto; margin-top: 24px; }
 table { border-collapse: collapse; width: 100%; }
 th, td { border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: left; vertical-align: top; }
-td { overflow-wrap: anywhere; }
+td { overflow-wrap: break-word; } td.message { overflow-wrap: anywhere; min-width: 10em; }
+td.date { white-space: nowrap; }
 th { background: #f6f6f6; position: sticky; top: 0; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.best { font-weight: 700; background: #fff4cc; }
@@ -185,9 +186,9 @@ def _table(history: list[Snapshot], metrics: list[str], best: dict[str, str], pr
         kind = ' class="protected"' if s.tag.name in protected else ""
         rows.append(
             f'<tr{kind} title="{_esc(_message(s))}"><td>{first}</td>'
-            + "".join(f"<td>{_cell(c)}</td>" for c in texts[1:])
+            + "".join(f'<td class="{_esc(column)}">{_cell(c)}</td>' for column, c in zip(COLUMNS[1:], texts[1:]))
             + "".join(_metric_cell(s, m, best[m]) for m in metrics)
-            + f"<td>{_esc(subject)}</td></tr>"
+            + f'<td class="message">{_esc(subject)}</td></tr>'
         )
     rows.append("</tbody></table></div>")
     return "\n".join(rows)
