@@ -111,6 +111,23 @@ def test_best_prints_one_name_and_ties_go_to_the_newer_tag(history: Path) -> Non
     assert [r["tag"] for r in best] == ["v2.8-prod-ready"]
 
 
+def test_minimize_names_the_metrics_where_lower_is_better(history: Path) -> None:
+    assert tagguard("log", "--best", "loss", "--minimize", "loss", cwd=history).stdout == "v2.8-base\n"
+    assert tagguard("log", "--best", "acc", "--minimize", "LOSS", cwd=history).stdout == "v2.8-ft-w5r2\n"
+    by_acc = [r["tag"] for r in rows(history, "--sort", "acc", "--minimize", "acc", "--minimize", "loss")]
+    assert by_acc[0] == "v2.8-base"
+
+
+def test_html_options_that_need_more(history: Path) -> None:
+    result = tagguard("log", "--x", "date", cwd=history)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == "tagguard: error: --x sets the HTML report's x axis: add --html FILE (log --html report.html --x date)\n"
+    result = tagguard("log", "--html", str(history / "r.html"), "--minimize", cwd=history)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == "tagguard: error: --minimize needs a metric name with --html (log --html report.html --minimize loss)\n"
+    assert not (history / "r.html").exists()
+
+
 def test_best_with_a_metric_no_tag_records(history: Path) -> None:
     result = tagguard("log", "--best", "bleu", cwd=history)
     assert (result.returncode, result.stdout) == (2, "")

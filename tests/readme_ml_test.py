@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -40,3 +41,10 @@ def test_the_log_example(repo: Path) -> None:
         assert made.returncode == 0
     assert tagguard("log", cwd=repo).stdout == block("text", "`tagguard log` lists")
     assert tagguard("log", "--best", "acc", cwd=repo).stdout == "v2.8-ft-lr2\n"
+    command = block("sh", "`--minimize loss`").split()
+    assert command[:2] == ["tagguard", "log"]
+    made = tagguard(*command[1:], cwd=repo)
+    assert (made.returncode, made.stdout) == (0, block("text", "`--minimize loss`"))
+    page = (repo / "report.html").read_text()
+    assert page.count('<svg class="chart"') == 2
+    assert re.search(r'<text class="tick x"[^>]*>2025-03-\d\d</text>', page)  # dates along the x axis
