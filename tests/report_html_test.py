@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import math
@@ -16,6 +17,8 @@ from typing import Any
 import pytest
 from testing.ml import CHROMIUM, require
 from testing.tools import commit, isolated, run, tag, tagguard
+
+from tagguard.ml.weights import hash_weights, weights_trailer
 
 HOSTILE = '"></title></circle></svg><script>document.title="pwned"</script><img src=x onerror=alert(1)>'
 WIDTHS = (800, 1400)
@@ -79,6 +82,9 @@ def report(tmp_path_factory: pytest.TempPathFactory, templates: Path) -> Path:
 
 
 ACC_GAPS = (5, 12)
+WEIGHTS = "ckpt/<i>model.pth"  # the path as the tag records it, untrusted like all of it
+WEIGHTS_BYTES = b"\x80weights" * 1000
+WEIGHTS_SHA = hashlib.sha256(WEIGHTS_BYTES).hexdigest()
 
 
 def make_report(repo: Path, out: Path, *options: str) -> Path:
@@ -87,7 +93,10 @@ def make_report(repo: Path, out: Path, *options: str) -> Path:
         acc = "" if n in ACC_GAPS else f"acc={0.6 + n * 0.01:.2f}"
         loss = f"\nloss: {2.0 - n * 0.05:.2f}" if n % 2 == 0 else ""
         tag(repo, f"v{'2.8' if n < 18 else '2.9'}-ft-run{n}", f"run {n}\n\n{acc}{loss}", f"2025-01-{n + 1:02d}T09:00:00Z")
-    tag(repo, "v2.8-prod-ready", f"{HOSTILE}\nacc=0.95", "2025-02-01T00:00:00Z")
+    (repo / "ckpt").mkdir(exist_ok=True)
+    (repo / WEIGHTS).write_bytes(WEIGHTS_BYTES)
+    trailer = weights_trailer(hash_weights(str(repo / WEIGHTS))._replace(path=WEIGHTS))
+    tag(repo, "v2.8-prod-ready", f"{HOSTILE}\nacc=0.95\n\n{trailer}", "2025-02-01T00:00:00Z")
     tag(repo, "v2.8-eval-nometrics", "no numbers here", "2025-02-02T00:00:00Z")
     out.parent.mkdir(exist_ok=True)
     result = tagguard("log", "--html", str(out), "--minimize", "loss", *options, cwd=repo)
@@ -132,7 +141,12 @@ def test_chromium_paints_every_point_with_its_message_and_fits_the_window(
     assert page["points"] == page["painted"] == 37
     assert (page["scripts"], page["images"], page["title"]) == (0, 0, "Tag history")
     prod = [tip for tip in page["tips"] if tip.startswith("v2.8-prod-ready\n")]
-    assert prod == [f"v2.8-prod-ready\nacc = 0.95\n2025-02-01 00:00\n\n{HOSTILE}\nacc=0.95"]
+    assert len(prod) == 1
+    head, message = prod[0].split("\n\n", 1)
+    assert message.startswith(f"{HOSTILE}\nacc=0.95\n\nCheckpoint: sha256:")
+    name, value, when, weights = head.split("\n")
+    assert (name, value, weights) == ("v2.8-prod-ready", "acc = 0.95", f"weights: {WEIGHTS} (sha256 {WEIGHTS_SHA[:12]}, 8,000 bytes)")
+    assert re.fullmatch(r"2025-02-01 00:00, commit [0-9a-f]{12}", when)
     assert page["legend"] == ["v2.8", "v2.9", "best value", "protected tag"]
 
 

@@ -15,6 +15,7 @@ from types import MappingProxyType
 from tagguard import __version__
 from tagguard.lean import TYPE_CHECKING, NamedTuple
 from tagguard.ml.history import Snapshot, metric_names, ranked
+from tagguard.ml.weights import parse_weights
 from tagguard.output.chart import Marks, Point, XAxis, chart
 from tagguard.output.dates import to_minute
 from tagguard.output.history import COLUMNS, cells, number
@@ -23,7 +24,6 @@ from tagguard.output.ticks import Ticks, date_ticks
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-_HEX = frozenset("0123456789abcdef")
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 MAX_MESSAGE = 4000
 X_AXES = ("tag", "date")
@@ -72,7 +72,7 @@ class Report(NamedTuple):
     protected: frozenset[str] = frozenset()  # the tags the policy protects
 
 
-def render(history: list[Snapshot], report: Report = Report()) -> str:  # noqa: B008 - an immutable default
+def render(history: list[Snapshot], report: Report) -> str:
     metrics = metric_names(history)
     colors = {line: COLORS[i % len(COLORS)] for i, line in enumerate(version_lines(history))}
     best = {m: ranked(history, m, minimize=_minimize(report, m))[0].tag.name for m in metrics}
@@ -167,9 +167,14 @@ def _figure(history: list[Snapshot], metric: str, axis: XAxis, marks: Marks, rep
 
 
 def _tip(snapshot: Snapshot, metric: str) -> str:
-    value = snapshot.metrics.get(metric)
-    shown_value = "no value" if value is None else number(value)
-    return f"{snapshot.tag.name}\n{metric} = {shown_value}\n{to_minute(snapshot.tag.date)}\n\n{_message(snapshot)}"
+    """What hovering a point shows: the value, when and from which commit, the weights the tag
+    vouches for, and its message."""
+    value, tag = snapshot.metrics.get(metric), snapshot.tag
+    lines = [tag.name, f"{metric} = {'no value' if value is None else number(value)}", to_minute(tag.date)]
+    if tag.commit:
+        lines[-1] += f", commit {tag.commit[:12]}"
+    lines += [f"weights: {w.path} (sha256 {w.sha256[:12]}, {w.size:,} bytes)" for w in parse_weights(tag.message)]
+    return "\n".join([*lines, "", _message(snapshot)])
 
 
 def _table(history: list[Snapshot], metrics: list[str], best: dict[str, str], protected: frozenset[str],
@@ -186,19 +191,12 @@ def _table(history: list[Snapshot], metrics: list[str], best: dict[str, str], pr
         kind = ' class="protected"' if s.tag.name in protected else ""
         rows.append(
             f'<tr{kind} title="{_esc(_message(s))}"><td>{first}</td>'
-            + "".join(f'<td class="{_esc(column)}">{_cell(c)}</td>' for column, c in zip(COLUMNS[1:], texts[1:]))
+            + "".join(f'<td class="{_esc(column)}">{_esc(c)}</td>' for column, c in zip(COLUMNS[1:], texts[1:]))
             + "".join(_metric_cell(s, m, best[m]) for m in metrics)
             + f'<td class="message">{_esc(subject)}</td></tr>'
         )
     rows.append("</tbody></table></div>")
     return "\n".join(rows)
-
-
-def _cell(text: str) -> str:
-    """A long hexadecimal id (a commit, a SHA-256) shows its first 12 digits, whole on hover."""
-    if len(text) >= 16 and _HEX.issuperset(text):
-        return f'<code title="{_esc(text)}">{_esc(text[:12])}</code>'
-    return _esc(text)
 
 
 def _metric_cell(snapshot: Snapshot, metric: str, best: str) -> str:
