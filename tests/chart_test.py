@@ -6,8 +6,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tagguard.ml.history import Snapshot, TagInfo
-from tagguard.output.chart import Point, runs
+from tagguard.output.chart import Marks, Point, XAxis, chart, runs
 from tagguard.output.html import version_lines
+from tagguard.output.ticks import Ticks
 from tagguard.rules.naming import TagName
 
 
@@ -40,3 +41,12 @@ def test_version_lines_in_version_order() -> None:
     history = [snapshot("v2.10-ft", 2, 10), snapshot("v2.9-ft", 2, 9), snapshot("v1.13-ft", 1, 13),
                snapshot("v2.9-ft-b", 2, 9)]
     assert version_lines(history) == ["v1.13", "v2.9", "v2.10"]
+
+
+def test_a_best_value_of_zero_is_ringed() -> None:
+    points = [point(0, 0.3), point(1, 0.0), point(2, None), point(3, 0.1)]
+    axis = XAxis("tag", -0.5, 3.5, Ticks([0.0, 1.0, 2.0, 3.0], [p.tag for p in points]))
+    svg = chart("loss", points, axis, Marks("v2.8-ft-run1", frozenset({"v2.8-ft-run3"}), {"v2.8": "#1f77b4"}))
+    assert svg.count('<circle class="mark-best" data-tag="v2.8-ft-run1"') == 1
+    assert svg.count('<circle class="point"') == 3 and svg.count("<polyline") == 1
+    assert svg.count('<line class="mark-protected" data-tag="v2.8-ft-run3"') == 1

@@ -1,6 +1,6 @@
 """One metric over the tags as inline SVG: a line per version line (v2.8, v2.9), broken where
 a tag of that line records no value, the best value ringed and protected tags marked with a
-dashed rule. Text from tags arrives escaped by the caller's `esc`.
+dashed rule. Text from tags is escaped.
 
 The SVG scales with its box (a viewBox and no fixed width), so the page decides its size.
 """
@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import math
 
-from tagguard.lean import TYPE_CHECKING, NamedTuple
+from tagguard.lean import NamedTuple
 from tagguard.output.ticks import Ticks, number_ticks
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
+from tagguard.safetext import for_html
 
 WIDTH, HEIGHT = 640, 320
 LEFT, RIGHT, TOP = 60, 40, 20  # room for a date label centred on the last tick
@@ -55,83 +53,93 @@ def runs(points: list[Point]) -> list[list[Point]]:
     return [run for run in found if run]
 
 
-def chart(metric: str, points: list[Point], x_axis: XAxis, marks: Marks, esc: Callable[[str], str]) -> str:
+class _Frame(NamedTuple):
+    """Where a value lands in the SVG."""
+
+    x_axis: XAxis
+    y_ticks: Ticks
+    bottom: float  # the x axis's line
+
+    def x(self, value: float) -> float:
+        low, high = self.x_axis.low, self.x_axis.high
+        return LEFT + (WIDTH - LEFT - RIGHT) * (value - low) / (high - low)
+
+    def y(self, value: float) -> float:
+        low, high = self.y_ticks.values[0], self.y_ticks.values[-1]
+        return self.bottom - (self.bottom - TOP) * (value - low) / (high - low)
+
+
+def chart(metric: str, points: list[Point], x_axis: XAxis, marks: Marks) -> str:
     values = [p.value for p in points if p.value is not None]
-    y_ticks = number_ticks(min(values), max(values))
-    bottom = HEIGHT - BOTTOM[x_axis.kind]
-
-    def x(value: float) -> float:
-        return LEFT + (WIDTH - LEFT - RIGHT) * (value - x_axis.low) / (x_axis.high - x_axis.low)
-
-    def y(value: float) -> float:
-        low, high = y_ticks.values[0], y_ticks.values[-1]
-        return bottom - (bottom - TOP) * (value - low) / (high - low)
-
-    parts = [f'<svg class="chart" data-metric="{esc(metric)}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-             f'aria-label="{esc(metric)} by {x_axis.kind}">']
-    parts += _y_axis(y_ticks, y)
-    parts += _x_axis(x_axis, x, bottom, marks.protected, esc)
-    parts += _protected_rules(points, marks.protected, x, bottom, esc)
-    for line in marks.colors:
+    frame = _Frame(x_axis, number_ticks(min(values), max(values)), HEIGHT - BOTTOM[x_axis.kind])
+    parts = [f'<svg class="chart" data-metric="{for_html(metric)}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+             f'aria-label="{for_html(metric)} by {x_axis.kind}">']
+    parts += _y_axis(frame)
+    parts += _dates(frame) if x_axis.kind == "date" else _tag_names(frame, marks.protected)
+    parts += [_protected_rule(p.x, p.tag, frame) for p in points if p.tag in marks.protected]
+    for line, color in marks.colors.items():
         mine = [p for p in points if p.line == line]
-        parts += [_polyline(run, line, marks.colors[line], x, y) for run in runs(mine) if len(run) > 1]
-    parts += _best_ring(points, marks.best, x, y, esc)
-    parts += [_point(p, p.value, marks.colors[p.line], x, y, esc) for p in points if p.value is not None]
+        parts += [_polyline(run, line, color, frame) for run in runs(mine) if len(run) > 1]
+    valued = [(p, value) for p in points if (value := p.value) is not None]
+    parts += next(_best_ring(p.x, value, p.tag, frame) for p, value in valued if p.tag == marks.best)
+    parts += [_point(p, value, marks.colors[p.line], frame) for p, value in valued]
     parts.append("</svg>")
     return "\n".join(parts)
 
 
-def _y_axis(ticks: Ticks, y: Callable[[float], float]) -> list[str]:
+def _y_axis(frame: _Frame) -> list[str]:
     lines = []
-    for value, label in zip(ticks.values, ticks.labels):
-        pos = y(value)
+    for value, label in zip(frame.y_ticks.values, frame.y_ticks.labels):
+        pos = frame.y(value)
         lines.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{pos:.1f}" y2="{pos:.1f}"/>')
         lines.append(f'<text class="tick y" x="{LEFT - 8}" y="{pos + 4:.1f}" text-anchor="end">{label}</text>')
     return lines
 
 
-def _x_axis(axis: XAxis, x: Callable[[float], float], bottom: float, protected: frozenset[str],
-            esc: Callable[[str], str]) -> list[str]:
-    lines = [f'<line class="axis" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{bottom}" y2="{bottom}"/>']
-    if axis.kind == "date":
-        for value, label in zip(axis.ticks.values, axis.ticks.labels):
-            pos = x(value)
-            lines.append(f'<line class="grid" x1="{pos:.1f}" x2="{pos:.1f}" y1="{TOP}" y2="{bottom}"/>')
-            lines.append(f'<text class="tick x" x="{pos:.1f}" y="{bottom + 18}" text-anchor="middle">{label}</text>')
-        return lines
-    names = list(zip(axis.ticks.values, axis.ticks.labels))
-    every = math.ceil(LABEL_GAP * len(names) / (WIDTH - LEFT - RIGHT))
-    for at, name in names[::-1][::every][::-1]:  # counted from the newest tag, which is always named
-        pos, shown = x(at), name if len(name) <= AXIS_NAME else name[: AXIS_NAME - 1] + "\u2026"
-        kind = "tick x protected" if name in protected else "tick x"
-        lines.append(f'<text class="{kind}" x="{pos:.1f}" y="{bottom + 14}" text-anchor="end" '
-                     f'transform="rotate(-45 {pos:.1f} {bottom + 14})">{esc(shown)}<title>{esc(name)}</title></text>')
+def _dates(frame: _Frame) -> list[str]:
+    lines = [f'<line class="axis" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{frame.bottom}" y2="{frame.bottom}"/>']
+    for value, label in zip(frame.x_axis.ticks.values, frame.x_axis.ticks.labels):
+        pos = frame.x(value)
+        lines.append(f'<line class="grid" x1="{pos:.1f}" x2="{pos:.1f}" y1="{TOP}" y2="{frame.bottom}"/>')
+        lines.append(f'<text class="tick x" x="{pos:.1f}" y="{frame.bottom + 18}" text-anchor="middle">{label}</text>')
     return lines
 
 
-def _protected_rules(points: list[Point], protected: frozenset[str], x: Callable[[float], float], bottom: float,
-                     esc: Callable[[str], str]) -> list[str]:
-    return [f'<line class="mark-protected" data-tag="{esc(p.tag)}" x1="{x(p.x):.1f}" x2="{x(p.x):.1f}" '
-            f'y1="{TOP}" y2="{bottom}"><title>{esc(p.tag)}: protected</title></line>'
-            for p in points if p.tag in protected]
+def _tag_names(frame: _Frame, protected: frozenset[str]) -> list[str]:
+    """The tags' names along the axis, slanted; thinned out where they would overlap."""
+    lines = [f'<line class="axis" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{frame.bottom}" y2="{frame.bottom}"/>']
+    names = list(zip(frame.x_axis.ticks.values, frame.x_axis.ticks.labels))
+    every = math.ceil(LABEL_GAP * len(names) / (WIDTH - LEFT - RIGHT))
+    top = frame.bottom + 14
+    for at, name in names[::-1][::every][::-1]:  # counted from the newest tag, which is always named
+        pos, short = frame.x(at), name if len(name) <= AXIS_NAME else name[: AXIS_NAME - 1] + "\u2026"
+        kind = "tick x protected" if name in protected else "tick x"
+        lines.append(f'<text class="{kind}" x="{pos:.1f}" y="{top}" text-anchor="end" transform="rotate(-45 '
+                     f'{pos:.1f} {top})">{for_html(short)}<title>{for_html(name)}</title></text>')
+    return lines
 
 
-def _polyline(run: list[Point], line: str, color: str, x: Callable[[float], float],
-              y: Callable[[float], float]) -> str:
-    coords = " ".join(f"{x(p.x):.1f},{y(p.value):.1f}" for p in run if p.value is not None)
+def _protected_rule(at: float, tag: str, frame: _Frame) -> str:
+    pos = frame.x(at)
+    return (f'<line class="mark-protected" data-tag="{for_html(tag)}" x1="{pos:.1f}" x2="{pos:.1f}" y1="{TOP}" '
+            f'y2="{frame.bottom}"><title>{for_html(tag)}: protected</title></line>')
+
+
+def _polyline(run: list[Point], line: str, color: str, frame: _Frame) -> str:
+    coords = " ".join(f"{frame.x(p.x):.1f},{frame.y(p.value):.1f}" for p in run if p.value is not None)
     return f'<polyline class="series" data-line="{line}" fill="none" stroke="{color}" points="{coords}"/>'
 
 
-def _best_ring(points: list[Point], best: str, x: Callable[[float], float], y: Callable[[float], float],
-               esc: Callable[[str], str]) -> list[str]:
-    cx, cy = next((x(p.x), y(p.value)) for p in points if p.tag == best and p.value is not None)
+def _best_ring(at: float, value: float, tag: str, frame: _Frame) -> list[str]:
+    """A ring under the best point, and the word "best" beside it, kept inside the chart."""
+    cx, cy = frame.x(at), frame.y(value)
     label_y = cy - 14 if cy > TOP + 20 else cy + 24
     anchor = "end" if cx > WIDTH - RIGHT - 40 else "start" if cx < LEFT + 40 else "middle"
-    return [f'<circle class="mark-best" data-tag="{esc(best)}" cx="{cx:.1f}" cy="{cy:.1f}" r="10"/>',
+    return [f'<circle class="mark-best" data-tag="{for_html(tag)}" cx="{cx:.1f}" cy="{cy:.1f}" r="10"/>',
             f'<text class="mark-best-label" x="{cx:.1f}" y="{label_y:.1f}" text-anchor="{anchor}">best</text>']
 
 
-def _point(point: Point, value: float, color: str, x: Callable[[float], float], y: Callable[[float], float],
-           esc: Callable[[str], str]) -> str:
-    return (f'<circle class="point" data-tag="{esc(point.tag)}" data-line="{point.line}" data-value="{value:g}" '
-            f'cx="{x(point.x):.1f}" cy="{y(value):.1f}" r="5" fill="{color}"><title>{esc(point.tip)}</title></circle>')
+def _point(point: Point, value: float, color: str, frame: _Frame) -> str:
+    return (f'<circle class="point" data-tag="{for_html(point.tag)}" data-line="{point.line}" data-value="{value:g}" '
+            f'cx="{frame.x(point.x):.1f}" cy="{frame.y(value):.1f}" r="5" fill="{color}">'
+            f"<title>{for_html(point.tip)}</title></circle>")

@@ -9,7 +9,6 @@ flows with the window: charts share a row when there is room, and never make it 
 
 from __future__ import annotations
 
-import html
 from types import MappingProxyType
 
 from tagguard import __version__
@@ -20,13 +19,13 @@ from tagguard.output.chart import Marks, Point, XAxis, chart
 from tagguard.output.dates import to_minute
 from tagguard.output.history import COLUMNS, cells, number
 from tagguard.output.ticks import Ticks, date_ticks
+from tagguard.safetext import for_html
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 MAX_MESSAGE = 4000
-X_AXES = ("tag", "date")
 _CSP = "default-src 'none'; style-src 'unsafe-inline'"
 _STYLE = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 0 auto; padding: 16px 24px; max-width: 1800px; color: #222; }
@@ -67,7 +66,7 @@ tr.protected td:first-child { font-weight: 600; }
 class Report(NamedTuple):
     """How to draw the history: what the lead can feed from the policy or the command line."""
 
-    x_axis: str = "tag"  # one of X_AXES
+    x_axis: str = "tag"  # or "date" (log --x)
     directions: Mapping[str, str] = MappingProxyType({})  # metric -> "max" or "min"; "max" if absent
     protected: frozenset[str] = frozenset()  # the tags the policy protects
 
@@ -104,8 +103,8 @@ def render(history: list[Snapshot], report: Report) -> str:
 
 def version_lines(history: list[Snapshot]) -> list[str]:
     """The version lines the tags belong to, oldest version first: v2.8, v2.9, v2.10."""
-    found = {(s.parsed.major, s.parsed.minor) for s in history}
-    return [f"v{major}.{minor}" for major, minor in sorted(found)]
+    by_version = sorted(history, key=lambda s: (s.parsed.major, s.parsed.minor))
+    return list(dict.fromkeys(_line(s) for s in by_version))
 
 
 def _line(snapshot: Snapshot) -> str:
@@ -116,12 +115,6 @@ def _minimize(report: Report, metric: str) -> bool:
     return report.directions.get(metric) == "min"
 
 
-def _esc(text: str) -> str:
-    """Escape for HTML text and attributes, dropping control characters other than newline."""
-    kept = "".join(c for c in text if c in "\n\t" or (c >= " " and not "\x7f" <= c <= "\x9f"))
-    return html.escape(kept, quote=True)
-
-
 def _message(snapshot: Snapshot) -> str:
     message = snapshot.tag.message or "(no message)"
     return message if len(message) <= MAX_MESSAGE else message[:MAX_MESSAGE] + "..."
@@ -130,10 +123,9 @@ def _message(snapshot: Snapshot) -> str:
 def _summary(history: list[Snapshot], colors: dict[str, str]) -> str:
     text = f"{len(history)} tag{'' if len(history) == 1 else 's'}"
     if history:
-        lines = ", ".join(colors)
-        text += f" on {len(colors)} version line{'' if len(colors) == 1 else 's'} ({lines}), " \
-            f"{to_minute(history[0].tag.date)[:10]} to {to_minute(history[-1].tag.date)[:10]}"
-    return f'<p class="summary">{_esc(text)}</p>'
+        first, last = (to_minute(s.tag.date)[:10] for s in (history[0], history[-1]))
+        text += f", {first} to {last}; version lines: {', '.join(colors)}"
+    return f'<p class="summary">{for_html(text)}</p>'
 
 
 def _legend(colors: dict[str, str]) -> str:
@@ -161,9 +153,9 @@ def _figure(history: list[Snapshot], metric: str, axis: XAxis, marks: Marks, rep
     ]
     best = next(s for s in history if s.tag.name == marks.best)
     how = "lower is better" if _minimize(report, metric) else "higher is better"
-    caption = (f"<figcaption><b>{_esc(metric)}</b> <span class=\"how\">{how}; best: {_esc(best.tag.name)} "
+    caption = (f"<figcaption><b>{for_html(metric)}</b> <span class=\"how\">{how}; best: {for_html(best.tag.name)} "
                f"({number(best.metrics[metric])})</span></figcaption>")
-    return f'<figure>{caption}\n{chart(metric, points, axis, marks, _esc)}</figure>'
+    return f'<figure>{caption}\n{chart(metric, points, axis, marks)}</figure>'
 
 
 def _tip(snapshot: Snapshot, metric: str) -> str:
@@ -179,21 +171,21 @@ def _tip(snapshot: Snapshot, metric: str) -> str:
 
 def _table(history: list[Snapshot], metrics: list[str], best: dict[str, str], protected: frozenset[str],
            colors: dict[str, str]) -> str:
-    head = "".join(f"<th>{_esc(h)}</th>" for h in (*COLUMNS, *metrics, "message"))
+    head = "".join(f"<th>{for_html(h)}</th>" for h in (*COLUMNS, *metrics, "message"))
     rows = [f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead><tbody>']
     for s in history:
         texts = cells(s)
         texts[COLUMNS.index("date")] = to_minute(texts[COLUMNS.index("date")])
-        first = f'<span class="dot" style="background:{colors[_line(s)]}"></span>{_esc(texts[0])}'
+        first = f'<span class="dot" style="background:{colors[_line(s)]}"></span>{for_html(texts[0])}'
         if s.tag.name in protected:
             first += '<span class="badge">protected</span>'
         subject = s.tag.message.split("\n", 1)[0]
         kind = ' class="protected"' if s.tag.name in protected else ""
         rows.append(
-            f'<tr{kind} title="{_esc(_message(s))}"><td>{first}</td>'
-            + "".join(f'<td class="{_esc(column)}">{_esc(c)}</td>' for column, c in zip(COLUMNS[1:], texts[1:]))
+            f'<tr{kind} title="{for_html(_message(s))}"><td>{first}</td>'
+            + "".join(f'<td class="{for_html(column)}">{for_html(c)}</td>' for column, c in zip(COLUMNS[1:], texts[1:]))
             + "".join(_metric_cell(s, m, best[m]) for m in metrics)
-            + f'<td class="message">{_esc(subject)}</td></tr>'
+            + f'<td class="message">{for_html(subject)}</td></tr>'
         )
     rows.append("</tbody></table></div>")
     return "\n".join(rows)
@@ -201,5 +193,5 @@ def _table(history: list[Snapshot], metrics: list[str], best: dict[str, str], pr
 
 def _metric_cell(snapshot: Snapshot, metric: str, best: str) -> str:
     if snapshot.tag.name == best:
-        return f'<td class="num best" title="best {_esc(metric)}">{number(snapshot.metrics[metric])}</td>'
+        return f'<td class="num best" title="best {for_html(metric)}">{number(snapshot.metrics[metric])}</td>'
     return f'<td class="num">{number(snapshot.metrics.get(metric))}</td>'
