@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from testing.ml import CHROMIUM, require
-from testing.tools import commit, isolated, run, tag, tagguard
+from testing.tools import commit, git, isolated, run, tag, tagguard
 
 from tagguard.ml.weights import hash_weights, weights_trailer
 
@@ -43,6 +43,7 @@ window.onload = () => {
     });
     found[frame.id] = {
       overflow: doc.documentElement.scrollWidth - doc.documentElement.clientWidth,
+      tableOverflow: [...doc.querySelectorAll(".table-wrap")].map(w => w.scrollWidth - w.clientWidth),
       points: points.length, painted: painted.length,
       scripts: doc.querySelectorAll("script").length, images: doc.querySelectorAll("img").length,
       title: doc.title, tips: points.map(c => c.querySelector("title").textContent),
@@ -97,7 +98,8 @@ def make_report(repo: Path, out: Path, *options: str) -> Path:
     (repo / WEIGHTS).write_bytes(WEIGHTS_BYTES)
     trailer = weights_trailer(hash_weights(str(repo / WEIGHTS))._replace(path=WEIGHTS))
     tag(repo, "v2.8-prod-ready", f"{HOSTILE}\nacc=0.95\n\n{trailer}", "2025-02-01T00:00:00Z")
-    tag(repo, "v2.8-eval-nometrics", "no numbers here", "2025-02-02T00:00:00Z")
+    long_name = {"GIT_COMMITTER_NAME": "Unbroken" * 20, "GIT_COMMITTER_DATE": "2025-02-02T00:00:00Z"}
+    git("tag", "-a", "v2.8-eval-nometrics", "-m", "no numbers here", cwd=repo, env=long_name)  # the table must wrap it
     out.parent.mkdir(exist_ok=True)
     result = tagguard("log", "--html", str(out), "--minimize", "loss", *options, cwd=repo)
     assert (result.returncode, result.stdout) == (0, f"wrote {out}: 27 tags, 2 metrics\n")
@@ -136,7 +138,7 @@ def laid_out(report: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str
 def test_chromium_paints_every_point_with_its_message_and_fits_the_window(
         laid_out: dict[str, Any], width: int) -> None:
     page = laid_out[str(width)]
-    assert page["overflow"] <= 0  # no sideways scrolling
+    assert page["overflow"] <= 0 and page["tableOverflow"] == [0]  # no sideways scrolling, not even the table's
     assert [(c["metric"], c["points"]) for c in page["charts"]] == [("acc", 24), ("loss", 13)]
     assert page["points"] == page["painted"] == 37
     assert (page["scripts"], page["images"], page["title"]) == (0, 0, "Tag history")

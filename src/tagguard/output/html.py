@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 MAX_MESSAGE = 4000
+LONG_CELL = 24  # characters; longer cells wrap anywhere
 _CSP = "default-src 'none'; style-src 'unsafe-inline'"
 _STYLE = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 0 auto; padding: 16px 24px; max-width: 1800px; color: #222; }
@@ -51,8 +52,8 @@ svg.chart { display: block; width: 100%; height: auto; }
 .table-wrap { overflow-x: auto; margin-top: 24px; }
 table { border-collapse: collapse; width: 100%; }
 th, td { border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: left; vertical-align: top; }
-td { overflow-wrap: break-word; } td.message { overflow-wrap: anywhere; min-width: 10em; }
-td.date { white-space: nowrap; }
+td { overflow-wrap: break-word; } td.long, td.message { overflow-wrap: anywhere; }
+td.message { min-width: 10em; } td.date { white-space: nowrap; }
 th { background: #f6f6f6; position: sticky; top: 0; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.best { font-weight: 700; background: #fff4cc; }
@@ -183,12 +184,19 @@ def _table(history: list[Snapshot], metrics: list[str], best: dict[str, str], pr
         kind = ' class="protected"' if s.tag.name in protected else ""
         rows.append(
             f'<tr{kind} title="{for_html(_message(s))}"><td>{first}</td>'
-            + "".join(f'<td class="{for_html(column)}">{for_html(c)}</td>' for column, c in zip(COLUMNS[1:], texts[1:]))
+            + "".join(_text_cell(column, text) for column, text in zip(COLUMNS[1:], texts[1:]))
             + "".join(_metric_cell(s, m, best[m]) for m in metrics)
             + f'<td class="message">{for_html(subject)}</td></tr>'
         )
     rows.append("</tbody></table></div>")
     return "\n".join(rows)
+
+
+def _text_cell(column: str, text: str) -> str:
+    """A cell classed by its column; a long one may break anywhere (a 160-letter tagger name
+    must not widen the table), a short one only between words."""
+    kind = f"{column} long" if len(text) > LONG_CELL else column
+    return f'<td class="{for_html(kind)}">{for_html(text)}</td>'
 
 
 def _metric_cell(snapshot: Snapshot, metric: str, best: str) -> str:
