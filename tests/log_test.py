@@ -115,6 +115,18 @@ def test_best_prints_one_name_and_ties_go_to_the_newer_tag(history: Path) -> Non
     assert [r["tag"] for r in best] == ["v2.8-prod-ready"]
 
 
+def test_html_options_that_need_more(history: Path) -> None:
+    result = tagguard("log", "--x", "date", cwd=history)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == "tagguard: error: --x sets the HTML report's x axis: add --html FILE (log --html report.html --x date)\n"
+    result = tagguard("log", "--html", str(history / "r.html"), "--minimize", cwd=history)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == ("tagguard: error: --minimize and --maximize say which way --sort's or --best's metric is "
+                             "better; for the HTML report, declare each metric's direction in the policy "
+                             "([metrics] loss = \"min\")\n")
+    assert not (history / "r.html").exists()
+
+
 def test_best_with_a_metric_no_tag_records(history: Path) -> None:
     result = tagguard("log", "--best", "bleu", cwd=history)
     assert (result.returncode, result.stdout) == (2, "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -48,6 +49,13 @@ def test_the_log_example(repo: Path) -> None:
     shown = tagguard("log", cwd=repo).stdout.replace(head, "2a8f95ce0153")
     assert shown == block("text", "`tagguard log` lists")
     assert tagguard("log", "--best", "acc", cwd=repo).stdout == "v2.8-ft-lr2\n"
+    command = block("sh", "The page for a weekly review").split()
+    assert command[:2] == ["tagguard", "log"]
+    made = tagguard(*command[1:], cwd=repo)
+    assert (made.returncode, made.stdout) == (0, block("text", "The page for a weekly review"))
+    page = (repo / "report.html").read_text()
+    assert page.count('<svg class="chart"') == 2
+    assert re.search(r'<text class="tick x"[^>]*>2025-03-\d\d</text>', page)  # dates along the x axis
 
 
 def test_the_log_commands(repo: Path) -> None:

@@ -2,35 +2,61 @@
 
 from __future__ import annotations
 
+import hashlib
+import html
+import json
+import math
 import re
 import shutil
 import struct
 import zlib
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from testing.ml import CHROMIUM, require
-from testing.tools import commit, isolated, run, tag, tagguard
+from testing.tools import commit, git, isolated, run, tag, tagguard
+
+from tagguard.ml.weights import hash_weights, weights_trailer
 
 HOSTILE = '"></title></circle></svg><script>document.title="pwned"</script><img src=x onerror=alert(1)>'
-# A page of the test's own (not the report) loads the report in a frame and asks the
-# browser's layout which points are really painted where a person would hover them.
+WIDTHS = (800, 1400)
+V28_BLUE, V29_RED, BEST_GOLD = (0x1F, 0x77, 0xB4), (0xD6, 0x27, 0x28), (0xE0, 0xA0, 0x00)
+# A page of the test's own (not the report) loads the report in a frame per width and asks the
+# browser's layout what a person would see: which points are painted where they would hover,
+# whether the page is wider than the window, and the charts' ticks, lines and marks.
 PROBE = """<!DOCTYPE html><html><body style="margin:0">
-<iframe id="f" src="report.html" style="width:1000px;height:4000px;border:0"></iframe>
+<iframe id="800" src="report.html" style="width:800px;height:5000px;border:0"></iframe>
+<iframe id="1400" src="report.html" style="width:1400px;height:5000px;border:0"></iframe>
 <pre id="out">pending</pre><script>
-document.getElementById("f").onload = () => {
-  const doc = document.getElementById("f").contentDocument;
-  const points = [...doc.querySelectorAll("circle.point")];
-  const painted = points.filter(c => {
-    const r = c.getBoundingClientRect();
-    return r.width > 0 && doc.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === c;
-  });
-  const perChart = [...doc.querySelectorAll("svg.chart")].map(
-    s => s.dataset.metric + "=" + s.querySelectorAll("circle.point").length);
-  document.getElementById("out").textContent = JSON.stringify({
-    points: points.length, painted: painted.length, charts: perChart,
-    scripts: doc.querySelectorAll("script").length, images: doc.querySelectorAll("img").length,
-    title: doc.title, tips: points.map(c => c.querySelector("title").textContent)});
+const texts = (root, selector) => [...root.querySelectorAll(selector)].map(e => e.firstChild.textContent);
+const data = (root, selector, key) => [...root.querySelectorAll(selector)].map(e => e.dataset[key]);
+window.onload = () => {
+  const found = {};
+  for (const frame of document.querySelectorAll("iframe")) {
+    const doc = frame.contentDocument;
+    const points = [...doc.querySelectorAll("circle.point")];
+    const painted = points.filter(c => {
+      const r = c.getBoundingClientRect();
+      return r.width > 0 && doc.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === c;
+    });
+    found[frame.id] = {
+      overflow: doc.documentElement.scrollWidth - doc.documentElement.clientWidth,
+      tableOverflow: [...doc.querySelectorAll(".table-wrap")].map(w => w.scrollWidth - w.clientWidth),
+      points: points.length, painted: painted.length,
+      scripts: doc.querySelectorAll("script").length, images: doc.querySelectorAll("img").length,
+      title: doc.title, tips: points.map(c => c.querySelector("title").textContent),
+      legend: [...doc.querySelectorAll(".legend li")].map(li => li.textContent),
+      charts: [...doc.querySelectorAll("svg.chart")].map(svg => ({
+        metric: svg.dataset.metric, top: Math.round(svg.getBoundingClientRect().top),
+        width: Math.round(svg.getBoundingClientRect().width),
+        points: svg.querySelectorAll("circle.point").length,
+        y: texts(svg, "text.tick.y"), x: texts(svg, "text.tick.x"),
+        lines: [...svg.querySelectorAll("polyline.series")].map(p => [p.dataset.line, p.points.numberOfItems]),
+        best: data(svg, "circle.mark-best", "tag"), protected: data(svg, "line.mark-protected", "tag")}))};
+  }
+  document.getElementById("out").textContent = JSON.stringify(found);
 };
 </script></body></html>
 """
@@ -48,24 +74,34 @@ def chromium(tmp_path: Path, *args: str) -> str:
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory, templates: Path) -> Path:
-    """25 tags: acc on all of them, loss on every other one, one hostile message. One page for
-    the module's tests, which only read it."""
+    """25 tags, v2.8 then v2.9: acc on all but two, loss on every other one, a protected tag
+    with a hostile message. One page for the module's tests, which only read it."""
     base = tmp_path_factory.mktemp("report")
     repo = Path(shutil.copytree(templates / "repo", base / "repo", symlinks=True))
     with isolated(base / "home"):
         return make_report(repo, base / "site" / "report.html")
 
 
-def make_report(repo: Path, out: Path) -> Path:
+ACC_GAPS = (5, 12)
+WEIGHTS = "ckpt/<i>model.pth"  # the path as the tag records it, untrusted like all of it
+WEIGHTS_BYTES = b"\x80weights" * 1000
+WEIGHTS_SHA = hashlib.sha256(WEIGHTS_BYTES).hexdigest()
+
+
+def make_report(repo: Path, out: Path, *options: str) -> Path:
     for n in range(25):
         commit(repo, f"step {n}", f"2025-01-{n + 1:02d}T08:00:00Z")
-        loss = f"\nloss: {2.0 - n * 0.05:.2f}" if n % 2 == 0 else ""
-        message = f"run {n}\n\nacc={0.6 + n * 0.01:.2f}{loss}"
-        tag(repo, f"v2.8-ft-run{n}", message, f"2025-01-{n + 1:02d}T09:00:00Z")
-    tag(repo, "v2.8-prod-ready", f"{HOSTILE}\nacc=0.95", "2025-02-01T00:00:00Z")
-    tag(repo, "v2.8-eval-nometrics", "no numbers here", "2025-02-02T00:00:00Z")
-    out.parent.mkdir()
-    result = tagguard("log", "--html", str(out), cwd=repo)
+        acc = "" if n in ACC_GAPS else f"acc={0.6 + n * 0.01:.2f}"
+        loss = f"\nloss={2.0 - n * 0.05:.2f}" if n % 2 == 0 else ""
+        tag(repo, f"v{'2.8' if n < 18 else '2.9'}-ft-run{n}", f"run {n}\n\n{acc}{loss}", f"2025-01-{n + 1:02d}T09:00:00Z")
+    (repo / "ckpt").mkdir(exist_ok=True)
+    (repo / WEIGHTS).write_bytes(WEIGHTS_BYTES)
+    trailer = weights_trailer(hash_weights(str(repo / WEIGHTS))._replace(path=WEIGHTS))
+    tag(repo, "v2.8-prod-ready", f"{HOSTILE}\nacc=0.95\n\n{trailer}", "2025-02-01T00:00:00Z")
+    long_name = {"GIT_COMMITTER_NAME": "Unbroken" * 20, "GIT_COMMITTER_DATE": "2025-02-02T00:00:00Z"}
+    git("tag", "-a", "v2.8-eval-nometrics", "-m", "no numbers here", cwd=repo, env=long_name)  # the table must wrap it
+    out.parent.mkdir(exist_ok=True)
+    result = tagguard("log", "--html", str(out), *options, cwd=repo)
     assert (result.returncode, result.stdout) == (0, f"wrote {out}: 27 tags, 2 metrics\n")
     return out
 
@@ -74,40 +110,110 @@ def test_the_page_is_self_contained_and_escapes_tag_messages(report: Path) -> No
     page = report.read_text()
     elements = start_tags(page)
     assert {name for name, _ in elements} <= {
-        "html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "svg", "line", "text",
-        "polyline", "circle", "table", "thead", "tbody", "tr", "th", "td"}
+        "html", "head", "meta", "title", "style", "body", "h1", "p", "ul", "li", "span", "div", "figure",
+        "figcaption", "b", "svg", "line", "text", "polyline", "circle", "table", "thead", "tbody", "tr", "th", "td",
+        "code"}
     assert not [a for _, attrs in elements for a in attrs if a in ("src", "href") or a.startswith("on")]
     assert "Content-Security-Policy" in page and "default-src 'none'" in page
     assert "&lt;script&gt;document.title=&quot;pwned&quot;&lt;/script&gt;" in page
-    assert page.count('<circle class="point"') == 26 + 13
+    assert page.count('<circle class="point"') == 24 + 13
 
 
-def test_chromium_renders_every_point_with_its_message(report: Path, tmp_path: Path) -> None:
+def probe(report: Path, tmp_path: Path) -> dict[str, Any]:
+    """What Chromium lays out at each of WIDTHS (see PROBE)."""
     require(CHROMIUM, "chromium (apt-get install chromium)")
-    import json
-
-    probe = report.parent / "probe.html"
-    probe.write_text(PROBE)
+    probe_page = report.parent / "probe.html"
+    probe_page.write_text(PROBE)
     dom = chromium(tmp_path, "--allow-file-access-from-files", "--virtual-time-budget=10000", "--dump-dom",
-                   probe.as_uri())
-    found = json.loads(re.search(r'<pre id="out">(.*?)</pre>', dom, re.S)[1].replace("&amp;", "&")
-                       .replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"'))
-    assert found["charts"] == ["acc=26", "loss=13"]
-    assert found["points"] == found["painted"] == 39
-    assert (found["scripts"], found["images"], found["title"]) == (0, 0, "Tag history")
-    prod = [tip for tip in found["tips"] if tip.startswith("v2.8-prod-ready\n")]
-    assert prod == [f"v2.8-prod-ready\nacc = 0.95\n\n{HOSTILE}\nacc=0.95"]
+                   probe_page.as_uri())
+    return json.loads(html.unescape(re.search(r'<pre id="out">(.*?)</pre>', dom, re.S)[1]))
 
 
-def test_chromium_screenshot_shows_the_chart(report: Path, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def laid_out(report: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return probe(report, tmp_path_factory.mktemp("probe"))
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_chromium_paints_every_point_with_its_message_and_fits_the_window(
+        laid_out: dict[str, Any], width: int) -> None:
+    page = laid_out[str(width)]
+    assert page["overflow"] <= 0 and page["tableOverflow"] == [0]  # no sideways scrolling, not even the table's
+    assert [(c["metric"], c["points"]) for c in page["charts"]] == [("acc", 24), ("loss", 13)]
+    assert page["points"] == page["painted"] == 37
+    assert (page["scripts"], page["images"], page["title"]) == (0, 0, "Tag history")
+    prod = [tip for tip in page["tips"] if tip.startswith("v2.8-prod-ready\n")]
+    assert len(prod) == 1
+    head, message = prod[0].split("\n\n", 1)
+    assert message.startswith(f"{HOSTILE}\nacc=0.95\n\nCheckpoint: sha256:")
+    name, value, when, weights = head.split("\n")
+    assert (name, value, weights) == ("v2.8-prod-ready", "acc = 0.95", f"weights: {WEIGHTS} (sha256 {WEIGHTS_SHA[:12]}, 8,000 bytes)")
+    assert re.fullmatch(r"2025-02-01 00:00, commit [0-9a-f]{12}", when)
+    assert page["legend"] == ["v2.8", "v2.9", "best value", "protected tag"]
+
+
+def test_charts_share_a_row_when_the_window_is_wide(laid_out: dict[str, Any]) -> None:
+    narrow, wide = ([c["top"] for c in laid_out[str(w)]["charts"]] for w in WIDTHS)
+    assert narrow[0] < narrow[1] and wide[0] == wide[1]
+    assert all(c["width"] >= 500 for w in WIDTHS for c in laid_out[str(w)]["charts"])
+
+
+def test_value_ticks_are_nice_numbers_that_hug_the_data(laid_out: dict[str, Any]) -> None:
+    values = {"acc": [round(0.6 + n * 0.01, 2) for n in range(25) if n not in ACC_GAPS] + [0.95],
+              "loss": [round(2.0 - n * 0.05, 2) for n in range(0, 25, 2)]}
+    for chart in laid_out["800"]["charts"]:
+        ticks = [float(label) for label in chart["y"]]
+        step = ticks[1] - ticks[0]
+        assert all(abs(b - a - step) < 1e-9 for a, b in zip(ticks, ticks[1:]))
+        assert round(step / 10 ** math.floor(math.log10(step)), 6) in (1, 2, 5)
+        data = values[chart["metric"]]
+        assert ticks[0] <= min(data) < ticks[1] and ticks[-2] < max(data) <= ticks[-1]
+        decimals = {len(label.partition(".")[2]) for label in chart["y"]}
+        assert decimals == {max(0, -math.floor(math.log10(step) + 1e-9))}
+
+
+def test_one_line_per_version_line_broken_where_a_tag_has_no_value(laid_out: dict[str, Any]) -> None:
+    acc, loss = laid_out["1400"]["charts"]
+    # v2.8: runs 0-4, 6-11, then 13-17 with the prod-ready tag (the v2.9 tags between are another line)
+    assert acc["lines"] == [["v2.8", 5], ["v2.8", 6], ["v2.8", 6], ["v2.9", 7]]
+    assert loss["lines"] == []  # every other tag has no loss: no two neighbours to join
+
+
+def test_the_best_and_the_protected_tags_are_marked(laid_out: dict[str, Any], report: Path) -> None:
+    acc, loss = laid_out["800"]["charts"]
+    assert (acc["best"], loss["best"]) == (["v2.8-prod-ready"], ["v2.9-ft-run24"])  # loss: --minimize loss
+    assert acc["protected"] == loss["protected"] == ["v2.8-prod-ready"]
+    assert acc["x"][-2:] == ["v2.8-prod-ready", "v2.8-eval-nomet\u2026"]
+    page = report.read_text()
+    assert '<td class="num best" title="best acc">0.95</td>' in page
+    assert '<td class="num best" title="best loss">0.8</td>' in page
+    assert page.count('<span class="badge">protected</span>') == 1
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_chromium_screenshot_shows_both_version_lines_and_the_best_mark(
+        report: Path, tmp_path: Path, width: int) -> None:
     require(CHROMIUM, "chromium (apt-get install chromium)")
-    shot = tmp_path / "report.png"
-    chromium(tmp_path, "--window-size=1000,1400", f"--screenshot={shot}", report.as_uri())
-    width, height, pixels = read_png(shot.read_bytes())
-    assert (width, height) == (1000, 1400)
-    acc_blue, loss_red = (0x1F, 0x77, 0xB4), (0xD6, 0x27, 0x28)
-    assert pixels.count(acc_blue) > 26 * 40  # 26 dots of about 78 pixels, and the line
-    assert pixels.count(loss_red) > 13 * 40
+    shot = tmp_path / f"report-{width}.png"
+    chromium(tmp_path, f"--window-size={width},1600", "--hide-scrollbars", f"--screenshot={shot}", report.as_uri())
+    png_width, height, pixels = read_png(shot.read_bytes())
+    assert (png_width, height) == (width, 1600)
+    assert pixels.count(V28_BLUE) > 17 * 40  # 17 dots of about 78 pixels, and the lines
+    assert pixels.count(V29_RED) > 7 * 40
+    assert pixels.count(BEST_GOLD) > 2 * 60  # a ring in each chart
+
+
+def test_dates_as_the_x_axis(repo: Path, tmp_path: Path) -> None:
+    page = make_report(repo, tmp_path / "dates.html", "--x", "date").read_text()
+    acc = page.split('data-metric="acc"', 1)[1].split("</svg>", 1)[0]
+    labels = re.findall(r'<text class="tick x"[^>]*>([^<]*)</text>', acc)
+    assert labels == sorted(labels) and len(labels) >= 3
+    first, last = (datetime.fromisoformat(d).replace(tzinfo=timezone.utc) for d in (labels[0], labels[-1]))
+    assert first <= datetime(2025, 1, 1, 9, tzinfo=timezone.utc) and last >= datetime(2025, 2, 1, tzinfo=timezone.utc)
+    cx = {t: float(x) for t, x in re.findall(r'<circle class="point" data-tag="([^"]+)"[^>]* cx="([^"]+)"', acc)}
+    day = cx["v2.8-ft-run1"] - cx["v2.8-ft-run0"]
+    assert day > 0 and cx["v2.9-ft-run24"] - cx["v2.9-ft-run23"] == pytest.approx(day, abs=0.2)
+    assert cx["v2.8-prod-ready"] - cx["v2.9-ft-run24"] == pytest.approx(day * (6 + 15 / 24), abs=1)  # cx has one decimal
 
 
 def start_tags(page: str) -> list[tuple[str, list[str]]]:
@@ -171,4 +277,27 @@ def test_a_history_without_metrics_still_makes_a_page(repo: Path, tmp_path: Path
     assert (result.returncode, result.stdout) == (0, f"wrote {out}: 1 tag, 0 metrics\n")
     page = out.read_text()
     assert "No metrics found in the tag messages" in page and "<circle" not in page
-    assert "<td>v2.8-base</td>" in page
+    assert "v2.8-base</td>" in page
+
+
+def test_which_way_is_better_comes_from_the_policy_and_is_never_guessed(tmp_path: Path, repo: Path) -> None:
+    """The page's best ring follows the policy's [metrics] table, else the metric's name; a
+    metric nothing tells of gets no ring, and its caption says how to declare it."""
+    for n, (acc, widgets) in enumerate([(0.9, 3), (0.7, 9), (0.8, 5)]):
+        commit(repo, f"step {n}", f"2025-01-0{n + 1}T08:00:00Z")
+        tag(repo, f"v2.8-ft-r{n}", f"run {n}\n\nacc={acc}, widgets={widgets}", f"2025-01-0{n + 1}T09:00:00Z")
+    page = tmp_path / "page.html"
+
+    def captions(*options: str) -> list[str]:
+        assert tagguard("log", "--html", str(page), *options, cwd=repo).returncode == 0
+        text = page.read_text()
+        return [re.sub(r"<[^>]+>", "", c) for c in re.findall(r'<span class="how">(.*?)</span>', text)]
+
+    assert captions() == ["higher is better; best: v2.8-ft-r0 (0.9)",
+                          "no best marked: declare which way is better in the policy ([metrics] widgets = "
+                          "&quot;max&quot; or &quot;min&quot;)"]
+    assert page.read_text().count('class="mark-best"') == 1
+    (repo / ".tagguard.toml").write_text('[metrics]\nacc = "min"\nwidgets = "max"\n')
+    assert captions() == ["lower is better; best: v2.8-ft-r1 (0.7)", "higher is better; best: v2.8-ft-r1 (9)"]
+    assert captions("--sort", "widgets", "--minimize") == ["lower is better; best: v2.8-ft-r1 (0.7)",
+                                                          "lower is better; best: v2.8-ft-r0 (3)"]

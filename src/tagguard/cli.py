@@ -299,6 +299,7 @@ def _ml_commands(sub: _Commands) -> None:
     choice = log.add_mutually_exclusive_group()
     choice.add_argument("--best", metavar="METRIC", help="print the one tag with the best value")
     choice.add_argument("--html", metavar="FILE", help="write a self-contained HTML report")
+    log.add_argument("--x", choices=("tag", "date"), help="the HTML report's x axis: each tag in turn, or dates")
 
     verify = _command(sub, "verify-checkpoint", "check the git provenance recorded in a checkpoint")
     _repo_option(verify)

@@ -1,4 +1,4 @@
-"""Safe rendering of untrusted text (tag names, file content) for one-line output."""
+"""Safe rendering of untrusted text (tag names, file content) for one-line output, and for HTML."""
 
 from __future__ import annotations
 
@@ -30,3 +30,12 @@ def _escaped(text: str) -> str:
     except UnicodeEncodeError:
         pass
     return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+
+
+def for_html(text: str) -> str:
+    """`text` escaped for HTML text and attribute values, control characters other than
+    newline and tab dropped."""
+    import html
+
+    kept = "".join(c for c in text if c in "\n\t" or (c >= " " and not "\x7f" <= c <= "\x9f"))
+    return html.escape(kept, quote=True)

@@ -19,6 +19,8 @@ _VERSION = re.compile(r"(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})", re.ASCII)  # 
 
 
 def run_log(args: argparse.Namespace) -> int:
+    if args.x and not args.html:
+        raise TagguardError("--x sets the HTML report's x axis: add --html FILE (log --html report.html --x date)")
     policy = client_policy(args.policy, cwd=args.repo)
     selection = _selection(args, policy)  # a typo in a filter stops here, before git is asked
     history = select(snapshots(read_tags(Git(args.repo)), policy), selection)
@@ -26,7 +28,11 @@ def run_log(args: argparse.Namespace) -> int:
         print("no tag that follows the convention matches the filters", file=sys.stderr)
         return 0
     if args.html:
-        return _write_html(history, args.html)
+        if (args.minimize or args.maximize) and not args.sort:
+            raise TagguardError("--minimize and --maximize say which way --sort's or --best's metric is better; "
+                                "for the HTML report, declare each metric's direction in the policy "
+                                "([metrics] loss = \"min\")")
+        return _write_html(args, history, policy)
     if args.best or args.sort:
         flag = "min" if args.minimize else "max" if args.maximize else None
         history = ranked(history, args.best or args.sort, policy, flag)
@@ -65,12 +71,30 @@ def _since(text: str) -> float:
     return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).timestamp()
 
 
-def _write_html(history: list[Snapshot], path: str) -> int:
-    from tagguard.output.html import render
 
-    with open(path, "w", encoding="utf-8") as out:
-        out.write(render(history))
-    print(f"wrote {path}: {_count(len(history), 'tag')}, {_count(len(metric_names(history)), 'metric')}")
+
+def _directions(args: argparse.Namespace, history: list[Snapshot], policy: Policy) -> dict[str, str]:
+    """Which way is better for each metric the page draws (the policy's [metrics], else the
+    name; --minimize or --maximize for the --sort metric); a metric none of them tells of
+    gets no "best" mark."""
+    from tagguard.ml.metrics import direction
+
+    flag = "min" if args.minimize else "max" if args.maximize else None
+    from tagguard.policy.model import metric_key
+
+    ranked_by = metric_key(args.sort) if args.sort else None
+    ways = {m: direction(m, policy.metrics, flag if m == ranked_by else None) for m in metric_names(history)}
+    return {metric: way for metric, way in ways.items() if way}
+
+
+def _write_html(args: argparse.Namespace, history: list[Snapshot], policy: Policy) -> int:
+    from tagguard.output.html import Report, render
+
+    protected = frozenset(s.tag.name for s in history if policy.protection(s.tag.name))
+    report = Report(args.x or "tag", _directions(args, history, policy), protected)
+    with open(args.html, "w", encoding="utf-8") as out:
+        out.write(render(history, report))
+    print(f"wrote {args.html}: {_count(len(history), 'tag')}, {_count(len(metric_names(history)), 'metric')}")
     return 0
 
 

@@ -142,11 +142,17 @@ def ranked(history: list[Snapshot], metric: str, policy: Policy, flag: str | Non
     if declared is not None and metric not in declared:
         raise TagguardError(f"'{shown(metric)}' is not a metric the policy declares ([metrics] in "
                             f"{shown(policy.origin, limit=4096)}: {', '.join(declared)})")
-    having = [(index, s) for index, s in enumerate(history) if metric in s.metrics]
-    if not having:
+    if not any(metric in s.metrics for s in history):
         found = ", ".join(metric_names(history)) or "none"
         raise TagguardError(f"no tag records the metric '{shown(metric)}' (metrics found: {found})")
-    sign = 1 if lower_is_better(metric, declared, flag) else -1
+    return best_first(history, metric, lower_is_better(metric, declared, flag))
+
+
+def best_first(history: list[Snapshot], metric: str, lower: bool) -> list[Snapshot]:
+    """`history` best first by `metric`, lower or higher being better; on a tie the newer tag
+    comes first. Tags that don't record the metric follow, oldest first."""
+    having = [(index, s) for index, s in enumerate(history) if metric in s.metrics]
+    sign = 1 if lower else -1
     having.sort(key=lambda pair: (sign * pair[1].metrics[metric], -pair[0]))
     best = [s for _, s in having]
     return best + [s for s in history if metric not in s.metrics]

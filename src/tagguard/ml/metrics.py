@@ -100,9 +100,15 @@ HIGHER_IS_BETTER = frozenset({
 })
 
 
+def direction(name: str, declared: Mapping[str, str] | None, flag: str | None = None) -> str | None:
+    """"min" or "max": `flag` (from --minimize/--maximize) first, then the policy, then the
+    name; None when none of them tells."""
+    return flag or (declared or {}).get(name) or _by_name(name)
+
+
 def lower_is_better(name: str, declared: Mapping[str, str] | None, flag: str | None) -> bool:
-    """`flag` ("min"/"max", from --minimize/--maximize) first, then the policy, then the name."""
-    way = flag or (declared or {}).get(name) or _by_name(name)
+    """`direction`, or an error saying how to tell it."""
+    way = direction(name, declared, flag)
     if way is None:
         key = name if re.fullmatch(r"[\w-]+", name) else f'"{name}"'
         raise TagguardError(
