@@ -1,4 +1,4 @@
-"""`tagguard tag`: the message of a snapshot tag, with the image and metrics as git trailers.
+"""`tagguard tag`: the message of a snapshot tag, with the image, metrics and weights as git trailers.
 
 A trailer is a `Key: value` line at the end of the message; `git interpret-trailers --parse`
 and `git tag -l --format='%(trailers)'` read them back. Keys allow letters, digits and '-'
@@ -8,7 +8,14 @@ only, so a metric `val_loss` must be written `val-loss`.
 from __future__ import annotations
 
 from tagguard.errors import TagguardError
+from tagguard.lean import TYPE_CHECKING
+from tagguard.ml.weights import weights_trailer
 from tagguard.safetext import shown
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from tagguard.ml.weights import Weights
 
 IMAGE_KEY = "Image"
 METRIC_PREFIX = "Metric-"
@@ -32,9 +39,11 @@ def parse_metric(item: str) -> tuple[str, str]:
     return key, value
 
 
-def tag_message(message: str, image: str | None, metrics: list[tuple[str, str]]) -> str:
-    """The message, a blank line, then `Image:` and `Metric-<key>:` trailers."""
+def tag_message(message: str, image: str | None, metrics: list[tuple[str, str]],
+                checkpoints: Sequence[Weights] = ()) -> str:
+    """The message, a blank line, then `Image:`, `Metric-<key>:` and `Checkpoint:` trailers."""
     trailers = [f"{IMAGE_KEY}: {image}"] if image else []
     trailers += [f"{METRIC_PREFIX}{key}: {value}" for key, value in metrics]
+    trailers += [weights_trailer(weights) for weights in checkpoints]
     body = message.strip()
     return f"{body}\n\n" + "\n".join(trailers) + "\n" if trailers else f"{body}\n"

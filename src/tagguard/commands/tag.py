@@ -1,8 +1,10 @@
-"""`tagguard tag NAME -m MESSAGE [--metric K=V ...]`: an annotated snapshot tag at HEAD."""
+"""`tagguard tag NAME -m MESSAGE [--metric K=V ...] [--checkpoint PATH ...]`: an annotated
+snapshot tag at HEAD, vouching for the weights it names by their SHA-256."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from tagguard.errors import TagguardError
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
 
 def run_tag(args: argparse.Namespace) -> int:
     from tagguard.client.tagmessage import parse_metric, tag_message
+    from tagguard.ml.weights import hash_weights
     from tagguard.output.report import has_errors, print_text
     from tagguard.policy.model import client_policy
     from tagguard.verdict.namecheck import check_name
@@ -36,9 +39,10 @@ def run_tag(args: argparse.Namespace) -> int:
         if has_errors(found):
             return 1
     _refuse_existing(git, args.name)
-    _refuse_dirty(git)
+    _refuse_dirty(git, _inside(git, args.checkpoint))
+    checkpoints = [hash_weights(path) for path in args.checkpoint]
     image = args.image or _read_image(reading) or policy.image.ref
-    _create(git, args.name, head, tag_message(args.message, image, metrics), args.sign)
+    _create(git, args.name, head, tag_message(args.message, image, metrics, checkpoints), args.sign)
     print(f"created {args.name} at {head[:12]} (annotated{', signed' if args.sign else ''})")
     if not image:
         print("no image recorded: pass --image REF, or set [image] ref or file in the policy", file=sys.stderr)
@@ -123,8 +127,18 @@ def _refuse_existing(git: Git, name: str) -> None:
         )
 
 
-def _refuse_dirty(git: Git) -> None:
-    paths = git.changed_paths()
+def _inside(git: Git, paths: list[str]) -> list[str]:
+    """The checkpoints that lie in the work tree, as absolute paths: their being untracked is
+    not uncommitted code."""
+    if not paths:
+        return []
+    top = os.path.realpath(git.top_level())
+    real = [os.path.realpath(path) for path in paths]
+    return [path for path in real if os.path.commonpath([top, path]) == top]
+
+
+def _refuse_dirty(git: Git, checkpoints: list[str]) -> None:
+    paths = git.changed_paths(checkpoints)
     if paths:
         listed = ", ".join(shown(p) for p in paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
         raise TagguardError(
