@@ -5,6 +5,8 @@ most checks run in this process, two by the installed console script."""
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import json
 import os
 import sys
@@ -86,10 +88,12 @@ def test_a_good_checkpoint(repo: Path, tmp_path: Path, trainer: Trainer) -> None
     ckpt = train(trainer, repo, tmp_path / "model.pth")
     status, lines, err = verify_script(ckpt, repo)
     assert (status, err) == (0, "")
-    assert checks(lines) == [("ok", "commit-known"), ("ok", "clean"), ("ok", "tag-intact"), ("ok", "version-match")]
+    assert checks(lines) == [("ok", "commit-known"), ("ok", "clean"), ("ok", "tag-intact"),
+                             ("note", "weights-unvouched"), ("ok", "version-match")]
     head = git("rev-parse", "HEAD", cwd=repo)
     assert f"tag {name} still points at {head[:12]}" in lines[2]
-    assert lines[3].endswith(f"saved with PyTorch {torch_version()}, as {torch_tag()} says")
+    assert lines[3].endswith('no tag vouches for these weights (tagguard tag NAME -m "..." --checkpoint PATH records them)')
+    assert lines[4].endswith(f"saved with PyTorch {torch_version()}, as {torch_tag()} says")
     assert lines[-1] == f"{ckpt}: provenance ok"
 
 
@@ -130,7 +134,8 @@ def test_a_dirty_save_fails(repo: Path, tmp_path: Path, trainer: Trainer, verify
     git("checkout", "--", "train.py", cwd=repo)  # the tree is clean again; the checkpoint remembers
     status, lines, _ = verify(ckpt, repo)
     assert status == 1
-    assert checks(lines) == [("ok", "commit-known"), ("FAIL", "dirty"), ("ok", "tag-intact"), ("ok", "version-match")]
+    assert checks(lines) == [("ok", "commit-known"), ("FAIL", "dirty"), ("ok", "tag-intact"),
+                             ("note", "weights-unvouched"), ("ok", "version-match")]
     assert f"({torch_tag()}-ft-lr2-dirty)" in lines[1]
 
 
@@ -188,7 +193,10 @@ def test_saved_outside_a_repository(tmp_path: Path, repo: Path, verify: Verify) 
     "content, message",
     [
         ("{not json", "not valid JSON"),
-        ('{"weights": [1, 2]}', "no 'git_info' entry; save one with torch.save"),
+        ('{"weights": [1, 2]}', "no 'git_info' entry; save one with json.dump(tagguard.provenance.git_info(), f)"),
+        ('{"git_info": {"commit": null, "tags": "v2.8"}}', "git_info.tags: expected a list of tag names or None"),
+        ('{"git_info": {"commit": null, "tags": ["v2.8", "-x"]}}', "git_info.tag: '-x' is not a tag name"),
+        ('{"git_info": {"commit": null, "untracked": 1}}', "git_info.untracked: expected true, false or None"),
         ('{"git_info": {"commit": 5}}', "git_info.commit: expected a string or None, got int"),
         ('{"git_info": {"commit": "abc"}}', "git_info.commit: expected a full object id, got 'abc'"),
         ('{"git_info": {"commit": null, "tag": "a b\\nc"}}', "git_info.tag: 'a b\\\\nc' is not a tag name"),
@@ -239,3 +247,169 @@ def test_without_torch_installed_a_clear_line(repo: Path, tmp_path: Path) -> Non
     assert result.stderr == (
         "tagguard: error: reading a torch checkpoint needs PyTorch: pip install 'tagguard[torch]' "
         "(or pass the checkpoint's JSON sidecar)\n")
+
+
+# --- the weights a tag vouches for --------------------------------------------------------
+
+def tag_weights(repo: Path, name: str, *paths: Path) -> None:
+    """`tagguard tag NAME --checkpoint PATH...`, by the installed console script."""
+    made = tagguard("tag", name, "-m", "trained", *(f"--checkpoint={p}" for p in paths), cwd=repo)
+    assert made.returncode == 0, made.stderr
+
+
+def test_a_tag_made_after_training_vouches_for_the_earlier_checkpoint(
+    repo: Path, tmp_path: Path, trainer: Trainer, verify: Verify
+) -> None:
+    ckpt = train(trainer, repo, tmp_path / "model.pth")  # saved before any tag exists
+    status, lines, _ = verify(ckpt, repo)
+    assert status == 0
+    assert checks(lines)[2:] == [("note", "untagged"), ("note", "weights-unvouched"), ("note", "version-unknown")]
+    name = f"{torch_tag()}-ft-later"
+    tag_weights(repo, name, ckpt)
+    status, lines, _ = verify(ckpt, repo)
+    assert status == 0, lines
+    assert checks(lines) == [("ok", "commit-known"), ("ok", "clean"), ("ok", "weights-vouched"), ("ok", "version-match")]
+    assert lines[2].endswith(f"tag {name} vouches for these weights (their SHA-256)")
+    copy = tmp_path / "elsewhere" / "renamed.pth"  # the hash is the identity, not the path
+    copy.parent.mkdir()
+    copy.write_bytes(ckpt.read_bytes())
+    assert checks(verify(copy, repo)[1])[2] == ("ok", "weights-vouched")
+
+
+def test_several_tags_vouch_for_one_file(repo: Path, tmp_path: Path, trainer: Trainer, verify: Verify) -> None:
+    ckpt = train(trainer, repo, tmp_path / "model.pth")
+    first, second = f"{torch_tag()}-ft-a", f"{torch_tag()}-prod-ready"
+    tag_weights(repo, first, ckpt)
+    tag_weights(repo, second, ckpt, tmp_path / "model.pth")  # the same file twice: one trailer each, one match
+    _status, lines, _ = verify(ckpt, repo)
+    assert checks(lines)[2] == ("ok", "weights-vouched")
+    assert lines[2].endswith(f"tags {first}, {second} vouch for these weights (their SHA-256)")
+
+
+def test_a_tag_vouching_from_another_commit_fails(repo: Path, tmp_path: Path, trainer: Trainer, verify: Verify) -> None:
+    trained_at = git("rev-parse", "HEAD", cwd=repo)
+    ckpt = train(trainer, repo, tmp_path / "model.pth")
+    later = commit(repo, "code changed after training")
+    tag_weights(repo, f"{torch_tag()}-ft-wrong", ckpt)
+    status, lines, _ = verify(ckpt, repo)
+    assert status == 1
+    assert ("FAIL", "weights-elsewhere") in checks(lines)
+    assert (f"tag {torch_tag()}-ft-wrong at {later[:12]} vouches for these weights, but they were trained at "
+            f"{trained_at[:12]}") in "\n".join(lines)
+    assert lines[-1] == f"{ckpt}: 1 problem(s)"
+
+
+def test_a_lightweight_tag_never_vouches(repo: Path, tmp_path: Path, trainer: Trainer, verify: Verify) -> None:
+    from tagguard.ml.weights import hash_weights, weights_trailer
+
+    ckpt = train(trainer, repo, tmp_path / "model.pth")
+    trailer = weights_trailer(hash_weights(str(ckpt)))
+    git("commit", "-q", "--allow-empty", "-m", f"results\n\n{trailer}", cwd=repo)  # a commit message is no tag's
+    git("tag", f"{torch_tag()}-exp-light", cwd=repo)
+    _status, lines, _ = verify(ckpt, repo)
+    assert ("note", "weights-unvouched") in checks(lines)
+
+
+def test_every_tag_on_the_commit_is_checked(repo: Path, tmp_path: Path, trainer: Trainer, verify: Verify) -> None:
+    kept, moved = f"{torch_tag()}-ft-a", f"{torch_tag()}-ft-b"
+    tag(repo, kept, "a")
+    tag(repo, moved, "b")  # sibling tags, one second apart at most: git_info names both
+    ckpt = train(trainer, repo, tmp_path / "model.pth")
+    commit(repo, "later")
+    git("tag", "-f", "-a", moved, "-m", "moved", cwd=repo)
+    status, lines, _ = verify(ckpt, repo)
+    assert status == 1
+    assert checks(lines)[2:4] == [("FAIL", "tag-moved"), ("ok", "tag-intact")]  # newest first
+    assert f"tag {moved} now points at" in lines[2] and f"tag {kept} still points at" in lines[3]
+
+
+def test_an_older_checkpoint_with_only_tag_is_read(repo: Path, tmp_path: Path, verify: Verify) -> None:
+    tag(repo, "v2.8-ft-old", "a")
+    old = sidecar(repo, tmp_path / "old.json")
+    document = json.loads(old.read_text())
+    del document["tags"], document["untracked"]  # what tagguard wrote before they existed
+    old.write_text(json.dumps(document))
+    _status, lines, _ = verify(old, repo)
+    assert ("ok", "tag-intact") in checks(lines)
+    git("tag", "-d", "v2.8-ft-old", cwd=repo)
+    assert ("FAIL", "tag-missing") in checks(verify(old, repo)[1])
+
+
+def test_several_paths_and_json(repo: Path, tmp_path: Path, trainer: Trainer, verify: Verify) -> None:
+    ckpt = train(trainer, repo, tmp_path / "model.pth")
+    tag_weights(repo, f"{torch_tag()}-ft-json", ckpt)
+    info = sidecar(repo, tmp_path / "model.json")
+    status, lines, err = verify(ckpt, repo, str(info))
+    assert (status, err) == (0, "")
+    assert [line for line in lines if ": " in line and not line.startswith(("ok", "note"))] == [
+        f"{ckpt}: provenance ok", f"{info}: provenance ok"]
+    status, out, err = verify(ckpt, repo, str(tmp_path / "gone.pth"), str(info), "--format", "json")
+    assert (status, err) == (2, "")
+    document = json.loads("\n".join(out))
+    assert document["ok"] is False
+    first, gone, side = document["files"]
+    assert (first["ok"], first["kind"], first["size"], first["error"]) == (True, "torch", ckpt.stat().st_size, None)
+    assert first["sha256"] == hashlib.sha256(ckpt.read_bytes()).hexdigest()
+    assert first["git_info"]["commit"] == git("rev-parse", "HEAD", cwd=repo)
+    assert {"status": "ok", "code": "weights-vouched",
+            "message": f"tag {torch_tag()}-ft-json vouches for these weights (their SHA-256)"} in first["findings"]
+    assert (gone["ok"], gone["error"], gone["findings"]) == (False, f"{tmp_path / 'gone.pth'}: no such file", [])
+    assert (side["ok"], side["kind"], side["sha256"]) == (True, "json", None)  # a sidecar has no weights
+    assert [f["code"] for f in side["findings"]] == ["commit-known", "clean", "tag-intact", "version-unknown"]
+
+
+def test_a_bad_file_among_good_ones_exits_2_and_the_rest_are_checked(repo: Path, tmp_path: Path, verify: Verify) -> None:
+    good = sidecar(repo, tmp_path / "good.json")
+    status, lines, err = verify(tmp_path / "nope.pth", repo, str(good))
+    assert status == 2 and err == f"tagguard: error: {tmp_path / 'nope.pth'}: no such file\n"
+    assert lines[-1] == f"{good}: provenance ok"
+
+
+# --- safetensors --------------------------------------------------------------------------
+
+SAFETENSORS = """
+import sys, warnings
+warnings.simplefilter("ignore")
+import torch
+from safetensors.torch import save_file
+from tagguard.provenance import safetensors_metadata
+model = torch.nn.Linear(4, 2)
+save_file(model.state_dict(), sys.argv[1], metadata=safetensors_metadata())
+"""
+
+
+def test_safetensors_written_by_the_real_package(repo: Path, tmp_path: Path, trainer: Trainer, verify: Verify) -> None:
+    require(importlib.util.find_spec("safetensors"), "safetensors (pip install -e '.[test]')")
+    ckpt = train(trainer, repo, tmp_path / "model.safetensors", SAFETENSORS)
+    tag_weights(repo, f"{torch_tag()}-ft-st", ckpt)
+    status, lines, _ = verify(ckpt, repo)
+    assert status == 0, lines
+    assert checks(lines) == [("ok", "commit-known"), ("ok", "clean"), ("ok", "weights-vouched"), ("ok", "version-match")]
+    bare = train(trainer, repo, tmp_path / "bare.safetensors",
+                 SAFETENSORS.replace("metadata=safetensors_metadata()", "metadata={'format': 'pt'}"))
+    status, _, err = verify(bare, repo)
+    assert (status, err) == (2, f"tagguard: error: {bare}: no 'git_info' entry; save one with save_file(tensors, PATH, "
+                                "metadata=tagguard.provenance.safetensors_metadata())\n")
+    train(trainer, repo, repo / "broken.st",
+          SAFETENSORS.replace("metadata=safetensors_metadata()", "metadata={'git_info': '{oops'}"))
+    assert verify(Path("broken.st"), repo)[2] == "tagguard: error: broken.st: __metadata__.git_info is not a JSON string\n"
+
+
+def safetensors_like(path: Path, header: bytes, size: int | None = None) -> Path:
+    """A file shaped like safetensors: the 8-byte header size, then `header`."""
+    path.write_bytes(len(header).to_bytes(8, "little") if size is None else size.to_bytes(8, "little"))
+    with path.open("ab") as f:
+        f.write(header)
+        f.truncate(8 + max(size or 0, len(header)))  # sparse: no disk for a "huge" header
+    return path
+
+
+def test_a_safetensors_header_is_bounded_and_checked(repo: Path, tmp_path: Path, verify: Verify) -> None:
+    from tagguard.ml.checkpoint import MAX_HEADER
+
+    safetensors_like(repo / "huge.st", b"{", MAX_HEADER + 1)
+    assert verify(Path("huge.st"), repo)[2] == (f"tagguard: error: huge.st: a safetensors header of {MAX_HEADER + 1} "
+                                                f"bytes is over the format's limit ({MAX_HEADER}); the file is damaged\n")
+    safetensors_like(repo / "garbled.st", b'{"__metadata__": ')
+    assert verify(Path("garbled.st"), repo)[2] == ("tagguard: error: garbled.st: the safetensors header is not a JSON "
+                                                   "object; the file is damaged\n")

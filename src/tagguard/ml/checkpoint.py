@@ -132,7 +132,7 @@ def _validated(info: Any, path: str) -> GitInfo:
         if value is not None and not isinstance(value, str):
             raise TagguardError(f"{where}.{key}: expected a string or None, got {type(value).__name__}")
     for key in _FLAGS:
-        if info.get(key) not in (True, False, None):
+        if info.get(key) is not None and not isinstance(info.get(key), bool):  # (1 == True: not `in`)
             raise TagguardError(f"{where}.{key}: expected true, false or None")
     tags = info.get("tags")
     if tags is not None and not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
