@@ -227,6 +227,22 @@ def test_loading_is_safe_code_in_a_checkpoint_never_runs(repo: Path, tmp_path: P
     assert (status, lines) == (2, [])
     assert err.startswith(f"tagguard: error: {ckpt}: can't be read as a torch checkpoint: ")
     assert len(err.splitlines()) == 1 and not marker.exists()
+    assert err.endswith(f": {torch_error(ckpt)}\n")  # all of torch's message, its lines joined
+
+
+def torch_error(path: Path) -> str:
+    """What torch.load(path, weights_only=True) says, its lines joined by a space."""
+    script = ("import sys, torch\ntry:\n    torch.load(sys.argv[1], weights_only=True)\n"
+              "except Exception as exc:\n    print(' '.join(l.strip() for l in str(exc).splitlines() if l.strip()))")
+    return run(sys.executable, "-W", "ignore", "-c", script, str(path)).stdout.strip()
+
+
+def test_a_checkpoint_in_the_old_format_is_read_whole(repo: Path, tmp_path: Path, trainer: Trainer) -> None:
+    old = TRAIN.replace("sys.argv[1])", "sys.argv[1], _use_new_zipfile_serialization=False)")
+    ckpt = train(trainer, repo, tmp_path / "old.pth", old)
+    assert not ckpt.read_bytes().startswith(b"PK")  # a bare pickle, which torch can't map
+    status, lines, _ = verify_script(ckpt, repo)
+    assert status == 0 and lines[-1] == f"{ckpt}: provenance ok"
 
 
 def test_not_a_checkpoint(repo: Path, tmp_path: Path, verify: Verify) -> None:
@@ -413,3 +429,33 @@ def test_a_safetensors_header_is_bounded_and_checked(repo: Path, tmp_path: Path,
     safetensors_like(repo / "garbled.st", b'{"__metadata__": ')
     assert verify(Path("garbled.st"), repo)[2] == ("tagguard: error: garbled.st: the safetensors header is not a JSON "
                                                    "object; the file is damaged\n")
+
+
+# --- reading a checkpoint without its weights ----------------------------------------------
+
+PEAK = """
+import resource, sys
+from tagguard.cli import main
+code = main(["verify-checkpoint", *sys.argv[1:]])
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, file=sys.stderr)  # (Linux: KiB)
+"""
+
+
+def peak_memory(repo: Path, path: Path) -> int:
+    """The peak resident memory, in bytes, of a process that verifies `path`."""
+    result = run(sys.executable, "-c", PEAK, str(path), cwd=repo)
+    assert result.returncode == 0, result.stderr
+    return int(result.stderr.splitlines()[-1])
+
+
+def test_a_big_checkpoint_is_verified_without_reading_its_weights_into_memory(
+    repo: Path, tmp_path: Path, trainer: Trainer
+) -> None:
+    big = TRAIN.replace("model = torch.nn.Linear(4, 2)", "model = torch.nn.Linear(75_000, 1000)")  # 300 MB of float32
+    small = train(trainer, repo, tmp_path / "small.pth")
+    large = train(trainer, repo, tmp_path / "large.pth", big)
+    size = large.stat().st_size
+    assert size > 300_000_000
+    grown = peak_memory(repo, large) - peak_memory(repo, small)  # both pay for importing torch
+    assert grown < size // 10, f"verifying a {size >> 20} MiB checkpoint took {grown >> 20} MiB more memory"
+    large.unlink()
