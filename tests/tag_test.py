@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from pathlib import Path
 
 from testing.hints import hints_of, paste
 from testing.tools import git, run, tagguard
+
+from tagguard.ml.weights import parse_weights
 
 IMAGE = "pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime"
 
@@ -197,4 +200,43 @@ def test_signing_without_a_usable_key_is_one_line(repo: Path) -> None:
         "tagguard: error: git could not sign the tag (no gpg, or no key for user.signingkey or your email): "
         "set one up (gpg --list-secret-keys; git config user.signingkey KEYID), or leave out -s\n"
     )
+    assert git("tag", "-l", cwd=repo) == ""
+
+
+def test_checkpoint_trailers_name_each_file_by_hash_size_and_path(repo: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "runs" / "opt.pt"
+    outside.parent.mkdir()
+    outside.write_bytes(os.urandom(3 << 20))  # over the hashing chunk
+    (repo / "out").mkdir()
+    (repo / "out" / "model.pth").write_bytes(b"weights")  # untracked, in the work tree: the weights, not code
+    result = tagguard("tag", "v2.8-ft", "-m", "x", "--checkpoint", "out/model.pth", "--checkpoint", str(outside),
+                      cwd=repo)
+    assert result.returncode == 0, result.stderr
+    expected = [f"Checkpoint: sha256:{hashlib.sha256(data).hexdigest()} {len(data)} {path}"
+                for data, path in ((b"weights", "out/model.pth"), (outside.read_bytes(), str(outside)))]
+    assert trailers(repo, "v2.8-ft").splitlines() == expected
+    message = git("tag", "-l", "--format=%(contents)", "v2.8-ft", cwd=repo)
+    assert [w.path for w in parse_weights(message)] == ["out/model.pth", str(outside)]
+
+
+def test_checkpoint_from_a_subdirectory_and_other_untracked_files(repo: Path) -> None:
+    (repo / "src").mkdir()
+    (repo / "src" / "model.pth").write_bytes(b"w")
+    (repo / "notes.txt").write_text("scratch")
+    refused = tagguard("tag", "v2.8-ft", "-m", "x", "--checkpoint", "model.pth", cwd=repo / "src")
+    assert refused.returncode == 2 and "uncommitted changes (notes.txt)" in refused.stderr
+    (repo / "notes.txt").unlink()
+    made = tagguard("tag", "v2.8-ft", "-m", "x", "--checkpoint", "model.pth", cwd=repo / "src")
+    assert made.returncode == 0, made.stderr
+    assert trailers(repo, "v2.8-ft").endswith(" 1 model.pth")
+
+
+def test_checkpoint_errors(repo: Path, tmp_path: Path) -> None:
+    missing = tagguard("tag", "v2.8-ft", "-m", "x", "--checkpoint", "nope.pth", cwd=repo)
+    assert (missing.returncode, missing.stderr) == (2, "tagguard: error: nope.pth: no such file\n")
+    odd = tmp_path / "a\nb.pth"
+    odd.write_bytes(b"w")
+    bad = tagguard("tag", "v2.8-ft", "-m", "x", "--checkpoint", str(odd), cwd=repo)
+    assert bad.returncode == 2
+    assert bad.stderr.endswith("\\nb.pth: a checkpoint path must be one line of printable text\n")
     assert git("tag", "-l", cwd=repo) == ""
