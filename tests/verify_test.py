@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-from testing.ml import HAS_TORCH, Trainer, require, torch_version
+from testing.ml import HAS_TORCH, Trainer, git_commands, require, torch_version, traced_git
 from testing.tools import ROOT, cli, commit, git, run, tag, tagguard
 
 # What a training script does: import torch, train, save the weights with git_info().
@@ -459,3 +459,35 @@ def test_a_big_checkpoint_is_verified_without_reading_its_weights_into_memory(
     grown = peak_memory(repo, large) - peak_memory(repo, small)  # both pay for importing torch
     assert grown < size // 10, f"verifying a {size >> 20} MiB checkpoint took {grown >> 20} MiB more memory"
     large.unlink()
+
+
+def test_untracked_files_at_save_time_are_a_note(repo: Path, tmp_path: Path, verify: Verify) -> None:
+    (repo / "local_config.py").write_text("lr = 0.5\n")
+    saved = sidecar(repo, tmp_path / "info.json")
+    status, lines, _ = verify(saved, repo)
+    assert status == 0
+    assert checks(lines)[:3] == [("ok", "commit-known"), ("ok", "clean"), ("note", "untracked")]
+    assert lines[2].endswith("the work tree had untracked files when it was saved; code among them is in no commit")
+
+
+def test_json_shows_only_the_git_info_keys(repo: Path, tmp_path: Path, trainer: Trainer, verify: Verify) -> None:
+    extra = TRAIN.replace('"git_info": git_info()', '"git_info": {**git_info(), "weights": torch.ones(2)}')
+    ckpt = train(trainer, repo, tmp_path / "extra.pth", extra)
+    status, out, _ = verify(ckpt, repo, "--format", "json")
+    assert status == 0
+    shown = json.loads("\n".join(out))["files"][0]["git_info"]
+    assert "weights" not in shown and shown["commit"] == git("rev-parse", "HEAD", cwd=repo)
+
+
+def test_all_tags_are_read_in_a_few_git_calls(repo: Path, tmp_path: Path, trainer: Trainer) -> None:
+    ckpt = train(trainer, repo, tmp_path / "model.pth")
+    for number in range(30):
+        tag(repo, f"v2.8-exp-{number}", f"run {number}\n\nCheckpoint: sha256:{number:064x} 1 other.pth")
+    tag_weights(repo, f"{torch_tag()}-ft-found", ckpt)
+    env, calls = traced_git(tmp_path)
+    done = tagguard("verify-checkpoint", str(ckpt), str(ckpt), cwd=repo, env=env)
+    assert done.returncode == 0, done.stdout
+    assert done.stdout.count(f"tag {torch_tag()}-ft-found vouches for these weights") == 2
+    commands = git_commands(calls)
+    assert commands.count("for-each-ref") == 1, commands  # every tag's message, once for both files
+    assert len(commands) <= 6, commands

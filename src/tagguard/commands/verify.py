@@ -19,34 +19,34 @@ from tagguard.output.findings import FORMATS
 from tagguard.policy.model import client_policy
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from tagguard.ml.history import TagInfo
     from tagguard.policy.model import Policy
 
 
 def run_verify_checkpoint(args: argparse.Namespace) -> int:
     git, policy = Git(args.repo), client_policy(None, cwd=args.repo)
-    by_hash: list[dict[str, list[TagInfo]]] = []  # read once, when the first file has weights
-
-    def vouching(sha256: str) -> list[TagInfo]:
-        if not by_hash:
-            by_hash.append(vouchers(git))
-        return by_hash[0].get(sha256, [])
-
-    checked = [_check(path, git, policy, vouching) for path in args.paths]
+    files = [_read(path) for path in args.paths]
+    by_hash = vouchers(git) if any(file.weights for file in files) else {}
+    checked = [_judged(file, git, policy, by_hash) for file in files]
     FORMATS[args.format](checked, sys.stdout, sys.stderr)
     if any(file.error is not None for file in checked):
         return 2
     return 1 if any(failed(file.findings) for file in checked) else 0
 
 
-def _check(path: str, git: Git, policy: Policy, vouching: Callable[[str], list[TagInfo]]) -> Checked:
-    """One file's findings; `vouching`: the tags that vouch for a SHA-256."""
+def _read(path: str) -> Checked:
+    """The file's git_info and, for a checkpoint (not a sidecar), its hash; or the error."""
     try:
         kind, info = load_git_info(path)
         weights = None if kind == "json" else hash_weights(path)
     except TagguardError as exc:
         return Checked(path, None, None, None, [], str(exc))
-    found = vouching(weights.sha256) if weights else None
-    return Checked(path, kind, weights, info, verify(info, git, policy, found), None)
+    return Checked(path, kind, weights, info, [], None)
+
+
+def _judged(file: Checked, git: Git, policy: Policy, by_hash: dict[str, list[TagInfo]]) -> Checked:
+    """The file with its findings; `by_hash`: the tags that vouch for each SHA-256."""
+    if file.info is None:
+        return file
+    vouching = by_hash.get(file.weights.sha256, []) if file.weights else None
+    return file._replace(findings=verify(file.info, git, policy, vouching))

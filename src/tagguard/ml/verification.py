@@ -70,6 +70,9 @@ def verify(info: GitInfo, git: Git, policy: Policy, vouching: list[TagInfo] | No
         return [Finding(FAIL, "no-provenance", f"the checkpoint records no commit: {shown(why)}"), *weights]
     known = git.object_info([commit])[commit].type == "commit"
     findings = [_commit(commit, known), _dirty(info)]
+    if info.get("untracked"):
+        findings.append(Finding(NOTE, "untracked", "the work tree had untracked files when it was saved; "
+                                                   "code among them is in no commit"))
     targets = _tag_commits(git, recorded)
     findings += [_tag(tag, commit, targets[tag]) for tag in recorded]
     if not recorded and not vouching:

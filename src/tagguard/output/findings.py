@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tagguard.lean import TYPE_CHECKING
+from tagguard.ml.provenance import KEYS
 from tagguard.ml.verification import Checked, failed
 from tagguard.safetext import shown
 
@@ -34,12 +35,12 @@ def _json(checked: list[Checked], out: TextIO, err: TextIO) -> None:
             "kind": file.kind,
             "sha256": file.weights.sha256 if file.weights else None,
             "size": file.weights.size if file.weights else None,
-            "git_info": file.info,
+            "git_info": {key: file.info.get(key) for key in KEYS} if file.info is not None else None,
             "findings": [finding._asdict() for finding in file.findings],
         }
         for file in checked
     ]
-    json.dump({"ok": all(f["ok"] for f in files), "files": files}, out, indent=2, ensure_ascii=False)
+    json.dump({"ok": all(f["ok"] for f in files), "files": files}, out, indent=2)
     out.write("\n")
 
 
