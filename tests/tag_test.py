@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sys
 from pathlib import Path
@@ -212,6 +213,10 @@ def test_checkpoint_trailers_name_each_file_by_hash_size_and_path(repo: Path, tm
     result = tagguard("tag", "v2.8-ft", "-m", "x", "--checkpoint", "out/model.pth", "--checkpoint", str(outside),
                       cwd=repo)
     assert result.returncode == 0, result.stderr
+    notes = [line for line in result.stderr.splitlines() if line.startswith("note: ")]
+    assert [n.split(": can't be read as a torch checkpoint: ")[0] for n in notes] == ["note: out/model.pth",
+                                                                                    f"note: {outside}"]
+    assert all(n.endswith("; the tag vouches for it by its hash alone") for n in notes)
     expected = [f"Checkpoint: sha256:{hashlib.sha256(data).hexdigest()} {len(data)} {path}"
                 for data, path in ((b"weights", "out/model.pth"), (outside.read_bytes(), str(outside)))]
     assert trailers(repo, "v2.8-ft").splitlines() == expected
@@ -240,3 +245,19 @@ def test_checkpoint_errors(repo: Path, tmp_path: Path) -> None:
     assert bad.returncode == 2
     assert bad.stderr.endswith("\\nb.pth: a checkpoint path must be one line of printable text\n")
     assert git("tag", "-l", cwd=repo) == ""
+
+
+def test_refuses_weights_from_other_code(repo: Path, tmp_path: Path) -> None:
+    trained_at = git("rev-parse", "HEAD", cwd=repo)
+    saved = tmp_path / "model.json"  # what git_info() recorded, as a sidecar
+    saved.write_text(json.dumps({"git_info": {"commit": trained_at, "dirty": True}}))
+    dirty = tagguard("tag", "v2.8-ft", "-m", "x", "--checkpoint", str(saved), cwd=repo)
+    assert (dirty.returncode, dirty.stderr) == (2, (
+        f"tagguard: error: {saved}: its git_info says the code had uncommitted changes when it was saved; "
+        "commit the code, train again, then tag\n"))
+    saved.write_text(json.dumps({"git_info": {"commit": trained_at, "dirty": False}}))
+    head = git("commit", "-q", "--allow-empty", "-m", "later", cwd=repo) or git("rev-parse", "HEAD", cwd=repo)
+    other = tagguard("tag", "v2.8-ft", "-m", "x", "--checkpoint", str(saved), cwd=repo)
+    assert other.returncode == 2 and f"trained at {trained_at[:12]}, not at HEAD ({head[:12]})" in other.stderr
+    git("checkout", "-q", trained_at, cwd=repo)
+    assert tagguard("tag", "v2.8-ft", "-m", "x", "--checkpoint", str(saved), cwd=repo).returncode == 0

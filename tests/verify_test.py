@@ -216,6 +216,8 @@ def test_bad_sidecars_are_one_line_errors(
 
 def test_missing_file(repo: Path, verify: Verify) -> None:
     assert verify(Path("nope.pth"), repo)[2] == "tagguard: error: nope.pth: no such file\n"
+    long = Path("runs") / ("a-long-experiment-name-" * 5) / "model.pth"  # a path is shown whole, however long
+    assert verify(long, repo)[2] == f"tagguard: error: {long}: no such file\n"
 
 
 def test_loading_is_safe_code_in_a_checkpoint_never_runs(repo: Path, tmp_path: Path, trainer: Trainer) -> None:
@@ -303,10 +305,17 @@ def test_several_tags_vouch_for_one_file(repo: Path, tmp_path: Path, trainer: Tr
 
 
 def test_a_tag_vouching_from_another_commit_fails(repo: Path, tmp_path: Path, trainer: Trainer, verify: Verify) -> None:
+    from tagguard.ml.weights import hash_weights, weights_trailer
+
     trained_at = git("rev-parse", "HEAD", cwd=repo)
     ckpt = train(trainer, repo, tmp_path / "model.pth")
     later = commit(repo, "code changed after training")
-    tag_weights(repo, f"{torch_tag()}-ft-wrong", ckpt)
+    refused = tagguard("tag", f"{torch_tag()}-ft-wrong", "-m", "x", "--checkpoint", str(ckpt), cwd=repo)
+    assert (refused.returncode, refused.stderr) == (2, (
+        f"tagguard: error: {ckpt}: its git_info says it was trained at {trained_at[:12]}, not at HEAD "
+        f"({later[:12]}); tag the commit that trained it: git checkout {trained_at[:12]}, then tagguard tag again\n"))
+    trailer = weights_trailer(hash_weights(str(ckpt)))  # plain git can still write such a tag
+    git("tag", "-a", f"{torch_tag()}-ft-wrong", "-m", f"x\n\n{trailer}", cwd=repo)
     status, lines, _ = verify(ckpt, repo)
     assert status == 1
     assert ("FAIL", "weights-elsewhere") in checks(lines)

@@ -11,7 +11,7 @@ from tagguard.errors import TagguardError
 from tagguard.git.repo import Git
 from tagguard.lean import TYPE_CHECKING
 from tagguard.policy.model import Policy
-from tagguard.safetext import shown
+from tagguard.safetext import one_line, shown
 
 if TYPE_CHECKING:
     from tagguard.image.files import Reading
@@ -41,6 +41,7 @@ def run_tag(args: argparse.Namespace) -> int:
     _refuse_existing(git, args.name)
     _refuse_dirty(git, _inside(git, args.checkpoint))
     checkpoints = [hash_weights(path) for path in args.checkpoint]
+    _refuse_foreign_weights(args.checkpoint, head)
     image = args.image or _read_image(reading) or policy.image.ref
     _create(git, args.name, head, tag_message(args.message, image, metrics, checkpoints), args.sign)
     print(f"created {args.name} at {head[:12]} (annotated{', signed' if args.sign else ''})")
@@ -135,6 +136,26 @@ def _inside(git: Git, paths: list[str]) -> list[str]:
     top = os.path.realpath(git.top_level())
     real = [os.path.realpath(path) for path in paths]
     return [path for path in real if os.path.commonpath([top, path]) == top]
+
+
+def _refuse_foreign_weights(paths: list[str], head: str) -> None:
+    """Weights whose git_info says they came from other code than HEAD's can't be vouched for;
+    a file without a readable git_info is vouched for by its hash alone (said on stderr)."""
+    from tagguard.ml.checkpoint import load_git_info
+
+    for path in paths:
+        try:
+            info = load_git_info(path).info
+        except TagguardError as exc:
+            print(f"note: {exc}; the tag vouches for it by its hash alone", file=sys.stderr)
+            continue
+        commit, where = info.get("commit"), f"{one_line(path)}: its git_info says"
+        if commit is not None and commit != head:
+            raise TagguardError(f"{where} it was trained at {commit[:12]}, not at HEAD ({head[:12]}); tag the "
+                                f"commit that trained it: git checkout {commit[:12]}, then tagguard tag again")
+        if info.get("dirty"):
+            raise TagguardError(f"{where} the code had uncommitted changes when it was saved; "
+                                "commit the code, train again, then tag")
 
 
 def _refuse_dirty(git: Git, checkpoints: list[str]) -> None:

@@ -42,7 +42,7 @@ def load_git_info(path: str) -> Loaded:
     """The validated git_info of a torch.save file, a safetensors file or a JSON sidecar,
     read without loading the weights."""
     if not os.path.isfile(path):
-        raise TagguardError(f"{shown(path)}: no such file")
+        raise TagguardError(f"{one_line(path)}: no such file")
     with open(path, "rb") as f:
         start = f.read(64)
         header_size = _safetensors_header_size(start, os.fstat(f.fileno()).st_size)
@@ -55,7 +55,7 @@ def load_git_info(path: str) -> Loaded:
     if isinstance(document, dict) and "git_info" in document:
         document = document["git_info"]
     elif not (isinstance(document, dict) and "commit" in document):
-        raise TagguardError(f"{shown(path)}: no 'git_info' entry; save one with {_SAVE_HINT[kind]}")
+        raise TagguardError(f"{one_line(path)}: no 'git_info' entry; save one with {_SAVE_HINT[kind]}")
     return Loaded(kind, _validated(document, path))
 
 
@@ -70,13 +70,13 @@ def _safetensors_git_info(f: BinaryIO, size: int, path: str) -> Any:
     import json
 
     if size > MAX_HEADER:
-        raise TagguardError(f"{shown(path)}: a safetensors header of {size} bytes is over the format's limit "
+        raise TagguardError(f"{one_line(path)}: a safetensors header of {size} bytes is over the format's limit "
                             f"({MAX_HEADER}); the file is damaged")
     f.seek(8)
     try:
         metadata = json.loads(f.read(size)).get("__metadata__") or {}
     except (ValueError, AttributeError):
-        raise TagguardError(f"{shown(path)}: the safetensors header is not a JSON object; the file is damaged"
+        raise TagguardError(f"{one_line(path)}: the safetensors header is not a JSON object; the file is damaged"
                             ) from None
     text = metadata.get("git_info") if isinstance(metadata, dict) else None
     if text is None:
@@ -84,7 +84,7 @@ def _safetensors_git_info(f: BinaryIO, size: int, path: str) -> Any:
     try:
         return {"git_info": json.loads(text)}
     except (ValueError, TypeError):
-        raise TagguardError(f"{shown(path)}: __metadata__.git_info is not a JSON string") from None
+        raise TagguardError(f"{one_line(path)}: __metadata__.git_info is not a JSON string") from None
 
 
 def _load_json(f: BinaryIO, path: str) -> Any:
@@ -93,11 +93,11 @@ def _load_json(f: BinaryIO, path: str) -> Any:
     f.seek(0)
     raw = f.read(MAX_SIDECAR + 1)
     if len(raw) > MAX_SIDECAR:
-        raise TagguardError(f"{shown(path)}: over 10 MiB; a git_info sidecar is a few lines")
+        raise TagguardError(f"{one_line(path)}: over 10 MiB; a git_info sidecar is a few lines")
     try:
         return json.loads(raw)
     except ValueError as exc:  # also bad UTF-8
-        raise TagguardError(f"{shown(path)}: not valid JSON ({exc})") from None
+        raise TagguardError(f"{one_line(path)}: not valid JSON ({exc})") from None
 
 
 def _load_torch(path: str, zipped: bool) -> Any:
@@ -118,13 +118,13 @@ def _load_torch(path: str, zipped: bool) -> Any:
         return torch.load(path, map_location="cpu", weights_only=True, mmap=zipped)
     except Exception as exc:  # noqa: BLE001 - torch raises many kinds; all mean "can't read"
         said = " ".join(line.strip() for line in str(exc).splitlines() if line.strip()) or type(exc).__name__
-        raise TagguardError(f"{shown(path)}: can't be read as a torch checkpoint: {one_line(said)}") from None
+        raise TagguardError(f"{one_line(path)}: can't be read as a torch checkpoint: {one_line(said)}") from None
 
 
 def _validated(info: Any, path: str) -> GitInfo:
     """`info` checked field by field; a file written by hand, or by an older tagguard, may
     lack some (read them with .get)."""
-    where = f"{shown(path)}: git_info"
+    where = f"{one_line(path)}: git_info"
     if not isinstance(info, dict):
         raise TagguardError(f"{where}: expected a dict, got {type(info).__name__}")
     for key in _STRING_FIELDS:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tagguard.lean import TYPE_CHECKING
 from tagguard.ml.provenance import KEYS
 from tagguard.ml.verification import Checked, failed
-from tagguard.safetext import shown
+from tagguard.safetext import one_line
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -21,7 +21,7 @@ def _text(checked: list[Checked], out: TextIO, err: TextIO) -> None:
         for finding in file.findings:
             print(f"{finding.status:<4}  {finding.code:<17}  {finding.message}", file=out)
         problems = failed(file.findings)
-        print(f"{shown(file.path)}: " + (f"{problems} problem(s)" if problems else "provenance ok"), file=out)
+        print(f"{one_line(file.path)}: " + (f"{problems} problem(s)" if problems else "provenance ok"), file=out)
 
 
 def _json(checked: list[Checked], out: TextIO, err: TextIO) -> None:
