@@ -145,6 +145,11 @@ def test_git_tg_alias_from_a_subdirectory(repo: Path) -> None:
                  cwd=repo / "src", env={"PATH": path})
     assert result.returncode == 0, result.stderr
     assert trailers(repo, "v2.8-aug-v2") == "Metric-acc: 0.94"
+    (repo / "src" / "model.pth").write_bytes(b"w")  # a path from where the user is, not the top
+    weights = run("git", "tg", "v2.8-aug-v3", "-m", "x", "--checkpoint", "model.pth", cwd=repo / "src",
+                  env={"PATH": path})
+    assert weights.returncode == 0, weights.stderr
+    assert trailers(repo, "v2.8-aug-v3") == f"Checkpoint: sha256:{hashlib.sha256(b'w').hexdigest()} 1 model.pth"
     bad = run("git", "tg", "v2.8-augment", "-m", "x", cwd=repo, env={"PATH": path})
     assert bad.returncode == 1
     assert "did you mean 'v2.8-aug'?" in bad.stderr

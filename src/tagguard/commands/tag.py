@@ -39,9 +39,10 @@ def run_tag(args: argparse.Namespace) -> int:
         if has_errors(found):
             return 1
     _refuse_existing(git, args.name)
-    _refuse_dirty(git, _inside(git, args.checkpoint))
-    checkpoints = [hash_weights(path) for path in args.checkpoint]
-    _refuse_foreign_weights(args.checkpoint, head)
+    files = [_where_typed(path) for path in args.checkpoint]
+    _refuse_dirty(git, _inside(git, files))
+    checkpoints = [hash_weights(file)._replace(path=path) for file, path in zip(files, args.checkpoint)]
+    _refuse_foreign_weights(files, head)
     image = args.image or _read_image(reading) or policy.image.ref
     _create(git, args.name, head, tag_message(args.message, image, metrics, checkpoints), args.sign)
     print(f"created {args.name} at {head[:12]} (annotated{', signed' if args.sign else ''})")
@@ -126,6 +127,12 @@ def _refuse_existing(git: Git, name: str) -> None:
             f"tag {shown(name)} already exists ({existing[:12]}); tags never move: "
             f"pick a new name, e.g. tagguard tag {shown(name)}-2 -m \"...\""
         )
+
+
+def _where_typed(path: str) -> str:
+    """A path as the user meant it: `git tg` (a `!` alias) runs in the top directory, and
+    git says in GIT_PREFIX where the user was."""
+    return os.path.join(os.environ.get("GIT_PREFIX", ""), path)
 
 
 def _inside(git: Git, paths: list[str]) -> list[str]:
