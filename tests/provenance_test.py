@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -106,6 +108,22 @@ def test_without_git_on_path_it_still_returns(repo: Path, tmp_path: Path) -> Non
     found = info(repo, env={"PATH": str(no_git)})
     assert (found["commit"], found["dirty"], found["untracked"], found["tags"]) == (None, None, None, None)
     assert found["error"] == "no git provenance: can't run git: No such file or directory"
+
+
+def test_an_image_git_cannot_read_is_reported_and_the_rest_recorded(repo: Path, tmp_path: Path) -> None:
+    (repo / "Dockerfile").write_text("FROM pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime\n")
+    (repo / ".tagguard.toml").write_text('[image]\nfile = "Dockerfile"\n')
+    git("add", "-A", cwd=repo)
+    head = commit(repo, "image")
+    shim = tmp_path / "shim"  # a git whose object reads fail, as in a damaged repository
+    shim.mkdir()
+    (shim / "git").write_text(f'#!/bin/sh\nfor a; do [ "$a" = cat-file ] && {{ echo "fatal: bad object" >&2; exit 128; }}; done\n'
+                              f'exec {shutil.which("git")} "$@"\n')
+    (shim / "git").chmod(0o755)
+    found = info(repo, env={"PATH": f"{shim}{os.pathsep}{os.environ['PATH']}"})
+    assert (found["commit"], found["dirty"], found["image"], found["pytorch"]) == (head, False, None, None)
+    assert found["error"].startswith("the image could not be read: `git cat-file ")
+    assert found["error"].endswith("failed (exit 128): fatal: bad object")
 
 
 def test_a_bad_policy_is_reported_and_git_facts_still_recorded(repo: Path) -> None:

@@ -500,3 +500,11 @@ def test_all_tags_are_read_in_a_few_git_calls(repo: Path, tmp_path: Path, traine
     commands = git_commands(calls)
     assert commands.count("for-each-ref") == 1, commands  # every tag's message, once for both files
     assert len(commands) <= 6, commands
+
+
+def test_a_torch_checkpoint_without_git_info(repo: Path, trainer: Trainer, verify: Verify) -> None:
+    train(trainer, repo, repo / "bare.pth", TRAIN.replace(', "git_info": git_info()', ""))
+    status, lines, err = verify(Path("bare.pth"), repo)
+    assert (status, lines) == (2, [])
+    assert err == ("tagguard: error: bare.pth: no 'git_info' entry; save one with "
+                   "torch.save({..., \"git_info\": tagguard.provenance.git_info()}, PATH)\n")
