@@ -92,8 +92,9 @@ def recorded_tags(info: GitInfo) -> list[str]:
 def _tag_commits(git: Git, tags: list[str]) -> dict[str, str | None]:
     """What each tag points at now (peeled through any tags to its commit), or None when gone."""
     refs = git.resolve(f"refs/tags/{tag}" for tag in tags)
-    peeled = git.peeled_targets(oid for oid in refs.values() if oid)
-    return {tag: peeled[oid] if (oid := refs[f"refs/tags/{tag}"]) else None for tag in tags}
+    oids = {tag: refs[f"refs/tags/{tag}"] for tag in tags}
+    peeled = git.peeled_targets(oid for oid in oids.values() if oid)
+    return {tag: peeled[oid] if oid else None for tag, oid in oids.items()}
 
 
 def _commit(commit: str, known: bool) -> Finding:
