@@ -420,6 +420,16 @@ def test_safetensors_written_by_the_real_package(repo: Path, tmp_path: Path, tra
     assert verify(Path("broken.st"), repo)[2] == "tagguard: error: broken.st: __metadata__.git_info is not a JSON string\n"
 
 
+def test_safetensors_needs_no_torch_to_verify(repo: Path, tmp_path: Path, trainer: Trainer) -> None:
+    require(importlib.util.find_spec("safetensors"), "safetensors (pip install -e '.[test]')")
+    ckpt = train(trainer, repo, tmp_path / "model.safetensors", SAFETENSORS)
+    # -S: an interpreter without site-packages (no torch, no safetensors); tagguard from src
+    result = run(sys.executable, "-S", "-m", "tagguard", "verify-checkpoint", str(ckpt), cwd=repo,
+                 env={"PYTHONPATH": str(ROOT / "src")})
+    assert (result.returncode, result.stderr) == (0, ""), result.stdout
+    assert result.stdout.splitlines()[-1] == f"{ckpt}: provenance ok"
+
+
 def safetensors_like(path: Path, header: bytes, size: int | None = None) -> Path:
     """A file shaped like safetensors: the 8-byte header size, then `header`."""
     path.write_bytes(len(header).to_bytes(8, "little") if size is None else size.to_bytes(8, "little"))
