@@ -85,3 +85,30 @@ def test_the_metrics_table_example_is_a_policy(tmp_path: Path) -> None:
     policy.write_text(block("toml", "declares the metrics and which way is better"))
     result = tagguard("policy", "--policy", str(policy))
     assert result.stdout.splitlines()[-1] == "metrics:   acc (higher is better), val_loss (lower is better)"
+
+
+def test_train_evaluate_tag_verify(repo: Path) -> None:
+    require(HAS_TORCH, "torch (pip install torch==2.13.0)")
+    (repo / "train.py").write_text(block("python", "### Record the code"))
+    (repo / "evaluate.py").write_text(block("python", "An `evaluate.py`"))
+    run("git", "add", "train.py", "evaluate.py", cwd=repo)
+    assert run("git", "commit", "-qm", "training code", cwd=repo).returncode == 0
+    env = {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", "PYTHONWARNINGS": "ignore"}
+    for line in block("sh", "With `train.py` and `evaluate.py` committed").splitlines():
+        done = run("bash", "-c", line, cwd=repo, env=env)
+        assert done.returncode == 0, (line, done.stdout, done.stderr)
+    shown = block("text", "With `train.py` and `evaluate.py` committed").splitlines()
+    got = done.stdout.splitlines()
+    assert [line.split()[:2] for line in got] == [line.split()[:2] for line in shown]
+    assert got[2:] == shown[2:]  # the commit's id differs; the rest is as shown
+    acc = run("git", "tag", "-l", "--format=%(trailers:key=Metric-acc,valueonly)", "v2.13-ft-lr2", cwd=repo).stdout
+    assert acc.strip() == run(sys.executable, "evaluate.py", cwd=repo).stdout.strip().split("=")[1]
+
+
+def test_the_safetensors_snippet_saves_a_file_that_verifies(repo: Path) -> None:
+    require(HAS_TORCH, "torch (pip install torch==2.13.0)")
+    result = run(sys.executable, "-W", "ignore", "-c", block("python", "For safetensors"), cwd=repo)
+    assert result.returncode == 0, result.stderr
+    verified = tagguard("verify-checkpoint", "model.safetensors", cwd=repo)
+    assert verified.returncode == 0, verified.stdout
+    assert verified.stdout.splitlines()[-1] == "model.safetensors: provenance ok"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -9,6 +10,8 @@ from pathlib import Path
 
 from testing.hints import hints_of, paste
 from testing.tools import git, run, tagguard
+
+from tagguard.ml.weights import parse_weights
 
 IMAGE = "pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime"
 
@@ -170,6 +173,11 @@ def test_git_tg_alias_from_a_subdirectory(repo: Path) -> None:
                  cwd=repo / "src", env={"PATH": path})
     assert result.returncode == 0, result.stderr
     assert trailers(repo, "v2.8-aug-v2") == "Metric-acc: 0.94"
+    (repo / "src" / "model.pth").write_bytes(b"w")  # a path from where the user is, not the top
+    weights = run("git", "tg", "v2.8-aug-v3", "-m", "x", "--checkpoint", "model.pth", cwd=repo / "src",
+                  env={"PATH": path})
+    assert weights.returncode == 0, weights.stderr
+    assert trailers(repo, "v2.8-aug-v3") == f"Checkpoint: sha256:{hashlib.sha256(b'w').hexdigest()} 1 model.pth"
     bad = run("git", "tg", "v2.8-augment", "-m", "x", cwd=repo, env={"PATH": path})
     assert bad.returncode == 1
     assert "did you mean 'v2.8-aug'?" in bad.stderr
@@ -227,3 +235,62 @@ def test_signing_without_a_usable_key_is_one_line(repo: Path) -> None:
         "set one up (gpg --list-secret-keys; git config user.signingkey KEYID), or leave out -s\n"
     )
     assert git("tag", "-l", cwd=repo) == ""
+
+
+def test_checkpoint_trailers_name_each_file_by_hash_size_and_path(repo: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "runs" / "opt.pt"
+    outside.parent.mkdir()
+    outside.write_bytes(os.urandom(3 << 20))  # over the hashing chunk
+    (repo / "out").mkdir()
+    (repo / "out" / "model.pth").write_bytes(b"weights")  # untracked, in the work tree: the weights, not code
+    result = tagguard("tag", "v2.8-ft", "-m", "x", "--checkpoint", "out/model.pth", "--checkpoint", str(outside),
+                      cwd=repo)
+    assert result.returncode == 0, result.stderr
+    notes = [line for line in result.stderr.splitlines() if line.startswith("note: ")]
+    assert [n.split(": can't be read as a torch checkpoint: ")[0] for n in notes] == ["note: out/model.pth",
+                                                                                    f"note: {outside}"]
+    assert all(n.endswith("; the tag vouches for it by its hash alone") for n in notes)
+    expected = [f"Checkpoint: sha256:{hashlib.sha256(data).hexdigest()} {len(data)} {path}"
+                for data, path in ((b"weights", "out/model.pth"), (outside.read_bytes(), str(outside)))]
+    assert trailers(repo, "v2.8-ft").splitlines() == expected
+    message = git("tag", "-l", "--format=%(contents)", "v2.8-ft", cwd=repo)
+    assert [w.path for w in parse_weights(message)] == ["out/model.pth", str(outside)]
+
+
+def test_checkpoint_from_a_subdirectory_and_other_untracked_files(repo: Path) -> None:
+    (repo / "src").mkdir()
+    (repo / "src" / "model.pth").write_bytes(b"w")
+    (repo / "notes.txt").write_text("scratch")
+    refused = tagguard("tag", "v2.8-ft", "-m", "x", "--checkpoint", "model.pth", cwd=repo / "src")
+    assert refused.returncode == 2 and "uncommitted changes (notes.txt)" in refused.stderr
+    (repo / "notes.txt").unlink()
+    made = tagguard("tag", "v2.8-ft", "-m", "x", "--checkpoint", "model.pth", cwd=repo / "src")
+    assert made.returncode == 0, made.stderr
+    assert trailers(repo, "v2.8-ft").endswith(" 1 model.pth")
+
+
+def test_checkpoint_errors(repo: Path, tmp_path: Path) -> None:
+    missing = tagguard("tag", "v2.8-ft", "-m", "x", "--checkpoint", "nope.pth", cwd=repo)
+    assert (missing.returncode, missing.stderr) == (2, "tagguard: error: nope.pth: no such file\n")
+    odd = tmp_path / "a\nb.pth"
+    odd.write_bytes(b"w")
+    bad = tagguard("tag", "v2.8-ft", "-m", "x", "--checkpoint", str(odd), cwd=repo)
+    assert bad.returncode == 2
+    assert bad.stderr.endswith("\\nb.pth: a checkpoint path must be one line of printable text\n")
+    assert git("tag", "-l", cwd=repo) == ""
+
+
+def test_refuses_weights_from_other_code(repo: Path, tmp_path: Path) -> None:
+    trained_at = git("rev-parse", "HEAD", cwd=repo)
+    saved = tmp_path / "model.json"  # what git_info() recorded, as a sidecar
+    saved.write_text(json.dumps({"git_info": {"commit": trained_at, "dirty": True}}))
+    dirty = tagguard("tag", "v2.8-ft", "-m", "x", "--checkpoint", str(saved), cwd=repo)
+    assert (dirty.returncode, dirty.stderr) == (2, (
+        f"tagguard: error: {saved}: its git_info says the code had uncommitted changes when it was saved; "
+        "commit the code, train again, then tag\n"))
+    saved.write_text(json.dumps({"git_info": {"commit": trained_at, "dirty": False}}))
+    head = git("commit", "-q", "--allow-empty", "-m", "later", cwd=repo) or git("rev-parse", "HEAD", cwd=repo)
+    other = tagguard("tag", "v2.8-ft", "-m", "x", "--checkpoint", str(saved), cwd=repo)
+    assert other.returncode == 2 and f"trained at {trained_at[:12]}, not at HEAD ({head[:12]})" in other.stderr
+    git("checkout", "-q", trained_at, cwd=repo)
+    assert tagguard("tag", "v2.8-ft", "-m", "x", "--checkpoint", str(saved), cwd=repo).returncode == 0

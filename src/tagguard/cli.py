@@ -107,6 +107,8 @@ def _client_commands(sub: _Commands) -> None:
     tag.add_argument("-m", "--message", required=True, help="what the snapshot is")
     tag.add_argument("--metric", action="append", default=[], metavar="KEY=VALUE", help="e.g. acc=0.932 (repeatable)")
     tag.add_argument("--image", metavar="REF", help="training image (default: the policy's [image] ref)")
+    tag.add_argument("--checkpoint", action="append", default=[], metavar="PATH",
+                     help="weights the tag vouches for: records the file's SHA-256, size and path (repeatable)")
     tag.add_argument("-s", "--sign", action="store_true", help="sign the tag (git tag -s)")
 
     check_ref = _command(sub, "check-ref", "check tags that exist in this repository (for CI on tag push)")
@@ -303,7 +305,9 @@ def _ml_commands(sub: _Commands) -> None:
 
     verify = _command(sub, "verify-checkpoint", "check the git provenance recorded in a checkpoint")
     _repo_option(verify)
-    verify.add_argument("path", metavar="PATH", help="a torch.save checkpoint, or a JSON sidecar")
+    verify.add_argument("--format", choices=("text", "json"), default="text")
+    verify.add_argument("paths", nargs="+", metavar="PATH",
+                        help="a torch.save or safetensors checkpoint, or a JSON sidecar")
 
     prune = _command(sub, "prune", "delete temporary tags locally, and on a remote if asked")
     _policy_option(prune)

@@ -3,6 +3,6 @@
 The code lives with the rest of the ML side, in `tagguard.ml.provenance`; this path stays.
 """
 
-from tagguard.ml.provenance import git_info
+from tagguard.ml.provenance import git_info, safetensors_metadata
 
-__all__ = ["git_info"]
+__all__ = ["git_info", "safetensors_metadata"]

@@ -1,4 +1,4 @@
-"""`tagguard tag`: the message of a snapshot tag, with the image and metrics as git trailers.
+"""`tagguard tag`: the message of a snapshot tag, with the image, metrics and weights as git trailers.
 
 A trailer is a `Key: value` line at the end of the message; `git interpret-trailers --parse`
 and `git tag -l --format='%(trailers)'` read them back. Keys allow letters, digits and '-'
@@ -13,10 +13,14 @@ from tagguard.errors import TagguardError
 from tagguard.lean import TYPE_CHECKING
 from tagguard.ml.metrics import parse_value
 from tagguard.ml.trailers import IMAGE_KEY, METRIC_PREFIX
+from tagguard.ml.weights import weights_trailer
 from tagguard.policy.model import MAX_METRIC_NAME, is_metric_name, metric_key
 from tagguard.safetext import shown
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from tagguard.ml.weights import Weights
     from tagguard.policy.model import Policy
 
 _KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
@@ -65,9 +69,11 @@ def parse_metric(item: str) -> tuple[str, str]:
     return key, value
 
 
-def tag_message(message: str, image: str | None, metrics: list[tuple[str, str]]) -> str:
-    """The message, a blank line, then `Image:` and `Metric-<key>:` trailers."""
+def tag_message(message: str, image: str | None, metrics: list[tuple[str, str]],
+                checkpoints: Sequence[Weights] = ()) -> str:
+    """The message, a blank line, then `Image:`, `Metric-<key>:` and `Checkpoint:` trailers."""
     trailers = [f"{IMAGE_KEY}: {image}"] if image else []
     trailers += [f"{METRIC_PREFIX}{key}: {value}" for key, value in metrics]
+    trailers += [weights_trailer(weights) for weights in checkpoints]
     body = message.strip()
     return f"{body}\n\n" + "\n".join(trailers) + "\n" if trailers else f"{body}\n"

@@ -1,15 +1,17 @@
-"""`tagguard tag NAME -m MESSAGE [--metric K=V ...]`: an annotated snapshot tag at HEAD."""
+"""`tagguard tag NAME -m MESSAGE [--metric K=V ...] [--checkpoint PATH ...]`: an annotated
+snapshot tag at HEAD, vouching for the weights it names by their SHA-256."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from tagguard.errors import TagguardError
 from tagguard.git.repo import Git
 from tagguard.lean import TYPE_CHECKING
 from tagguard.policy.model import Policy
-from tagguard.safetext import shown
+from tagguard.safetext import one_line, shown
 
 if TYPE_CHECKING:
     from tagguard.image.files import Reading
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
 
 def run_tag(args: argparse.Namespace) -> int:
     from tagguard.client.tagmessage import check_image, parse_metric_options, tag_message
+    from tagguard.ml.weights import hash_weights
     from tagguard.output.report import has_errors, print_text
     from tagguard.policy.model import client_policy
     from tagguard.verdict.namecheck import check_name
@@ -37,9 +40,12 @@ def run_tag(args: argparse.Namespace) -> int:
         if has_errors(found):
             return 1
     _refuse_existing(git, args.name)
-    _refuse_dirty(git)
+    files = [_where_typed(path) for path in args.checkpoint]
+    _refuse_dirty(git, _inside(git, files))
+    checkpoints = [hash_weights(file)._replace(path=path) for file, path in zip(files, args.checkpoint)]
+    _refuse_foreign_weights(files, head)
     image = args.image or _read_image(reading) or policy.image.ref
-    _create(git, args.name, head, tag_message(args.message, image, metrics), args.sign)
+    _create(git, args.name, head, tag_message(args.message, image, metrics, checkpoints), args.sign)
     print(f"created {args.name} at {head[:12]} (annotated{', signed' if args.sign else ''})")
     if not image:
         print("no image recorded: pass --image REF, or set [image] ref or file in the policy", file=sys.stderr)
@@ -124,8 +130,44 @@ def _refuse_existing(git: Git, name: str) -> None:
         )
 
 
-def _refuse_dirty(git: Git) -> None:
-    paths = git.changed_paths()
+def _where_typed(path: str) -> str:
+    """A path as the user meant it: `git tg` (a `!` alias) runs in the top directory, and
+    git says in GIT_PREFIX where the user was."""
+    return os.path.join(os.environ.get("GIT_PREFIX", ""), path)
+
+
+def _inside(git: Git, paths: list[str]) -> list[str]:
+    """The checkpoints that lie in the work tree, as absolute paths: their being untracked is
+    not uncommitted code."""
+    if not paths:
+        return []
+    top = os.path.realpath(git.top_level())
+    real = [os.path.realpath(path) for path in paths]
+    return [path for path in real if os.path.commonpath([top, path]) == top]
+
+
+def _refuse_foreign_weights(paths: list[str], head: str) -> None:
+    """Weights whose git_info says they came from other code than HEAD's can't be vouched for;
+    a file without a readable git_info is vouched for by its hash alone (said on stderr)."""
+    from tagguard.ml.checkpoint import load_git_info
+
+    for path in paths:
+        try:
+            info = load_git_info(path).info
+        except TagguardError as exc:
+            print(f"note: {exc}; the tag vouches for it by its hash alone", file=sys.stderr)
+            continue
+        commit, where = info.get("commit"), f"{one_line(path)}: its git_info says"
+        if commit is not None and commit != head:
+            raise TagguardError(f"{where} it was trained at {commit[:12]}, not at HEAD ({head[:12]}); tag the "
+                                f"commit that trained it: git checkout {commit[:12]}, then tagguard tag again")
+        if info.get("dirty"):
+            raise TagguardError(f"{where} the code had uncommitted changes when it was saved; "
+                                "commit the code, train again, then tag")
+
+
+def _refuse_dirty(git: Git, checkpoints: list[str]) -> None:
+    paths = git.changed_paths(checkpoints)
     if paths:
         listed = ", ".join(shown(p) for p in paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
         raise TagguardError(

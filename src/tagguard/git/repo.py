@@ -48,6 +48,13 @@ class ObjectInfo(NamedTuple):
     size: int
 
 
+class WorkTree(NamedTuple):
+    commit: str | None  # HEAD; None before the first commit
+    branch: str | None  # None on a detached HEAD
+    dirty: bool  # tracked files changed, staged or not
+    untracked: bool  # files git does not track and does not ignore
+
+
 class Layout(NamedTuple):
     git_dir: str  # absolute
     hooks: str  # absolute: where git runs this repository's hooks (honours core.hooksPath)
@@ -332,19 +339,36 @@ class Git:
         done = self._exec(("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"), None)
         return done.stdout.decode("utf-8", "surrogateescape").strip() if done.returncode == 0 else None
 
-    def head(self) -> tuple[str, str | None]:
-        """HEAD's commit and its branch (None when detached), with one `rev-parse`."""
-        words = self.run("rev-parse", "HEAD", "--abbrev-ref", "HEAD").split()
-        branch = words[1] if len(words) > 1 else "HEAD"
-        return words[0], None if branch == "HEAD" else branch
+    def work_tree_state(self) -> WorkTree:
+        """HEAD, its branch and whether the work tree has changes, with one `git status`."""
+        out = self.run("status", "--porcelain=v2", "--branch", "--untracked-files=normal", "-z")
+        headers = {}
+        dirty = untracked = False
+        for entry in out.split("\0"):
+            if entry.startswith("# "):
+                key, _, value = entry[2:].partition(" ")
+                headers[key] = value
+            elif entry[:2] in ("1 ", "2 ", "u "):
+                dirty = True
+            untracked = untracked or entry.startswith("? ")
+        commit, branch = headers.get("branch.oid"), headers.get("branch.head")
+        return WorkTree(None if commit == "(initial)" else commit,
+                        None if branch == "(detached)" else branch, dirty, untracked)
 
-    def describe(self, dirty_mark: str) -> str:
-        """`git describe --tags --always`, with `dirty_mark` added when the work tree has changes."""
-        return self.run("describe", "--tags", "--always", f"--dirty={dirty_mark}").strip()
+    def describe(self) -> str:
+        """`git describe --tags --always` of HEAD."""
+        return self.run("describe", "--tags", "--always").strip()
 
-    def changed_paths(self) -> list[str]:
-        """Paths `git status --porcelain` lists: changed, staged or untracked (not ignored)."""
-        return [line[3:] for line in self.run("status", "--porcelain").splitlines() if len(line) > 3]
+    def top_level(self) -> str:
+        """The work tree's top directory, absolute."""
+        return self.run("rev-parse", "--show-toplevel").rstrip("\n")
+
+    def changed_paths(self, leave_out: Sequence[str] = ()) -> list[str]:
+        """Paths `git status --porcelain` lists: changed, staged or untracked (not ignored),
+        bar the files in `leave_out` (paths inside the work tree)."""
+        spec = [f":(exclude,literal){path}" for path in leave_out]
+        out = self.run("status", "--porcelain", "--", *spec)
+        return [line[3:] for line in out.splitlines() if len(line) > 3]
 
     def create_tag(self, name: str, commit: str, message: str, sign: bool) -> None:
         """An annotated (`sign`: signed) tag whose message is kept as written, bar whitespace."""

@@ -17,11 +17,15 @@ import sys
 from tagguard import __version__
 from tagguard.errors import TagguardError
 from tagguard.git.repo import Git
-from tagguard.lean import TypedDict, cast
+from tagguard.lean import TYPE_CHECKING, TypedDict, cast
 from tagguard.policy.model import DEFAULT_POLICY, Policy, client_policy
 from tagguard.rules.naming import TagName, parse_name
 
-DIRTY_MARK = ":dirty"  # ':' can't be in a tag name, so this suffix can't be mistaken for one
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeVar
+
+    _T = TypeVar("_T")
 
 
 class GitInfo(TypedDict):
@@ -29,8 +33,10 @@ class GitInfo(TypedDict):
 
     commit: str | None
     tag: str | None
+    tags: list[str] | None
     describe: str | None
     dirty: bool | None
+    untracked: bool | None
     branch: str | None
     image: str | None
     pytorch: str | None
@@ -43,45 +49,53 @@ KEYS: tuple[str, ...] = tuple(GitInfo.__annotations__)
 
 
 def git_info(path: str = ".") -> GitInfo:
-    """A plain dict (str, bool or None values) that `torch.save` and `json.dump` both take.
+    """A plain dict (str, bool, None and a list of str) that `torch.save` and `json.dump` take.
 
-    `dirty` is None when unknown (no repository); `error` is None when all went well.
+    `dirty` and `untracked` are None when unknown (no repository); `error` is None when all
+    went well, else says what could not be recorded.
     """
     info = cast("GitInfo", dict.fromkeys(KEYS))
     info.update({"tagguard": __version__, "torch_runtime": _torch_runtime()})
-    try:
-        policy = client_policy(None, cwd=path)
-    except TagguardError as exc:
-        policy, info["error"] = DEFAULT_POLICY, f"the policy could not be read: {exc}"
+    policy = _attempt(info, "the policy could not be read", lambda: client_policy(None, cwd=path)) or DEFAULT_POLICY
     git = Git(path)
-    try:
-        commit = _read_head(git, policy, info)
-    except TagguardError as exc:
-        empty = git.is_repository()  # a repository, but HEAD names no commit
-        info["error"] = "no git provenance: " + ("the repository has no commit yet" if empty else str(exc))
-        return info
-    info["image"], info["pytorch"] = declared_image(git, commit, policy)
+    commit = _attempt(info, "no git provenance", lambda: _read_head(git, policy, info))
+    if commit is not None:
+        image = _attempt(info, "the image could not be read", lambda: declared_image(git, commit, policy))
+        info["image"], info["pytorch"] = image or (None, None)
     return info
 
 
+def _attempt(info: GitInfo, what: str, step: Callable[[], _T]) -> _T | None:
+    """`step()`, or None with `what` and the reason added to info's error: never raises, as a
+    training run must not lose its checkpoint to provenance."""
+    try:
+        return step()
+    except Exception as exc:  # noqa: BLE001 - any failure (git missing, a broken repository) is recorded
+        reason = str(exc) if isinstance(exc, TagguardError) else f"{type(exc).__name__}: {exc}"
+        info["error"] = "; ".join(filter(None, (info["error"], f"{what}: {reason}")))
+        return None
+
+
 def _read_head(git: Git, policy: Policy, info: GitInfo) -> str:
-    """Fill in what HEAD is: commit, branch, describe, dirty, tag; return its commit."""
-    commit, branch = git.head()
-    described = git.describe(DIRTY_MARK)
-    dirty = described.endswith(DIRTY_MARK)
-    if dirty:
-        described = described[: -len(DIRTY_MARK)] + "-dirty"  # what plain `--dirty` prints
-    info.update({"commit": commit, "branch": branch,  # None: a detached HEAD
-                 "describe": described, "dirty": dirty, "tag": exact_tag(git, policy)})
-    return commit
+    """Fill in what HEAD is: commit, branch, describe, dirty, untracked, tags; return its commit."""
+    state = git.work_tree_state()
+    if state.commit is None:
+        raise TagguardError("the repository has no commit yet")
+    described = git.describe() + ("-dirty" if state.dirty else "")  # what `--dirty` prints
+    conventional, any_tag = tags_on_head(git, policy)
+    info.update({"commit": state.commit, "branch": state.branch, "describe": described, "dirty": state.dirty,
+                 "untracked": state.untracked, "tags": conventional, "tag": any_tag})
+    return state.commit
 
 
-def exact_tag(git: Git, policy: Policy) -> str | None:
-    """The tag on HEAD: the newest that follows the convention, else the newest of any."""
+def tags_on_head(git: Git, policy: Policy) -> tuple[list[str], str | None]:
+    """The tags on HEAD that follow the convention, newest first, and the one tag to name:
+    the newest of those, else the newest of any."""
     rows = git.for_each_ref(("refname:strip=2",), sort=("refname", "creatordate"), points_at="HEAD")
     names = [row[0] for row in reversed(rows)]
     conventional = [n for n in names if isinstance(parse_name(n, policy.naming), TagName)]
-    return (conventional or names)[0] if names else None
+    first = conventional or names
+    return conventional, first[0] if first else None
 
 
 def declared_image(git: Git, commit: str, policy: Policy) -> tuple[str | None, str | None]:
@@ -104,3 +118,13 @@ def _torch_runtime() -> str | None:
     torch = sys.modules.get("torch")
     version = getattr(torch, "__version__", None)
     return str(version) if version is not None else None
+
+
+def safetensors_metadata(path: str = ".") -> dict[str, str]:
+    """`git_info()` as safetensors metadata (whose values are strings): its JSON under "git_info".
+
+        save_file(tensors, "model.safetensors", metadata=safetensors_metadata())
+    """
+    import json
+
+    return {"git_info": json.dumps(git_info(path))}

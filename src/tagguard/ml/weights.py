@@ -14,7 +14,7 @@ import os
 
 from tagguard.errors import TagguardError
 from tagguard.lean import NamedTuple
-from tagguard.safetext import shown
+from tagguard.safetext import one_line
 
 CHECKPOINT_KEY = "Checkpoint"
 _PREFIX = f"{CHECKPOINT_KEY}: sha256:"
@@ -31,7 +31,7 @@ class Weights(NamedTuple):
 def hash_weights(path: str) -> Weights:
     """The file's SHA-256 and size, read a chunk at a time."""
     if not os.path.isfile(path):
-        raise TagguardError(f"{shown(path)}: no such file")
+        raise TagguardError(f"{one_line(path)}: no such file")
     digest, size = hashlib.sha256(), 0
     try:
         with open(path, "rb") as f:
@@ -39,14 +39,14 @@ def hash_weights(path: str) -> Weights:
                 digest.update(chunk)
                 size += len(chunk)
     except OSError as exc:
-        raise TagguardError(f"{shown(path)}: can't be read ({exc.strerror})") from None
+        raise TagguardError(f"{one_line(path)}: can't be read ({exc.strerror})") from None
     return Weights(digest.hexdigest(), size, path)
 
 
 def weights_trailer(weights: Weights) -> str:
     """The trailer line for one file; a path must be one line to stay one trailer."""
     if not weights.path.isprintable():
-        raise TagguardError(f"{shown(weights.path)}: a checkpoint path must be one line of printable text")
+        raise TagguardError(f"{one_line(weights.path)}: a checkpoint path must be one line of printable text")
     return f"{_PREFIX}{weights.sha256} {weights.size} {weights.path}"
 
 
