@@ -91,7 +91,7 @@ CASES: dict[str, tuple[str, Expected]] = {
     "ARG default form": ("ARG V\nFROM pytorch/pytorch:${V:-2.8.0}-cuda12.8-cudnn9-runtime\n", [(2, T28, "")]),
     "ARG plus form": ("ARG D=1\nFROM pytorch/pytorch:2.8.0${D:+-cuda12.8}-cudnn9-runtime\n", [(2, T28, "")]),
     "ARG without default": ("ARG V\nFROM pytorch/pytorch:${V}-cuda12.8-cudnn9-runtime\n",
-                            Refuse(2, "ARG V has no default value")),
+                            Refuse(2, "ARG V (line 1) has no default value")),
     "variable never declared": ("FROM pytorch/pytorch:${V}-cuda\n", Refuse(1, "$V is not set by an ARG")),
     "stage ARG does not reach FROM": (f"FROM {T28}\nARG V=2.9.1\nFROM pytorch/pytorch:$V\n",
                                       Refuse(3, "$V is not set by an ARG")),

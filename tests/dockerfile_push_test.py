@@ -47,6 +47,7 @@ def test_a_dockerfile_tagguard_cannot_be_sure_of_is_refused_with_the_line(clone:
     refused = push(clone, "main", "v2.8-ft")
     assert refused.returncode == 1
     assert remote_lines(refused)[0] == (
-        f"v2.8-ft: TG202 Dockerfile:2 at {head[:12]}: ARG TORCH has no default value, so tagguard can't tell "
-        "which image FROM names (FROM pytorch/pytorch:${TORCH}-cuda12.8-cudnn9-runtime)")
+        f"v2.8-ft: TG202 Dockerfile:2 at {head[:12]}: ARG TORCH (line 1) has no default value, so tagguard "
+        "can't tell which image FROM names; give it one (ARG TORCH=...) or name the version in the policy "
+        'instead of a file ([image] pytorch = "X.Y") (FROM pytorch/pytorch:${TORCH}-cuda12.8-cudnn9-runtime)')
     assert server_tags(server) == {}

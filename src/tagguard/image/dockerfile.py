@@ -723,7 +723,9 @@ class Stage(NamedTuple):
     line: int
     text: str  # "FROM ..." as written
     parent: int | None  # the index of the earlier stage that `base` names
-    runs: list[tuple[int, str]]  # RUN commands, the stage's ARG values substituted
+    runs: list[tuple[int, str]]  # RUN commands and their heredoc bodies, ARG and ENV values substituted
+    blank: dict[str, int]  # ARGs this stage declares with no default: name -> line
+    env: dict[str, Value]  # the stage's ENV values at its end (a stage built on it starts with them)
 
 
 def _meta_env() -> dict[str, Value]:
@@ -738,25 +740,39 @@ def stages(text: str) -> list[Stage]:
     if not any(i.cmd.lower() == "from" for i in parsed.instructions):
         return []
     _check_directive_order(parsed)
-    env, declared = _meta_env(), set[str]()
+    env, declared = _meta_env(), dict[str, int]()
     result: list[Stage] = []
     names: dict[str, int] = {}
-    stage_env: dict[str, Value] = {}
+    run_env: dict[str, Value] = {}  # what a RUN sees: the stage's ARGs and ENVs, and its parent's ENVs
     for instruction in parsed.instructions:
         kind = _kind(instruction)
         if kind == "from":
             result.append(_stage(instruction, names, env, declared, parsed.escape))
             if result[-1].name:
                 names[result[-1].name] = len(result) - 1
-            stage_env = {}
+            parent = result[-1].parent
+            run_env = {} if parent is None else dict(result[parent].env)
+            result[-1].env.update(run_env)
         elif not result and kind != "arg":
             raise DockerfileError(instruction.start_line, f"{instruction.cmd} comes before the first FROM",
                                   instruction.original)
         elif kind == "arg":
-            _declare(instruction, stage_env if result else env, env if result else None, declared, parsed.escape)
+            _declare(instruction, run_env if result else env, env if result else None,
+                     result[-1].blank if result else declared, parsed.escape)
+        elif kind == "env":
+            _set_env(instruction, run_env, result[-1].env, parsed.escape)
         if kind == "run":
-            result[-1].runs.append((instruction.start_line, _substitute(" ".join(instruction.value), stage_env)))
+            body = " ".join(instruction.value) + "".join("\n" + doc.content for doc in instruction.heredocs)
+            result[-1].runs.append((instruction.start_line, _substitute(body, run_env)))
     return result
+
+
+def _set_env(instruction: Instruction, run_env: dict[str, Value], stage_env: dict[str, Value], escape: str) -> None:
+    """ENV name=value ...: seen by the stage's later RUNs and by stages built on it."""
+    pairs = instruction.value
+    for name, raw in zip(pairs[::2], pairs[1::2]):
+        value = _arg_value(raw, run_env, escape, instruction)
+        run_env[name] = stage_env[name] = value
 
 
 def _kind(instruction: Instruction) -> str:
@@ -779,8 +795,9 @@ def _check_directive_order(parsed: Parsed) -> None:
 
 
 def _declare(instruction: Instruction, env: dict[str, Value], meta: dict[str, Value] | None,
-             declared: set[str], escape: str) -> None:
-    """ARG name[=value] ...: values expanded with what is set so far; `meta` is set in a stage."""
+             blank: dict[str, int], escape: str) -> None:
+    """ARG name[=value] ...: values expanded with what is set so far; `meta` is set in a stage.
+    An ARG with no value it can take is noted in `blank`, with its line."""
     if not instruction.value:
         raise DockerfileError(instruction.start_line, "ARG requires at least one argument", instruction.original)
     for word in instruction.value:
@@ -791,8 +808,8 @@ def _declare(instruction: Instruction, env: dict[str, Value], meta: dict[str, Va
             env[name] = _arg_value(raw, env, escape, instruction)
         elif meta is not None and name in meta:
             env[name] = meta[name]
-        elif meta is None and name not in env:
-            declared.add(name)
+        elif name not in env:
+            blank.setdefault(name, instruction.start_line)
 
 
 def _arg_value(raw: str, env: Mapping[str, Value], escape: str, instruction: Instruction) -> Value:
@@ -804,7 +821,7 @@ def _arg_value(raw: str, env: Mapping[str, Value], escape: str, instruction: Ins
         raise DockerfileError(instruction.start_line, exc.message, instruction.original) from None
 
 
-def _stage(instruction: Instruction, earlier: Mapping[str, int], env: Mapping[str, Value], declared: set[str],
+def _stage(instruction: Instruction, earlier: Mapping[str, int], env: Mapping[str, Value], declared: Mapping[str, int],
            escape: str) -> Stage:
     """One FROM; `earlier`: the index of the last earlier stage of each name."""
     line = instruction.start_line
@@ -828,15 +845,22 @@ def _stage(instruction: Instruction, earlier: Mapping[str, int], env: Mapping[st
         raise refuse("quotes or ` in FROM's flags: BuildKit versions split them differently")
     base = _base(words[0], env, declared, escape, refuse)
     parent = earlier.get(base)
-    return Stage(base, name, line, shown + (f" (= {base})" if base != words[0] else ""), parent, [])
+    return Stage(base, name, line, shown + (f" (= {base})" if base != words[0] else ""), parent, [], {}, {})
 
 
-def _base(word: str, env: Mapping[str, Value], declared: set[str], escape: str, refuse) -> str:  # type: ignore[no-untyped-def]
+def blank_arg(name: str, line: int, what: str) -> str:
+    """Why a build argument with no default leaves `what` unknown, and the two ways out."""
+    return (f"ARG {name} (line {line}) has no default value, so tagguard can't tell {what}; give it one "
+            f"(ARG {name}=...) or name the version in the policy instead of a file ([image] pytorch = \"X.Y\")")
+
+
+def _base(word: str, env: Mapping[str, Value], declared: Mapping[str, int], escape: str, refuse) -> str:  # type: ignore[no-untyped-def]
     try:
         base = expand(word, env, escape)
     except Unsure as exc:
-        reason = f"ARG {exc.name} has no default value" if exc.name in declared else (
-            f"${exc.name} is not set by an ARG before the first FROM" if exc.name else exc.reason)
+        if exc.name in declared:
+            raise refuse(blank_arg(exc.name, declared[exc.name], "which image FROM names")) from None
+        reason = f"${exc.name} is not set by an ARG before the first FROM" if exc.name else exc.reason
         raise refuse(f"{reason}, so tagguard can't tell which image FROM names") from None
     except DockerfileError as exc:
         raise refuse(exc.message) from None
@@ -846,10 +870,11 @@ def _base(word: str, env: Mapping[str, Value], declared: set[str], escape: str, 
 
 
 def _substitute(text: str, env: Mapping[str, Value]) -> str:
-    """ARG values in a RUN command, for finding a torch pin there; unknown values stay as written."""
+    """ARG and ENV values in a RUN command, for finding a torch pin there; unknown and unset
+    ones stay as written (`${V:-2.9.0}` takes its default), for the reader to name them."""
     def value(match: re.Match[str]) -> str:
         found = env.get(match[1] or match[3])
-        if isinstance(found, Unknown):
+        if isinstance(found, Unknown) or (found is None and match[2] is None):
             return match[0]
         return found or (match[2] or "")
 

@@ -266,9 +266,8 @@ def _from_ref(path: str, line: int | None, found: str, ref: str, ngc: Mapping[st
 
 
 def read_dockerfile(path: str, text: str, ngc: Mapping[str, str]) -> Reading:
-    """The version of the stage built last: its FROM image, or a torch pin in the RUN lines
-    of it and the stages it is based on. When those say different versions, the torch that
-    runs is not certain: no version."""
+    """The torch of the stage built last. An install in the RUN lines of it or the stages it is
+    built on replaces the image's torch, so the last one decides; with none, its FROM image."""
     try:
         stages = dockerparse.stages(text)
     except dockerparse.DockerfileError as exc:
@@ -276,30 +275,47 @@ def read_dockerfile(path: str, text: str, ngc: Mapping[str, str]) -> Reading:
     if not stages:
         return _none(path, "has no FROM line")
     chain = _stage_chain(stages)
-    image = _from_ref(path, chain[-1].line, chain[-1].text, chain[-1].base, ngc)
-    said = [image] if image.version is not None else []
+    last: Reading | None = None
     for stage in reversed(chain):  # in build order
         for number, run in stage.runs:
-            for word in _shell_words(run):
-                found = torch_requirement(word) or torch_wheel(word)
-                if found is not None and found[1] is not None:
-                    said.append(Reading(path, number, found[0], found[1]))
-                elif _INSTALLS.search(run) and _TORCH_WORD.match(word):
-                    return _none(path, f"installs torch ('{shown(word, 80)}') without a version tagguard can read; "
-                                       "pin it: torch==X.Y.Z", number, shown(run, 80))
-    if not said:
-        return image
-    other = next((r for r in said if r.version != said[-1].version), None)
-    if other is not None:
-        last = said[-1]
-        return _none(path, f"says PyTorch {other.version} at line {other.line} ({shown(other.found, 80)}) and "
-                           f"{last.version} at line {last.line}; tagguard can't tell which the image runs",
-                     last.line, last.found)
-    return said[0]
+            for word in _install_words(run):
+                last = _installed(path, stage, number, run, word) or last
+    return last or _from_ref(path, chain[-1].line, chain[-1].text, chain[-1].base, ngc)
 
 
 _INSTALLS = re.compile(r"\b(?:pip[0-9.]*|conda|mamba|micromamba|uv|poetry|pipx|easy_install)\b")
 _TORCH_WORD = re.compile(r"(?:py)?torch(?:\[[^\]]*\])?(?:[=<>~!;@ ]|$)", re.I)
+_VALUE_OPTIONS = frozenset({"-c", "--channel", "-n", "--name", "-p", "--prefix", "-r", "--requirement",
+                            "--constraint", "-e", "--editable"})  # their value is no package
+_UNSET = re.compile(r"\$\{?(\w+)")
+
+
+def _installed(path: str, stage: dockerparse.Stage, number: int, run: str, word: str) -> Reading | None:
+    """What one word of a RUN says about the torch it installs: a version, why none, or None
+    for a word about something else."""
+    found = torch_requirement(word) or torch_wheel(word)
+    if found is not None and found[1] is not None:
+        return Reading(path, number, found[0], found[1])
+    if found is None and not (_INSTALLS.search(run) and _TORCH_WORD.match(word)):
+        return None
+    unset = _UNSET.search(word)
+    what = f"which torch line {number} installs ('{shown(word, 80)}')"
+    if unset is not None and unset[1] in stage.blank:
+        return _none(path, dockerparse.blank_arg(unset[1], stage.blank[unset[1]], what), number, shown(run, 80))
+    if unset is not None:
+        return _none(path, f"${unset[1]} is set by no ARG or ENV of the stage (it may come from the base image), so "
+                           f"tagguard can't tell {what}; set it with ARG {unset[1]}=... in the stage", number,
+                     shown(run, 80))
+    if not _INSTALLS.search(run):
+        return None
+    return _none(path, f"installs torch ('{shown(word, 80)}') without a version tagguard can read; "
+                       "pin it: torch==X.Y.Z", number, shown(run, 80))
+
+
+def _install_words(run: str) -> list[str]:
+    """A RUN's words, less the values of options that name no package (`-c pytorch`)."""
+    words = _shell_words(run)
+    return [w for i, w in enumerate(words) if i == 0 or words[i - 1] not in _VALUE_OPTIONS]
 
 
 def _shell_words(run: str) -> list[str]:
