@@ -377,9 +377,10 @@ IMAGE_TRICKS = {
                              "installs torch ('torch') without a version tagguard can read"),
     "run quoted pin": ("Dockerfile", "FROM pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime\n"
                                      "RUN pip install \"torch == 2.9.0\"\n",
-                       "TG202 Dockerfile:2", "and 2.9 at line 2"),
+                       "TG201 says PyTorch 2.8, but Dockerfile:2", "says 2.9 (torch== 2.9.0)"),
     "run shell-quoted pin": ("Dockerfile", "FROM pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime\n"
-                                           "RUN pip install torch\\==2.9.0\n", "TG202 Dockerfile:2", "and 2.9 at line 2"),
+                                           "RUN pip install torch\\==2.9.0\n", "TG201 says PyTorch 2.8, but Dockerfile:2",
+                             "says 2.9 (torch==2.9.0)"),
     "continued option": ("requirements.txt", "--index-url https://pypi.org/simple \\\ntorch==2.8.0\ntorch==2.9.0\n",
                          "TG201 says PyTorch 2.8, but requirements.txt:3", "says 2.9 (torch==2.9.0)"),
     "pyproject marker": ("pyproject.toml",
@@ -387,10 +388,9 @@ IMAGE_TRICKS = {
                          "TG202 pyproject.toml:3", "has an environment marker, which decides whether it applies"),
     "run upgrade": ("Dockerfile", "FROM pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime\n"
                                   "RUN pip install --upgrade torch==2.9.0\n",
-                    "TG202 Dockerfile:2", "says PyTorch 2.8 at line 1 (FROM pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime)"
-                                          " and 2.9 at line 2; tagguard can't tell which the image runs"),
+                    "TG201 says PyTorch 2.8, but Dockerfile:2", "says 2.9 (torch==2.9.0)"),
     "two run pins": ("Dockerfile", "FROM python:3.11\nRUN pip install torch==2.8.0 && pip install -U torch==2.9.0\n",
-                     "TG202 Dockerfile:2", "says PyTorch 2.8 at line 2 (torch==2.8.0) and 2.9 at line 2"),
+                     "TG201 says PyTorch 2.8, but Dockerfile:2", "says 2.9 (torch==2.9.0)"),
     "conda quoted text": ("environment.yml", 'name: "env\ndependencies:\n  - pytorch=2.8.0\n"\ndependencies:\n'
                                              '  - "pytorch=2.9.0"\n', "TG202 environment.yml:1",
                           "has YAML that tagguard's reader does not follow"),
