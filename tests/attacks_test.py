@@ -393,7 +393,7 @@ IMAGE_TRICKS = {
                      "TG201 says PyTorch 2.8, but Dockerfile:2", "says 2.9 (torch==2.9.0)"),
     "conda quoted text": ("environment.yml", 'name: "env\ndependencies:\n  - pytorch=2.8.0\n"\ndependencies:\n'
                                              '  - "pytorch=2.9.0"\n', "TG202 environment.yml:1",
-                          "has YAML that tagguard's reader does not follow"),
+                          "has quoted text going on past the line"),
     "conda quoted item": ("environment.yml", 'dependencies:\n  - "pytorch=2.9.0"\n',
                           "TG201 says PyTorch 2.8, but environment.yml:2", "says 2.9"),
     "conda notes": ("environment.yml", "name: train\nx-notes:\n  - pytorch=2.8.0\ndependencies:\n  - pytorch=2.9.0\n",
@@ -457,7 +457,7 @@ def test_a_push_has_a_bounded_amount_of_image_files_parsed(repo: Path, monkeypat
         commits.append(commit(repo, f"c{number}"))
     parsed: list[str] = []
     real = imagesource._read
-    monkeypatch.setattr(imagesource, "_read", lambda path, blob, ngc: parsed.append(path) or real(path, blob, ngc))
+    monkeypatch.setattr(imagesource, "_read", lambda path, blob, ngc, load: parsed.append(path) or real(path, blob, ngc, load))
     monkeypatch.setattr(imagesource, "PARSE_BUDGET", 200)
     readings = imagesource.readings_at(Git(str(repo)), commits, ("requirements.txt",), {})
     assert len(parsed) == 2  # three distinct files of 75 bytes: two fit in 200 bytes

@@ -76,7 +76,7 @@ class _Once:
         key = (oid, path)
         if key not in self.readings:
             if not self.spend(content):
-                return Reading(path.partition(">")[0], None, "", None, _PAST_BUDGET)
+                return Reading(path.partition(">")[0], None, "", None, _past_budget())
             found = reading(files)
             if not files.asked:
                 self.readings[key] = found
@@ -92,8 +92,9 @@ class _Once:
         return True
 
 
-_PAST_BUDGET = (f"is past what tagguard reads for one push ({PARSE_BUDGET >> 20} MiB of image files); "
-                "push fewer tags at once")
+def _past_budget() -> str:
+    return (f"is past what tagguard reads for one push ({PARSE_BUDGET >> 20} MiB of image files); "
+            "push fewer tags at once")
 
 
 class _Files:
@@ -110,7 +111,7 @@ class _Files:
         self.asked += 1
         blob = next(_blobs(self.git, [f"{self.commit}:{path}"]))[1]
         if self.budget is not None and not self.budget.spend(blob):
-            return _PAST_BUDGET
+            return _past_budget()
         return blob
 
 
