@@ -12,9 +12,8 @@ import re
 
 from tagguard.image import dockerfile as dockerparse
 from tagguard.image.packages import read_conda, read_lock, read_pyproject, read_requirements
-from tagguard.image.reading import Reading, no_version
+from tagguard.image.reading import Reading, no_version, torch_spec
 from tagguard.image.reference import is_ngc, ngc_release, pytorch_from_ref
-from tagguard.image.torchpins import torch_requirement, torch_wheel
 from tagguard.lean import TYPE_CHECKING
 from tagguard.safetext import shown
 
@@ -165,7 +164,7 @@ _UNSET = re.compile(r"\$\{?(\w+)")
 def _installed(path: str, stage: dockerparse.Stage, number: int, run: str, word: str) -> Reading | None:
     """What one word of a RUN says about the torch it installs: a version, why none, or None
     for a word about something else."""
-    found = torch_requirement(word) or torch_wheel(word)
+    found = torch_spec(word)
     if found is not None and found[1] is not None:
         return Reading(path, number, found[0], found[1])
     if found is None and not (_INSTALLS.search(run) and _TORCH_WORD.match(word)):

@@ -8,8 +8,8 @@ import os
 import re
 
 from tagguard.image import yamlish
-from tagguard.image.reading import Entry, Reading, no_version, torch_pin
-from tagguard.image.torchpins import TORCH_NAMES, torch_requirement, torch_wheel
+from tagguard.image.reading import Entry, Reading, no_version, torch_pin, torch_spec
+from tagguard.image.torchpins import TORCH_NAMES
 from tagguard.lean import TYPE_CHECKING, NamedTuple
 from tagguard.safetext import shown
 
@@ -143,7 +143,7 @@ def read_conda(path: str, text: str, ngc: Mapping[str, str], load: Load | None =
     return torch_pin(path, entries)
 
 
-_BRACKET_VERSION = re.compile(r"\[[^\]]*\bversion\s*=\s*['\"]?([^'\",\]]*(?:,[^'\",\]]*)*)['\"]?[^\]]*\]")
+_BRACKET_VERSION = re.compile(r"\bversion\s*=\s*['\"]?([^'\"\]]*)")
 
 
 def conda_spec(text: str) -> str:
@@ -151,13 +151,15 @@ def conda_spec(text: str) -> str:
     (`pytorch::pytorch 2.8.* cuda*` -> `pytorch=2.8.*`, `pytorch[version='>=2.8,<2.9']` ->
     `pytorch>=2.8,<2.9`)."""
     spec = text.strip().rpartition("::")[2]
-    bracket = _BRACKET_VERSION.search(spec)
-    if bracket is not None:
-        spec = spec[: bracket.start()] + (bracket[1] if bracket[1][:1] in "=<>!~" else "=" + bracket[1])
-    name, _, rest = spec.partition(" ")
-    version = rest.strip().split(" ", 1)[0]
-    if version:
-        return name + (version if version[:1] in "=<>!~" else "=" + version)
+    spec, bracket, inside = spec.partition("[")
+    version = _BRACKET_VERSION.search(inside) if bracket else None
+    if version is None:
+        name, _, rest = spec.partition(" ")
+        version_text = rest.strip().split(" ", 1)[0]
+    else:
+        name, version_text = spec.strip(), version[1].strip()
+    if version_text:
+        return name + (version_text if version_text[:1] in "=<>!~" else "=" + version_text)
     return name
 
 
@@ -177,7 +179,7 @@ def read_pyproject(path: str, text: str, ngc: Mapping[str, str], load: Load | No
     for problem in (listed, poetry):
         if isinstance(problem, str):
             return no_version(path, problem)
-    listed = [r for r in listed if _names_torch(r)]
+    listed = [r for r in listed if torch_spec(r) is not None]
     if len(listed) + len(poetry) > MAX_TORCH_ENTRIES:
         return no_version(path, f"names torch more than {MAX_TORCH_ENTRIES} times")
     keys = [number for number, line in enumerate(text.splitlines(), 1) if _POETRY_TORCH.match(line)]
@@ -189,10 +191,6 @@ MAX_TORCH_ENTRIES = 64
 _POETRY_TORCH = re.compile(r"""\s*["']?(?:py)?torch["']?\s*=""", re.I)
 _REQUIREMENT_LISTS = ("dependencies", "optional-dependencies", "override-dependencies", "constraint-dependencies",
                       "dev-dependencies")
-
-
-def _names_torch(requirement: str) -> bool:
-    return (torch_requirement(requirement) or torch_wheel(requirement)) is not None
 
 
 def _lines_of(text: str, needles: list[str]) -> list[int | None]:

@@ -58,7 +58,7 @@ def torch_pin(path: str, entries: list[Entry]) -> Reading:
     A torch requirement with no pin of its own is fine when a constraint pins it."""
     torch: list[tuple[Entry, str, str | None]] = []
     for entry in entries:
-        requirement = torch_requirement(entry.text, conda=entry.conda) or torch_wheel(entry.text)
+        requirement = torch_spec(entry.text, conda=entry.conda)
         if requirement is None:
             continue
         spec, version = requirement
@@ -80,6 +80,15 @@ def torch_pin(path: str, entries: list[Entry]) -> Reading:
         return no_version(first.path, f"pins torch twice, to {version} and to {other[2]} "
                           f"({_where(other[0], first.path)}: '{other[1]}')", first.line, spec)
     return Reading(first.path, first.line, spec, version)
+
+
+def torch_spec(text: str, *, conda: bool = False) -> tuple[str, str | None] | None:
+    """A torch requirement or wheel in `text`: (the text that says it, "X.Y" or None); None
+    when `text` is about something else. `torch @ https://.../torch-2.8.0-...whl` says 2.8."""
+    requirement = torch_requirement(text, conda=conda)
+    if requirement is None or requirement[1] is None:
+        return torch_wheel(text) or requirement
+    return requirement
 
 
 def _where(entry: Entry, path: str) -> str:
