@@ -193,11 +193,13 @@ def _install_words(run: str) -> list[str]:
 def _shell_words(run: str) -> list[str]:
     """A RUN command's words as the shell hands them to pip: quoted parts kept together,
     quotes and backslashes gone (`torch\\==2.9` and `"torch"==2.9` both reach pip as
-    `torch==2.9`; `'import torch'` stays one word)."""
+    `torch==2.9`; `'import torch'` stays one word), and `&&`, `;`, `|` words of their own."""
     import shlex
 
+    lexer = shlex.shlex(run, posix=True, punctuation_chars=True)
+    lexer.whitespace_split, lexer.commenters = True, ""
     try:
-        return shlex.split(run)
+        return list(lexer)
     except ValueError:  # unbalanced quotes: no shell would run it; read the words bare
         return [word.replace('"', "").replace("'", "").replace("\\", "") for word in run.split()]
 
