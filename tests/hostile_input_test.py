@@ -161,7 +161,7 @@ IMAGE_FILES = {
                          "environment.yml:1 at {}: nests deeper than 32 levels"),
     "environment.yml  ": ('"a\x1b[2J\u202e": 1\n"a\x1b[2J\u202e": 2\n',
                           "environment.yml:2 at {}: has the key 'a\\x1b[2J\\u202e' twice (lines 1 and 2)"),
-    "environment.yml   ": ("dependencies:\n" + "".join(" " * i + "k:\n" for i in range(1, 5000)),
+    "environment.yml   ": ("dependencies:\n" + "".join(" " * i + "k:\n" for i in range(1, 1000)),
                            "environment.yml:34 at {}: nests deeper than 32 levels"),
     "pyproject.toml    ": ("[tool.poetry.dependencies]\ntorch = {version = 3}\n",
                            "pyproject.toml:2 at {}: 'torch' does not pin one PyTorch major.minor"),
