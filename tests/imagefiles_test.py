@@ -14,6 +14,7 @@ from tagguard.image.files import (
     read_requirements,
     reader_for,
 )
+from tagguard.image.reading import Build
 from tagguard.image.torchpins import pinned_minor, torch_requirement
 
 NGC = {"24.08": "2.5"}
@@ -212,6 +213,22 @@ def test_devcontainer() -> None:
     assert read_devcontainer("devcontainer.json", "{", {}).problem.startswith("not valid JSON (")
     assert read_devcontainer("devcontainer.json", "[]", {}).problem == "is not a JSON object"
     assert read_devcontainer("devcontainer.json", "{}", {}).problem == 'has neither "image" nor "build.dockerfile"'
+    args = read_devcontainer("devcontainer.json", '{"build": {"dockerfile": "D", "args": {"V": "1"}, "target": "t"}}', {})
+    assert args.build == Build((("V", "1"),), "t")
+    assert read_devcontainer("devcontainer.json", '{"build": {"dockerfile": "D", "args": {"V": 1}}}', {}).problem == (
+        'has "build.args" that is not an object of strings')
+    assert read_devcontainer("devcontainer.json", '{"build": {"dockerfile": "D", "target": 1}}', {}).problem == (
+        'has "build.target" that is not a string')
+
+
+def test_build_args_override_arg_defaults() -> None:
+    text = "ARG BASE=pytorch/pytorch:2.8.0\nFROM ${BASE}\nARG TORCH\nARG EXTRA=x\nRUN pip install torch==${TORCH} $EXTRA\n"
+    assert read_dockerfile("Dockerfile", text, {}).problem.startswith("ARG TORCH (line 3) has no default value")
+    built = read_dockerfile("Dockerfile", text, {}, None, Build((("TORCH", "2.9.0"),)))
+    assert (built.line, built.version) == (5, "2.9")
+    based = read_dockerfile("Dockerfile", "ARG BASE=pytorch/pytorch:2.8.0\nFROM ${BASE}\n", {}, None,
+                            Build((("BASE", "pytorch/pytorch:2.10.0"),)))
+    assert based.version == "2.10"
 
 
 @pytest.mark.parametrize("path,reader", [

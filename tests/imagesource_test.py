@@ -73,6 +73,24 @@ def test_devcontainer_that_builds_a_dockerfile(repo: Path) -> None:
     assert code == "TG201" and "(via .devcontainer/devcontainer.json)" in message
 
 
+def test_devcontainer_build_args_and_target(repo: Path) -> None:
+    """The args and target a devcontainer builds with decide, at each commit: the same
+    Dockerfile built with other args says another version."""
+    dockerfile = ("ARG TORCH=2.8.0\nFROM pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime AS train\n"
+                  "ARG TORCH\nRUN pip install torch==${TORCH}\nFROM train AS serve\nRUN pip install torch==2.10.0\n")
+    config = '{{"build": {{"dockerfile": "../Dockerfile", "target": "train", "args": {{"TORCH": "{}"}}}}}}'
+    first = commit_files(repo, {"Dockerfile": dockerfile, ".devcontainer/devcontainer.json": config.format("2.9.1")})
+    second = commit_files(repo, {".devcontainer/devcontainer.json": config.format("2.7.0")})
+    files = (".devcontainer/devcontainer.json",)
+    readings = readings_at(Git(str(repo)), [first, second], files, {})
+    assert [(readings[c].where, readings[c].found, readings[c].version) for c in (first, second)] == [
+        ("Dockerfile:4", "torch==2.9.1 (via .devcontainer/devcontainer.json)", "2.9"),
+        ("Dockerfile:4", "torch==2.7.0 (via .devcontainer/devcontainer.json)", "2.7")]
+    third = commit_files(repo, {".devcontainer/devcontainer.json": config.format("x").replace("train", "Test")})
+    assert readings_at(Git(str(repo)), [third], files, {})[third].problem == (
+        "is built with the target 'Test', which no stage of it is named")
+
+
 def test_unreadable_image_never_passes_silently(repo: Path) -> None:
     head = git("rev-parse", "HEAD", cwd=repo)[:12]
     git("tag", "-a", "v2.8-ft", "-m", "m", cwd=repo)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from types import MappingProxyType
 
 from tagguard.lean import TYPE_CHECKING, NamedTuple
 
@@ -717,6 +718,9 @@ _PLATFORM_ARGS = ("BUILDPLATFORM", "BUILDOS", "BUILDOSVERSION", "BUILDARCH", "BU
 _VARIABLE = re.compile(r"\$(?:\{(\w+)(?::?-([^}$]*))?\}|(\w+))")  # [^}$]: linear on ${a:-${a:-...
 
 
+_NO_ARGS: Mapping[str, str] = MappingProxyType({})
+
+
 class Stage(NamedTuple):
     base: str  # the image (or earlier stage) FROM names, build arguments substituted
     name: str  # the `AS` name, lowercased; "" for none
@@ -734,8 +738,9 @@ def _meta_env() -> dict[str, Value]:
     return env
 
 
-def stages(text: str) -> list[Stage]:
-    """The build stages in order; [] when there is no FROM. Raises DockerfileError."""
+def stages(text: str, args: Mapping[str, str] = _NO_ARGS) -> list[Stage]:
+    """The build stages in order; [] when there is no FROM. `args`: the build's `--build-arg`s.
+    Raises DockerfileError."""
     parsed = parse(text)
     if not any(i.cmd.lower() == "from" for i in parsed.instructions):
         return []
@@ -758,7 +763,7 @@ def stages(text: str) -> list[Stage]:
                                   instruction.original)
         elif kind == "arg":
             _declare(instruction, run_env if result else env, env if result else None,
-                     result[-1].blank if result else declared, parsed.escape)
+                     result[-1].blank if result else declared, parsed.escape, args)
         elif kind == "env":
             _set_env(instruction, run_env, result[-1].env, parsed.escape)
         if kind == "run":
@@ -795,16 +800,19 @@ def _check_directive_order(parsed: Parsed) -> None:
 
 
 def _declare(instruction: Instruction, env: dict[str, Value], meta: dict[str, Value] | None,
-             blank: dict[str, int], escape: str) -> None:
-    """ARG name[=value] ...: values expanded with what is set so far; `meta` is set in a stage.
-    An ARG with no value it can take is noted in `blank`, with its line."""
+             blank: dict[str, int], escape: str, args: Mapping[str, str]) -> None:
+    """ARG name[=value] ...: a build argument's value, else the default expanded with what is
+    set so far; `meta` is set in a stage. An ARG with no value it can take is noted in `blank`,
+    with its line."""
     if not instruction.value:
         raise DockerfileError(instruction.start_line, "ARG requires at least one argument", instruction.original)
     for word in instruction.value:
         name, eq, raw = word.partition("=")
         if not name:
             raise DockerfileError(instruction.start_line, "ARG names no variable", instruction.original)
-        if eq:
+        if name in args:
+            env[name] = args[name]
+        elif eq:
             env[name] = _arg_value(raw, env, escape, instruction)
         elif meta is not None and name in meta:
             env[name] = meta[name]

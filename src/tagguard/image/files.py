@@ -12,7 +12,7 @@ import re
 
 from tagguard.image import dockerfile as dockerparse
 from tagguard.image.packages import read_conda, read_lock, read_pyproject, read_requirements
-from tagguard.image.reading import Reading, no_version, torch_spec
+from tagguard.image.reading import Build, Reading, no_version, torch_spec
 from tagguard.image.reference import is_ngc, ngc_release, pytorch_from_ref
 from tagguard.lean import TYPE_CHECKING
 from tagguard.safetext import shown
@@ -59,6 +59,8 @@ def reader_for(path: str) -> Reader | None:
     return None
 
 
+_DOCKER_BUILD = Build()  # `docker build .`: no build arguments, the last stage
+
 # --- devcontainer.json -------------------------------------------------------------------
 
 
@@ -85,11 +87,24 @@ def read_devcontainer(path: str, text: str, ngc: Mapping[str, str], load: Load |
         return no_version(path, "names a Dockerfile whose path holds control characters")
     if isinstance(dockerfile, str):  # built even when "image" is set too (then only the built image's name)
         target = os.path.normpath(os.path.join(os.path.dirname(path), dockerfile))
-        return Reading(path, _line_of(text, dockerfile), f'"dockerfile": "{dockerfile}"', None, None, target)
+        options = _build_options(build if isinstance(build, dict) else {})
+        if isinstance(options, str):
+            return no_version(path, options)
+        return Reading(path, _line_of(text, dockerfile), f'"dockerfile": "{dockerfile}"', None, None, target, options)
     image = config.get("image")
     if isinstance(image, str):
         return _from_ref(path, _line_of(text, image), f'"image": "{image}"', image, ngc)
     return no_version(path, "has neither \"image\" nor \"build.dockerfile\"")
+
+
+def _build_options(build: dict[str, object]) -> Build | str:
+    """The `args` and `target` a devcontainer builds its Dockerfile with, or what is wrong with them."""
+    args, target = build.get("args", {}), build.get("target", "")
+    if not isinstance(args, dict) or not all(isinstance(v, str) for v in args.values()):
+        return "has \"build.args\" that is not an object of strings"
+    if not isinstance(target, str):
+        return "has \"build.target\" that is not a string"
+    return Build(tuple(args.items()), target)
 
 
 def strip_json_comments(text: str) -> str:
@@ -136,16 +151,21 @@ def _from_ref(path: str, line: int | None, found: str, ref: str, ngc: Mapping[st
 # --- Dockerfile / Containerfile (read as BuildKit reads it: see dockerparse.py) -----------
 
 
-def read_dockerfile(path: str, text: str, ngc: Mapping[str, str], load: Load | None = None) -> Reading:
-    """The torch of the stage built last. An install in the RUN lines of it or the stages it is
-    built on replaces the image's torch, so the last one decides; with none, its FROM image."""
+def read_dockerfile(path: str, text: str, ngc: Mapping[str, str], load: Load | None = None,
+                    build: Build = _DOCKER_BUILD) -> Reading:
+    """The torch of the stage built (the last, or `build.target`). An install in the RUN lines
+    of it or the stages it is built on replaces the image's torch, so the last one decides;
+    with none, its FROM image."""
     try:
-        stages = dockerparse.stages(text)
+        stages = dockerparse.stages(text, dict(build.args))
     except dockerparse.DockerfileError as exc:
         return no_version(path, exc.message, exc.line, exc.found)
     if not stages:
         return no_version(path, "has no FROM line")
-    chain = _stage_chain(stages)
+    built = next((i for i, s in enumerate(stages) if s.name == build.target.lower()), None) if build.target else -1
+    if built is None:
+        return no_version(path, f"is built with the target '{build.target}', which no stage of it is named")
+    chain = _stage_chain(stages, built)
     last: Reading | None = None
     for stage in reversed(chain):  # in build order
         for number, run in stage.runs:
@@ -204,9 +224,9 @@ def _shell_words(run: str) -> list[str]:
         return [word.replace('"', "").replace("'", "").replace("\\", "") for word in run.split()]
 
 
-def _stage_chain(stages: list[dockerparse.Stage]) -> list[dockerparse.Stage]:
-    """The last stage, then the earlier stage its FROM names, and so on."""
-    chain = [stages[-1]]
+def _stage_chain(stages: list[dockerparse.Stage], built: int) -> list[dockerparse.Stage]:
+    """The stage built, then the earlier stage its FROM names, and so on."""
+    chain = [stages[built]]
     while chain[-1].parent is not None:
         chain.append(stages[chain[-1].parent])
     return chain

@@ -17,6 +17,13 @@ if TYPE_CHECKING:
     Load = Callable[[str], Union[bytes, str, None]]
 
 
+class Build(NamedTuple):
+    """How a devcontainer builds the Dockerfile it names: `--build-arg`s and `--target`."""
+
+    args: tuple[tuple[str, str], ...] = ()
+    target: str = ""
+
+
 class Reading(NamedTuple):
     path: str
     line: int | None  # 1-based line of what was found
@@ -24,6 +31,7 @@ class Reading(NamedTuple):
     version: str | None
     problem: str | None = None  # why there is no version
     follow: str | None = None  # another file to read instead (a devcontainer's Dockerfile)
+    build: Build = Build()  # how `follow` is built
 
     @property
     def where(self) -> str:

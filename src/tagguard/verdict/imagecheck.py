@@ -53,7 +53,7 @@ def readings_at(git: Git, commits: list[str], files: tuple[str, ...], ngc: Mappi
         for name, blob in _blobs(git, list(to_follow), follow_info):
             commit = to_follow[name]
             via = result[commit]
-            result[commit] = once.parse(follow_info[name].oid, f"{via.path}>{via.follow}", blob,
+            result[commit] = once.parse(follow_info[name].oid, f"{via.path}>{via.follow}>{via.build}", blob,
                                         _Files(git, commit, once), lambda load: _followed(via, blob, ngc))  # noqa: B023
     return result
 
@@ -190,7 +190,7 @@ def _followed(via: Reading, blob: bytes | str | None, ngc: Mapping[str, str]) ->
     if isinstance(blob, str):
         reading = _safe(Reading(target, None, "", None, blob))
     else:  # a Dockerfile whatever its name, as the devcontainers CLI builds it
-        reading = _safe(read_dockerfile(target, blob.decode("utf-8", "replace"), ngc))
+        reading = _safe(read_dockerfile(target, blob.decode("utf-8", "replace"), ngc, None, via.build))
     return reading._replace(found=f"{reading.found} (via {via.path})")
 
 
