@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from testing.server import push, remote_lines, server_tags, use_policy
-from testing.tools import annotated, commit, git
+from testing.server import push, refused_image, server_tags
+from testing.tools import annotated
 
 T28 = "FROM pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime\n"
 
@@ -42,46 +42,24 @@ CASES = {
 @pytest.mark.parametrize("case", CASES)
 def test_the_server_reads_the_image_files(clone: Path, server: Path, case: str) -> None:
     path, files, lands, refused_line = CASES[case]
-    use_policy(server, f'[image]\nfile = ["{path}"]\n')
-    for name, text in files.items():
-        (clone / name).parent.mkdir(parents=True, exist_ok=True)
-        (clone / name).write_text(text)
-    git("add", ".", cwd=clone)
-    head = commit(clone, case)
-    annotated(clone, "v2.8-ft")
+    head, line = refused_image(clone, server, path, files)
+    assert line == "v2.8-ft: " + refused_line.format(head=head[:12])
     annotated(clone, lands)
-    refused = push(clone, "main", "v2.8-ft")
-    assert refused.returncode == 1
-    assert remote_lines(refused)[0] == "v2.8-ft: " + refused_line.format(head=head[:12])
-    assert server_tags(server) == {}
     assert push(clone, "main", lands).returncode == 0
     assert list(server_tags(server)) == [lands]
 
 
 def test_an_include_missing_from_the_pushed_commit_is_refused_with_its_line(clone: Path, server: Path) -> None:
-    use_policy(server, '[image]\nfile = ["requirements.txt"]\n')
-    (clone / "requirements.txt").write_text("numpy\n-r base.txt\n")
     (clone / "base.txt").write_text("torch==2.8.0\n")  # in the working tree, never committed
-    git("add", "requirements.txt", cwd=clone)
-    head = commit(clone, "base.txt left out")
-    annotated(clone, "v2.8-ft")
-    refused = push(clone, "main", "v2.8-ft")
-    assert refused.returncode == 1
-    assert remote_lines(refused)[0] == (
-        f"v2.8-ft: TG202 requirements.txt:2 at {head[:12]}: includes base.txt, which does not exist at this commit "
-        "(-r base.txt)")
-    assert server_tags(server) == {}
+    head, line = refused_image(clone, server, "requirements.txt", {"requirements.txt": "numpy\n-r base.txt\n"})
+    assert line == (f"v2.8-ft: TG202 requirements.txt:2 at {head[:12]}: includes base.txt, which does not exist at "
+                    "this commit (-r base.txt)")
 
 
 def test_a_run_arg_with_no_default_is_named(clone: Path, server: Path) -> None:
-    use_policy(server, '[image]\nfile = ["Dockerfile"]\n')
-    (clone / "Dockerfile").write_text(T28 + "ARG TORCH\nRUN pip install torch==${TORCH}\n")
-    git("add", "Dockerfile", cwd=clone)
-    head = commit(clone, "torch from a build argument")
-    annotated(clone, "v2.8-ft")
-    refused = push(clone, "main", "v2.8-ft")
-    assert refused.returncode == 1
-    assert remote_lines(refused)[0] == (
+    head, line = refused_image(clone, server, "Dockerfile",
+                               {"Dockerfile": T28 + "ARG TORCH\nRUN pip install torch==${TORCH}\n"})
+    assert line == (
         f"v2.8-ft: TG202 Dockerfile:3 at {head[:12]}: ARG TORCH (line 2) has no default value, so tagguard can't "
         "tell which torch line 3 installs ('torch==${TORCH}'); give it one (ARG TORCH=...) or name the version in "
         'the policy instead of a file ([image] pytorch = "X.Y") (pip install torch==${TORCH})')

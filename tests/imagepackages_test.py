@@ -38,13 +38,6 @@ CONDA = {
 }
 
 
-@pytest.mark.parametrize("name", CONDA)
-def test_conda_files_are_read_by_their_structure(name: str) -> None:
-    text, expected = CONDA[name]
-    reading = read_conda("environment.yml", text, {})
-    assert (reading.line, reading.found, reading.version) == expected, reading
-
-
 @pytest.mark.parametrize("text,line,problem", [
     ("channels: [pytorch]\ndependencies: [python=3.11]\n", None, "names no torch requirement"),
     ("dependencies:\n  - pytorch-cuda=12.4\n  - torchvision=0.23\n  - torchaudio\n", None,
@@ -77,7 +70,9 @@ FOLLOW = "tagguard reads the plain YAML of environment files (lists, mappings, q
     ("dependencies:\n  - pytorch=2.9\ndependencies:\n  - pytorch=2.8\n", 3,
      "has the key 'dependencies' twice (lines 1 and 3)"),
     ("dependencies: [pytorch=2.8,\n  numpy\n", 1, "has a bracket that is never closed"),
-    ("dependencies:\n  - pytorch=2.8\n    - numpy\n", 3, "is indented where nothing can be"),
+    ("dependencies:\n  - pytorch=2.8\n    - numpy\n", 3, "is indented under a value (a value going on over lines"),
+    ("dependencies:\n  - numpy\n    pytorch=2.9\n", 3, "is indented under a value"),
+    ("  dependencies:\n    - numpy\nname: x\n", 3, "is indented less than the first line of the document"),
     ("dependencies: [pytorch=2.8] x\n", 1, "has text after a closing bracket: 'x'"),
     ("dependencies:\n  - \"pytorch=2.8\\u0030\"\n", 2, "has an escape in quoted text"),
     ("name: x\rdependencies:\n", 1, "has line breaks other than newlines"),
@@ -200,10 +195,14 @@ PYPROJECT = {
 }
 
 
-@pytest.mark.parametrize("name", PYPROJECT)
-def test_pyproject_tools(name: str) -> None:
-    text, expected = PYPROJECT[name]
-    reading = read_pyproject("pyproject.toml", text, {})
+@pytest.mark.parametrize("path,name", [("environment.yml", name) for name in CONDA]
+                         + [("pyproject.toml", name) for name in PYPROJECT])
+def test_the_pin_a_package_file_declares(path: str, name: str) -> None:
+    """Conda files read by their structure; pyproject.toml by each tool's tables."""
+    text, expected = (CONDA if path == "environment.yml" else PYPROJECT)[name]
+    reader = reader_for(path)
+    assert reader is not None
+    reading = reader(path, text, {}, None)
     assert (reading.line, reading.found, reading.version) == expected, reading
 
 

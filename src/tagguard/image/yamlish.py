@@ -40,6 +40,7 @@ class _Line(NamedTuple):
     text: str  # comment and surrounding spaces gone
 
 
+_STRAY_INDENT = "is indented under a value (a value going on over lines, or a stray indent)"
 _BREAKS = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 _UNSUPPORTED = {"&": "an anchor", "*": "an alias", "!": "a tag", "|": "a block scalar", ">": "a block scalar",
                 "?": "a complex key", "%": "a directive", "@": "a reserved character", "`": "a reserved character"}
@@ -52,7 +53,7 @@ def parse(text: str) -> Node:
         return None
     node, index = _Parser(lines).block(0, lines[0].indent, 0)
     if index < len(lines):
-        raise YamlError(lines[index].number, "is indented where nothing can be")
+        raise YamlError(lines[index].number, "is indented less than the first line of the document")
     return node
 
 
@@ -140,7 +141,7 @@ class _Parser:
             else:
                 result[key], index = self._nested(index + 1, indent, depth, same_indent_sequence=True)
         if index < len(self.lines) and self.lines[index].indent > indent:
-            raise YamlError(self.lines[index].number, "is indented where nothing can be")
+            raise YamlError(self.lines[index].number, _STRAY_INDENT)
         return result, index
 
     def _nested(self, index: int, indent: int, depth: int, *, same_indent_sequence: bool) -> tuple[Node, int]:
