@@ -161,6 +161,15 @@ def test_conda_channels_are_no_dependency(repo: Path) -> None:
     assert verdict(repo, "v2.8-ft", ("environment.yml",)) == []
 
 
+def test_a_conda_pip_list_includes_requirements_next_to_it(repo: Path) -> None:
+    commit = commit_files(repo, {"env/environment.yml": "channels:\n  - pytorch\ndependencies:\n  - pip\n  - pip:\n"
+                                                        "    - -r requirements-gpu.txt  # next to this file\n",
+                                 "env/requirements-gpu.txt": "torch==2.9.1\n"})
+    git("tag", "-a", "v2.8-ft", "-m", "m", cwd=repo)
+    assert verdict(repo, "v2.8-ft", ("env/environment.yml",)) == [
+        ("TG201", f"says PyTorch 2.8, but env/requirements-gpu.txt:1 at {commit[:12]} says 2.9 (torch==2.9.1)")]
+
+
 # --- policy keys ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text,message", [

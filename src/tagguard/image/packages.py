@@ -50,14 +50,18 @@ class _Requirements:
     def read(self, path: str, text: str, *, constraint: bool, chain: tuple[str, ...]) -> Reading | None:
         """The entries of one file into `found`, then of the files it includes; or a problem."""
         for number, line in _logical_lines(text):
-            stripped = line.strip()
-            include = _INCLUDE.match(stripped)
-            if include is not None:
-                problem = self._include(path, number, _COMMENT.sub("", stripped), constraint, chain)
-                if problem is not None:
-                    return problem
-            elif not stripped.startswith(("#", "-")):
-                self.found.append(Entry(path, number, line, constraint=constraint))
+            problem = self.line(path, number, line, constraint=constraint, chain=chain)
+            if problem is not None:
+                return problem
+        return None
+
+    def line(self, path: str, number: int, line: str, *, constraint: bool, chain: tuple[str, ...]) -> Reading | None:
+        """One requirement line into `found`, or the file it includes; or a problem."""
+        stripped = line.strip()
+        if _INCLUDE.match(stripped):
+            return self._include(path, number, _COMMENT.sub("", stripped), constraint, chain)
+        if not stripped.startswith(("#", "-")):
+            self.found.append(Entry(path, number, line, constraint=constraint))
         return None
 
     def _include(self, path: str, number: int, line: str, constraint: bool, chain: tuple[str, ...]
@@ -133,14 +137,18 @@ def read_conda(path: str, text: str, ngc: Mapping[str, str], load: Load | None =
         return no_version(path, "names no torch requirement")
     if not isinstance(dependencies, list):
         return no_version(path, "has 'dependencies' that is not a list")
+    pip = _Requirements(load)  # conda hands its `- pip:` lines to pip as a requirements file
     entries = []
     for item in dependencies:
         if isinstance(item, yamlish.Scalar):
             entries.append(Entry(path, item.line, conda_spec(item.text), conda=True))
         elif isinstance(item, dict) and isinstance(item.get("pip"), list):
-            pip: list[yamlish.Node] = item["pip"]  # type: ignore[assignment]
-            entries += [Entry(path, p.line, p.text) for p in pip if isinstance(p, yamlish.Scalar)]
-    return torch_pin(path, entries)
+            lines: list[yamlish.Node] = item["pip"]  # type: ignore[assignment]
+            for line in (p for p in lines if isinstance(p, yamlish.Scalar)):
+                problem = pip.line(path, line.line, line.text, constraint=False, chain=(path,))
+                if problem is not None:
+                    return problem
+    return torch_pin(path, entries + pip.found)
 
 
 _BRACKET_VERSION = re.compile(r"\bversion\s*=\s*['\"]?([^'\"\]]*)")
