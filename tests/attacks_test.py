@@ -466,6 +466,24 @@ def test_a_push_has_a_bounded_amount_of_image_files_parsed(repo: Path, monkeypat
                                              "push fewer tags at once")
 
 
+def test_a_push_has_a_bounded_number_of_included_files_read(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each file a requirements file includes is one more git call: a push reads so many of
+    them (64; here 2), past which a tag gets TG202 instead of more git calls."""
+    from tagguard.verdict import imagecheck
+
+    commits = []
+    for minor in (7, 8, 9):
+        (repo / "requirements.txt").write_text("-r base.txt\n")
+        (repo / "base.txt").write_text(f"torch==2.{minor}.0\n")
+        git("add", ".", cwd=repo)
+        commits.append(commit(repo, f"2.{minor}"))
+    monkeypatch.setattr(imagecheck, "INCLUDE_READS", 2)
+    readings = imagecheck.readings_at(Git(str(repo)), commits, ("requirements.txt",), {})
+    assert [readings[c].version for c in commits] == ["2.7", "2.8", None]
+    assert readings[commits[-1]].problem == ("includes base.txt, which is past what tagguard reads for one push "
+                                             "(2 included files); push fewer tags at once")
+
+
 # --- the cheap paths of the hook scripts (sh before Python, one cat-file process) ------------
 
 

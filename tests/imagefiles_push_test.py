@@ -27,7 +27,8 @@ CASES = {
         "requirements.txt",
         {"requirements.txt": "numpy\n-r requirements/gpu.txt\n", "requirements/gpu.txt": "-c ../constraints.txt\ntorch\n",
          "constraints.txt": "torch==2.9.0\n"},
-        "v2.9-ft", "TG201 says PyTorch 2.8, but constraints.txt:1 at {head} says 2.9 (torch==2.9.0)"),
+        "v2.9-ft", "TG201 says PyTorch 2.8, but constraints.txt:1 at {head} says 2.9 "
+                   "(torch==2.9.0 (via requirements.txt))"),
     "poetry group": (
         "pyproject.toml",
         {"pyproject.toml": '[tool.poetry]\nname = "m"\n[tool.poetry.group.gpu.dependencies]\ntorch = "~2.9.0"\n'},

@@ -131,7 +131,7 @@ def test_an_included_file_is_read_relative_to_the_including_one() -> None:
     files = {"reqs/base.txt": "numpy\n-r ../common/torch.txt\n", "common/torch.txt": "# the image\ntorch==2.8.1\n"}
     load = loader(files)
     reading = read_requirements("reqs/train.txt", "lightning\n-r base.txt  # shared\n", {}, load)
-    assert (reading.path, reading.line, reading.found, reading.version) == ("common/torch.txt", 2, "torch==2.8.1", "2.8")
+    assert (reading.path, reading.line, reading.found, reading.version) == ("common/torch.txt", 2, "torch==2.8.1 (via reqs/train.txt)", "2.8")
     assert load.asked == ["reqs/base.txt", "common/torch.txt"]
     spelled = read_requirements("requirements.txt", "--requirement=reqs/base.txt\n", {}, loader(files))
     assert spelled.version == "2.8"

@@ -140,7 +140,7 @@ def test_requirements_include_files_of_the_tagged_commit(repo: Path) -> None:
         ("constraints.txt:1", "2.8"), ("constraints.txt:1", "2.9")]
     assert verdict(repo, "v2.8-base", files) == []
     assert verdict(repo, "v2.8-ft", files) == [
-        ("TG201", f"says PyTorch 2.8, but constraints.txt:1 at {new[:12]} says 2.9 (torch==2.9.0)")]
+        ("TG201", f"says PyTorch 2.8, but constraints.txt:1 at {new[:12]} says 2.9 (torch==2.9.0 (via reqs/requirements-train.txt))")]
     commit = commit_files(repo, {"reqs/requirements-train.txt": "numpy\n-r gpu.txt\n"})
     git("tag", "-a", "v2.9-ft", "-m", "m", cwd=repo)
     assert verdict(repo, "v2.9-ft", files) == [
@@ -167,7 +167,7 @@ def test_a_conda_pip_list_includes_requirements_next_to_it(repo: Path) -> None:
                                  "env/requirements-gpu.txt": "torch==2.9.1\n"})
     git("tag", "-a", "v2.8-ft", "-m", "m", cwd=repo)
     assert verdict(repo, "v2.8-ft", ("env/environment.yml",)) == [
-        ("TG201", f"says PyTorch 2.8, but env/requirements-gpu.txt:1 at {commit[:12]} says 2.9 (torch==2.9.1)")]
+        ("TG201", f"says PyTorch 2.8, but env/requirements-gpu.txt:1 at {commit[:12]} says 2.9 (torch==2.9.1 (via env/environment.yml))")]
 
 
 # --- policy keys ---------------------------------------------------------------------------

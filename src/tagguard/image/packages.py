@@ -33,7 +33,14 @@ def read_requirements(path: str, text: str, ngc: Mapping[str, str], load: Load |
     their paths relative to the including file, as pip reads them."""
     entries = _Requirements(load)
     problem = entries.read(path, text, constraint=False, chain=(path,))
-    return problem or torch_pin(path, entries.found)
+    return _via(path, problem or torch_pin(path, entries.found))
+
+
+def _via(path: str, reading: Reading) -> Reading:
+    """A reading from a file that `path` includes, saying so."""
+    if reading.path == path:
+        return reading
+    return reading._replace(found=f"{reading.found} (via {path})" if reading.found else f"(via {path})")
 
 
 class _Include(NamedTuple):
@@ -147,8 +154,8 @@ def read_conda(path: str, text: str, ngc: Mapping[str, str], load: Load | None =
             for line in (p for p in lines if isinstance(p, yamlish.Scalar)):
                 problem = pip.line(path, line.line, line.text, constraint=False, chain=(path,))
                 if problem is not None:
-                    return problem
-    return torch_pin(path, entries + pip.found)
+                    return _via(path, problem)
+    return _via(path, torch_pin(path, entries + pip.found))
 
 
 _BRACKET_VERSION = re.compile(r"\bversion\s*=\s*['\"]?([^'\"\]]*)")

@@ -59,6 +59,7 @@ def readings_at(git: Git, commits: list[str], files: tuple[str, ...], ngc: Mappi
 
 
 PARSE_BUDGET = 16 << 20  # bytes of distinct image files tagguard parses for one push
+INCLUDE_READS = 64  # files that others include (`-r base.txt`) tagguard reads for one push, each a git call
 
 
 class _Once:
@@ -70,6 +71,7 @@ class _Once:
     def __init__(self) -> None:
         self.readings: dict[tuple[str, str], Reading] = {}
         self.left = PARSE_BUDGET
+        self.reads_left = INCLUDE_READS  # files read one at a time, for the files others include
 
     def parse(self, oid: str, path: str, content: bytes | str | None, files: _Files,
               reading: Callable[[Load], Reading]) -> Reading:
@@ -109,6 +111,11 @@ class _Files:
 
     def __call__(self, path: str) -> bytes | str | None:
         self.asked += 1
+        if self.budget is not None:
+            self.budget.reads_left -= 1
+            if self.budget.reads_left < 0:
+                return (f"is past what tagguard reads for one push ({INCLUDE_READS} included files); "
+                        "push fewer tags at once")
         blob = next(_blobs(self.git, [f"{self.commit}:{path}"]))[1]
         if self.budget is not None and not self.budget.spend(blob):
             return _past_budget()
