@@ -10,7 +10,7 @@ import re
 from tagguard.image import yamlish
 from tagguard.image.reading import Entry, Reading, no_version, torch_pin, torch_spec
 from tagguard.image.torchpins import TORCH_NAMES
-from tagguard.lean import TYPE_CHECKING, NamedTuple
+from tagguard.lean import TYPE_CHECKING
 from tagguard.safetext import shown
 
 if TYPE_CHECKING:
@@ -43,12 +43,9 @@ def _via(path: str, reading: Reading) -> Reading:
     return reading._replace(found=f"{reading.found} (via {path})" if reading.found else f"(via {path})")
 
 
-class _Include(NamedTuple):
-    path: str  # in the repository
-    constraint: bool
-
-
 class _Requirements:
+    """The requirements of a file and of the files it includes, read in pip's order."""
+
     def __init__(self, load: Load | None) -> None:
         self.load = load
         self.found: list[Entry] = []
@@ -191,9 +188,8 @@ def read_pyproject(path: str, text: str, ngc: Mapping[str, str], load: Load | No
     except ValueError as exc:  # invalid, or nested too deeply
         return no_version(path, f"not valid TOML ({exc})")
     listed, poetry = _pyproject_requirements(document), _poetry_requirements(document)
-    for problem in (listed, poetry):
-        if isinstance(problem, str):
-            return no_version(path, problem)
+    if isinstance(listed, str) or isinstance(poetry, str):
+        return no_version(path, listed if isinstance(listed, str) else str(poetry))
     listed = [r for r in listed if torch_spec(r) is not None]
     if len(listed) + len(poetry) > MAX_TORCH_ENTRIES:
         return no_version(path, f"names torch more than {MAX_TORCH_ENTRIES} times")
