@@ -86,6 +86,8 @@ INSTALLS = {
                                                (3, "torch==2.9.0", "2.9")),
     "heredoc RUN": (T28 + "RUN <<EOF\nset -e\npip install torch==2.9.0\nEOF\n", (2, "torch==2.9.0", "2.9")),
     "ARG default": (T28 + "ARG TORCH=2.9.1\nRUN pip install torch==${TORCH}\n", (3, "torch==2.9.1", "2.9")),
+    "a platform ARG in the local part": (T28 + "ARG TARGETARCH\nRUN pip install torch==2.9.0+${TARGETARCH}\n",
+                                         (3, None, "2.9")),
     "a global ARG declared again in the stage": ("ARG TORCH=2.9.0\n" + T28 + "ARG TORCH\n"
                                                  "RUN pip install torch==$TORCH\n", (4, "torch==2.9.0", "2.9")),
     "ENV": (T28 + "ENV TORCH_VERSION=2.9.1\nRUN pip install torch==$TORCH_VERSION\n", (3, "torch==2.9.1", "2.9")),
@@ -114,6 +116,13 @@ NO_DEFAULT = ("has no default value, so tagguard can't tell {what}; give it one 
      "ARG TAG (line 1) " + NO_DEFAULT.format(what="which image FROM names", name="TAG")),
     (T28 + "ARG TORCH\nRUN pip install torch==${TORCH}\n", 3,
      "ARG TORCH (line 2) " + NO_DEFAULT.format(what="which torch line 3 installs ('torch==${TORCH}')", name="TORCH")),
+    ("ARG OTHER\nARG TORCH=${OTHER}\nFROM pytorch/pytorch:${TORCH}\n", 3,
+     "ARG OTHER (line 1) " + NO_DEFAULT.format(what="which image FROM names", name="OTHER")),
+    (T28 + "ARG OTHER\nENV TORCH=2.${OTHER}\nRUN pip install torch==$TORCH\n", 4,
+     "ARG OTHER (line 2) " + NO_DEFAULT.format(what="which torch line 4 installs ('torch==$TORCH')", name="OTHER")),
+    (T28 + "ARG TARGETARCH\nRUN pip install torch==${TARGETARCH}\n", 3,
+     "TARGETARCH depends on the platform of the build, so tagguard can't tell which torch line 3 installs "
+     "('torch==${TARGETARCH}')"),
     ("ARG TORCH=2.9.0\n" + T28 + "RUN pip install torch==$TORCH\n", 3,
      "$TORCH is set by no ARG or ENV of the stage (it may come from the base image), so tagguard can't tell which "
      "torch line 3 installs ('torch==$TORCH'); set it with ARG TORCH=... in the stage"),

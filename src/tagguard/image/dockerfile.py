@@ -432,9 +432,10 @@ def _parse_words(rest: str, escape: str) -> list[str]:
 
 
 class Unknown(NamedTuple):
-    """A build argument whose value tagguard can't know, and why."""
+    """A build argument whose value tagguard can't know, why, and what the user can do."""
 
     reason: str
+    advice: str = ""
 
 
 if TYPE_CHECKING:
@@ -448,10 +449,11 @@ class _LexError(ValueError):
 class Unsure(ValueError):
     """A word whose value depends on something tagguard can't know (`name`: an unset variable)."""
 
-    def __init__(self, reason: str, name: str = "") -> None:
+    def __init__(self, reason: str, name: str = "", advice: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
         self.name = name
+        self.advice = advice
 
 
 _SPECIAL = "@*#?-$!0"
@@ -647,7 +649,7 @@ class _Lexer:
 
     def _apply(self, name: str, op: str, null_is_unset: bool, value: Value | None, word: str, shown: str) -> str:
         if isinstance(value, Unknown):
-            raise Unsure(value.reason)
+            raise Unsure(value.reason, "", value.advice)
         empty = value is None or (null_is_unset and value == "")
         if op == "-":
             return word if empty else str(value)
@@ -665,7 +667,7 @@ class _Lexer:
     @staticmethod
     def _known(name: str, value: Value | None) -> str:
         if isinstance(value, Unknown):
-            raise Unsure(value.reason)
+            raise Unsure(value.reason, "", value.advice)
         if value is None:
             raise Unsure(f"${name} is not set", name)
         return value
@@ -730,6 +732,7 @@ class Stage(NamedTuple):
     runs: list[tuple[int, str]]  # RUN commands and their heredoc bodies, ARG and ENV values substituted
     blank: dict[str, int]  # ARGs this stage declares with no default: name -> line
     env: dict[str, Value]  # the stage's ENV values at its end (a stage built on it starts with them)
+    unknown: dict[str, Unknown]  # ARGs and ENVs a RUN of the stage sees with a value tagguard can't know
 
 
 def _meta_env() -> dict[str, Value]:
@@ -765,19 +768,19 @@ def stages(text: str, args: Mapping[str, str] = _NO_ARGS) -> list[Stage]:
             _declare(instruction, run_env if result else env, env if result else None,
                      result[-1].blank if result else declared, parsed.escape, args)
         elif kind == "env":
-            _set_env(instruction, run_env, result[-1].env, parsed.escape)
+            _set_env(instruction, run_env, result[-1], parsed.escape)
         if kind == "run":
             body = " ".join(instruction.value) + "".join("\n" + doc.content for doc in instruction.heredocs)
             result[-1].runs.append((instruction.start_line, _substitute(body, run_env)))
+            result[-1].unknown.update((n, v) for n, v in run_env.items() if isinstance(v, Unknown))
     return result
 
 
-def _set_env(instruction: Instruction, run_env: dict[str, Value], stage_env: dict[str, Value], escape: str) -> None:
+def _set_env(instruction: Instruction, run_env: dict[str, Value], stage: Stage, escape: str) -> None:
     """ENV name=value ...: seen by the stage's later RUNs and by stages built on it."""
     pairs = instruction.value
     for name, raw in zip(pairs[::2], pairs[1::2]):
-        value = _arg_value(raw, run_env, escape, instruction)
-        run_env[name] = stage_env[name] = value
+        run_env[name] = stage.env[name] = _arg_value(raw, run_env, escape, instruction, stage.blank)
 
 
 def _kind(instruction: Instruction) -> str:
@@ -813,18 +816,21 @@ def _declare(instruction: Instruction, env: dict[str, Value], meta: dict[str, Va
         if name in args:
             env[name] = args[name]
         elif eq:
-            env[name] = _arg_value(raw, env, escape, instruction)
+            env[name] = _arg_value(raw, env, escape, instruction, blank)
         elif meta is not None and name in meta:
             env[name] = meta[name]
         elif name not in env:
             blank.setdefault(name, instruction.start_line)
 
 
-def _arg_value(raw: str, env: Mapping[str, Value], escape: str, instruction: Instruction) -> Value:
+def _arg_value(raw: str, env: Mapping[str, Value], escape: str, instruction: Instruction,
+               blank: Mapping[str, int]) -> Value:
+    """An ARG or ENV value, expanded; Unknown, saying why, when it depends on what tagguard
+    can't know (an ARG of `blank`, which has no default)."""
     try:
         return expand(raw, env, escape)
     except Unsure as exc:
-        return Unknown(exc.reason)
+        return no_default(exc.name, blank[exc.name]) if exc.name in blank else Unknown(exc.reason, exc.advice)
     except DockerfileError as exc:
         raise DockerfileError(instruction.start_line, exc.message, instruction.original) from None
 
@@ -853,13 +859,18 @@ def _stage(instruction: Instruction, earlier: Mapping[str, int], env: Mapping[st
         raise refuse("quotes or ` in FROM's flags: BuildKit versions split them differently")
     base = _base(words[0], env, declared, escape, refuse)
     parent = earlier.get(base)
-    return Stage(base, name, line, shown + (f" (= {base})" if base != words[0] else ""), parent, [], {}, {})
+    return Stage(base, name, line, shown + (f" (= {base})" if base != words[0] else ""), parent, [], {}, {}, {})
 
 
-def blank_arg(name: str, line: int, what: str) -> str:
-    """Why a build argument with no default leaves `what` unknown, and the two ways out."""
-    return (f"ARG {name} (line {line}) has no default value, so tagguard can't tell {what}; give it one "
-            f"(ARG {name}=...) or name the version in the policy instead of a file ([image] pytorch = \"X.Y\")")
+def no_default(name: str, line: int) -> Unknown:
+    """A build argument with no default, and the two ways out."""
+    return Unknown(f"ARG {name} (line {line}) has no default value", f"give it one (ARG {name}=...) or name the "
+                   "version in the policy instead of a file ([image] pytorch = \"X.Y\")")
+
+
+def cannot_tell(unknown: Unknown, what: str) -> str:
+    """The message for `what`, which an unknown value leaves open."""
+    return f"{unknown.reason}, so tagguard can't tell {what}" + (f"; {unknown.advice}" if unknown.advice else "")
 
 
 def _base(word: str, env: Mapping[str, Value], declared: Mapping[str, int], escape: str, refuse) -> str:  # type: ignore[no-untyped-def]
@@ -867,9 +878,12 @@ def _base(word: str, env: Mapping[str, Value], declared: Mapping[str, int], esca
         base = expand(word, env, escape)
     except Unsure as exc:
         if exc.name in declared:
-            raise refuse(blank_arg(exc.name, declared[exc.name], "which image FROM names")) from None
-        reason = f"${exc.name} is not set by an ARG before the first FROM" if exc.name else exc.reason
-        raise refuse(f"{reason}, so tagguard can't tell which image FROM names") from None
+            unknown = no_default(exc.name, declared[exc.name])
+        elif exc.name:
+            unknown = Unknown(f"${exc.name} is not set by an ARG before the first FROM")
+        else:
+            unknown = Unknown(exc.reason, exc.advice)
+        raise refuse(cannot_tell(unknown, "which image FROM names")) from None
     except DockerfileError as exc:
         raise refuse(exc.message) from None
     if not base or any(is_space(char) for char in base):

@@ -190,18 +190,22 @@ def _installed(path: str, stage: dockerparse.Stage, number: int, run: str, word:
     if found is None and not (_INSTALLS.search(run) and _TORCH_WORD.match(word)):
         return None
     unset = _UNSET.search(word)
-    what = f"which torch line {number} installs ('{shown(word, 80)}')"
-    if unset is not None and unset[1] in stage.blank:
-        return no_version(path, dockerparse.blank_arg(unset[1], stage.blank[unset[1]], what), number,
-                          shown(run, 80))
     if unset is not None:
-        return no_version(path, f"${unset[1]} is set by no ARG or ENV of the stage (it may come from the base "
-                                f"image), so tagguard can't tell {what}; set it with ARG {unset[1]}=... in the stage",
-                          number, shown(run, 80))
+        what = f"which torch line {number} installs ('{shown(word, 80)}')"
+        return no_version(path, dockerparse.cannot_tell(_why_unset(stage, unset[1]), what), number, shown(run, 80))
     if not _INSTALLS.search(run):
         return None
     return no_version(path, f"installs torch ('{shown(word, 80)}') without a version tagguard can read; "
                        "pin it: torch==X.Y.Z", number, shown(run, 80))
+
+
+def _why_unset(stage: dockerparse.Stage, name: str) -> dockerparse.Unknown:
+    """Why a variable in a RUN of `stage` has no value tagguard knows."""
+    if name in stage.blank:
+        return dockerparse.no_default(name, stage.blank[name])
+    return stage.unknown.get(name) or dockerparse.Unknown(
+        f"${name} is set by no ARG or ENV of the stage (it may come from the base image)",
+        f"set it with ARG {name}=... in the stage")
 
 
 def _install_words(run: str) -> list[str]:
