@@ -77,6 +77,12 @@ FOLLOW = "tagguard reads the plain YAML of environment files (lists, mappings, q
     ("dependencies:\n  - \"pytorch=2.8\\u0030\"\n", 2, "has an escape in quoted text"),
     ("name: x\rdependencies:\n", 1, "has line breaks other than newlines"),
     ("dependencies:\n  just text\n", 2, "is neither a `key: value` nor a `- item` line"),
+    ("dependencies: [{pip: [a], pip: [b]}]\n", 1, "has the key 'pip' twice"),
+    ("dependencies:\n  - 'pytorch'=2.8\n", 2, "has text after a closing quote: ''pytorch'=2.8'"),
+    ("dependencies: [{pip}]\n", 1, "has a flow mapping entry without a `key: value`"),
+    ("dependencies: [a, b}\n", 1, "has '}' where a , or ] belongs"),
+    ("dependencies:\n  - %x\n", 2, "uses a directive ('%x')"),
+    ("...\ndependencies:\n", 1, "holds more than one YAML document"),
 ])
 def test_yaml_the_reader_does_not_follow_is_refused_with_the_line(text: str, line: int, problem: str) -> None:
     reading = read_conda("environment.yml", text, {})
