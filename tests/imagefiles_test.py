@@ -166,6 +166,7 @@ def test_requirements(text: str, expected: tuple[str, str]) -> None:
     ("torch\n", "'torch' does not pin one PyTorch major.minor"),
     ("torch>=2.8,<3\n", "'torch>=2.8,<3' does not pin one PyTorch major.minor"),
     ("torchvision==0.23.0\n", "names no torch requirement"),
+    ("torch==2.8.1\n" * 65, "names torch more than 64 times"),
 ])
 def test_requirements_without_a_pin(text: str, problem: str) -> None:
     assert read_requirements("requirements.txt", text, {}).problem == problem

@@ -108,7 +108,7 @@ def test_conda_nesting_is_bounded() -> None:
 def test_conda_reading_is_linear_on_a_megabyte(text: str) -> None:
     started = time.monotonic()
     read_conda("environment.yml", text, {})
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 5  # quadratic would take minutes here
 
 
 @pytest.mark.parametrize("spec,expected", [

@@ -8,7 +8,7 @@ import os
 import re
 
 from tagguard.image import yamlish
-from tagguard.image.reading import Entry, Reading, no_version, torch_pin, torch_spec
+from tagguard.image.reading import MAX_TORCH_ENTRIES, Entry, Reading, no_version, torch_pin, torch_spec
 from tagguard.image.torchpins import TORCH_NAMES
 from tagguard.lean import TYPE_CHECKING
 from tagguard.safetext import shown
@@ -198,7 +198,6 @@ def read_pyproject(path: str, text: str, ngc: Mapping[str, str], load: Load | No
     return torch_pin(path, [Entry(path, line, r) for line, r in zip(lines, [*listed, *poetry])])
 
 
-MAX_TORCH_ENTRIES = 64
 _POETRY_TORCH = re.compile(r"""\s*["']?(?:py)?torch["']?\s*=""", re.I)
 _REQUIREMENT_LISTS = ("dependencies", "optional-dependencies", "override-dependencies", "constraint-dependencies",
                       "dev-dependencies")

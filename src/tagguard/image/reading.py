@@ -60,6 +60,9 @@ class Entry(NamedTuple):
 _COMMENT = re.compile(r"(^|\s)#.*$")
 
 
+MAX_TORCH_ENTRIES = 64
+
+
 def torch_pin(path: str, entries: list[Entry]) -> Reading:
     """The one PyTorch major.minor the torch entries pin. Where they pin more than one (a later
     line, or a marker, decides which is installed) there is no answer: tagguard never guesses.
@@ -75,6 +78,8 @@ def torch_pin(path: str, entries: list[Entry]) -> Reading:
                               "decides whether it applies; tagguard can't evaluate markers: pin torch without one",
                               entry.line, spec)
         torch.append((entry, spec, version))
+        if len(torch) > MAX_TORCH_ENTRIES:  # no file needs more; an attacker's would cost time
+            return no_version(path, f"names torch more than {MAX_TORCH_ENTRIES} times")
     pinned = [t for t in torch if t[2] is not None]
     constrained = any(entry.constraint for entry, _, _ in pinned)
     loose = next((t for t in torch if t[2] is None and not (constrained and not t[0].constraint)), None)

@@ -9,6 +9,7 @@ caller refuses instead of guessing. Linear in the text; nesting is bounded.
 from __future__ import annotations
 
 import bisect
+import re
 
 from tagguard.lean import TYPE_CHECKING, NamedTuple
 
@@ -79,22 +80,26 @@ def _lines(text: str) -> list[_Line]:
 def _uncommented(line: str, number: int) -> str:
     """The line up to a `#` that starts a comment (at the start, or after a space, outside quotes)."""
     quote = ""
-    index = 0
-    while index < len(line):
-        char = line[index]
-        if quote == '"' and char == "\\":
-            index += 2
-            continue
+    for match in _COMMENT_OR_QUOTE.finditer(line):
+        index, char = match.start(), match[0]
+        if char[0] == "\\":
+            if quote == '"':
+                continue  # an escaped character inside double quotes
+            index, char = index + 1, char[1]  # elsewhere a backslash is just a character
         if quote and char == quote:
             quote = ""
         elif not quote and char in "'\"" and (index == 0 or line[index - 1] in " \t[{,:-"):
             quote = char
         elif not quote and char == "#" and (index == 0 or line[index - 1] in " \t"):
             return line[:index]
-        index += 1
     if quote:
         raise YamlError(number, "has quoted text going on past the line")
     return line
+
+
+_COMMENT_OR_QUOTE = re.compile(r"\\.|['\"#]", re.DOTALL)  # `\\.` whole, so an escaped quote is skipped
+_FLOW_STOP = re.compile(r"[,\]}'\"]")
+_BRACKET_OR_QUOTE = re.compile(r"[\[\]{}'\"]")
 
 
 class _Parser:
@@ -221,14 +226,12 @@ def _closing_quote(text: str, start: int) -> int:
 def _open_brackets(text: str, depth: int) -> int:
     """How many brackets are open after one line of a flow collection (quotes never span lines)."""
     index = 0
-    while index < len(text):
-        char = text[index]
+    while (match := _BRACKET_OR_QUOTE.search(text, index)) is not None:
+        char, index = match[0], match.start()
         if char in "'\"":
             index = max(_closing_quote(text, index), index)
-        elif char in "[{":
-            depth += 1
-        elif char in "]}":
-            depth -= 1
+        else:
+            depth += 1 if char in "[{" else -1
         index += 1
     return depth
 
@@ -270,10 +273,9 @@ class _Flow:
         if char in ("[", "{"):
             return self._collection(index, depth)
         end = index
-        while end < len(self.text) and self.text[end] not in ",]}":
-            if self.text[end] in "'\"":
-                end = max(_closing_quote(self.text, end), end)
-            end += 1
+        while (stop := _FLOW_STOP.search(self.text, end)) is not None and stop[0] in "'\"":
+            end = max(_closing_quote(self.text, stop.start()), stop.start()) + 1
+        end = len(self.text) if stop is None else stop.start()
         return _scalar(self.text[index:end], self.line(index)), end
 
     def _collection(self, index: int, depth: int) -> tuple[Node, int]:
