@@ -241,6 +241,18 @@ def test_build_args_override_arg_defaults() -> None:
     assert based.version == "2.10"
 
 
+def test_build_args_the_devcontainer_fills_in_are_unknown() -> None:
+    """`${localEnv:...}` is filled in on the machine that builds: unknown where it decides, harmless elsewhere."""
+    build = Build((("TORCH", "${localEnv:TORCH}"), ("PROXY", "${localEnv:HTTP_PROXY}")))
+    text = T28 + "ARG PROXY\nARG TORCH\nRUN pip install --proxy=$PROXY numpy\n"
+    assert read_dockerfile("Dockerfile", text, {}, None, build).version == "2.8"
+    reading = read_dockerfile("Dockerfile", text + "RUN pip install torch==${TORCH}\n", {}, None, build)
+    assert (reading.line, reading.problem) == (5, (
+        "the devcontainer sets ARG TORCH to '${localEnv:TORCH}', which is filled in where it is built, so tagguard "
+        "can't tell which torch line 5 installs ('torch==${TORCH}'); name the version in the policy instead of a "
+        'file ([image] pytorch = "X.Y")'))
+
+
 @pytest.mark.parametrize("path,reader", [
     ("Dockerfile", read_dockerfile), ("docker/Dockerfile.train", read_dockerfile),
     ("Containerfile", read_dockerfile), ("train.dockerfile", read_dockerfile),

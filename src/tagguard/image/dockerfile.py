@@ -720,7 +720,7 @@ _PLATFORM_ARGS = ("BUILDPLATFORM", "BUILDOS", "BUILDOSVERSION", "BUILDARCH", "BU
 _VARIABLE = re.compile(r"\$(?:\{(\w+)(?::?-([^}$]*))?\}|(\w+))")  # [^}$]: linear on ${a:-${a:-...
 
 
-_NO_ARGS: Mapping[str, str] = MappingProxyType({})
+_NO_ARGS: Mapping[str, Value] = MappingProxyType({})
 
 
 class Stage(NamedTuple):
@@ -741,7 +741,7 @@ def _meta_env() -> dict[str, Value]:
     return env
 
 
-def stages(text: str, args: Mapping[str, str] = _NO_ARGS) -> list[Stage]:
+def stages(text: str, args: Mapping[str, Value] = _NO_ARGS) -> list[Stage]:
     """The build stages in order; [] when there is no FROM. `args`: the build's `--build-arg`s.
     Raises DockerfileError."""
     parsed = parse(text)
@@ -803,7 +803,7 @@ def _check_directive_order(parsed: Parsed) -> None:
 
 
 def _declare(instruction: Instruction, env: dict[str, Value], meta: dict[str, Value] | None,
-             blank: dict[str, int], escape: str, args: Mapping[str, str]) -> None:
+             blank: dict[str, int], escape: str, args: Mapping[str, Value]) -> None:
     """ARG name[=value] ...: a build argument's value, else the default expanded with what is
     set so far; `meta` is set in a stage. An ARG with no value it can take is noted in `blank`,
     with its line."""

@@ -157,7 +157,7 @@ def read_dockerfile(path: str, text: str, ngc: Mapping[str, str], load: Load | N
     of it or the stages it is built on replaces the image's torch, so the last one decides;
     with none, its FROM image."""
     try:
-        stages = dockerparse.stages(text, dict(build.args))
+        stages = dockerparse.stages(text, {name: _build_arg(name, value) for name, value in build.args})
     except dockerparse.DockerfileError as exc:
         return no_version(path, exc.message, exc.line, exc.found)
     if not stages:
@@ -172,6 +172,15 @@ def read_dockerfile(path: str, text: str, ngc: Mapping[str, str], load: Load | N
             for word in _install_words(run):
                 last = _installed(path, stage, number, run, word) or last
     return last or _from_ref(path, chain[-1].line, chain[-1].text, chain[-1].base, ngc)
+
+
+def _build_arg(name: str, value: str) -> dockerparse.Value:
+    """A devcontainer's build argument; `${localEnv:...}` and its other variables are filled in
+    on the machine that builds, so their value is not known."""
+    if "${" not in value:
+        return value
+    return dockerparse.Unknown(f"the devcontainer sets ARG {name} to '{value}', which is filled in where it is "
+                               "built", "name the version in the policy instead of a file ([image] pytorch = \"X.Y\")")
 
 
 _INSTALLS = re.compile(r"\b(?:pip[0-9.]*|conda|mamba|micromamba|uv|poetry|pipx|easy_install)\b")
