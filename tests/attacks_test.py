@@ -377,9 +377,10 @@ IMAGE_TRICKS = {
                              "installs torch ('torch') without a version tagguard can read"),
     "run quoted pin": ("Dockerfile", "FROM pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime\n"
                                      "RUN pip install \"torch == 2.9.0\"\n",
-                       "TG202 Dockerfile:2", "and 2.9 at line 2"),
+                       "TG201 says PyTorch 2.8, but Dockerfile:2", "says 2.9 (torch== 2.9.0)"),
     "run shell-quoted pin": ("Dockerfile", "FROM pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime\n"
-                                           "RUN pip install torch\\==2.9.0\n", "TG202 Dockerfile:2", "and 2.9 at line 2"),
+                                           "RUN pip install torch\\==2.9.0\n", "TG201 says PyTorch 2.8, but Dockerfile:2",
+                             "says 2.9 (torch==2.9.0)"),
     "continued option": ("requirements.txt", "--index-url https://pypi.org/simple \\\ntorch==2.8.0\ntorch==2.9.0\n",
                          "TG201 says PyTorch 2.8, but requirements.txt:3", "says 2.9 (torch==2.9.0)"),
     "pyproject marker": ("pyproject.toml",
@@ -387,13 +388,12 @@ IMAGE_TRICKS = {
                          "TG202 pyproject.toml:3", "has an environment marker, which decides whether it applies"),
     "run upgrade": ("Dockerfile", "FROM pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime\n"
                                   "RUN pip install --upgrade torch==2.9.0\n",
-                    "TG202 Dockerfile:2", "says PyTorch 2.8 at line 1 (FROM pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime)"
-                                          " and 2.9 at line 2; tagguard can't tell which the image runs"),
+                    "TG201 says PyTorch 2.8, but Dockerfile:2", "says 2.9 (torch==2.9.0)"),
     "two run pins": ("Dockerfile", "FROM python:3.11\nRUN pip install torch==2.8.0 && pip install -U torch==2.9.0\n",
-                     "TG202 Dockerfile:2", "says PyTorch 2.8 at line 2 (torch==2.8.0) and 2.9 at line 2"),
+                     "TG201 says PyTorch 2.8, but Dockerfile:2", "says 2.9 (torch==2.9.0)"),
     "conda quoted text": ("environment.yml", 'name: "env\ndependencies:\n  - pytorch=2.8.0\n"\ndependencies:\n'
                                              '  - "pytorch=2.9.0"\n', "TG202 environment.yml:1",
-                          "has YAML that tagguard's reader does not follow"),
+                          "has quoted text going on past the line"),
     "conda quoted item": ("environment.yml", 'dependencies:\n  - "pytorch=2.9.0"\n',
                           "TG201 says PyTorch 2.8, but environment.yml:2", "says 2.9"),
     "conda notes": ("environment.yml", "name: train\nx-notes:\n  - pytorch=2.8.0\ndependencies:\n  - pytorch=2.9.0\n",
@@ -457,13 +457,31 @@ def test_a_push_has_a_bounded_amount_of_image_files_parsed(repo: Path, monkeypat
         commits.append(commit(repo, f"c{number}"))
     parsed: list[str] = []
     real = imagesource._read
-    monkeypatch.setattr(imagesource, "_read", lambda path, blob, ngc: parsed.append(path) or real(path, blob, ngc))
+    monkeypatch.setattr(imagesource, "_read", lambda path, blob, ngc, load: parsed.append(path) or real(path, blob, ngc, load))
     monkeypatch.setattr(imagesource, "PARSE_BUDGET", 200)
     readings = imagesource.readings_at(Git(str(repo)), commits, ("requirements.txt",), {})
     assert len(parsed) == 2  # three distinct files of 75 bytes: two fit in 200 bytes
     assert [readings[c].version for c in commits] == ["2.8"] * 20 + [None] * 10
     assert readings[commits[-1]].problem == ("is past what tagguard reads for one push (0 MiB of image files); "
                                              "push fewer tags at once")
+
+
+def test_a_push_has_a_bounded_number_of_included_files_read(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each file a requirements file includes is one more git call: a push reads so many of
+    them (64; here 2), past which a tag gets TG202 instead of more git calls."""
+    from tagguard.verdict import imagecheck
+
+    commits = []
+    for minor in (7, 8, 9):
+        (repo / "requirements.txt").write_text("-r base.txt\n")
+        (repo / "base.txt").write_text(f"torch==2.{minor}.0\n")
+        git("add", ".", cwd=repo)
+        commits.append(commit(repo, f"2.{minor}"))
+    monkeypatch.setattr(imagecheck, "INCLUDE_READS", 2)
+    readings = imagecheck.readings_at(Git(str(repo)), commits, ("requirements.txt",), {})
+    assert [readings[c].version for c in commits] == ["2.7", "2.8", None]
+    assert readings[commits[-1]].problem == ("includes base.txt, which is past what tagguard reads for one push "
+                                             "(2 included files); push fewer tags at once")
 
 
 # --- the cheap paths of the hook scripts (sh before Python, one cat-file process) ------------

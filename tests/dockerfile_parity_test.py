@@ -91,7 +91,7 @@ CASES: dict[str, tuple[str, Expected]] = {
     "ARG default form": ("ARG V\nFROM pytorch/pytorch:${V:-2.8.0}-cuda12.8-cudnn9-runtime\n", [(2, T28, "")]),
     "ARG plus form": ("ARG D=1\nFROM pytorch/pytorch:2.8.0${D:+-cuda12.8}-cudnn9-runtime\n", [(2, T28, "")]),
     "ARG without default": ("ARG V\nFROM pytorch/pytorch:${V}-cuda12.8-cudnn9-runtime\n",
-                            Refuse(2, "ARG V has no default value")),
+                            Refuse(2, "ARG V (line 1) has no default value")),
     "variable never declared": ("FROM pytorch/pytorch:${V}-cuda\n", Refuse(1, "$V is not set by an ARG")),
     "stage ARG does not reach FROM": (f"FROM {T28}\nARG V=2.9.1\nFROM pytorch/pytorch:$V\n",
                                       Refuse(3, "$V is not set by an ARG")),
@@ -117,7 +117,17 @@ CASES: dict[str, tuple[str, Expected]] = {
     "error if unset": ("ARG V=2.8.0\nFROM pytorch/pytorch:${V:?no}\n", Refuse(2, "${V:?...} is an expression")),
     "unsupported modifier": ("FROM pytorch/pytorch:${V:x}\n", Refuse(1, "can't expand 'pytorch/pytorch:${V:x}': unsupported")),
     "target stage ARG": ("FROM pytorch/pytorch:${TARGETSTAGE}\n", Refuse(1, "TARGETSTAGE depends on the build's --target")),
+    # what a RUN installs: heredoc bodies, ENV values, continuations (the torch that runs is 2.9)
+    "install: RUN heredoc": (f"FROM {T28}\nRUN <<EOF\nset -e\npip install torch==2.9.0\nEOF\n", [(1, T28, "")]),
+    "install: chomped heredoc to a shell": (f"FROM {T28}\nRUN <<-EOF bash\n\tpip install torch==2.9.0\n\tEOF\n",
+                                            [(1, T28, "")]),
+    "install: quoted ENV over a continuation": (f'FROM {T28}\nENV TV="2.9.0" \\\n    OTHER=1\n'
+                                                "RUN pip install torch==$TV\n", [(1, T28, "")]),
+    "install: ENV without =": (f"FROM {T28}\nENV TV 2.9.0\nRUN pip install torch==${{TV}}\n", [(1, T28, "")]),
+    "install: ARG with no default": (f"FROM {T28}\nARG TV\nRUN pip install torch==$TV\n",
+                                     Refuse(3, "ARG TV (line 2) has no default value")),
 }
+INSTALLS_29 = [name for name in CASES if name.startswith("install:") and not isinstance(CASES[name][1], Refuse)]
 
 # BuildKit changed between the version the `dockerfile` package wraps (0.12) and today's: there
 # tagguard refuses, and the parsers are not compared
@@ -192,6 +202,15 @@ def test_attacks_read_the_image_docker_builds(name: str) -> None:
     assert read_dockerfile("Dockerfile", CASES[name][0], {}).version == "2.9"
 
 
+@pytest.mark.parametrize("name", INSTALLS_29)
+def test_installs_are_read_from_what_buildkit_parses(buildkit: ModuleType, name: str) -> None:
+    """The RUN that installs torch, and its heredoc body, are the ones BuildKit hands the shell."""
+    text = CASES[name][0]
+    runs = [c for c in buildkit.parse_string(text) if c.cmd.lower() == "run"]
+    assert any("torch==" in (c.value[0] if c.value else "") + "".join(h.content for h in c.heredocs) for c in runs)
+    assert read_dockerfile("Dockerfile", text, {}).version == "2.9"
+
+
 # --- generated Dockerfiles: both parsers agree on whatever the grammar pieces make -------
 
 PIECES = [
@@ -202,6 +221,7 @@ PIECES = [
     "RUN [\"a\"]", "HEALTHCHECK CMD x", "RUN echo \\\\", "RUN a\\ ",
     "RUN <<E\"O\"F", "RUN 'a <<EOF'", "RUN x\u00a0\\", "FROM\u00a0a", "COPY --a=\"b c\" d", "RUN <<EOF\\",
     "EOF\r", "ENV a", "LABEL a b c", "RUN [NaN]", "ARG a=\"b c\" 'd'", "RUN ${x:-<<EOF}", "RUN $\"<<EOF\"",
+    "ENV TV=\"2.9 x\" \\", "ENV TV 2.9.0", "RUN pip install torch==$TV && \\", "pip install -U torch==2.9.0",
 ]
 
 

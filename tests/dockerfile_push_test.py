@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from testing.server import push, remote_lines, server_tags, use_policy
+from testing.server import push, refused_image, remote_lines, server_tags, use_policy
 from testing.tools import annotated, commit, git
 
 T29 = "pytorch/pytorch:2.9.1-cuda12.8-cudnn9-runtime"
@@ -39,14 +39,9 @@ def test_the_tag_named_for_a_misread_image_does_not_land(clone: Path, server: Pa
 
 
 def test_a_dockerfile_tagguard_cannot_be_sure_of_is_refused_with_the_line(clone: Path, server: Path) -> None:
-    use_policy(server, '[image]\nfile = ["Dockerfile"]\n')
-    (clone / "Dockerfile").write_text("ARG TORCH\nFROM pytorch/pytorch:${TORCH}-cuda12.8-cudnn9-runtime\n")
-    git("add", "Dockerfile", cwd=clone)
-    head = commit(clone, "torch from a build argument")
-    annotated(clone, "v2.8-ft")
-    refused = push(clone, "main", "v2.8-ft")
-    assert refused.returncode == 1
-    assert remote_lines(refused)[0] == (
-        f"v2.8-ft: TG202 Dockerfile:2 at {head[:12]}: ARG TORCH has no default value, so tagguard can't tell "
-        "which image FROM names (FROM pytorch/pytorch:${TORCH}-cuda12.8-cudnn9-runtime)")
-    assert server_tags(server) == {}
+    text = "ARG TORCH\nFROM pytorch/pytorch:${TORCH}-cuda12.8-cudnn9-runtime\n"
+    head, line = refused_image(clone, server, "Dockerfile", {"Dockerfile": text})
+    assert line == (
+        f"v2.8-ft: TG202 Dockerfile:2 at {head[:12]}: ARG TORCH (line 1) has no default value, so tagguard "
+        "can't tell which image FROM names; give it one (ARG TORCH=...) or name the version in the policy "
+        'instead of a file ([image] pytorch = "X.Y") (FROM pytorch/pytorch:${TORCH}-cuda12.8-cudnn9-runtime)')

@@ -152,6 +152,19 @@ IMAGE_FILES = {
                                           "control characters"),
     "requirements.txt ": ("torch>=2.8\x1b[2J\u202e\n", "requirements.txt:1 at {}: 'torch>=2.8\\x1b[2J\\u202e' does not "
                           "pin one PyTorch major.minor"),
+    "requirements.txt  ": ("numpy\n-r a\x1b[2J.txt\n", "requirements.txt:2 at {}: includes a\\x1b[2J.txt, which is no "
+                           "path inside the repository"),
+    "requirements.txt   ": ("-c " + "../" * 5000 + "x\n", "requirements.txt:1 at {}: includes ../../../"),
+    "uv.lock": ('[[package]]\nname = "torch"\nversion = "2.' + "8" * 5000 + '"\n', "uv.lock:2 at {}: 'torch==2.8888"),
+    "uv.lock ": ("x = " + "[" * DEEP + "]" * DEEP + "\n", "uv.lock at {}: not valid TOML (nested too deeply)"),
+    "environment.yml ": ("dependencies: " + "[" * DEEP + "]" * DEEP + "\n",
+                         "environment.yml:1 at {}: nests deeper than 32 levels"),
+    "environment.yml  ": ('"a\x1b[2J\u202e": 1\n"a\x1b[2J\u202e": 2\n',
+                          "environment.yml:2 at {}: has the key 'a\\x1b[2J\\u202e' twice (lines 1 and 2)"),
+    "environment.yml   ": ("dependencies:\n" + "".join(" " * i + "k:\n" for i in range(1, 1000)),
+                           "environment.yml:34 at {}: nests deeper than 32 levels"),
+    "pyproject.toml    ": ("[tool.poetry.dependencies]\ntorch = {version = 3}\n",
+                           "pyproject.toml:2 at {}: 'torch' does not pin one PyTorch major.minor"),
 }
 
 

@@ -14,6 +14,7 @@ from tagguard.image.files import (
     read_requirements,
     reader_for,
 )
+from tagguard.image.reading import Build
 from tagguard.image.torchpins import pinned_minor, torch_requirement
 
 NGC = {"24.08": "2.5"}
@@ -60,6 +61,79 @@ def test_dockerfile_without_a_version_says_why(text: str, problem: str) -> None:
     assert reading.version is None and reading.problem == problem
 
 
+T28 = "FROM pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime\n"
+
+# An install replaces the image's torch: the last one in the built stages decides.
+INSTALLS = {
+    "pip upgrade": (T28 + "RUN pip install --upgrade torch==2.9.0\n", (2, "torch==2.9.0", "2.9")),
+    "pip3 -U": (T28 + "RUN pip3 install -U 'torch==2.9.1'\n", (2, "torch==2.9.1", "2.9")),
+    "python -m pip": (T28 + "RUN python3 -m pip install --no-cache-dir \"torch~=2.9.0\"\n", (2, "torch~=2.9.0", "2.9")),
+    "uv pip": (T28 + "RUN uv pip install --system torch==2.10.0+cu128\n", (2, "torch==2.10.0+cu128", "2.10")),
+    "conda with its channel": (T28 + "RUN conda install -y -c pytorch pytorch=2.9 && conda clean -a\n",
+                               (2, "pytorch=2.9", "2.9")),
+    "continuation and && chain": (T28 + "RUN apt-get update && \\\n    pip install \\\n      numpy \\\n"
+                                  "      torch==2.9.0&&rm -rf /root/.cache\n", (2, "torch==2.9.0", "2.9")),
+    "wheel URL": (T28 + "RUN pip install torch@https://download.pytorch.org/whl/cpu/torch-2.9.0%2Bcpu-cp311-cp311-"
+                  "linux_x86_64.whl\n", (2, "torch-2.9.0%2Bcpu-cp311-cp311-linux_x86_64.whl", "2.9")),
+    "in the stage the built one derives from": (
+        T28.replace("\n", " AS base\n") + "RUN pip install torch==2.9.0\nFROM base AS train\nCOPY . .\n",
+        (2, "torch==2.9.0", "2.9")),
+    "in a stage that is not built": (T28.replace("\n", " AS tools\n") + "RUN pip install torch==2.9.0\n"
+                                     "FROM pytorch/pytorch:2.8.1-cuda12.8-cudnn9-runtime AS train\n", (3, None, "2.8")),
+    "the later install wins": ("FROM python:3.11\nRUN pip install torch==2.8.0\nRUN pip install -U torch==2.9.0\n",
+                               (3, "torch==2.9.0", "2.9")),
+    "a pinned install after an unpinned one": (T28 + "RUN pip install -U torch\nRUN pip install torch==2.9.0\n",
+                                               (3, "torch==2.9.0", "2.9")),
+    "heredoc RUN": (T28 + "RUN <<EOF\nset -e\npip install torch==2.9.0\nEOF\n", (2, "torch==2.9.0", "2.9")),
+    "ARG default": (T28 + "ARG TORCH=2.9.1\nRUN pip install torch==${TORCH}\n", (3, "torch==2.9.1", "2.9")),
+    "a platform ARG in the local part": (T28 + "ARG TARGETARCH\nRUN pip install torch==2.9.0+${TARGETARCH}\n",
+                                         (3, None, "2.9")),
+    "a global ARG declared again in the stage": ("ARG TORCH=2.9.0\n" + T28 + "ARG TORCH\n"
+                                                 "RUN pip install torch==$TORCH\n", (4, "torch==2.9.0", "2.9")),
+    "ENV": (T28 + "ENV TORCH_VERSION=2.9.1\nRUN pip install torch==$TORCH_VERSION\n", (3, "torch==2.9.1", "2.9")),
+    "ENV of the parent stage": ("FROM nvidia/cuda:12.8.0-runtime-ubuntu22.04 AS base\nENV TV 2.10.0\n"
+                                "FROM base AS train\nRUN pip install torch==${TV}\n", (4, "torch==2.10.0", "2.10")),
+    "a default in the command": (T28 + "ARG TV\nRUN pip install torch==${TV:-2.9.0}\n", (3, "torch==2.9.0", "2.9")),
+    "import torch is no install": (T28 + "RUN python -c 'import torch; print(torch.__version__)' && pip install x\n",
+                                   (1, None, "2.8")),
+}
+
+
+@pytest.mark.parametrize("name", INSTALLS)
+def test_the_torch_a_dockerfile_installs(name: str) -> None:
+    text, (line, found, version) = INSTALLS[name]
+    reading = read_dockerfile("Dockerfile", text, {})
+    assert (reading.line, reading.version) == (line, version), reading
+    assert found is None or reading.found == found
+
+
+NO_DEFAULT = ("has no default value, so tagguard can't tell {what}; give it one (ARG {name}=...) or name the version "
+              "in the policy instead of a file ([image] pytorch = \"X.Y\")")
+
+
+@pytest.mark.parametrize("text,line,problem", [
+    ("ARG TAG\nFROM pytorch/pytorch:${TAG}-cuda12.8-cudnn9-runtime\n", 2,
+     "ARG TAG (line 1) " + NO_DEFAULT.format(what="which image FROM names", name="TAG")),
+    (T28 + "ARG TORCH\nRUN pip install torch==${TORCH}\n", 3,
+     "ARG TORCH (line 2) " + NO_DEFAULT.format(what="which torch line 3 installs ('torch==${TORCH}')", name="TORCH")),
+    ("ARG OTHER\nARG TORCH=${OTHER}\nFROM pytorch/pytorch:${TORCH}\n", 3,
+     "ARG OTHER (line 1) " + NO_DEFAULT.format(what="which image FROM names", name="OTHER")),
+    (T28 + "ARG OTHER\nENV TORCH=2.${OTHER}\nRUN pip install torch==$TORCH\n", 4,
+     "ARG OTHER (line 2) " + NO_DEFAULT.format(what="which torch line 4 installs ('torch==$TORCH')", name="OTHER")),
+    (T28 + "ARG TARGETARCH\nRUN pip install torch==${TARGETARCH}\n", 3,
+     "TARGETARCH depends on the platform of the build, so tagguard can't tell which torch line 3 installs "
+     "('torch==${TARGETARCH}')"),
+    ("ARG TORCH=2.9.0\n" + T28 + "RUN pip install torch==$TORCH\n", 3,
+     "$TORCH is set by no ARG or ENV of the stage (it may come from the base image), so tagguard can't tell which "
+     "torch line 3 installs ('torch==$TORCH'); set it with ARG TORCH=... in the stage"),
+    (T28 + "RUN pip install torch==2.9.0\nRUN pip install --upgrade torch\n", 3,
+     "installs torch ('torch') without a version tagguard can read; pin it: torch==X.Y.Z"),
+])
+def test_an_install_tagguard_cannot_read_names_what_is_missing(text: str, line: int, problem: str) -> None:
+    reading = read_dockerfile("Dockerfile", text, {})
+    assert (reading.line, reading.version, reading.problem) == (line, None, problem)
+
+
 @pytest.mark.parametrize("text,line,problem", [
     ("FROM pytorch/pytorch:2.8.0\x00\n", None, "contains a NUL character"),
     ("FROM pytorch/pytorch:2.8.0\nRUN " + "x" * 70000 + "\n", 2, "line is longer than BuildKit's limit of 65535 bytes"),
@@ -92,6 +166,7 @@ def test_requirements(text: str, expected: tuple[str, str]) -> None:
     ("torch\n", "'torch' does not pin one PyTorch major.minor"),
     ("torch>=2.8,<3\n", "'torch>=2.8,<3' does not pin one PyTorch major.minor"),
     ("torchvision==0.23.0\n", "names no torch requirement"),
+    ("torch==2.8.1\n" * 65, "names torch more than 64 times"),
 ])
 def test_requirements_without_a_pin(text: str, problem: str) -> None:
     assert read_requirements("requirements.txt", text, {}).problem == problem
@@ -148,6 +223,34 @@ def test_devcontainer() -> None:
     assert read_devcontainer("devcontainer.json", "{", {}).problem.startswith("not valid JSON (")
     assert read_devcontainer("devcontainer.json", "[]", {}).problem == "is not a JSON object"
     assert read_devcontainer("devcontainer.json", "{}", {}).problem == 'has neither "image" nor "build.dockerfile"'
+    args = read_devcontainer("devcontainer.json", '{"build": {"dockerfile": "D", "args": {"V": "1"}, "target": "t"}}', {})
+    assert args.build == Build((("V", "1"),), "t")
+    assert read_devcontainer("devcontainer.json", '{"build": {"dockerfile": "D", "args": {"V": 1}}}', {}).problem == (
+        'has "build.args" that is not an object of strings')
+    assert read_devcontainer("devcontainer.json", '{"build": {"dockerfile": "D", "target": 1}}', {}).problem == (
+        'has "build.target" that is not a string')
+
+
+def test_build_args_override_arg_defaults() -> None:
+    text = "ARG BASE=pytorch/pytorch:2.8.0\nFROM ${BASE}\nARG TORCH\nARG EXTRA=x\nRUN pip install torch==${TORCH} $EXTRA\n"
+    assert read_dockerfile("Dockerfile", text, {}).problem.startswith("ARG TORCH (line 3) has no default value")
+    built = read_dockerfile("Dockerfile", text, {}, None, Build((("TORCH", "2.9.0"),)))
+    assert (built.line, built.version) == (5, "2.9")
+    based = read_dockerfile("Dockerfile", "ARG BASE=pytorch/pytorch:2.8.0\nFROM ${BASE}\n", {}, None,
+                            Build((("BASE", "pytorch/pytorch:2.10.0"),)))
+    assert based.version == "2.10"
+
+
+def test_build_args_the_devcontainer_fills_in_are_unknown() -> None:
+    """`${localEnv:...}` is filled in on the machine that builds: unknown where it decides, harmless elsewhere."""
+    build = Build((("TORCH", "${localEnv:TORCH}"), ("PROXY", "${localEnv:HTTP_PROXY}")))
+    text = T28 + "ARG PROXY\nARG TORCH\nRUN pip install --proxy=$PROXY numpy\n"
+    assert read_dockerfile("Dockerfile", text, {}, None, build).version == "2.8"
+    reading = read_dockerfile("Dockerfile", text + "RUN pip install torch==${TORCH}\n", {}, None, build)
+    assert (reading.line, reading.problem) == (5, (
+        "the devcontainer sets ARG TORCH to '${localEnv:TORCH}', which is filled in where it is built, so tagguard "
+        "can't tell which torch line 5 installs ('torch==${TORCH}'); name the version in the policy instead of a "
+        'file ([image] pytorch = "X.Y")'))
 
 
 @pytest.mark.parametrize("path,reader", [

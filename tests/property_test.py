@@ -13,7 +13,14 @@ from hypothesis import strategies as st
 from tagguard.errors import TagguardError
 from tagguard.git.refupdates import HookInputError, parse_pre_push, parse_receive
 from tagguard.git.tagobject import _compact, first_visible, parse_tag, tagger_parts
-from tagguard.image.files import read_conda, read_devcontainer, read_dockerfile, read_pyproject, read_requirements
+from tagguard.image.files import (
+    read_conda,
+    read_devcontainer,
+    read_dockerfile,
+    read_lock,
+    read_pyproject,
+    read_requirements,
+)
 from tagguard.image.reference import pytorch_from_ref
 from tagguard.policy.model import DEFAULT_POLICY, policy_from_mapping
 from tagguard.rules.naming import NamingPolicy, TagName, parse_name, suggest_name
@@ -85,7 +92,7 @@ def test_random_policies_load_or_fail_with_one_line(document: dict) -> None:
 
 @given(st.text(max_size=400))
 def test_image_readers_never_raise(text: str) -> None:
-    for reader in (read_dockerfile, read_requirements, read_conda, read_pyproject, read_devcontainer):
+    for reader in (read_dockerfile, read_requirements, read_conda, read_pyproject, read_devcontainer, read_lock):
         reading = reader("file", text, {})
         assert (reading.version is None) == (reading.problem is not None) or reading.follow
 

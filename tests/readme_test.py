@@ -66,3 +66,15 @@ def test_readme_server_output_is_what_the_server_prints(clone: Path, server: Pat
     printed = [line.replace(head[:12], "9898711f427a").replace(str(policy), "/etc/tagguard/snapshots.toml")
                for line in remote_lines(result)]
     assert printed == shown
+
+
+def test_readme_image_warning_is_what_tagguard_image_prints(repo: Path) -> None:
+    shown = text_block("$ tagguard image\n")[1:]
+    (repo / "Dockerfile").write_text("FROM pytorch/pytorch:2.9.1-cuda12.8-cudnn9-runtime\n")
+    (repo / "requirements.txt").write_text("numpy\ntorch==2.8.1\n")
+    git("add", ".", cwd=repo)
+    git("commit", "-qm", "two images", cwd=repo)
+    result = tagguard("image", cwd=repo)
+    head = git("rev-parse", "HEAD", cwd=repo)
+    assert result.returncode == 0
+    assert result.stdout.replace(head[:12], "d8a521257f42").splitlines() == shown

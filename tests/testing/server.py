@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tagguard.server.jsonlog import read_records
 from tagguard.server.ledger import LEDGER_FILE, landed
-from testing.tools import git, run, tagguard
+from testing.tools import annotated, commit, git, run, tagguard
 
 
 def make_server(path: Path, *extra: str) -> Path:
@@ -62,3 +62,21 @@ def landed_records(server: Path) -> list[dict[str, str]]:
 def landed_names(server: Path) -> list[str]:
     """The names of the ledger's landed records."""
     return [r["name"] for r in landed_records(server)]
+
+
+def refused_image(clone: Path, server: Path, policy_file: str, files: dict[str, str], name: str = "v2.8-ft"
+                  ) -> tuple[str, str]:
+    """Commit `files`, tag the commit `name` and push both to a server that reads `[image] file
+    = policy_file`: the push must be refused and land nothing. The commit id, and the first line
+    the server printed."""
+    use_policy(server, f'[image]\nfile = ["{policy_file}"]\n')
+    for path, text in files.items():
+        (clone / path).parent.mkdir(parents=True, exist_ok=True)
+        (clone / path).write_text(text)
+        git("add", path, cwd=clone)
+    head = commit(clone, f"image files for {name}")
+    annotated(clone, name)
+    refused = push(clone, "main", name)
+    assert refused.returncode == 1
+    assert server_tags(server) == {}
+    return head, remote_lines(refused)[0]

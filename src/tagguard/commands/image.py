@@ -23,6 +23,8 @@ def run_image(args: argparse.Namespace) -> int:
     for path, reading in zip(files, readings):
         print(_line(path, reading))
     present = [r for r in readings if r is not None]
+    for warning in disagreements(present, policy.image.files):
+        print(warning)
     if not policy.image.files:
         print("note:    the policy reads no file; set [image] file = \"Dockerfile\" to check tags against it")
         return 0
@@ -53,3 +55,17 @@ def _line(path: str, reading: Reading | None) -> str:
         found = f" ({reading.found})" if reading.found else ""
         return f"{reading.where}: no version: {reading.problem}{found}"
     return f"{reading.where}: {reading.found} -> PyTorch {reading.version}"
+
+
+def disagreements(readings: list[Reading], named: tuple[str, ...]) -> list[str]:
+    """A warning for each file that says another PyTorch version than the first file that
+    says one: the image is declared twice, and the two can't both be right."""
+    versions = [r for r in readings if r.version is not None]
+    if not versions:
+        return []
+    first = versions[0]
+    settle = (f": tags are checked against {first.path} only (the first file of [image] file present)" if named
+              else f", then set [image] file = \"{first.path}\" to check tags against it")
+    return [f"warning: {first.where} says PyTorch {first.version} ({first.found}) but {other.where} says "
+            f"{other.version} ({other.found}); make them agree{settle}"
+            for other in versions[1:] if other.version != first.version]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from types import MappingProxyType
 
 from tagguard.lean import TYPE_CHECKING, NamedTuple
 
@@ -431,9 +432,10 @@ def _parse_words(rest: str, escape: str) -> list[str]:
 
 
 class Unknown(NamedTuple):
-    """A build argument whose value tagguard can't know, and why."""
+    """A build argument whose value tagguard can't know, why, and what the user can do."""
 
     reason: str
+    advice: str = ""
 
 
 if TYPE_CHECKING:
@@ -447,10 +449,11 @@ class _LexError(ValueError):
 class Unsure(ValueError):
     """A word whose value depends on something tagguard can't know (`name`: an unset variable)."""
 
-    def __init__(self, reason: str, name: str = "") -> None:
+    def __init__(self, reason: str, name: str = "", advice: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
         self.name = name
+        self.advice = advice
 
 
 _SPECIAL = "@*#?-$!0"
@@ -646,7 +649,7 @@ class _Lexer:
 
     def _apply(self, name: str, op: str, null_is_unset: bool, value: Value | None, word: str, shown: str) -> str:
         if isinstance(value, Unknown):
-            raise Unsure(value.reason)
+            raise Unsure(value.reason, "", value.advice)
         empty = value is None or (null_is_unset and value == "")
         if op == "-":
             return word if empty else str(value)
@@ -664,7 +667,7 @@ class _Lexer:
     @staticmethod
     def _known(name: str, value: Value | None) -> str:
         if isinstance(value, Unknown):
-            raise Unsure(value.reason)
+            raise Unsure(value.reason, "", value.advice)
         if value is None:
             raise Unsure(f"${name} is not set", name)
         return value
@@ -717,13 +720,19 @@ _PLATFORM_ARGS = ("BUILDPLATFORM", "BUILDOS", "BUILDOSVERSION", "BUILDARCH", "BU
 _VARIABLE = re.compile(r"\$(?:\{(\w+)(?::?-([^}$]*))?\}|(\w+))")  # [^}$]: linear on ${a:-${a:-...
 
 
+_NO_ARGS: Mapping[str, Value] = MappingProxyType({})
+
+
 class Stage(NamedTuple):
     base: str  # the image (or earlier stage) FROM names, build arguments substituted
     name: str  # the `AS` name, lowercased; "" for none
     line: int
     text: str  # "FROM ..." as written
     parent: int | None  # the index of the earlier stage that `base` names
-    runs: list[tuple[int, str]]  # RUN commands, the stage's ARG values substituted
+    runs: list[tuple[int, str]]  # RUN commands and their heredoc bodies, ARG and ENV values substituted
+    blank: dict[str, int]  # ARGs this stage declares with no default: name -> line
+    env: dict[str, Value]  # the stage's ENV values at its end (a stage built on it starts with them)
+    unknown: dict[str, Unknown]  # ARGs and ENVs a RUN of the stage sees with a value tagguard can't know
 
 
 def _meta_env() -> dict[str, Value]:
@@ -732,31 +741,46 @@ def _meta_env() -> dict[str, Value]:
     return env
 
 
-def stages(text: str) -> list[Stage]:
-    """The build stages in order; [] when there is no FROM. Raises DockerfileError."""
+def stages(text: str, args: Mapping[str, Value] = _NO_ARGS) -> list[Stage]:
+    """The build stages in order; [] when there is no FROM. `args`: the build's `--build-arg`s.
+    Raises DockerfileError."""
     parsed = parse(text)
     if not any(i.cmd.lower() == "from" for i in parsed.instructions):
         return []
     _check_directive_order(parsed)
-    env, declared = _meta_env(), set[str]()
+    env, declared = _meta_env(), dict[str, int]()
     result: list[Stage] = []
     names: dict[str, int] = {}
-    stage_env: dict[str, Value] = {}
+    run_env: dict[str, Value] = {}  # what a RUN sees: the stage's ARGs and ENVs, and its parent's ENVs
     for instruction in parsed.instructions:
         kind = _kind(instruction)
         if kind == "from":
             result.append(_stage(instruction, names, env, declared, parsed.escape))
             if result[-1].name:
                 names[result[-1].name] = len(result) - 1
-            stage_env = {}
+            parent = result[-1].parent
+            run_env = {} if parent is None else dict(result[parent].env)
+            result[-1].env.update(run_env)
         elif not result and kind != "arg":
             raise DockerfileError(instruction.start_line, f"{instruction.cmd} comes before the first FROM",
                                   instruction.original)
         elif kind == "arg":
-            _declare(instruction, stage_env if result else env, env if result else None, declared, parsed.escape)
+            _declare(instruction, run_env if result else env, env if result else None,
+                     result[-1].blank if result else declared, parsed.escape, args)
+        elif kind == "env":
+            _set_env(instruction, run_env, result[-1], parsed.escape)
         if kind == "run":
-            result[-1].runs.append((instruction.start_line, _substitute(" ".join(instruction.value), stage_env)))
+            body = " ".join(instruction.value) + "".join("\n" + doc.content for doc in instruction.heredocs)
+            result[-1].runs.append((instruction.start_line, _substitute(body, run_env)))
+            result[-1].unknown.update((n, v) for n, v in run_env.items() if isinstance(v, Unknown))
     return result
+
+
+def _set_env(instruction: Instruction, run_env: dict[str, Value], stage: Stage, escape: str) -> None:
+    """ENV name=value ...: seen by the stage's later RUNs and by stages built on it."""
+    pairs = instruction.value
+    for name, raw in zip(pairs[::2], pairs[1::2]):
+        run_env[name] = stage.env[name] = _arg_value(raw, run_env, escape, instruction, stage.blank)
 
 
 def _kind(instruction: Instruction) -> str:
@@ -779,32 +803,39 @@ def _check_directive_order(parsed: Parsed) -> None:
 
 
 def _declare(instruction: Instruction, env: dict[str, Value], meta: dict[str, Value] | None,
-             declared: set[str], escape: str) -> None:
-    """ARG name[=value] ...: values expanded with what is set so far; `meta` is set in a stage."""
+             blank: dict[str, int], escape: str, args: Mapping[str, Value]) -> None:
+    """ARG name[=value] ...: a build argument's value, else the default expanded with what is
+    set so far; `meta` is set in a stage. An ARG with no value it can take is noted in `blank`,
+    with its line."""
     if not instruction.value:
         raise DockerfileError(instruction.start_line, "ARG requires at least one argument", instruction.original)
     for word in instruction.value:
         name, eq, raw = word.partition("=")
         if not name:
             raise DockerfileError(instruction.start_line, "ARG names no variable", instruction.original)
-        if eq:
-            env[name] = _arg_value(raw, env, escape, instruction)
+        if name in args:
+            env[name] = args[name]
+        elif eq:
+            env[name] = _arg_value(raw, env, escape, instruction, blank)
         elif meta is not None and name in meta:
             env[name] = meta[name]
-        elif meta is None and name not in env:
-            declared.add(name)
+        elif name not in env:
+            blank.setdefault(name, instruction.start_line)
 
 
-def _arg_value(raw: str, env: Mapping[str, Value], escape: str, instruction: Instruction) -> Value:
+def _arg_value(raw: str, env: Mapping[str, Value], escape: str, instruction: Instruction,
+               blank: Mapping[str, int]) -> Value:
+    """An ARG or ENV value, expanded; Unknown, saying why, when it depends on what tagguard
+    can't know (an ARG of `blank`, which has no default)."""
     try:
         return expand(raw, env, escape)
     except Unsure as exc:
-        return Unknown(exc.reason)
+        return no_default(exc.name, blank[exc.name]) if exc.name in blank else Unknown(exc.reason, exc.advice)
     except DockerfileError as exc:
         raise DockerfileError(instruction.start_line, exc.message, instruction.original) from None
 
 
-def _stage(instruction: Instruction, earlier: Mapping[str, int], env: Mapping[str, Value], declared: set[str],
+def _stage(instruction: Instruction, earlier: Mapping[str, int], env: Mapping[str, Value], declared: Mapping[str, int],
            escape: str) -> Stage:
     """One FROM; `earlier`: the index of the last earlier stage of each name."""
     line = instruction.start_line
@@ -828,16 +859,31 @@ def _stage(instruction: Instruction, earlier: Mapping[str, int], env: Mapping[st
         raise refuse("quotes or ` in FROM's flags: BuildKit versions split them differently")
     base = _base(words[0], env, declared, escape, refuse)
     parent = earlier.get(base)
-    return Stage(base, name, line, shown + (f" (= {base})" if base != words[0] else ""), parent, [])
+    return Stage(base, name, line, shown + (f" (= {base})" if base != words[0] else ""), parent, [], {}, {}, {})
 
 
-def _base(word: str, env: Mapping[str, Value], declared: set[str], escape: str, refuse) -> str:  # type: ignore[no-untyped-def]
+def no_default(name: str, line: int) -> Unknown:
+    """A build argument with no default, and the two ways out."""
+    return Unknown(f"ARG {name} (line {line}) has no default value", f"give it one (ARG {name}=...) or name the "
+                   "version in the policy instead of a file ([image] pytorch = \"X.Y\")")
+
+
+def cannot_tell(unknown: Unknown, what: str) -> str:
+    """The message for `what`, which an unknown value leaves open."""
+    return f"{unknown.reason}, so tagguard can't tell {what}" + (f"; {unknown.advice}" if unknown.advice else "")
+
+
+def _base(word: str, env: Mapping[str, Value], declared: Mapping[str, int], escape: str, refuse) -> str:  # type: ignore[no-untyped-def]
     try:
         base = expand(word, env, escape)
     except Unsure as exc:
-        reason = f"ARG {exc.name} has no default value" if exc.name in declared else (
-            f"${exc.name} is not set by an ARG before the first FROM" if exc.name else exc.reason)
-        raise refuse(f"{reason}, so tagguard can't tell which image FROM names") from None
+        if exc.name in declared:
+            unknown = no_default(exc.name, declared[exc.name])
+        elif exc.name:
+            unknown = Unknown(f"${exc.name} is not set by an ARG before the first FROM")
+        else:
+            unknown = Unknown(exc.reason, exc.advice)
+        raise refuse(cannot_tell(unknown, "which image FROM names")) from None
     except DockerfileError as exc:
         raise refuse(exc.message) from None
     if not base or any(is_space(char) for char in base):
@@ -846,10 +892,11 @@ def _base(word: str, env: Mapping[str, Value], declared: set[str], escape: str, 
 
 
 def _substitute(text: str, env: Mapping[str, Value]) -> str:
-    """ARG values in a RUN command, for finding a torch pin there; unknown values stay as written."""
+    """ARG and ENV values in a RUN command, for finding a torch pin there; unknown and unset
+    ones stay as written (`${V:-2.9.0}` takes its default), for the reader to name them."""
     def value(match: re.Match[str]) -> str:
         found = env.get(match[1] or match[3])
-        if isinstance(found, Unknown):
+        if isinstance(found, Unknown) or (found is None and match[2] is None):
             return match[0]
         return found or (match[2] or "")
 

@@ -11,14 +11,19 @@ import os
 import re
 
 from tagguard.image import dockerfile as dockerparse
+from tagguard.image.packages import read_conda, read_lock, read_pyproject, read_requirements
+from tagguard.image.reading import Build, Reading, no_version, torch_spec
 from tagguard.image.reference import is_ngc, ngc_release, pytorch_from_ref
-from tagguard.image.torchpins import torch_requirement, torch_wheel
-from tagguard.lean import TYPE_CHECKING, NamedTuple
+from tagguard.lean import TYPE_CHECKING
 from tagguard.safetext import shown
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from typing import Callable
+
+    from tagguard.image.reading import Load, Reader
+
+__all__ = ["DEFAULT_CANDIDATES", "Reading", "read_conda", "read_devcontainer", "read_dockerfile", "read_lock",
+           "read_pyproject", "read_requirements", "reader_for"]
 
 
 DEFAULT_CANDIDATES = (
@@ -27,26 +32,12 @@ DEFAULT_CANDIDATES = (
     "requirements.txt",
     "pyproject.toml",
     "environment.yml",
+    "uv.lock",
+    "poetry.lock",
     ".devcontainer/devcontainer.json",
 )
 
 
-class Reading(NamedTuple):
-    path: str
-    line: int | None  # 1-based line of what was found
-    found: str  # the text that decided, e.g. "FROM pytorch/pytorch:2.9.1-cuda12.8-cudnn9-runtime"
-    version: str | None
-    problem: str | None = None  # why there is no version
-    follow: str | None = None  # another file to read instead (a devcontainer's Dockerfile)
-
-    @property
-    def where(self) -> str:
-        """`Dockerfile:3`, or the path alone when no line decided."""
-        return f"{self.path}:{self.line}" if self.line else self.path
-
-
-if TYPE_CHECKING:
-    Reader = Callable[[str, str, Mapping[str, str]], Reading]
 _ASCII_CONTROLS = frozenset(map(chr, [*range(32), 127]))  # never in a path git reads (`rev:path` is one line)
 
 
@@ -61,164 +52,59 @@ def reader_for(path: str) -> Reader | None:
         return read_pyproject
     if base.endswith((".yml", ".yaml")) and ("environment" in base or "conda" in base):
         return read_conda
+    if base in ("uv.lock", "poetry.lock"):
+        return read_lock
     if base in ("devcontainer.json", ".devcontainer.json"):
         return read_devcontainer
     return None
 
 
-def _none(path: str, problem: str, line: int | None = None, found: str = "") -> Reading:
-    return Reading(path, line, found, None, problem)
-
-
-# --- requirements.txt, environment.yml, pyproject.toml ----------------------------------
-
-
-def read_requirements(path: str, text: str, ngc: Mapping[str, str]) -> Reading:
-    """pip's requirements format, split into lines where pip splits them (`\\r`, `\\f` and
-    the other separators of `str.splitlines` too); a line ending in `\\` goes on with the
-    next, unless it holds a comment (pip joins them before anything else, so a pin continued
-    from an option line is no pin)."""
-    lines = text.splitlines()
-    pieces: list[list[str]] = [[] for _ in lines]  # each logical line kept at its first physical line
-    start = 0
-    for number, line in enumerate(lines):
-        goes_on = line.endswith("\\") and not _PIP_COMMENT.search(line)
-        pieces[start].append(line[:-1] if goes_on else line)
-        if not goes_on:
-            start = number + 1
-    return _torch_pin(path, ["".join(piece) for piece in pieces], conda=False)
-
-
-def read_conda(path: str, text: str, ngc: Mapping[str, str]) -> Reading:
-    """conda environment files: under `dependencies:`, `- pytorch=2.8.1=...` or, under
-    `- pip:`, `- torch==2.8.1`. List items under any other key are not dependencies."""
-    if any(c in text for c in _OTHER_BREAKS):
-        return _none(path, "has line breaks other than newlines (YAML reads lines there too)")
-    entries, key = [], ""
-    for number, line in enumerate(text.split("\n"), 1):
-        item = _YAML_COMMENT.sub("", line).rstrip()
-        if _spans_lines(item):
-            return _none(path, "has YAML that tagguard's reader does not follow (a block or quoted text or "
-                               "brackets going on past the line); write dependencies as `- name=version`",
-                         number, shown(item.strip(), 80))
-        if item and not item[0].isspace() and not item.startswith("-"):
-            key = item.split(":", 1)[0].strip()
-        stripped = item.strip()
-        entry = stripped[1:].strip() if key == "dependencies" and stripped.startswith("-") else ""
-        entries.append(entry[1:-1] if len(entry) > 1 and entry[0] == entry[-1] and entry[0] in "'\"" else entry)
-    return _torch_pin(path, entries, conda=True)
-
-
-_OTHER_BREAKS = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
-_YAML_COMMENT = re.compile(r"(^|\s)#.*$")
-_BLOCK_SCALAR = re.compile(r"(^|[:-])\s*[|>][-+0-9]*$")
-
-
-def _spans_lines(item: str) -> bool:
-    """Whether a line of YAML opens something the next lines belong to: a block scalar
-    (`key: |`), or quotes or brackets it does not close."""
-    return bool(_BLOCK_SCALAR.search(item)) or item.count('"') % 2 == 1 or item.count("'") % 2 == 1 \
-        or item.count("[") != item.count("]") or item.count("{") != item.count("}")
-
-
-_PIP_COMMENT = re.compile(r"(^|\s)#.*$")
-
-
-def _torch_pin(path: str, lines: list[str], *, conda: bool) -> Reading:
-    """The one PyTorch major.minor the torch requirements among `lines` pin. Where they pin
-    more than one (environment markers, or a later line, decide which pip installs), there is
-    no answer: tagguard never guesses."""
-    found: list[tuple[int, str, str]] = []
-    for number, line in enumerate(lines, 1):
-        if line.lstrip().startswith(("#", "-")):
-            continue
-        requirement = torch_requirement(line, conda=conda) or torch_wheel(line)
-        if requirement is None:
-            continue
-        spec, version = requirement
-        if ";" in _PIP_COMMENT.sub("", line):
-            return _none(path, f"'{shown(line.strip(), 80)}' has an environment marker, which decides whether it "
-                               "applies; tagguard can't evaluate markers: pin torch without one", number, spec)
-        if version is None:
-            return _none(path, f"'{spec}' does not pin one PyTorch major.minor", number, spec)
-        found.append((number, spec, version))
-    if not found:
-        return _none(path, "names no torch requirement")
-    number, spec, version = found[0]
-    other = next((f for f in found if f[2] != version), None)
-    if other is not None:
-        return _none(path, f"pins torch twice, to {version} and to {other[2]} (line {other[0]}: '{other[1]}')",
-                     number, spec)
-    return Reading(path, number, spec, version)
-
-
-def read_pyproject(path: str, text: str, ngc: Mapping[str, str]) -> Reading:
-    from tagguard.toml import parse_toml
-
-    try:
-        document = parse_toml(text)
-    except ValueError as exc:  # invalid, or nested too deeply
-        return _none(path, f"not valid TOML ({exc})")
-    requirements = _project_requirements(document.get("project", {}))
-    if isinstance(requirements, str):
-        return _none(path, requirements)
-    reading = _torch_pin(path, requirements, conda=False)
-    if reading.line is None:
-        return reading
-    return reading._replace(line=_line_of(text, requirements[reading.line - 1]))
-
-
-def _project_requirements(project: object) -> list[str] | str:
-    """[project] dependencies then every optional-dependencies list, or why the table is not
-    the standard layout (a string)."""
-    if not isinstance(project, dict):
-        return "has a 'project' key that is not a table"
-    lists = [("dependencies", project.get("dependencies", []))]
-    extras = project.get("optional-dependencies", {})
-    if not isinstance(extras, dict):
-        return "has [project] optional-dependencies that is not a table"
-    lists += [(f"optional-dependencies.{shown(name)}", value) for name, value in extras.items()]
-    requirements: list[str] = []
-    for key, value in lists:
-        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            return f"has [project] {key} that is not an array of strings"
-        requirements += value
-    return requirements
-
-
-def _line_of(text: str, needle: str) -> int | None:
-    for number, line in enumerate(text.splitlines(), 1):
-        if needle in line:
-            return number
-    return None
-
+_DOCKER_BUILD = Build()  # `docker build .`: no build arguments, the last stage
 
 # --- devcontainer.json -------------------------------------------------------------------
 
 
-def read_devcontainer(path: str, text: str, ngc: Mapping[str, str]) -> Reading:
+def _line_of(text: str, needle: str) -> int | None:
+    at = text.find(needle)
+    return text.count("\n", 0, at) + 1 if at >= 0 else None
+
+
+def read_devcontainer(path: str, text: str, ngc: Mapping[str, str], load: Load | None = None) -> Reading:
     try:
         config = json.loads(strip_json_comments(text))
     except ValueError as exc:
-        return _none(path, f"not valid JSON ({exc})")
+        return no_version(path, f"not valid JSON ({exc})")
     except RecursionError:
-        return _none(path, "not valid JSON (nested too deeply)")
+        return no_version(path, "not valid JSON (nested too deeply)")
     if not isinstance(config, dict):
-        return _none(path, "is not a JSON object")
+        return no_version(path, "is not a JSON object")
     build = config.get("build")
     if isinstance(build, dict) and "dockerfile" in build:
         dockerfile = build.get("dockerfile")
     else:
         dockerfile = config.get("dockerFile")
     if isinstance(dockerfile, str) and not _ASCII_CONTROLS.isdisjoint(dockerfile):
-        return _none(path, "names a Dockerfile whose path holds control characters")
+        return no_version(path, "names a Dockerfile whose path holds control characters")
     if isinstance(dockerfile, str):  # built even when "image" is set too (then only the built image's name)
         target = os.path.normpath(os.path.join(os.path.dirname(path), dockerfile))
-        return Reading(path, _line_of(text, dockerfile), f'"dockerfile": "{dockerfile}"', None, None, target)
+        options = _build_options(build if isinstance(build, dict) else {})
+        if isinstance(options, str):
+            return no_version(path, options)
+        return Reading(path, _line_of(text, dockerfile), f'"dockerfile": "{dockerfile}"', None, None, target, options)
     image = config.get("image")
     if isinstance(image, str):
         return _from_ref(path, _line_of(text, image), f'"image": "{image}"', image, ngc)
-    return _none(path, "has neither \"image\" nor \"build.dockerfile\"")
+    return no_version(path, "has neither \"image\" nor \"build.dockerfile\"")
+
+
+def _build_options(build: dict[str, object]) -> Build | str:
+    """The `args` and `target` a devcontainer builds its Dockerfile with, or what is wrong with them."""
+    args, target = build.get("args", {}), build.get("target", "")
+    if not isinstance(args, dict) or not all(isinstance(v, str) for v in args.values()):
+        return "has \"build.args\" that is not an object of strings"
+    if not isinstance(target, str):
+        return "has \"build.target\" that is not a string"
+    return Build(tuple(args.items()), target)
 
 
 def strip_json_comments(text: str) -> str:
@@ -256,67 +142,104 @@ def _from_ref(path: str, line: int | None, found: str, ref: str, ngc: Mapping[st
         release = ngc_release(ref)
         problem = (f"NGC image '{ref}' names release {release}, not a PyTorch version; "
                    f"map it in the policy: [image.ngc] \"{release}\" = \"X.Y\"")
-        return _none(path, problem, line, found)
+        return no_version(path, problem, line, found)
     if version is None:
-        return _none(path, f"can't read a PyTorch version from image '{ref}'", line, found)
+        return no_version(path, f"can't read a PyTorch version from image '{ref}'", line, found)
     return Reading(path, line, found, version)
 
 
 # --- Dockerfile / Containerfile (read as BuildKit reads it: see dockerparse.py) -----------
 
 
-def read_dockerfile(path: str, text: str, ngc: Mapping[str, str]) -> Reading:
-    """The version of the stage built last: its FROM image, or a torch pin in the RUN lines
-    of it and the stages it is based on. When those say different versions, the torch that
-    runs is not certain: no version."""
+def read_dockerfile(path: str, text: str, ngc: Mapping[str, str], load: Load | None = None,
+                    build: Build = _DOCKER_BUILD) -> Reading:
+    """The torch of the stage built (the last, or `build.target`). An install in the RUN lines
+    of it or the stages it is built on replaces the image's torch, so the last one decides;
+    with none, its FROM image."""
     try:
-        stages = dockerparse.stages(text)
+        stages = dockerparse.stages(text, {name: _build_arg(name, value) for name, value in build.args})
     except dockerparse.DockerfileError as exc:
-        return _none(path, exc.message, exc.line, exc.found)
+        return no_version(path, exc.message, exc.line, exc.found)
     if not stages:
-        return _none(path, "has no FROM line")
-    chain = _stage_chain(stages)
-    image = _from_ref(path, chain[-1].line, chain[-1].text, chain[-1].base, ngc)
-    said = [image] if image.version is not None else []
+        return no_version(path, "has no FROM line")
+    built = next((i for i, s in enumerate(stages) if s.name == build.target.lower()), None) if build.target else -1
+    if built is None:
+        return no_version(path, f"is built with the target '{build.target}', which no stage of it is named")
+    chain = _stage_chain(stages, built)
+    last: Reading | None = None
     for stage in reversed(chain):  # in build order
         for number, run in stage.runs:
-            for word in _shell_words(run):
-                found = torch_requirement(word) or torch_wheel(word)
-                if found is not None and found[1] is not None:
-                    said.append(Reading(path, number, found[0], found[1]))
-                elif _INSTALLS.search(run) and _TORCH_WORD.match(word):
-                    return _none(path, f"installs torch ('{shown(word, 80)}') without a version tagguard can read; "
-                                       "pin it: torch==X.Y.Z", number, shown(run, 80))
-    if not said:
-        return image
-    other = next((r for r in said if r.version != said[-1].version), None)
-    if other is not None:
-        last = said[-1]
-        return _none(path, f"says PyTorch {other.version} at line {other.line} ({shown(other.found, 80)}) and "
-                           f"{last.version} at line {last.line}; tagguard can't tell which the image runs",
-                     last.line, last.found)
-    return said[0]
+            for word in _install_words(run):
+                last = _installed(path, stage, number, run, word) or last
+    return last or _from_ref(path, chain[-1].line, chain[-1].text, chain[-1].base, ngc)
+
+
+def _build_arg(name: str, value: str) -> dockerparse.Value:
+    """A devcontainer's build argument; `${localEnv:...}` and its other variables are filled in
+    on the machine that builds, so their value is not known."""
+    if "${" not in value:
+        return value
+    return dockerparse.Unknown(f"the devcontainer sets ARG {name} to '{value}', which is filled in where it is "
+                               "built", "name the version in the policy instead of a file ([image] pytorch = \"X.Y\")")
 
 
 _INSTALLS = re.compile(r"\b(?:pip[0-9.]*|conda|mamba|micromamba|uv|poetry|pipx|easy_install)\b")
 _TORCH_WORD = re.compile(r"(?:py)?torch(?:\[[^\]]*\])?(?:[=<>~!;@ ]|$)", re.I)
+_VALUE_OPTIONS = frozenset({"-c", "--channel", "-n", "--name", "-p", "--prefix", "-r", "--requirement",
+                            "--constraint", "-e", "--editable"})  # their value is no package
+_UNSET = re.compile(r"\$\{?(\w+)")
+
+
+def _installed(path: str, stage: dockerparse.Stage, number: int, run: str, word: str) -> Reading | None:
+    """What one word of a RUN says about the torch it installs: a version, why none, or None
+    for a word about something else."""
+    found = torch_spec(word)
+    if found is not None and found[1] is not None:
+        return Reading(path, number, found[0], found[1])
+    if found is None and not (_INSTALLS.search(run) and _TORCH_WORD.match(word)):
+        return None
+    unset = _UNSET.search(word)
+    if unset is not None:
+        what = f"which torch line {number} installs ('{shown(word, 80)}')"
+        return no_version(path, dockerparse.cannot_tell(_why_unset(stage, unset[1]), what), number, shown(run, 80))
+    if not _INSTALLS.search(run):
+        return None
+    return no_version(path, f"installs torch ('{shown(word, 80)}') without a version tagguard can read; "
+                       "pin it: torch==X.Y.Z", number, shown(run, 80))
+
+
+def _why_unset(stage: dockerparse.Stage, name: str) -> dockerparse.Unknown:
+    """Why a variable in a RUN of `stage` has no value tagguard knows."""
+    if name in stage.blank:
+        return dockerparse.no_default(name, stage.blank[name])
+    return stage.unknown.get(name) or dockerparse.Unknown(
+        f"${name} is set by no ARG or ENV of the stage (it may come from the base image)",
+        f"set it with ARG {name}=... in the stage")
+
+
+def _install_words(run: str) -> list[str]:
+    """A RUN's words, less the values of options that name no package (`-c pytorch`)."""
+    words = _shell_words(run)
+    return [w for i, w in enumerate(words) if i == 0 or words[i - 1] not in _VALUE_OPTIONS]
 
 
 def _shell_words(run: str) -> list[str]:
     """A RUN command's words as the shell hands them to pip: quoted parts kept together,
     quotes and backslashes gone (`torch\\==2.9` and `"torch"==2.9` both reach pip as
-    `torch==2.9`; `'import torch'` stays one word)."""
+    `torch==2.9`; `'import torch'` stays one word), and `&&`, `;`, `|` words of their own."""
     import shlex
 
+    lexer = shlex.shlex(run, posix=True, punctuation_chars=True)
+    lexer.whitespace_split, lexer.commenters = True, ""
     try:
-        return shlex.split(run)
+        return list(lexer)
     except ValueError:  # unbalanced quotes: no shell would run it; read the words bare
         return [word.replace('"', "").replace("'", "").replace("\\", "") for word in run.split()]
 
 
-def _stage_chain(stages: list[dockerparse.Stage]) -> list[dockerparse.Stage]:
-    """The last stage, then the earlier stage its FROM names, and so on."""
-    chain = [stages[-1]]
+def _stage_chain(stages: list[dockerparse.Stage], built: int) -> list[dockerparse.Stage]:
+    """The stage built, then the earlier stage its FROM names, and so on."""
+    chain = [stages[built]]
     while chain[-1].parent is not None:
         chain.append(stages[chain[-1].parent])
     return chain

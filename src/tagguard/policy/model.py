@@ -403,8 +403,8 @@ def _files(table: _Table) -> tuple[str, ...]:
             table.fail(key, f"expected a path inside the repository, got {path!r}")
         if reader_for(path) is None:
             table.fail(key, f"tagguard can't read {path!r}: it reads Dockerfile*, Containerfile*, "
-                       "requirements*.txt, constraints*.txt, pyproject.toml, environment*.yml "
-                       "and devcontainer.json")
+                       "requirements*.txt, constraints*.txt, pyproject.toml, environment*.yml, "
+                       "uv.lock, poetry.lock and devcontainer.json")
     return files
 
 

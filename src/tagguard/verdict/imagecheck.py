@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
     from typing import Callable
 
+    from tagguard.image.reading import Load
+
 
 MAX_FILE_BYTES = 1 << 20
 _SHOWN = 160  # characters of a file's text (or path) a message quotes
@@ -41,8 +43,9 @@ def readings_at(git: Git, commits: list[str], files: tuple[str, ...], ngc: Mappi
     for name, blob in _blobs(git, list(chosen), info):
         commit, path = chosen[name]
         content = "is missing" if blob is None else blob  # present at the size check
-        result[commit] = once.parse(info[name].oid, path, content,  # parse calls the lambda at once, or never
-                                    lambda: _read(path, content, ngc))  # noqa: B023
+        # parse calls the lambda at once, or never
+        result[commit] = once.parse(info[name].oid, path, content, _Files(git, commit, once),
+                                    lambda load: _read(path, content, ngc, load))  # noqa: B023
     result.update({c: _checked_follow(r) for c, r in result.items() if r.follow})
     to_follow = {f"{c}:{r.follow}": c for c, r in result.items() if r.follow}
     if to_follow:
@@ -50,33 +53,73 @@ def readings_at(git: Git, commits: list[str], files: tuple[str, ...], ngc: Mappi
         for name, blob in _blobs(git, list(to_follow), follow_info):
             commit = to_follow[name]
             via = result[commit]
-            result[commit] = once.parse(follow_info[name].oid, f"{via.path}>{via.follow}", blob,
-                                        lambda: _followed(via, blob, ngc))  # noqa: B023
+            result[commit] = once.parse(follow_info[name].oid, f"{via.path}>{via.follow}>{via.build}", blob,
+                                        _Files(git, commit, once), lambda load: _followed(via, blob, ngc))  # noqa: B023
     return result
 
 
 PARSE_BUDGET = 16 << 20  # bytes of distinct image files tagguard parses for one push
+INCLUDE_READS = 64  # files that others include (`-r base.txt`) tagguard reads for one push, each a git call
 
 
 class _Once:
     """Each distinct file parsed once per push, and no more than PARSE_BUDGET bytes in all:
     a push of many commits that each hold a different 1 MiB file would otherwise keep the
-    server busy for minutes."""
+    server busy for minutes. A reading that read other files of its commit (a requirements
+    file's `-r base.txt`) holds for that commit only: it is not kept."""
 
     def __init__(self) -> None:
         self.readings: dict[tuple[str, str], Reading] = {}
         self.left = PARSE_BUDGET
+        self.reads_left = INCLUDE_READS  # files read one at a time, for the files others include
 
-    def parse(self, oid: str, path: str, content: bytes | str | None, reading: Callable[[], Reading]) -> Reading:
+    def parse(self, oid: str, path: str, content: bytes | str | None, files: _Files,
+              reading: Callable[[Load], Reading]) -> Reading:
         key = (oid, path)
         if key not in self.readings:
-            size = len(content) if isinstance(content, bytes) else 0
-            if size > self.left:
-                return Reading(path.partition(">")[0], None, "", None, f"is past what tagguard reads for one push "
-                               f"({PARSE_BUDGET >> 20} MiB of image files); push fewer tags at once")
-            self.left -= size
-            self.readings[key] = reading()
+            if not self.spend(content):
+                return Reading(path.partition(">")[0], None, "", None, _past_budget())
+            found = reading(files)
+            if not files.asked:
+                self.readings[key] = found
+            return found
         return self.readings[key]
+
+    def spend(self, content: bytes | str | None) -> bool:
+        """Whether `content` fits in what is left to parse (and if so, it is spent)."""
+        size = len(content) if isinstance(content, bytes) else 0
+        if size > self.left:
+            return False
+        self.left -= size
+        return True
+
+
+def _past_budget() -> str:
+    return (f"is past what tagguard reads for one push ({PARSE_BUDGET >> 20} MiB of image files); "
+            "push fewer tags at once")
+
+
+class _Files:
+    """The other files of one commit that a reader asks for, read from git one at a time
+    (the files a requirements file includes; few, and bounded by the reader)."""
+
+    def __init__(self, git: Git, commit: str, budget: _Once | None) -> None:
+        self.git = git
+        self.commit = commit
+        self.budget = budget
+        self.asked = 0
+
+    def __call__(self, path: str) -> bytes | str | None:
+        self.asked += 1
+        if self.budget is not None:
+            self.budget.reads_left -= 1
+            if self.budget.reads_left < 0:
+                return (f"is past what tagguard reads for one push ({INCLUDE_READS} included files); "
+                        "push fewer tags at once")
+        blob = next(_blobs(self.git, [f"{self.commit}:{path}"]))[1]
+        if self.budget is not None and not self.budget.spend(blob):
+            return _past_budget()
+        return blob
 
 
 def each_reading(git: Git, commit: str, files: tuple[str, ...], ngc: Mapping[str, str]) -> list[Reading | None]:
@@ -86,7 +129,7 @@ def each_reading(git: Git, commit: str, files: tuple[str, ...], ngc: Mapping[str
     readings: list[Reading | None] = []
     for path, name in zip(files, names):
         blob = blobs[name]
-        reading = None if blob is None else _read(path, blob, ngc)
+        reading = None if blob is None else _read(path, blob, ngc, _Files(git, commit, None))
         if reading is not None and reading.follow:
             reading = _checked_follow(reading)
         if reading is not None and reading.follow:
@@ -127,13 +170,13 @@ def _blobs(git: Git, names: list[str], info: Mapping[str, ObjectInfo] | None = N
             yield name, "is missing" if item is None else item[1]
 
 
-def _read(path: str, blob: bytes | str, ngc: Mapping[str, str]) -> Reading:
+def _read(path: str, blob: bytes | str, ngc: Mapping[str, str], load: Load) -> Reading:
     if isinstance(blob, str):
         return _safe(Reading(path, None, "", None, blob))
     reader = reader_for(path)
     if reader is None:
         return _safe(Reading(path, None, "", None, "is not a kind of file tagguard reads"))
-    return _safe(reader(path, blob.decode("utf-8", "replace"), ngc))
+    return _safe(reader(path, blob.decode("utf-8", "replace"), ngc, load))
 
 
 def _safe(reading: Reading) -> Reading:
@@ -154,7 +197,7 @@ def _followed(via: Reading, blob: bytes | str | None, ngc: Mapping[str, str]) ->
     if isinstance(blob, str):
         reading = _safe(Reading(target, None, "", None, blob))
     else:  # a Dockerfile whatever its name, as the devcontainers CLI builds it
-        reading = _safe(read_dockerfile(target, blob.decode("utf-8", "replace"), ngc))
+        reading = _safe(read_dockerfile(target, blob.decode("utf-8", "replace"), ngc, None, via.build))
     return reading._replace(found=f"{reading.found} (via {via.path})")
 
 

@@ -1,0 +1,66 @@
+"""The image files of issue 13, pushed for real to a server with tagguard's hooks: the server
+reads them from the pushed objects, including the files a requirements file includes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from testing.server import push, refused_image, server_tags
+from testing.tools import annotated
+
+T28 = "FROM pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime\n"
+
+# (policy file, files, the tag that lands, the first line the server prints for the other tag)
+CASES = {
+    "conda channels": (
+        "environment.yml",
+        {"environment.yml": "name: train\nchannels: [pytorch, nvidia]\ndependencies:\n  - python=3.11\n"
+                            "  - pytorch-cuda=12.4\n  - pip:\n      - torch==2.9.1  # the image\n"},
+        "v2.9-ft", "TG201 says PyTorch 2.8, but environment.yml:7 at {head} says 2.9 (torch==2.9.1)"),
+    "dockerfile upgrade": (
+        "Dockerfile",
+        {"Dockerfile": T28.replace("\n", " AS base\n") + "RUN python -m pip install --upgrade \\\n"
+                                                         "    torch==2.9.0 && pip cache purge\nFROM base AS train\n"},
+        "v2.9-ft", "TG201 says PyTorch 2.8, but Dockerfile:2 at {head} says 2.9 (torch==2.9.0)"),
+    "requirements include": (
+        "requirements.txt",
+        {"requirements.txt": "numpy\n-r requirements/gpu.txt\n", "requirements/gpu.txt": "-c ../constraints.txt\ntorch\n",
+         "constraints.txt": "torch==2.9.0\n"},
+        "v2.9-ft", "TG201 says PyTorch 2.8, but constraints.txt:1 at {head} says 2.9 "
+                   "(torch==2.9.0 (via requirements.txt))"),
+    "poetry group": (
+        "pyproject.toml",
+        {"pyproject.toml": '[tool.poetry]\nname = "m"\n[tool.poetry.group.gpu.dependencies]\ntorch = "~2.9.0"\n'},
+        "v2.9-ft", "TG201 says PyTorch 2.8, but pyproject.toml:4 at {head} says 2.9 (torch>=2.9.0,<2.10)"),
+    "uv lock": (
+        "uv.lock",
+        {"uv.lock": 'version = 1\n[[package]]\nname = "torch"\nversion = "2.9.0"\n'},
+        "v2.9-ft", "TG201 says PyTorch 2.8, but uv.lock:3 at {head} says 2.9 (torch==2.9.0)"),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_server_reads_the_image_files(clone: Path, server: Path, case: str) -> None:
+    path, files, lands, refused_line = CASES[case]
+    head, line = refused_image(clone, server, path, files)
+    assert line == "v2.8-ft: " + refused_line.format(head=head[:12])
+    annotated(clone, lands)
+    assert push(clone, "main", lands).returncode == 0
+    assert list(server_tags(server)) == [lands]
+
+
+def test_an_include_missing_from_the_pushed_commit_is_refused_with_its_line(clone: Path, server: Path) -> None:
+    (clone / "base.txt").write_text("torch==2.8.0\n")  # in the working tree, never committed
+    head, line = refused_image(clone, server, "requirements.txt", {"requirements.txt": "numpy\n-r base.txt\n"})
+    assert line == (f"v2.8-ft: TG202 requirements.txt:2 at {head[:12]}: includes base.txt, which does not exist at "
+                    "this commit (-r base.txt)")
+
+
+def test_a_run_arg_with_no_default_is_named(clone: Path, server: Path) -> None:
+    head, line = refused_image(clone, server, "Dockerfile",
+                               {"Dockerfile": T28 + "ARG TORCH\nRUN pip install torch==${TORCH}\n"})
+    assert line == (
+        f"v2.8-ft: TG202 Dockerfile:3 at {head[:12]}: ARG TORCH (line 2) has no default value, so tagguard can't "
+        "tell which torch line 3 installs ('torch==${TORCH}'); give it one (ARG TORCH=...) or name the version in "
+        'the policy instead of a file ([image] pytorch = "X.Y") (pip install torch==${TORCH})')
