@@ -9,7 +9,10 @@ OWN_PREFIX = "refs/tagguard/"  # tagguard's own namespace: refused to every push
 
 
 def is_own_ref(ref: str) -> bool:
-    return ref.startswith(OWN_PREFIX)
+    """tagguard's own refs, and any ref holding their names (`refs/heads/refs/tagguard/ledger`):
+    git looks a name that does not exist up under refs/, refs/tags/, refs/heads/ and
+    refs/remotes/ in turn, so such a branch would stand in for a ledger not made yet."""
+    return ref.startswith(OWN_PREFIX) or "/" + OWN_PREFIX in ref
 
 
 def short_name(ref: str) -> str:

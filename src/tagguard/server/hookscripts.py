@@ -41,14 +41,14 @@ _TEMPLATE = """\
 # See tagguard's README, "Server hooks". Runs $TAGGUARD if set, else the command below; a
 # hook that was here before is kept as "$0{chained}" and run first with the same input.
 # A push of well-formed branch updates only (nothing under refs/tags/, refs/replace/ or
-# refs/tagguard/, at most 1,000 lines) starts no Python: it is read here, in sh builtins.
+# refs/tagguard/ or a name holding it, at most 1,000 lines) starts no Python: it is read here, in sh builtins.
 plain() {{  # one input line: an update of a ref tagguard leaves alone?
     old=${{1%% *}} rest=${{1#* }}; new=${{rest%% *}} ref=${{rest#* }}
     [ "$old $new $ref" = "$1" ] && [ ${{#old}} = ${{#new}} ] || return 1
     case ${{#old}} in 40|64) ;; *) return 1 ;; esac
     case $old$new in *[!0-9a-f]*) return 1 ;; *[!0]*) ;; *) return 1 ;; esac
     case $ref in
-        refs/tags/*|refs/replace/*|refs/tagguard/*|*[[:cntrl:][:space:]]*) return 1 ;;
+        refs/tags/*|refs/replace/*|refs/tagguard/*|*/refs/tagguard/*|*[[:cntrl:][:space:]]*) return 1 ;;
         refs/?*) ;;
         *) return 1 ;;
     esac
@@ -150,9 +150,10 @@ _UPDATE = """\
 {marker} update: {purpose}.
 # See tagguard's README, "Server hooks". Runs $TAGGUARD if set, else the command below; a
 # hook that was here before is kept as "$0{chained}" and run first with the same arguments.
-# Branch updates (nothing under refs/tags/, refs/replace/ or refs/tagguard/) start no Python.
+# Branch updates (nothing under refs/tags/, refs/replace/ or refs/tagguard/, nor a name holding
+# refs/tagguard/) start no Python.
 case $1 in
-    refs/tags/*|refs/replace/*|refs/tagguard/*) ;;
+    refs/tags/*|refs/replace/*|refs/tagguard/*|*/refs/tagguard/*) ;;
     refs/?*) if [ -x "$0{chained}" ]; then exec "$0{chained}" "$@"; fi; exit 0 ;;
 esac
 {find}

@@ -45,6 +45,10 @@ _PIECE = 1 << 20
 class Head(NamedTuple):
     commit: str
     size: int
+    check: str  # hex of the cache's last CHECK bytes before `size`, as they were
+
+
+CHECK = 64  # bytes before a head's size that must still be the same (as the index checks its own)
 
 
 def head_path(cache: str) -> str:
@@ -52,15 +56,28 @@ def head_path(cache: str) -> str:
 
 
 def read_head(cache: str) -> Head | None:
-    """Where the cache matches the ref, or None when it never did (or says nonsense)."""
+    """Where the cache matches the ref, or None when it never did, says nonsense, or the cache
+    is no longer what it was then (deleted, cut short or edited before that point)."""
     try:
         with open(head_path(cache), "rb") as f:
-            words = f.read(200).split()
+            words = f.read(400).split()
     except OSError:
         return None
-    if len(words) != 2 or not words[1].isdigit() or len(words[0]) not in (40, 64):
+    if len(words) != 3 or not words[1].isdigit() or len(words[0]) not in (40, 64):
         return None
-    return Head(words[0].decode("ascii", "replace"), int(words[1]))
+    head = Head(words[0].decode("ascii", "replace"), int(words[1]), words[2].decode("ascii", "replace"))
+    return head if _check_bytes(cache, head.size) == head.check else None
+
+
+def _check_bytes(cache: str, size: int) -> str | None:
+    """The hex of the CHECK bytes before `size` ("-" for none), or None if the file is shorter."""
+    try:
+        with open(cache, "rb") as f:
+            f.seek(max(0, size - CHECK))
+            data = f.read(min(size, CHECK))
+    except OSError:
+        return None
+    return None if len(data) != min(size, CHECK) else data.hex() or "-"
 
 
 def in_step(cache: str, tip: str | None) -> bool:
@@ -83,6 +100,10 @@ def fold(git: Git, git_dir: str, cache: str, ref: str = LEDGER_REF) -> bool:
 def _fold_once(git: Git, git_dir: str, cache: str, ref: str) -> bool | None:
     """One attempt: None when another writer moved the ref meanwhile."""
     tip = git.resolve([ref])[ref]  # (git reads a ref's file afresh for each question, in a session too)
+    kind = Git.object_info(git, [tip])[tip].type if tip else "commit"
+    if kind != "commit":  # never build on it: a commit whose parent is not a commit breaks the repository
+        raise TagguardError(f"{ref} holds a {kind}, not a commit of tagguard's ledger: point it back at the "
+                            f"ledger's last commit (git update-ref {ref} COMMIT) and push again")
     head, size = read_head(cache), os.path.getsize(cache)
     known = head is not None and head.size <= size and tip is not None and _reaches(git, tip, head.commit)
     base = head if known else None
@@ -98,7 +119,7 @@ def _fold_once(git: Git, git_dir: str, cache: str, ref: str) -> bool | None:
     if new is None:
         return False  # no ref and nothing to fold
     if (base is not None and base.commit == tip) or (tip is None and start == 0):  # the cache is the chain
-        _write_head(cache, Head(new, end))
+        _write_head(cache, new, end)
         return False
     _read_in(git, cache, base, new)
     return True
@@ -108,6 +129,8 @@ def _reaches(git: Git, tip: str, commit: str) -> bool:
     """Whether `commit` is on `tip`'s chain of first parents."""
     if tip == commit:
         return True
+    if Git.object_info(git, [commit])[commit].type != "commit":
+        return False  # gone (a restore, then gc): the cache is folded whole
     chain = git.first_parents(tip, commit)
     return bool(chain) and chain[0][1] == commit
 
@@ -124,7 +147,7 @@ def _read_in(git: Git, cache: str, base: Head | None, tip: str) -> None:
         f.flush()
         os.fsync(f.fileno())
         size = f.tell()
-    _write_head(cache, Head(tip, size))
+    _write_head(cache, tip, size)
 
 
 def chain_files(git: Git, tip: str, since: str | None = None) -> Iterator[tuple[str, bytes | None]]:
@@ -154,10 +177,10 @@ def unfolded(cache: str, tip: str | None) -> bytes:
         return b""
 
 
-def _write_head(cache: str, head: Head) -> None:
+def _write_head(cache: str, commit: str, size: int) -> None:
     temporary = head_path(cache) + ".tmp"
     with open(temporary, "w", encoding="ascii") as f:
-        f.write(f"{head.commit} {head.size}\n")
+        f.write(f"{commit} {size} {_check_bytes(cache, size)}\n")
     os.replace(temporary, head_path(cache))
 
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
     from typing import Callable, Final
 
-    from tagguard.server.records import AuditRecord, LandedMark, Verdict
+    from tagguard.server.records import AuditRecord, LandedMark, LedgerLine, Verdict
 
 
 GITLAB_MARKERS = ("GL_ID", "GL_PROTOCOL", "GL_USERNAME")
@@ -257,6 +257,22 @@ def record_pending(context: Context, updates: list[RefUpdate], decided: dict[str
         write(context.git, context.git_dir, chain([encode_lines(records)], lines), index=False)
 
 
+def _held_counts(context: Context, created: list[RefUpdate]) -> dict[str, list[LedgerLine]]:
+    """The history of names a push creates again, where a pending record counts as landed
+    while its tag still holds its object: a push deleting that tag at this moment (it
+    confirms the record, then deletes) must not leave the name free for this one. The tags
+    are looked at first and the ledger read again after, so such a deletion is seen either
+    way: the tag still there, or its confirmation written."""
+    from tagguard.server.ledger import confirmations, recorded
+
+    refs = {u.name: stored_ref(u.ref) for u in created}
+    found = context.git.resolve(refs.values())
+    history = recorded(context.git, context.git_dir, set(refs))
+    for mark in confirmations(history, {name: found[ref] for name, ref in refs.items()}):
+        history[mark["name"]].append(mark)  # type: ignore[arg-type]  # (a mark is a ledger line)
+    return history
+
+
 def judge(updates: list[RefUpdate], context: Context, targets: dict[str, str]) -> dict[str, list[Violation]]:
     """Every rule of `check_updates`, plus TG403 from the ledger, per tag ref; `targets`
     gets what each created tag peels to."""
@@ -267,6 +283,8 @@ def judge(updates: list[RefUpdate], context: Context, targets: dict[str, str]) -
     results = check_updates(updates, context.policy, context.git, context.pusher, targets)
     created = [u for u in updates if u.is_tag and u.kind == "create"]
     history = recorded(context.git, context.git_dir, {u.name for u in created})
+    if history:
+        history = _held_counts(context, [u for u in created if u.name in history])
     again = [u for u in created if u.name in history and "TG307" not in {v.code for v in results[u.ref]}]  # never read
     if again:
         for violation in apply_severities(reused_names(again, history, targets, context.policy.naming), context.policy):

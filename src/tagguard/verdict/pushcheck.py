@@ -6,7 +6,7 @@ it reads every pushed object with one batch of git reads.
 
 from __future__ import annotations
 
-from tagguard.git.refs import OWN_PREFIX, REPLACE_PREFIX, is_own_ref
+from tagguard.git.refs import REPLACE_PREFIX, is_own_ref
 from tagguard.git.refupdates import RefUpdate
 from tagguard.git.repo import Git
 from tagguard.git.tagobject import PEEL_CHUNK, Peeled, first_visible, peel_all, peel_parts, tagger_parts
@@ -77,7 +77,7 @@ def check_updates(
             results[update.ref] += apply_severities(_image(update, ends[update.new], readings, policy), policy)
     for update in unsigned:
         results[update.ref] += apply_severities([unsigned_tag(update.name, update.new)], policy)
-    for update in [u for u in updates if u.ref.startswith((OWN_PREFIX, REPLACE_PREFIX))]:
+    for update in [u for u in updates if u.ref.startswith(REPLACE_PREFIX) or is_own_ref(u.ref)]:
         if is_own_ref(update.ref):
             results[update.ref] = [reserved_ref(update.ref, own=True)]
         elif update.ref.startswith(REPLACE_PREFIX) and not policy.server.allow_replace_refs:
