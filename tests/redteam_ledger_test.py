@@ -193,8 +193,6 @@ def _hostile_remote(tmp_path: Path, clone: Path, records: bytes | None) -> Path:
     return evil
 
 
-@pytest.mark.xfail(strict=True, reason="F6: a remote ledger that can't be read refuses the push on the client "
-                                        "(README: when it can't be fetched the client passes and the server decides)")
 @pytest.mark.parametrize("records", [None, b'{"name": "v2.8-base", "object": {"x": 1}, "state": "landed"}\n'],
                          ids=["commit without records.jsonl", "object that is not a string"])
 def test_a_broken_remote_ledger_does_not_refuse_a_good_push_on_the_client(clone: Path, tmp_path: Path,
@@ -202,7 +200,34 @@ def test_a_broken_remote_ledger_does_not_refuse_a_good_push_on_the_client(clone:
     evil = _hostile_remote(tmp_path, clone, records)
     annotated(clone, "v2.8-base")
     result = run("git", "push", "origin", "v2.8-base", cwd=clone)
-    assert result.returncode == 0, result.stderr  # today: "is damaged" (exit 2) / "internal error: TypeError"
+    assert result.returncode == 0, result.stderr  # was: "is damaged" (exit 2) / "internal error: TypeError"
+    assert "v2.8-base" in git("tag", "-l", cwd=evil)
+    if records is None:
+        assert f"tagguard: could not read origin's {LEDGER_REF}: " in result.stderr
+        assert "the server still checks re-used names" in result.stderr
+
+
+def test_a_remote_ledger_too_big_to_read_is_left_to_the_server(clone: Path, tmp_path: Path) -> None:
+    evil = _hostile_remote(tmp_path, clone, b"\n" * ((64 << 20) + 1))  # tiny on the wire, 64 MiB unpacked
+    annotated(clone, "v2.8-base")
+    result = run("git", "push", "origin", "v2.8-base", cwd=clone)
+    assert result.returncode == 0, result.stderr
+    assert (f"tagguard: could not read origin's {LEDGER_REF}: its records come to 67,108,865 bytes, over the "
+            "67,108,864 read here; the server still checks re-used names") in result.stderr
+    assert "v2.8-base" in git("tag", "-l", cwd=evil)
+
+
+def test_a_remote_that_does_not_answer_the_fetch_is_left_to_the_server(clone: Path, tmp_path: Path) -> None:
+    evil = _hostile_remote(tmp_path, clone, b"")
+    (clone / ".tagguard.toml").write_text("[client]\nfetch_ledger = true\nfetch_timeout = 1\n")
+    git("config", "remote.origin.uploadpack", "sleep 30; git-upload-pack", cwd=clone)  # fetches hang, pushes don't
+    annotated(clone, "v2.8-base")
+    started = time.monotonic()
+    result = run("git", "push", "origin", "v2.8-base", cwd=clone)
+    assert time.monotonic() - started < 20  # not the 30 s the remote would take
+    assert result.returncode == 0, result.stderr
+    assert (f"tagguard: could not fetch {LEDGER_REF} from origin (no answer within 1 s); the server still checks "
+            "re-used names") in result.stderr
     assert "v2.8-base" in git("tag", "-l", cwd=evil)
 
 

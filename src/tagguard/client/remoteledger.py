@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 
+from tagguard.errors import TagguardError
 from tagguard.git.refupdates import RefUpdate
 from tagguard.git.repo import Git
 from tagguard.lean import TYPE_CHECKING
@@ -21,6 +22,13 @@ from tagguard.server.ledgerstore import LEDGER_REF
 
 if TYPE_CHECKING:
     from tagguard.rules.catalog import Violation
+
+
+MOST_BYTES = 64 << 20  # of the remote's ledger read here (a 100,000-tag repository's is 40 MB)
+
+
+def _unsure(why: str) -> str:
+    return f"tagguard: {why}; the server still checks re-used names"
 
 
 def remote_key(remote: str) -> str:
@@ -53,15 +61,17 @@ def remote_reuse(git: Git, remote: str, updates: list[RefUpdate], policy: Policy
         return [], ""
     key = remote_key(remote)
     local = f"refs/tagguard/remotes/{key}/ledger"
-    failed = git.fetch_ref(remote, LEDGER_REF, local)
+    failed = git.fetch_ref(remote, LEDGER_REF, local, policy.client.fetch_timeout)
     if failed == "missing":
         return [], ""  # a server without tagguard's hooks, or no tag yet: nothing is burned there
     if failed:
-        return [], (f"tagguard: could not fetch {LEDGER_REF} from {shown(remote)} ({shown(failed)}); "
-                    "the server still checks re-used names")
+        return [], _unsure(f"could not fetch {LEDGER_REF} from {shown(remote)} ({shown(failed)})")
     git_dir = git.git_dir()
     cache = os.path.join(git_dir, f"tagguard-ledger-{key}.jsonl")
-    history = recorded(git, git_dir, {u.name for u in created}, ref=local, cache=cache)
+    try:
+        history = recorded(git, git_dir, {u.name for u in created}, ref=local, cache=cache, most=MOST_BYTES)
+    except TagguardError as exc:  # a ledger the remote keeps damaged, or too big to read here
+        return [], _unsure(f"could not read {shown(remote)}'s {LEDGER_REF}: {exc}")
     again = [u for u in created if u.name in history]
     if not again:
         return [], ""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import _signal  # type: ignore[import-not-found]  # signal's C core: `signal` adds enums, and `enum` costs a hook 3 ms
 import os
 import select
+import time
 
 from tagguard.lean import TYPE_CHECKING, NamedTuple
 
@@ -29,10 +30,13 @@ class Completed(NamedTuple):
 
 
 def run(argv: list[str], input: bytes | None = None, env: Mapping[str, str] | None = None,
-        capture: bool = True, stdin_fd: int | None = None, stdout_fd: int | None = None) -> Completed:
+        capture: bool = True, stdin_fd: int | None = None, stdout_fd: int | None = None,
+        timeout: float | None = None) -> Completed:
     """Run `argv` to the end (its program found on the PATH of `env`). stdin: `input`, else
     `stdin_fd`, else ours; stdout: `stdout_fd`, else a pipe when `capture`, else ours;
-    stderr: a pipe when `capture`. Raises OSError when the program can't be started."""
+    stderr: a pipe when `capture`. Raises OSError when the program can't be started, and
+    TimeoutError (having killed it) when it runs longer than `timeout` seconds with its
+    output piped."""
     given = {0: stdin_fd, 1: stdout_fd}
     wanted = [target for target, want in ((0, input is not None), (1, capture), (2, capture))
               if want and given.get(target) is None]
@@ -44,7 +48,7 @@ def run(argv: list[str], input: bytes | None = None, env: Mapping[str, str] | No
     except BaseException:
         _signal.pthread_sigmask(_signal.SIG_SETMASK, held)
         raise
-    return _collect(pid, ours, input, held)
+    return _collect(pid, ours, input, held, timeout)
 
 
 class Started:
@@ -124,14 +128,15 @@ def _program(name: str, env: Mapping[str, str]) -> str:
     raise FileNotFoundError(2, "No such file or directory", name)
 
 
-def _collect(pid: int, ours: dict[int, int], input: bytes | None, held: set[int] | None) -> Completed:
+def _collect(pid: int, ours: dict[int, int], input: bytes | None, held: set[int] | None,
+             timeout: float | None = None) -> Completed:
     """Wait for the program, fed `input`, its stops released to `held` (None: not held)."""
     output: dict[int, list[bytes]] = {1: [], 2: []}
     reaped = False
     try:
         if held is not None:
             _signal.pthread_sigmask(_signal.SIG_SETMASK, held)  # a stop that came meanwhile lands here
-        _pump(ours, input, output)
+        _pump(ours, input, output, timeout)
         _, status = os.waitpid(pid, 0)
         reaped = True
     finally:
@@ -142,8 +147,11 @@ def _collect(pid: int, ours: dict[int, int], input: bytes | None, held: set[int]
     return Completed(os.waitstatus_to_exitcode(status), b"".join(output[1]), b"".join(output[2]))
 
 
-def _pump(ours: dict[int, int], input: bytes | None, output: dict[int, list[bytes]]) -> None:
-    """Feed stdin and drain stdout and stderr until all three are closed."""
+def _pump(ours: dict[int, int], input: bytes | None, output: dict[int, list[bytes]],
+          timeout: float | None = None) -> None:
+    """Feed stdin and drain stdout and stderr until all three are closed (TimeoutError once
+    `timeout` seconds have passed)."""
+    deadline = None if timeout is None else time.monotonic() + timeout
     poller = select.poll()
     target_of = {fd: target for target, fd in ours.items()}
     pending = memoryview(input or b"")
@@ -155,7 +163,11 @@ def _pump(ours: dict[int, int], input: bytes | None, output: dict[int, list[byte
     if 0 in ours and not pending:
         _done(poller, ours, 0)
     while ours:
-        for fd, _ in poller.poll():
+        left = None if deadline is None else max(0, int((deadline - time.monotonic()) * 1000))
+        events = poller.poll(left)
+        if not events and left == 0:
+            raise TimeoutError(f"still running after {timeout:g} s")
+        for fd, _ in events:
             target = target_of[fd]
             if target == 0:
                 pending = _feed(fd, pending)

@@ -240,13 +240,18 @@ class Git:
         without storing it, so asking for SHA-1's (in a session, with no process) tells."""
         return "sha1" if self.resolve([_EMPTY_TREE_SHA1])[_EMPTY_TREE_SHA1] else "sha256"
 
-    def fetch_ref(self, remote: str, source: str, destination: str) -> str | None:
+    def fetch_ref(self, remote: str, source: str, destination: str, timeout: float) -> str | None:
         """Fetch one ref of `remote` (a name or URL) into `destination`, no tags, no
-        FETCH_HEAD: None when done, "missing" when the remote has no such ref, else git's
-        last line (the remote can't be reached, say)."""
+        FETCH_HEAD, within `timeout` seconds: None when done, "missing" when the remote has no
+        such ref, else why not (git's last line: the remote can't be reached, say)."""
         args = ("fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-recurse-submodules", remote,
                 f"+{source}:{destination}")
-        done = self._exec(args, None)
+        try:
+            done = run(self._command(args), env=self._env(), timeout=timeout)
+        except TimeoutError:
+            return f"no answer within {timeout:g} s"
+        except OSError as exc:
+            return f"can't run git: {exc.strerror}"
         if done.returncode == 0:
             return None
         message = done.stderr.decode("utf-8", "replace").strip()

@@ -70,6 +70,7 @@ class ServerPolicy(NamedTuple):
 
 class ClientPolicy(NamedTuple):
     fetch_ledger: bool = False  # pre-push and check-ref fetch the remote's refs/tagguard/ledger (TG403)
+    fetch_timeout: int = 10  # seconds that fetch may take before the push goes on without it
 
 
 class Policy(NamedTuple):
@@ -269,8 +270,7 @@ def policy_from_mapping(data: Mapping[str, Any], origin: str) -> Policy:
         MappingProxyType(groups),
         _server(_Table(top.data.get("server", {}), origin, "server",
                        ("mode", "audit_log", "identity_env", "allow_replace_refs", "require_post_receive"))),
-        ClientPolicy(_Table(top.data.get("client", {}), origin, "client", ("fetch_ledger",)).boolean(
-            "fetch_ledger", False)),
+        _client(_Table(top.data.get("client", {}), origin, "client", ("fetch_ledger", "fetch_timeout"))),
         _metrics(top.data.get("metrics"), origin),
     )
 
@@ -295,6 +295,11 @@ def _metrics(data: Any, origin: str) -> Mapping[str, str] | None:
             table.fail(name, f"declares the metric {metric_key(name)!r} twice ('-' and '_' are the same in a name)")
         declared[metric_key(name)] = direction
     return MappingProxyType(declared)
+
+
+def _client(table: _Table) -> ClientPolicy:
+    return ClientPolicy(table.boolean("fetch_ledger", False),
+                        table.whole_number("fetch_timeout", ClientPolicy().fetch_timeout, 1, 300))
 
 
 def _server(table: _Table) -> ServerPolicy:

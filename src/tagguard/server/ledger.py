@@ -49,10 +49,11 @@ def ledger_path(git_dir: str) -> str:
 
 
 def recorded(git: Git, git_dir: str, names: set[str], ref: str | None = None, cache: str | None = None,
-             ) -> dict[str, list[LedgerLine]]:
+             most: int | None = None) -> dict[str, list[LedgerLine]]:
     """The ledger's records for the given tag names, oldest first (the cache brought in step
-    with its ref first, should a backup, a mirror or another writer have moved it). `ref` and
-    `cache`: another ledger than this repository's own (a remote's, fetched)."""
+    with its ref first, should a backup, a mirror or another writer have moved it). `ref`,
+    `cache` and `most` (bytes of records it may read from git): another ledger than this
+    repository's own (a remote's, fetched)."""
     from tagguard.server.ledgerindex import lookup
     from tagguard.server.ledgerstore import LEDGER_REF, in_step
 
@@ -61,7 +62,7 @@ def recorded(git: Git, git_dir: str, names: set[str], ref: str | None = None, ca
         return found
     ref, path = ref or LEDGER_REF, cache or ledger_path(git_dir)
     if not in_step(path, git.resolve([ref])[ref]):
-        write(git, git_dir, [], ref=ref, cache=path)
+        write(git, git_dir, [], ref=ref, cache=path, most=most)
     for record in lookup(path, names):
         found.setdefault(record["name"], []).append(record)
     return found
@@ -93,7 +94,7 @@ def append(git: Git, git_dir: str, records: Sequence[LandedRecord], index: bool 
 
 
 def write(git: Git, git_dir: str, chunks: Iterable[bytes], index: bool = True, ref: str | None = None,
-          cache: str | None = None) -> None:
+          cache: str | None = None, most: int | None = None) -> None:
     """Add chunks of record lines to the ledger, under the cache's lock: append them to the
     cache, fold what the ref lacks into refs/tagguard/ledger (`tagguard.server.ledgerstore`),
     and, with `index`, bring the cache's index up to date. Without `index` (pre-receive's
@@ -108,7 +109,7 @@ def write(git: Git, git_dir: str, chunks: Iterable[bytes], index: bool = True, r
     before = os.path.getsize(path) if os.path.exists(path) else 0
 
     def catch_up(path: str) -> None:
-        rewritten = fold(git, git_dir, path, ref or LEDGER_REF)
+        rewritten = fold(git, git_dir, path, ref or LEDGER_REF, most)
         after = os.path.getsize(path)
         if index or rewritten or (after // CATCH_UP != before // CATCH_UP and after - before <= CATCH_UP):
             update(path)
@@ -125,6 +126,8 @@ def landed(records: list[LedgerLine]) -> list[LedgerLine]:
     pending: dict[str | None, LedgerLine] = {}
     found = []
     for record in records:
+        if not (isinstance(record.get("name"), str) and isinstance(record.get("object"), str)):
+            continue  # not a line tagguard wrote (a ledger fetched from elsewhere may hold anything)
         state = record.get("state")
         if state == PENDING:
             pending[record.get("object")] = record

@@ -87,17 +87,18 @@ def in_step(cache: str, tip: str | None) -> bool:
     return tip is None or (head is not None and head.commit == tip)
 
 
-def fold(git: Git, git_dir: str, cache: str, ref: str = LEDGER_REF) -> bool:
+def fold(git: Git, git_dir: str, cache: str, ref: str = LEDGER_REF, most: int | None = None) -> bool:
     """Bring the ref and the cache together; call it holding the cache's lock. Returns whether
-    the cache was rewritten (its index must then start again)."""
+    the cache was rewritten (its index must then start again). `most`: bytes of records it may
+    read from git (TagguardError beyond)."""
     for _ in range(_TRIES):
-        done = _fold_once(git, git_dir, cache, ref)
+        done = _fold_once(git, git_dir, cache, ref, most)
         if done is not None:
             return done
     raise TagguardError(f"{ref} kept moving while the ledger was written ({_TRIES} tries); push again")
 
 
-def _fold_once(git: Git, git_dir: str, cache: str, ref: str) -> bool | None:
+def _fold_once(git: Git, git_dir: str, cache: str, ref: str, most: int | None) -> bool | None:
     """One attempt: None when another writer moved the ref meanwhile."""
     tip = git.resolve([ref])[ref]  # (git reads a ref's file afresh for each question, in a session too)
     kind = Git.object_info(git, [tip])[tip].type if tip else "commit"
@@ -121,7 +122,7 @@ def _fold_once(git: Git, git_dir: str, cache: str, ref: str) -> bool | None:
     if (base is not None and base.commit == tip) or (tip is None and start == 0):  # the cache is the chain
         _write_head(cache, new, end)
         return False
-    _read_in(git, cache, base, new)
+    _read_in(git, cache, base, new, most)
     return True
 
 
@@ -135,12 +136,12 @@ def _reaches(git: Git, tip: str, commit: str) -> bool:
     return bool(chain) and chain[0][1] == commit
 
 
-def _read_in(git: Git, cache: str, base: Head | None, tip: str) -> None:
+def _read_in(git: Git, cache: str, base: Head | None, tip: str, most: int | None = None) -> None:
     """Rewrite the cache past `base` (all of it without one) from the ref's chain."""
     with open(cache, "r+b") as f:
         f.truncate(base.size if base else 0)
         f.seek(0, os.SEEK_END)
-        for commit, data in chain_files(git, tip, base.commit if base else None):
+        for commit, data in chain_files(git, tip, base.commit if base else None, most):
             if data is None:
                 raise TagguardError(f"{LEDGER_REF} is damaged: commit {commit[:12]} has no {RECORDS_FILE} file")
             f.write(data if data.endswith(b"\n") or not data else data + b"\n")
@@ -150,14 +151,18 @@ def _read_in(git: Git, cache: str, base: Head | None, tip: str) -> None:
     _write_head(cache, tip, size)
 
 
-def chain_files(git: Git, tip: str, since: str | None = None) -> Iterator[tuple[str, bytes | None]]:
+def chain_files(git: Git, tip: str, since: str | None = None, most: int | None = None
+                ) -> Iterator[tuple[str, bytes | None]]:
     """(commit, its records file or None) along the ref's chain, oldest first, after `since`,
-    read a bounded batch at a time (a 100,000-tag push's file alone is 20 MB)."""
+    read a bounded batch at a time (a 100,000-tag push's file alone is 20 MB); TagguardError
+    when they come to more than `most` bytes."""
     from tagguard.git.batches import read_in_batches
 
     files = {f"{commit}:{RECORDS_FILE}": commit for commit, _ in git.first_parents(tip, since)}
     info = git.object_info(files)
     sizes = {name: found.size for name, found in info.items()}
+    if most is not None and sum(sizes.values()) > most:
+        raise TagguardError(f"its records come to {sum(sizes.values()):,} bytes, over the {most:,} read here")
     for name, found in read_in_batches(git, list(files), sizes):
         yield files[name], found[1] if found is not None and found[0] == "blob" else None
 
