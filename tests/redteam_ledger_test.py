@@ -234,8 +234,6 @@ def test_a_remote_that_does_not_answer_the_fetch_is_left_to_the_server(clone: Pa
 # --- F7: the ledger's loose objects ignore core.sharedRepository ----------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="F7: objects.py makes objects/xx with the umask, not as git does for a "
-                                        "shared repository (g+w)")
 def test_the_ledger_objects_directories_follow_core_shared_repository(tmp_path: Path, clone: Path) -> None:
     old = os.umask(0o022)
     try:
@@ -252,6 +250,7 @@ def test_the_ledger_objects_directories_follow_core_shared_repository(tmp_path: 
     objects = [tip, git("rev-parse", f"{tip}^{{tree}}", cwd=shared), git("rev-parse", f"{tip}:records.jsonl", cwd=shared)]
     modes = {oid[:2]: stat.S_IMODE(os.stat(shared / "objects" / oid[:2]).st_mode) for oid in objects}
     assert all(mode & stat.S_IWGRP for mode in modes.values()), {k: oct(v) for k, v in modes.items()}
+    assert stat.S_IMODE(os.stat(shared / "refs" / "tagguard").st_mode) & stat.S_IWGRP
 
 
 # --- what held -------------------------------------------------------------------------------

@@ -37,8 +37,8 @@ def write_object(objects: str, kind: str, size: int, chunks: Iterable[bytes], al
     header = f"{kind} {size}\0".encode()
     digest, packer = _hasher(algorithm, size), zlib.compressobj(_LEVEL) if size < _SMALL else _Stored()
     digest.update(header)
-    temporary = os.path.join(objects, f"tmp_obj_tagguard_{os.getpid()}")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o444)
+    temporary = os.path.join(objects, f"tmp_obj_tagguard_{os.getpid()}_{os.urandom(6).hex()}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)  # (never a killed writer's)
     try:
         _write_all(fd, packer.compress(header))
         given = 0
@@ -112,8 +112,19 @@ def file_commit(objects: str, algorithm: str, path: str, size: int, chunks: Iter
 
 def _place(temporary: str, final: str) -> None:
     """Rename the object into place (an object already there has the same content)."""
-    os.makedirs(os.path.dirname(final), exist_ok=True)
+    make_dir_like(os.path.dirname(final), os.path.dirname(os.path.dirname(final)))
     os.replace(temporary, final)
+
+
+def make_dir_like(path: str, like: str) -> None:
+    """Make the directory `path` if missing, with the permission bits of `like` (its parent):
+    git makes `objects/ab` and `refs/x` that way in a repository shared by a group
+    (core.sharedRepository), so that its other users can write there too."""
+    try:
+        os.mkdir(path)
+    except FileExistsError:
+        return
+    os.chmod(path, os.stat(like).st_mode & 0o7777)
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -289,7 +289,7 @@ class Git:
         (git's answer: a loose file or packed-refs), write the new one and rename it into place."""
         lock = path + ".lock"
         try:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
+            _make_dirs(os.path.dirname(path))
             fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:
             raise _unlocked(ref, f"Unable to create '{lock}': File exists.") from None
@@ -701,6 +701,15 @@ def _failure(args: Sequence[str], code: int, stderr: bytes) -> str:
     last = lines[-1] if lines else "no message"
     how = f"killed by signal {-code}" if code < 0 else f"exit {code}"
     return f"`git {' '.join(args[:3])}` failed ({how}): {last}"
+
+
+def _make_dirs(path: str) -> None:
+    """`os.makedirs`, each new directory with its parent's permission bits (as git makes them)."""
+    from tagguard.git.objects import make_dir_like
+
+    if not os.path.isdir(path):
+        _make_dirs(os.path.dirname(path))
+        make_dir_like(path, os.path.dirname(path))
 
 
 def _refs_as_files(git_dir: str) -> bool:
