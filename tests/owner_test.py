@@ -146,3 +146,22 @@ def test_access_follows_modes_for_owner_group_and_others(shared: Path, user: str
     shared.chmod(0o750)
     assert blocked(str(script), owner, EXECUTE) == str(shared)
     assert blocked(sys.executable, owner_of("/"), EXECUTE) is None  # root
+
+
+def test_install_as_root_records_existing_tags_as_the_owner(shared: Path, user: str) -> None:
+    """The seed writes objects, the ledger's ref and its cache: as the repository's owner, so
+    that git, running their pushes, can write beside them (a root-owned objects/ab fails them)."""
+    repo = owned_bare(shared, user)
+    run("git", "config", "--global", "--add", "safe.directory", str(repo))
+    for name in ("v2.8-base", "v2.8-ft"):
+        git("tag", name, "main", cwd=repo)
+    for parent, dirs, files in os.walk(repo):
+        for name in dirs + files:
+            shutil.chown(os.path.join(parent, name), user, user)
+    code, out, err = install_with(python_in(shared), repo)
+    assert code == 0, err
+    assert "recorded 2 existing tags" in out
+    owner = repo.stat().st_uid
+    made = [Path(parent, name) for parent, dirs, files in os.walk(repo) for name in dirs + files]
+    assert [str(p) for p in made if p.stat().st_uid != owner and not p.is_relative_to(repo / "hooks")] == []
+    assert git("for-each-ref", "--format=%(refname)", "refs/tagguard", cwd=repo) == "refs/tagguard/ledger"

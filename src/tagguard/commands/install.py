@@ -33,14 +33,15 @@ def run_uninstall(args: argparse.Namespace) -> int:
 def _install_server(repo: str, outside_pushes: bool) -> int:
     """The hooks, then every tag already in the repository recorded in its ledger."""
     from tagguard.hookfiles.launcher import this_tagguard
-    from tagguard.server.install import install, located, refuse_unusable
+    from tagguard.server.install import as_owner, install, located, refuse_unusable
     from tagguard.server.ledger import ledger_path, seed
 
     layout = located(repo)
     refuse_unusable(repo, layout.git_dir)
     for line in install(layout.hooks, this_tagguard(), outside_pushes):
         print(line)
-    recorded = seed(Git(repo), layout.git_dir)
+    with as_owner(layout.git_dir):  # what the seed makes (objects, the ledger's ref and cache) is theirs
+        recorded = seed(Git(repo), layout.git_dir)
     if recorded:
         print(f"{ledger_path(layout.git_dir)}: recorded {recorded} existing tag{'s' if recorded != 1 else ''}")
     return 0

@@ -5,6 +5,7 @@ tagguard's own scripts; uninstalling puts the kept hooks back."""
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 from tagguard.errors import TagguardError
 from tagguard.git.repo import Git
@@ -14,6 +15,8 @@ from tagguard.lean import TYPE_CHECKING
 from tagguard.server.hookscripts import REFERENCE_TRANSACTION, hook_script
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from tagguard.git.repo import Layout
     from tagguard.hookfiles.access import Account
 
@@ -35,6 +38,30 @@ def refuse_unusable(repo: str, git_dir: str) -> None:
         stop = blocked(path, owner, want)
         if stop is not None:
             raise TagguardError(_unusable(repo, git_dir, owner, path, want, stop))
+
+
+@contextmanager
+def as_owner(git_dir: str) -> Iterator[None]:
+    """Root working in another user's repository does it as that user (their uid, the git dir's
+    group, their groups), so that git can write there after: a root-owned `objects/ab` or
+    ledger file would fail their later pushes. Anyone else works as they are."""
+    from tagguard.hookfiles.access import owner_of
+
+    owner = owner_of(git_dir)
+    if os.geteuid() != 0 or owner.uid == 0:
+        yield
+        return
+    groups, uids, gids = os.getgroups(), os.getresuid(), os.getresgid()
+    gid = os.stat(git_dir).st_gid
+    os.setgroups(sorted(owner.gids))
+    os.setresgid(gid, gid, -1)  # (the saved ids stay root's, to come back)
+    os.setresuid(owner.uid, owner.uid, -1)
+    try:
+        yield
+    finally:
+        os.setresuid(*uids)
+        os.setresgid(*gids)
+        os.setgroups(groups)
 
 
 def _unusable(repo: str, git_dir: str, owner: Account, path: str, want: int, stop: str) -> str:
