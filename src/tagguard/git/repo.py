@@ -301,6 +301,8 @@ class Git:
                     os.unlink(lock)
                     return False
                 f.write(new + "\n")
+                f.flush()
+                os.fsync(fd)  # (as git syncs a ref it writes, by default: core.fsync)
             os.rename(lock, path)
             return True
         except BaseException:

@@ -39,8 +39,9 @@ def encode_lines(records: Iterable[Mapping[str, object]]) -> bytes:
     return "".join(encode_record(r) + "\n" for r in records).encode()
 
 
-def append_lines(path: str, chunks: Iterable[bytes], locked: Callable[[str], None] | None = None) -> None:
-    """Append chunks of whole JSON lines under the file's lock, then fsync once. A big push
+def append_lines(path: str, chunks: Iterable[bytes], locked: Callable[[str], None] | None = None,
+                 sync: bool = True) -> None:
+    """Append chunks of whole JSON lines under the file's lock, then (with `sync`) fsync once. A big push
     passes its lines a chunk at a time, so they are never all in memory; other tagguard
     writers wait for the lock, and each chunk is whole lines."""
     import fcntl
@@ -52,7 +53,8 @@ def append_lines(path: str, chunks: Iterable[bytes], locked: Callable[[str], Non
         for chunk in chunks:
             _write_all(fd, b"\n" + chunk if torn and chunk else chunk)  # close a line torn by an earlier crash
             torn = torn and not chunk
-        os.fsync(fd)
+        if sync:
+            os.fsync(fd)
         if locked:
             locked(path)
     finally:

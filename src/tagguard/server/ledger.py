@@ -115,7 +115,7 @@ def write(git: Git, git_dir: str, chunks: Iterable[bytes], index: bool = True, r
             update(path)
 
     try:
-        append_lines(path, chunks, locked=catch_up)
+        append_lines(path, chunks, locked=catch_up, sync=False)  # (the ref, written before the lock goes, is the truth)
     except OSError as exc:
         raise TagguardError(f"can't write the tag ledger {path}: {exc.strerror}") from None
 

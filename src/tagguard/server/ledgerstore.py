@@ -145,8 +145,6 @@ def _read_in(git: Git, cache: str, base: Head | None, tip: str, most: int | None
             if data is None:
                 raise TagguardError(f"{LEDGER_REF} is damaged: commit {commit[:12]} has no {RECORDS_FILE} file")
             f.write(data if data.endswith(b"\n") or not data else data + b"\n")
-        f.flush()
-        os.fsync(f.fileno())
         size = f.tell()
     _write_head(cache, tip, size)
 
