@@ -211,7 +211,8 @@ _rule(
     "A replace ref makes git show another object in place of the real one, to every reader "
     "including the hooks' own git commands; tagguard reads the real objects, but clones that "
     "fetch replace refs would still see the decoy. refs/tagguard/* holds tagguard's own records "
-    "and is written only by its hooks.",
+    "and is written only by its hooks; a ref holding that name (refs/heads/refs/tagguard/ledger) "
+    "is refused too, as git would look tagguard's ledger up there while it has none.",
     "git push origin refs/replace/1a2b3c...:refs/replace/1a2b3c...",
     "fix the history in a new commit; an admin who needs replace refs sets [server] allow_replace_refs = true",
 )
