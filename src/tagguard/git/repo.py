@@ -296,28 +296,36 @@ class Git:
         except OSError as exc:
             raise _unlocked(ref, f"Unable to create '{lock}': {exc.strerror}.") from None
         try:
-            with open(fd, "w", encoding="ascii") as f:
-                if self.resolve([ref])[ref] != old:
-                    os.unlink(lock)
-                    return False
-                f.write(new + "\n")
-                f.flush()
-                os.fsync(fd)  # (as git syncs a ref it writes, by default: core.fsync)
-            os.rename(lock, path)
-            return True
+            try:
+                free = self.resolve([ref])[ref] == old
+                if free:
+                    os.write(fd, (new + "\n").encode())  # (unsynced, as git writes refs by default: core.fsync)
+            finally:
+                os.close(fd)
+            if free:
+                os.rename(lock, path)
+                return True
         except BaseException:
             if os.path.exists(lock):
                 os.unlink(lock)
             raise
+        os.unlink(lock)
+        return False
 
     def config_value(self, key: str) -> str | None:
         """One `git config --get`; None when the key is unset, GitError when git fails."""
-        completed = self._exec(("config", "--get", key), None)
-        if completed.returncode == 1 and not completed.stdout:
-            return None
-        if completed.returncode != 0:
-            raise GitError(_failure(("config", "--get", key), completed.returncode, completed.stderr))
-        return completed.stdout.decode("utf-8", "surrogateescape").rstrip("\n")
+        return _config_answer(key, self._exec(("config", "--get", key), None))
+
+    def config_value_soon(self, key: str) -> Callable[[], str | None]:
+        """`config_value`, with git started now and its answer taken when called, so that the
+        caller works while git runs (where memory files exist, else git runs when called)."""
+        if not hasattr(os, "memfd_create"):
+            return lambda: self.config_value(key)
+        try:
+            running = self._start(("config", "--get", key), b"")
+        except OSError as exc:
+            raise GitError(f"can't run git: {exc.strerror}") from None
+        return lambda: _config_answer(key, running.finish())
 
     def config_true(self, key: str) -> bool:
         """Whether a boolean config key is set to true (git's own reading: yes, on, 1, ...)."""
@@ -469,6 +477,10 @@ class Batched(Git):
         self._known = {}
         self._known = super().object_info(oids)
         return self._known
+
+    def start(self) -> None:
+        """Start the session now, so that git starts while the caller works."""
+        self._unsupported or self._started()
 
     def __exit__(self, kind: object, *_: object) -> None:
         self._depth -= 1
@@ -712,6 +724,14 @@ def _make_dirs(path: str) -> None:
     if not os.path.isdir(path):
         _make_dirs(os.path.dirname(path))
         make_dir_like(path, os.path.dirname(path))
+
+
+def _config_answer(key: str, done: Completed) -> str | None:
+    if done.returncode == 1 and not done.stdout:
+        return None
+    if done.returncode != 0:
+        raise GitError(_failure(("config", "--get", key), done.returncode, done.stderr))
+    return done.stdout.decode("utf-8", "surrogateescape").rstrip("\n")
 
 
 def _refs_as_files(git_dir: str) -> bool:

@@ -182,8 +182,8 @@ def unfolded(cache: str, tip: str | None) -> bytes:
 
 def _write_head(cache: str, commit: str, size: int) -> None:
     temporary = head_path(cache) + ".tmp"
-    with open(temporary, "w", encoding="ascii") as f:
-        f.write(f"{commit} {size} {_check_bytes(cache, size)}\n")
+    with open(temporary, "wb") as f:
+        f.write(f"{commit} {size} {_check_bytes(cache, size)}\n".encode())
     os.replace(temporary, head_path(cache))
 
 

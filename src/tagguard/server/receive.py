@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 
 GITLAB_MARKERS = ("GL_ID", "GL_PROTOCOL", "GL_USERNAME")
+_JUDGING = ("tagguard.server.ledger", "tagguard.verdict.pushcheck")  # what `judge` imports
 GITLAB_PREFIX = "GL-HOOK-ERR: "
 ACCEPTED: Final = "accepted"
 WARNED: Final = "warned"  # accepted in warn mode, though it breaks the policy
@@ -94,19 +95,18 @@ def pusher_of(names: Iterable[str], env: Mapping[str, str] = os.environ) -> str 
     return next((env[n].strip() for n in names if env.get(n, "").strip()), None)
 
 
-def server_policy(explicit: str | None, git: Git, git_dir: str) -> Policy:
-    """--policy, else $TAGGUARD_POLICY, else `git config tagguard.policy`, else the default.
-
-    Never anything inside the push. A relative `tagguard.policy` is relative to the git dir.
-    """
+def server_policy(explicit: str | None, git_dir: str, configured: Callable[[], str | None]) -> Policy:
+    """--policy, else $TAGGUARD_POLICY, else `git config tagguard.policy` (`configured`), else
+    the default. Never anything inside the push. A relative `tagguard.policy` is relative to the
+    git dir."""
     if explicit:
         return load_policy_file(explicit)
     from_env = os.environ.get("TAGGUARD_POLICY")
     if from_env:
         return load_policy_file(from_env)
-    configured = git.config_value("tagguard.policy")
-    if configured:
-        return load_policy_file(os.path.join(git_dir, os.path.expanduser(configured)))
+    path = configured()
+    if path:
+        return load_policy_file(os.path.join(git_dir, os.path.expanduser(path)))
     return DEFAULT_POLICY
 
 
@@ -121,7 +121,12 @@ def open_context(explicit_policy: str | None) -> Context:
     (`with context.git:`)."""
     git = Batched(".")
     git_dir = hook_git_dir(git)
-    policy = server_policy(explicit_policy, git, git_dir)
+    needed = not explicit_policy and not os.environ.get("TAGGUARD_POLICY")
+    configured = git.config_value_soon("tagguard.policy") if needed else (lambda: None)
+    git.start()
+    for module in _JUDGING:  # read while git starts
+        __import__(module)
+    policy = server_policy(explicit_policy, git_dir, configured)
     return Context(git, git_dir, policy, pusher_of(policy.server.identity_env))
 
 
