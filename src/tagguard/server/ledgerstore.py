@@ -6,9 +6,10 @@ joined are the whole ledger. Everything that copies a repository's refs copies i
 bundle create --all`, `git clone --mirror`, `git push --mirror`, hosting replication.
 
 `tagguard-ledger.jsonl` in the git dir is a local cache of those lines, so a lookup never
-reads git (with its SQLite index, `tagguard.server.ledgerindex`). `tagguard-ledger.head`
-says how far it matches the ref: "<commit> <bytes>", the first <bytes> of the cache being the
-files of the chain up to <commit>. Lines after that are not in the ref yet: the landed marks
+reads git (with its SQLite index, `tagguard.server.ledgerindex`). `tagguard-ledger.jsonl.head`
+says how far it matches the ref: "<commit> <bytes> <check>", the first <bytes> of the cache
+being the files of the chain up to <commit>, the last CHECK of them as <check> says (a cache
+cut short, edited or deleted since is not trusted). Lines after that are not in the ref yet: the landed marks
 post-receive's sh script appends, and what a writer just appended. Under the cache's lock a
 writer *folds* them into one new commit on the ref, moved with a compare-and-swap (retried
 when another writer got there first), before it lets a push's refs move.
