@@ -263,7 +263,7 @@ def test_without_torch_installed_a_clear_line(repo: Path, tmp_path: Path) -> Non
                  env={"PYTHONPATH": str(ROOT / "src")})
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == (
-        "tagguard: error: reading a torch checkpoint needs PyTorch: pip install 'tagguard[torch]' "
+        f"tagguard: error: {ckpt}: reading a torch checkpoint needs PyTorch: pip install 'tagguard[torch]' "
         "(or pass the checkpoint's JSON sidecar)\n")
 
 

@@ -111,7 +111,7 @@ def _load_torch(path: str, zipped: bool) -> Any:
             import torch
     except ImportError:
         raise TagguardError(
-            "reading a torch checkpoint needs PyTorch: pip install 'tagguard[torch]' "
+            f"{shown(path)}: reading a torch checkpoint needs PyTorch: pip install 'tagguard[torch]' "
             "(or pass the checkpoint's JSON sidecar)"
         ) from None
     try:
