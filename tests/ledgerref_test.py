@@ -4,9 +4,11 @@ mirror or a clone of the server's refs keeps every burned name (TG403)."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -353,3 +355,25 @@ def test_a_writer_that_loses_the_race_for_the_ref_commits_again_on_the_winner(se
     assert Racing.raced
     assert [r["name"] for r in ledger_lines(server)] == ["v2.8-base", "v2.7-other", "v2.8-ft"]
     assert ledger_records(server) == ledger_lines(server)  # the cache read the winner's commit in
+
+
+def test_a_lookup_waits_while_a_writer_holds_the_cache(clone: Path, server: Path) -> None:
+    """A writer reading the ref back rewrites the cache under its lock: a lookup meanwhile
+    (another push's pre-receive) waits for it instead of reading half a cache."""
+    import fcntl
+    import sys
+
+    annotated(clone, "v2.8-base")
+    assert push(clone, "v2.8-base").returncode == 0
+    fd = os.open(server / LEDGER_FILE, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # as a writer holds it
+    script = ("import sys; from tagguard.git.repo import Git; from tagguard.server.ledger import recorded; "
+              "print(sorted(recorded(Git(sys.argv[1]), sys.argv[1], {'v2.8-base'})))")
+    reader = subprocess.Popen([sys.executable, "-c", script, str(server)], stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.5)
+        assert reader.poll() is None  # still waiting for the lock
+    finally:
+        os.close(fd)
+    out, _ = reader.communicate(timeout=60)
+    assert (reader.returncode, out) == (0, "['v2.8-base']\n")

@@ -61,11 +61,37 @@ def recorded(git: Git, git_dir: str, names: set[str], ref: str | None = None, ca
     if not names:
         return found
     ref, path = ref or LEDGER_REF, cache or ledger_path(git_dir)
-    if not in_step(path, git.resolve([ref])[ref]):
-        write(git, git_dir, [], ref=ref, cache=path, most=most)
-    for record in lookup(path, names):
-        found.setdefault(record["name"], []).append(record)
+    tip = git.resolve([ref])[ref]
+    for attempt in range(2):
+        with _Reading(path):  # a writer reading the ref back into the cache rewrites it: not meanwhile
+            if attempt or in_step(path, tip):
+                for record in lookup(path, names):
+                    found.setdefault(record["name"], []).append(record)
+                return found
+        write(git, git_dir, [], ref=ref, cache=path, most=most)  # (outside: it takes the lock for itself)
     return found
+
+
+class _Reading:
+    """The cache's lock, shared, for a `with` block: readers together, never while a writer
+    holds it (a class, not contextlib's decorator: `contextlib` costs a hook its imports)."""
+
+    def __init__(self, path: str) -> None:
+        self.path, self.fd = path, -1
+
+    def __enter__(self) -> None:
+        import fcntl
+
+        try:
+            self.fd = os.open(self.path, os.O_RDONLY)
+        except FileNotFoundError:
+            return
+        fcntl.flock(self.fd, fcntl.LOCK_SH)
+
+    def __exit__(self, *_: object) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)  # (also lets go of the lock)
+            self.fd = -1
 
 
 def reused_names(
