@@ -14,11 +14,14 @@ import os
 import sys
 
 from tagguard.git.repo import Git
-from tagguard.lean import NamedTuple
+from tagguard.lean import TYPE_CHECKING, NamedTuple, cast
 from tagguard.safetext import shown
 from tagguard.server.jsonlog import parse_lines
-from tagguard.server.ledger import LANDED, PENDING, landed, ledger_path
+from tagguard.server.ledger import confirmations, landed, ledger_path
 from tagguard.server.ledgerstore import LEDGER_REF, RECORDS_FILE, chain_files, unfolded
+
+if TYPE_CHECKING:
+    from tagguard.server.records import LedgerLine
 
 
 class Entry(NamedTuple):
@@ -85,11 +88,13 @@ def _records(data: bytes, where: str, damaged: list[str]) -> list[dict[str, obje
 def burned(records: list[dict[str, object]], tags: dict[str, str]) -> list[Entry]:
     """Each landed name once per object, oldest first; a pending record counts when its tag
     still holds its object (it landed; post-receive's mark is on its way)."""
-    pending = [r for r in records if r.get("state") == PENDING and tags.get(str(r["name"])) == r["object"]]
-    marks = [{"name": r["name"], "object": r["object"], "state": LANDED} for r in pending]
-    joined = landed(records + marks)  # type: ignore[arg-type]  # (records read back, checked above)
+    lines = cast("list[LedgerLine]", records)  # (name and object checked when read)
+    history: dict[str, list[LedgerLine]] = {}
+    for line in lines:
+        history.setdefault(line["name"], []).append(line)
     seen: dict[tuple[str, str], Entry] = {}
-    for record in joined:
+    marks = cast("list[LedgerLine]", confirmations(history, tags))
+    for record in landed([*lines, *marks]):
         name, oid = str(record["name"]), str(record["object"])
         held = tags.get(name)
         now = "deleted" if held is None else "present" if held == oid else "moved"

@@ -126,19 +126,23 @@ def file_commit(objects: str, algorithm: str, path: str, size: int, chunks: Iter
 
 def _place(temporary: str, final: str) -> None:
     """Rename the object into place (an object already there has the same content)."""
-    make_dir_like(os.path.dirname(final), os.path.dirname(os.path.dirname(final)))
+    make_dirs_like_parent(os.path.dirname(final))
     os.replace(temporary, final)
 
 
-def make_dir_like(path: str, like: str) -> None:
-    """Make the directory `path` if missing, with the permission bits of `like` (its parent):
-    git makes `objects/ab` and `refs/x` that way in a repository shared by a group
-    (core.sharedRepository), so that its other users can write there too."""
+def make_dirs_like_parent(path: str) -> None:
+    """`os.makedirs`, each new directory with its parent's permission bits: git makes
+    `objects/ab` and `refs/x` that way in a repository shared by a group (core.sharedRepository),
+    so that its other users can write there too."""
+    if os.path.isdir(path):
+        return
+    parent = os.path.dirname(path)
+    make_dirs_like_parent(parent)
     try:
         os.mkdir(path)
     except FileExistsError:
         return
-    os.chmod(path, os.stat(like).st_mode & 0o7777)
+    os.chmod(path, os.stat(parent).st_mode & 0o7777)
 
 
 def _write_parts(fd: int, parts: list[bytes | memoryview]) -> None:

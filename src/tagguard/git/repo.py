@@ -13,6 +13,7 @@ from itertools import accumulate, chain, repeat
 from operator import add, sub
 
 from tagguard.errors import NotARepository, TagguardError
+from tagguard.git.objects import make_dirs_like_parent
 from tagguard.git.processes import Completed, Session, run, start
 from tagguard.git.refs import TAG_PREFIX, short_name
 from tagguard.lean import TYPE_CHECKING, NamedTuple
@@ -92,13 +93,17 @@ class Git:
         """True when the git command exits 0 (for questions such as `rev-parse --verify`)."""
         return self._exec(args, None).returncode == 0
 
-    def _exec(self, args: Sequence[str], input: bytes | None) -> Completed:
-        """Run git; NotARepository when there is no repository here, whatever the command."""
+    def _exec(self, args: Sequence[str], input: bytes | None, drop: Iterable[str] = (),
+              timeout: float | None = None) -> Completed:
+        """Run git (without the environment variables `drop`; stopped after `timeout` seconds);
+        NotARepository when there is no repository here, whatever the command."""
         try:
             if input is not None and len(input) > _BIG_INPUT and hasattr(os, "memfd_create"):
                 done = self._exec_from_memory(args, input)
             else:
-                done = run(self._command(args), input=input, env=self._env())
+                done = run(self._command(args), input=input, env=self._env(drop), timeout=timeout)
+        except TimeoutError:
+            raise GitError(f"no answer within {timeout:g} s") from None
         except OSError as exc:
             raise GitError(f"can't run git: {exc.strerror}") from None
         if done.returncode == 128:
@@ -247,11 +252,9 @@ class Git:
         args = ("fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-recurse-submodules", remote,
                 f"+{source}:{destination}")
         try:
-            done = run(self._command(args), env=self._env(), timeout=timeout)
-        except TimeoutError:
-            return f"no answer within {timeout:g} s"
-        except OSError as exc:
-            return f"can't run git: {exc.strerror}"
+            done = self._exec(args, None, timeout=timeout)
+        except GitError as exc:
+            return str(exc)
         if done.returncode == 0:
             return None
         message = done.stderr.decode("utf-8", "replace").strip()
@@ -269,10 +272,7 @@ class Git:
         if git_dir is not None and _refs_as_files(git_dir):
             return self._move_ref_file(os.path.join(git_dir, ref), ref, new, old)
         args = ("update-ref", ref, new, old or zero_oid(len(new)))
-        try:
-            done = run(self._command(args), env=self._env(_QUARANTINE))
-        except OSError as exc:
-            raise GitError(f"can't run git: {exc.strerror}") from None
+        done = self._exec(args, None, drop=_QUARANTINE)
         if done.returncode == 0:
             return True
         if b"cannot lock ref" in done.stderr and Git(self.path).resolve([ref])[ref] != old:
@@ -289,7 +289,7 @@ class Git:
         (git's answer: a loose file or packed-refs), write the new one and rename it into place."""
         lock = path + ".lock"
         try:
-            _make_dirs(os.path.dirname(path))
+            make_dirs_like_parent(os.path.dirname(path))
             fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:
             raise _unlocked(ref, f"Unable to create '{lock}': File exists.") from None
@@ -715,15 +715,6 @@ def _failure(args: Sequence[str], code: int, stderr: bytes) -> str:
     last = lines[-1] if lines else "no message"
     how = f"killed by signal {-code}" if code < 0 else f"exit {code}"
     return f"`git {' '.join(args[:3])}` failed ({how}): {last}"
-
-
-def _make_dirs(path: str) -> None:
-    """`os.makedirs`, each new directory with its parent's permission bits (as git makes them)."""
-    from tagguard.git.objects import make_dir_like
-
-    if not os.path.isdir(path):
-        _make_dirs(os.path.dirname(path))
-        make_dir_like(path, os.path.dirname(path))
 
 
 def _config_answer(key: str, done: Completed) -> str | None:

@@ -23,12 +23,12 @@ from tagguard.errors import TagguardError
 from tagguard.git.refs import short_name
 from tagguard.git.refupdates import RefUpdate
 from tagguard.git.repo import Git, zero_oid
-from tagguard.lean import TYPE_CHECKING
+from tagguard.lean import TYPE_CHECKING, cast
 from tagguard.output.dates import utc_now
 from tagguard.rules.violations import reused_name
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Sequence
+    from collections.abc import Iterable, Iterator, Mapping, Sequence
     from typing import Final, Literal
 
     from tagguard.rules.catalog import Violation
@@ -217,7 +217,17 @@ def landed_lines(
         yield text.encode()
 
 
-def confirmations(history: dict[str, list[LedgerLine]], current: dict[str, str | None]) -> list[LandedMark]:
+def with_held(history: dict[str, list[LedgerLine]], current: Mapping[str, str | None]) -> dict[str, list[LedgerLine]]:
+    """`history` with a landed mark added for each pending record whose tag still holds its
+    object (`current`: tag name -> object id): that tag landed, whether or not its
+    post-receive wrote the mark yet."""
+    held = {name: list(records) for name, records in history.items()}
+    for mark in confirmations(history, current):
+        held[mark["name"]].append(cast("LedgerLine", mark))
+    return held
+
+
+def confirmations(history: dict[str, list[LedgerLine]], current: Mapping[str, str | None]) -> list[LandedMark]:
     """Landed marks for pending records whose tag still holds their object: the push that
     wrote them landed, though its post-receive never ran. `current`: tag name -> object id."""
     found: list[LandedMark] = []

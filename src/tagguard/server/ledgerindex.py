@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 
 INDEX_FROM = 1 << 20  # bytes of ledger (about 5,000 tags) before an index pays for itself
-_CHECK = 64  # bytes before `covered` that must still be the same
+CHECK = 64  # bytes before `covered` that must still be the same (the ledger's .head checks the same way)
 _CHUNK = 500  # names per query (old SQLite builds allow 999 parameters)
 _PIECE = 4 << 20  # bytes of ledger indexed at a time
 
@@ -78,7 +78,7 @@ def _indexed(ledger: str, names: set[str], size: int) -> tuple[list[bytes], int]
     try:
         with db:  # one read transaction: `covered` and the records agree
             covered, check = _state(db)
-            if covered > size or _bytes_before(ledger, covered) != check:
+            if covered > size or bytes_before(ledger, covered) != check:
                 return None
             keys = sorted({name_key(name) for name in names})
             rows: list[tuple[int, bytes]] = []
@@ -137,7 +137,7 @@ def _catch_up(db: sqlite3.Connection, ledger: str, size: int) -> None:
     db.execute("CREATE TABLE IF NOT EXISTS records_v2 (key BLOB, line BLOB)")
     db.execute("CREATE INDEX IF NOT EXISTS by_key_v2 ON records_v2 (key)")
     covered, check = _state(db)
-    if covered > size or _bytes_before(ledger, covered) != check:
+    if covered > size or bytes_before(ledger, covered) != check:
         db.execute("DELETE FROM records_v2")  # the ledger was rewritten: index it again
         covered = 0
     with open(ledger, "rb") as f:
@@ -154,7 +154,7 @@ def _catch_up(db: sqlite3.Connection, ledger: str, size: int) -> None:
             covered += end
             f.seek(covered)
     db.execute("DELETE FROM state_v2")
-    db.execute("INSERT INTO state_v2 VALUES (?, ?)", (covered, _bytes_before(ledger, covered)))
+    db.execute("INSERT INTO state_v2 VALUES (?, ?)", (covered, bytes_before(ledger, covered)))
 
 
 def _named(data: bytes) -> Iterator[tuple[bytes, str]]:
@@ -196,7 +196,9 @@ def _state(db: sqlite3.Connection) -> tuple[int, bytes]:
     return (int(row[0]), bytes(row[1])) if row else (0, b"")
 
 
-def _bytes_before(ledger: str, offset: int) -> bytes:
+def bytes_before(ledger: str, offset: int) -> bytes:
+    """The CHECK bytes before `offset` (fewer when the file is shorter), by which a reader knows
+    the file is still the one an offset was taken in."""
     with open(ledger, "rb") as f:
-        f.seek(max(0, offset - _CHECK))
-        return f.read(min(offset, _CHECK))
+        f.seek(max(0, offset - CHECK))
+        return f.read(min(offset, CHECK))

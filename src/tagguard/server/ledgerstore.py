@@ -31,6 +31,7 @@ from tagguard.errors import TagguardError
 from tagguard.git.objects import file_commit, hash_name
 from tagguard.git.repo import Git
 from tagguard.lean import TYPE_CHECKING, NamedTuple
+from tagguard.server.ledgerindex import CHECK, bytes_before
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -47,9 +48,6 @@ class Head(NamedTuple):
     commit: str
     size: int
     check: str  # hex of the cache's last CHECK bytes before `size`, as they were
-
-
-CHECK = 64  # bytes before a head's size that must still be the same (as the index checks its own)
 
 
 def head_path(cache: str) -> str:
@@ -73,9 +71,7 @@ def read_head(cache: str) -> Head | None:
 def _check_bytes(cache: str, size: int) -> str | None:
     """The hex of the CHECK bytes before `size` ("-" for none), or None if the file is shorter."""
     try:
-        with open(cache, "rb") as f:
-            f.seek(max(0, size - CHECK))
-            data = f.read(min(size, CHECK))
+        data = bytes_before(cache, size)
     except OSError:
         return None
     return None if len(data) != min(size, CHECK) else data.hex() or "-"
@@ -107,7 +103,7 @@ def _fold_once(git: Git, git_dir: str, cache: str, ref: str, most: int | None) -
         raise TagguardError(f"{ref} holds a {kind}, not a commit of tagguard's ledger: point it back at the "
                             f"ledger's last commit (git update-ref {ref} COMMIT) and push again")
     head, size = read_head(cache), os.path.getsize(cache)
-    known = head is not None and head.size <= size and tip is not None and _reaches(git, tip, head.commit)
+    known = head is not None and tip is not None and _reaches(git, tip, head.commit)  # (read_head checked its size)
     base = head if known else None
     start = base.size if base else 0
     end = _whole_lines_end(cache, start, size)

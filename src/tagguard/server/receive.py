@@ -268,14 +268,12 @@ def _held_counts(context: Context, created: list[RefUpdate]) -> dict[str, list[L
     confirms the record, then deletes) must not leave the name free for this one. The tags
     are looked at first and the ledger read again after, so such a deletion is seen either
     way: the tag still there, or its confirmation written."""
-    from tagguard.server.ledger import confirmations, recorded
+    from tagguard.server.ledger import recorded, with_held
 
     refs = {u.name: stored_ref(u.ref) for u in created}
     found = context.git.resolve(refs.values())
     history = recorded(context.git, context.git_dir, set(refs))
-    for mark in confirmations(history, {name: found[ref] for name, ref in refs.items()}):
-        history[mark["name"]].append(mark)  # type: ignore[arg-type]  # (a mark is a ledger line)
-    return history
+    return with_held(history, {name: found[ref] for name, ref in refs.items()})
 
 
 def judge(updates: list[RefUpdate], context: Context, targets: dict[str, str]) -> dict[str, list[Violation]]:
