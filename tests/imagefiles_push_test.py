@@ -64,3 +64,20 @@ def test_a_run_arg_with_no_default_is_named(clone: Path, server: Path) -> None:
         f"v2.8-ft: TG202 Dockerfile:3 at {head[:12]}: ARG TORCH (line 2) has no default value, so tagguard can't "
         "tell which torch line 3 installs ('torch==${TORCH}'); give it one (ARG TORCH=...) or name the version in "
         'the policy instead of a file ([image] pytorch = "X.Y") (pip install torch==${TORCH})')
+
+
+T29 = "pytorch/pytorch:2.9.1-cuda12.8-cudnn9-runtime"
+NOT_INSTALLS = {  # words that look like a pin in a command that installs nothing (found by a review)
+    "echo after the install": "FROM python:3.11\nRUN pip install torch==2.9.0 && echo torch==2.8.0\n",
+    "a shell comment": f"FROM {T29}\nRUN true # torch==2.8.0\n",
+    "pip download": f"FROM {T29}\nRUN pip download torch==2.8.0\n",
+    "pip uninstall": "FROM python:3.11\nRUN pip install torch==2.9.0\nRUN pip uninstall -y torch==2.8.0 || true\n",
+}
+
+
+@pytest.mark.parametrize("case", NOT_INSTALLS)
+def test_only_an_install_says_which_torch_runs(clone: Path, server: Path, case: str) -> None:
+    """The torch that runs is 2.9; a `v2.8-` tag must not land on words that install nothing."""
+    _, first = refused_image(clone, server, "Dockerfile", {"Dockerfile": NOT_INSTALLS[case]})
+    assert first.startswith("v2.8-ft: TG201 "), first
+    assert "2.9" in first

@@ -183,27 +183,29 @@ def _build_arg(name: str, value: str) -> dockerparse.Value:
                                "built", "name the version in the policy instead of a file ([image] pytorch = \"X.Y\")")
 
 
-_INSTALLS = re.compile(r"\b(?:pip[0-9.]*|conda|mamba|micromamba|uv|poetry|pipx|easy_install)\b")
 _TORCH_WORD = re.compile(r"(?:py)?torch(?:\[[^\]]*\])?(?:[=<>~!;@ ]|$)", re.I)
 _VALUE_OPTIONS = frozenset({"-c", "--channel", "-n", "--name", "-p", "--prefix", "-r", "--requirement",
                             "--constraint", "-e", "--editable"})  # their value is no package
 _UNSET = re.compile(r"\$\{?(\w+)")
+_PIP = re.compile(r"pip[0-9.]*")
+_PYTHON = re.compile(r"python[0-9.]*")
+_CONDAS = frozenset({"conda", "mamba", "micromamba"})
+_INSTALLING = frozenset({"install", "create"})  # subcommands that install what they name
+_PREFIXES = frozenset({"sudo", "env", "exec", "command", "time", "nice"})  # run the command after them
 
 
 def _installed(path: str, stage: dockerparse.Stage, number: int, run: str, word: str) -> Reading | None:
-    """What one word of a RUN says about the torch it installs: a version, why none, or None
-    for a word about something else."""
+    """What one package word of an install in a RUN says about the torch it installs: a
+    version, why none, or None for a word about something else."""
     found = torch_spec(word)
     if found is not None and found[1] is not None:
         return Reading(path, number, found[0], found[1])
-    if found is None and not (_INSTALLS.search(run) and _TORCH_WORD.match(word)):
+    if found is None and not _TORCH_WORD.match(word):
         return None
     unset = _UNSET.search(word)
     if unset is not None:
         what = f"which torch line {number} installs ('{shown(word, 80)}')"
         return no_version(path, dockerparse.cannot_tell(_why_unset(stage, unset[1]), what), number, shown(run, 80))
-    if not _INSTALLS.search(run):
-        return None
     return no_version(path, f"installs torch ('{shown(word, 80)}') without a version tagguard can read; "
                        "pin it: torch==X.Y.Z", number, shown(run, 80))
 
@@ -218,9 +220,57 @@ def _why_unset(stage: dockerparse.Stage, name: str) -> dockerparse.Unknown:
 
 
 def _install_words(run: str) -> list[str]:
-    """A RUN's words, less the values of options that name no package (`-c pytorch`)."""
-    words = _shell_words(run)
-    return [w for i, w in enumerate(words) if i == 0 or words[i - 1] not in _VALUE_OPTIONS]
+    """The package words of a RUN's installs (`pip install`, `python -m pip install`, `uv pip
+    install`, `conda install` or `create`), less the values of options that name no package
+    (`-c pytorch`). Other commands are not installs, whatever their words look like: `echo
+    torch==2.8`, `pip download`, `pip uninstall`, a `# comment`."""
+    words: list[str] = []
+    for command in _commands(run):
+        args = _install_args(command)
+        words += [w for i, w in enumerate(args) if i == 0 or args[i - 1] not in _VALUE_OPTIONS]
+    return words
+
+
+def _commands(run: str) -> list[list[str]]:
+    """A RUN's simple commands: its lines (a heredoc's too) cut at `&&`, `||`, `;`, `|`, `&`
+    and redirections, each up to a word that starts a comment."""
+    commands: list[list[str]] = [[]]
+    for line in run.split("\n"):
+        commented = False
+        for word in _shell_words(line):
+            if word and not word.strip("&|;<>()"):  # an operator: a new command
+                commands.append([])
+                commented = False
+            elif word.startswith("#") or commented:
+                commented = True
+            else:
+                commands[-1].append(word)
+        commands.append([])
+    return [c for c in commands if c]
+
+
+def _install_args(command: list[str]) -> list[str]:
+    """The words after an installing subcommand, or none when the command installs nothing."""
+    start = 0
+    while start < len(command) and (command[start] in _PREFIXES or _is_assignment(command[start])):
+        start += 1
+    words = command[start:]
+    program = os.path.basename(words[0]) if words else ""
+    if _PYTHON.fullmatch(program) and words[1:3] == ["-m", "pip"]:
+        rest = words[3:]
+    elif _PIP.fullmatch(program) or program in _CONDAS:
+        rest = words[1:]
+    elif program == "uv" and words[1:2] == ["pip"]:
+        rest = words[2:]
+    else:
+        return []
+    sub = next((i for i, w in enumerate(rest) if not w.startswith("-")), None)
+    return rest[sub + 1 :] if sub is not None and rest[sub] in _INSTALLING else []
+
+
+def _is_assignment(word: str) -> bool:
+    name, equals, _ = word.partition("=")
+    return bool(equals) and name.isidentifier()
 
 
 def _shell_words(run: str) -> list[str]:
