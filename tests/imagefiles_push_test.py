@@ -81,3 +81,13 @@ def test_only_an_install_says_which_torch_runs(clone: Path, server: Path, case: 
     _, first = refused_image(clone, server, "Dockerfile", {"Dockerfile": NOT_INSTALLS[case]})
     assert first.startswith("v2.8-ft: TG201 "), first
     assert "2.9" in first
+
+
+@pytest.mark.parametrize(("policy_file", "files"), [
+    ("requirements.txt", {"requirements.txt": "torch==2.8${TV}\n"}),  # pip fills ${TV} in from the build
+    ("environment.yml", {"environment.yml": "name: t\nchannels: [pytorch]\ndependencies:\n  - pytorch 2.8.*|2.9.*\n"}),
+])
+def test_a_pin_that_allows_another_minor_is_no_pin(clone: Path, server: Path, policy_file: str,
+                                                   files: dict[str, str]) -> None:
+    _, first = refused_image(clone, server, policy_file, files)
+    assert first.startswith("v2.8-ft: TG202 "), first

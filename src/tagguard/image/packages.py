@@ -65,6 +65,9 @@ class _Requirements:
         if _INCLUDE.match(stripped):
             return self._include(path, number, _COMMENT.sub("", stripped), constraint, chain)
         if not stripped.startswith(("#", "-")):
+            if "${" in stripped and torch_spec(stripped) is not None:  # pip fills ${VAR} in from its environment
+                return no_version(path, f"pins torch with a variable pip fills in where it runs "
+                                  f"('{shown(stripped, 80)}'); write the version itself", number, shown(line, 80))
             self.found.append(Entry(path, number, line, constraint=constraint))
         return None
 

@@ -42,6 +42,8 @@ def torch_wheel(line: str) -> tuple[str, str | None] | None:
 
 def pinned_minor(spec: str, *, conda: bool = False) -> str | None:
     """The one major.minor a comma-separated specifier allows, or None."""
+    if "|" in spec:  # conda's "or" (`2.8.*|2.9.*`): the solver picks
+        return None
     low: tuple[int, ...] | None = None
     high: tuple[int, ...] | None = None  # exclusive upper bound
     for clause in filter(None, (c.strip() for c in spec.split(","))):
