@@ -91,3 +91,13 @@ def test_a_pin_that_allows_another_minor_is_no_pin(clone: Path, server: Path, po
                                                    files: dict[str, str]) -> None:
     _, first = refused_image(clone, server, policy_file, files)
     assert first.startswith("v2.8-ft: TG202 "), first
+
+
+def test_arg_values_that_double_each_line_are_refused_at_once(clone: Path, server: Path) -> None:
+    """ARG A1=${A0}${A0}, A2=${A1}${A1}, ...: forty lines would make a value of 16 TiB (a
+    review's hook ran for minutes): a value past 64 KiB, BuildKit's line limit, is refused."""
+    doubling = "".join(f"ARG A{i + 1}=${{A{i}}}${{A{i}}}\n" for i in range(40))
+    dockerfile = f"ARG A0=xxxxxxxxxxxxxxxx\n{doubling}FROM pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime\n"
+    _, first = refused_image(clone, server, "Dockerfile", {"Dockerfile": dockerfile})
+    assert first.startswith("v2.8-ft: TG202 "), first
+    assert "a value expands to more than 64 KiB" in first

@@ -32,6 +32,9 @@ INSTRUCTIONS = ("add", "arg", "cmd", "copy", "entrypoint", "env", "expose", "fro
                 "label", "maintainer", "onbuild", "run", "shell", "stopsignal", "user", "volume", "workdir")
 
 
+MAX_EXPANDED = 64 << 10  # characters an ARG or ENV value may expand to (BuildKit's own line limit)
+
+
 class DockerfileError(ValueError):
     """What BuildKit would reject, or what tagguard can't be sure of, at a line."""
 
@@ -707,9 +710,12 @@ def expand(word: str, env: Mapping[str, Value], escape: str) -> str:
     DockerfileError (without a line) where BuildKit itself would fail.
     """
     try:
-        return _Lexer(escape, env=env).word(word)
+        expanded = _Lexer(escape, env=env).word(word)
     except _LexError as exc:
         raise DockerfileError(None, f"can't expand {word!r}: {exc}") from None
+    if len(expanded) > MAX_EXPANDED:  # ARG B=$A$A, C=$B$B, ...: each line doubles, and the push waits
+        raise DockerfileError(None, f"a value expands to more than {MAX_EXPANDED >> 10} KiB ('{word[:40]}')")
+    return expanded
 
 
 # --- stages: what BuildKit builds from the instructions -------------------------------
