@@ -101,3 +101,10 @@ def test_arg_values_that_double_each_line_are_refused_at_once(clone: Path, serve
     _, first = refused_image(clone, server, "Dockerfile", {"Dockerfile": dockerfile})
     assert first.startswith("v2.8-ft: TG202 "), first
     assert "a value expands to more than 64 KiB" in first
+
+
+def test_a_torch_named_only_by_a_constraint_is_no_install(clone: Path, server: Path) -> None:
+    _, first = refused_image(clone, server, "requirements.txt", {
+        "requirements.txt": "numpy\n-c constraints.txt\n", "constraints.txt": "torch==2.8.0\n"})
+    assert first.startswith("v2.8-ft: TG202 "), first
+    assert "installs no torch: only a constraint names it" in first

@@ -87,6 +87,9 @@ def torch_pin(path: str, entries: list[Entry]) -> Reading:
         return no_version(loose[0].path, f"'{loose[1]}' does not pin one PyTorch major.minor", loose[0].line, loose[1])
     if not pinned:
         return no_version(path, "names no torch requirement")
+    if all(entry.constraint for entry, _, _ in torch):
+        return no_version(path, "installs no torch: only a constraint names it, and a constraint limits what "
+                          "something else installs; require torch itself (torch==X.Y.Z)")
     first, spec, version = pinned[0]
     other = next((t for t in pinned if t[2] != version), None)
     if other is not None:
