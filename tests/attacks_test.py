@@ -309,6 +309,18 @@ def test_a_push_with_the_outside_hook_is_judged_once(clone: Path, server: Path) 
                                                                    "lowercase") == 1
 
 
+@pytest.mark.parametrize("outside", [False, True])
+def test_a_push_is_marked_only_for_an_outside_hook(clone: Path, server: Path, outside: bool) -> None:
+    """pre-receive leaves the reference-transaction hook a mark only where that hook is: else
+    every tag push would make a file, and post-receive's sh would start `rm` to take it away."""
+    if outside:
+        assert tagguard("install", "--server", str(server), "--outside-pushes").returncode == 0
+    tag = annotated(clone, "v2.8-exp-mark")
+    raw_push(server, [(ZERO, tag, "refs/tags/v2.8-exp-mark")], clone, hang_up=True)  # no post-receive
+    assert server_tags(server) == {"v2.8-exp-mark": tag}
+    assert len(list(server.glob("tagguard-push.*"))) == (2 if outside else 0)
+
+
 def test_outside_pushes_is_a_server_option() -> None:
     result = tagguard("install", "--outside-pushes")
     assert (result.returncode, result.stderr.strip()) == (

@@ -184,6 +184,29 @@ def test_a_cache_behind_or_lost_is_read_back_from_the_ref(clone: Path, server: P
     assert {r["name"] for r in ledger_records(server)} == {"v2.8-base"}
 
 
+def test_head_is_rewritten_in_place_and_an_older_one_still_counts(clone: Path, server: Path) -> None:
+    """`.head` is one fixed-size line rewritten in place; the shorter line of an older tagguard
+    is still read (nothing folded twice) and then rewritten at the fixed size."""
+    head = server / (LEDGER_FILE + HEAD_SUFFIX)
+    annotated(clone, "v2.8-exp-a")
+    assert push(clone, "v2.8-exp-a").returncode == 0
+    assert len(head.read_bytes()) == 256 and head.read_bytes().endswith(b" \n")
+    head.write_text(" ".join(head.read_text().split()) + "\n")  # as tagguard wrote it before
+    commits = git("rev-list", "--count", LEDGER_REF, cwd=server)
+    annotated(clone, "v2.8-exp-b")
+    assert push(clone, "v2.8-exp-b").returncode == 0
+    assert int(git("rev-list", "--count", LEDGER_REF, cwd=server)) == int(commits) + 1  # only b's records
+    assert len(head.read_bytes()) == 256
+    assert [r["name"] for r in ledger_lines(server) if r.get("state") == "pending"] == ["v2.8-exp-a", "v2.8-exp-b"]
+    head.write_bytes(b"x " * 200)  # damaged and longer: the cache is folded whole once, then .head is whole again
+    counts = []
+    for name in ("v2.8-exp-c", "v2.8-exp-d"):
+        annotated(clone, name)
+        assert push(clone, name).returncode == 0
+        counts.append(int(git("rev-list", "--count", LEDGER_REF, cwd=server)))
+    assert len(head.read_bytes()) == 256 and counts[1] == counts[0] + 1
+
+
 def test_sha256_repositories_get_a_sha256_ledger(tmp_path: Path) -> None:
     server = make_server(tmp_path / "server.git", "--object-format=sha256")
     work = tmp_path / "work256"

@@ -1,3 +1,3 @@
-from tagguard.cli import main
+from tagguard.cli import run
 
-raise SystemExit(main())
+run()

@@ -9,7 +9,8 @@ another 3 ms. The modules on the hook path take these names from here and keep t
 annotations (read as names, never evaluated) and its defaults from its attributes, as with
 `typing.NamedTuple`; instances are tuples with `_fields`, `_replace` and `_asdict`. A
 `TypedDict` class is only a type: its records are plain dicts, and its `__annotations__`
-name their keys.
+name their keys. For the same reason hook-path modules take `itemgetter`, `eq` and the like
+from `_operator`, the C module that `operator` (a Python file) wraps.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     Argument = TypeVar("Argument", bound=Hashable)
     Result = TypeVar("Result")
 else:
-    from operator import itemgetter
+    from _operator import itemgetter
 
     class _Meta(type):
         def __new__(mcs, name: str, bases: tuple, namespace: dict):

@@ -15,7 +15,7 @@ from tagguard.output.report import has_errors, violation_lines
 from tagguard.policy.model import Policy
 from tagguard.rules.catalog import WARN, Violation
 from tagguard.safetext import shown
-from tagguard.server.hookscripts import mark_push
+from tagguard.server.hookscripts import mark_push, transaction_hook_near
 from tagguard.server.receive import (
     REFUSED,
     WARNED,
@@ -105,7 +105,7 @@ def _receive(updates: list[RefUpdate], args: argparse.Namespace, what: str, hook
         if REFUSED in decided.values():
             return 1
         record_pending(context, updates, decided, current, targets)
-    if hook and any(u.is_tag for u in updates):
+    if hook and any(u.is_tag for u in updates) and transaction_hook_near(hook):
         mark_push(context.git_dir, accepted=True)
     return 0
 

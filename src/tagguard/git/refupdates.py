@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from _operator import itemgetter
 from itertools import repeat
-from operator import itemgetter
 
 from tagguard.errors import TagguardError
 from tagguard.git.refs import TAG_PREFIX

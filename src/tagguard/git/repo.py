@@ -9,8 +9,8 @@ runs git. Nothing here imports GitPython: hooks run on every push and pay for ev
 from __future__ import annotations
 
 import os
+from _operator import add, sub
 from itertools import accumulate, chain, repeat
-from operator import add, sub
 
 from tagguard.errors import NotARepository, TagguardError
 from tagguard.git.objects import make_dirs_like_parent

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import unicodedata
-from operator import eq
+from _operator import eq
 
 from tagguard.git.repo import Batched, Git, ObjectInfo, all_hex
 from tagguard.lean import TYPE_CHECKING, NamedTuple, cached
@@ -92,6 +91,8 @@ def first_visible(text: str) -> int:
 
 
 def _visible(char: str) -> bool:
+    import unicodedata  # only for a message that starts with a space or a character past ASCII
+
     return unicodedata.category(char)[0] in "LNPS" and char not in _BLANK_LOOKING
 
 

@@ -63,7 +63,7 @@ def launch_code() -> str:
     sites = [*site.getsitepackages(), sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
     return (f"import sys; sys.path[:0] = {json.dumps([_package_parent()])}; "
             f"sys.path += {json.dumps(list(dict.fromkeys(sites)))}; "
-            "from tagguard.cli import main; sys.exit(main())")
+            "from tagguard.cli import run; run()")
 
 
 def _package_parent() -> str:

@@ -10,7 +10,10 @@ from __future__ import annotations
 import os
 
 from tagguard.hookfiles.files import CHAINED, MARKER, is_ours
-from tagguard.hookfiles.launcher import ON_PATH, Launcher
+from tagguard.lean import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tagguard.hookfiles.launcher import Launcher
 
 SERVER_HOOKS = ("pre-receive", "update", "post-receive", "reference-transaction")
 SH_MARKS = 32  # post-receive's sh writes the marks of at most this many tags (one short write)
@@ -197,7 +200,12 @@ printf '%s' "$tags" | run_tagguard reference-transaction "$state"
 """
 
 
-def hook_script(hook: str, launcher: Launcher = ON_PATH) -> str:
+def hook_script(hook: str, launcher: Launcher | None = None) -> str:
+    """The script of one server hook, starting tagguard with `launcher` (default: on PATH)."""
+    if launcher is None:
+        from tagguard.hookfiles.launcher import ON_PATH  # (install only: a push needs no launcher)
+
+        launcher = ON_PATH
     if hook == REFERENCE_TRANSACTION:
         find = _FIND.format(**launcher._asdict(), failure="tag change refused")
         return _REFERENCE_TRANSACTION.format(marker=MARKER, chained=CHAINED, mark=PUSH_MARK, find=find)
@@ -232,6 +240,14 @@ def post_receive_beside(pre_receive: str) -> str | None:
         if any(is_ours(c) and os.access(c, os.X_OK) for c in candidates):
             return None
     return " or ".join(places)
+
+
+def transaction_hook_near(script: str) -> bool:
+    """Is there a reference-transaction hook where git looks for the one beside the hook
+    script `script` (its directory, or the parent of a `pre-receive.d`)? Without one, no push
+    needs a mark (and post-receive's sh then starts no `rm`)."""
+    here = os.path.dirname(os.path.abspath(script))
+    return any(os.path.lexists(os.path.join(d, REFERENCE_TRANSACTION)) for d in (here, os.path.dirname(here)))
 
 
 def mark_push(git_dir: str, accepted: bool) -> None:

@@ -42,6 +42,7 @@ RECORDS_FILE = "records.jsonl"
 HEAD_SUFFIX = ".head"
 _TRIES = 20  # compare-and-swap attempts before a write gives up (another writer kept winning)
 _PIECE = 1 << 20
+_HEAD_BYTES = 256  # `.head`'s size: a commit, a size and CHECK bytes in hex, padded with spaces
 
 
 class Head(NamedTuple):
@@ -178,10 +179,28 @@ def unfolded(cache: str, tip: str | None) -> bytes:
 
 
 def _write_head(cache: str, commit: str, size: int) -> None:
-    temporary = head_path(cache) + ".tmp"
-    with open(temporary, "wb") as f:
-        f.write(f"{commit} {size} {_check_bytes(cache, size)}\n".encode())
-    os.replace(temporary, head_path(cache))
+    """Rewrite `.head` in place, in one write of a fixed size (a file created and renamed
+    costs a push more); readers take the cache's lock, so none sees it half written."""
+    data = f"{commit} {size} {_check_bytes(cache, size)}".encode().ljust(_HEAD_BYTES - 1) + b"\n"
+    path = head_path(cache)
+    try:
+        fd = os.open(path, os.O_WRONLY)
+    except FileNotFoundError:
+        fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        _write_all(fd, data)
+        os.replace(path + ".tmp", path)  # (the first one appears whole)
+        return
+    _write_all(fd, data)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    try:
+        if os.write(fd, data) != len(data):
+            raise TagguardError("the ledger cache's .head file could not be written whole")
+        if os.fstat(fd).st_size > len(data):  # a damaged, longer one (an older tagguard's line is shorter)
+            os.ftruncate(fd, len(data))
+    finally:
+        os.close(fd)
 
 
 def _whole_lines_end(cache: str, start: int, size: int) -> int:
