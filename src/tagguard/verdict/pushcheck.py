@@ -6,10 +6,20 @@ it reads every pushed object with one batch of git reads.
 
 from __future__ import annotations
 
-from tagguard.git.refs import REPLACE_PREFIX, is_own_ref
+from _operator import attrgetter, itemgetter
+
+from tagguard.git.refs import OWN_PREFIX, REPLACE_PREFIX, is_own_ref
 from tagguard.git.refupdates import RefUpdate
 from tagguard.git.repo import Git
-from tagguard.git.tagobject import PEEL_CHUNK, Peeled, first_visible, peel_all, peel_parts, tagger_parts
+from tagguard.git.tagobject import (
+    PEEL_CHUNK,
+    Peeled,
+    first_visible,
+    peel_all,
+    peel_parts,
+    starts_visible,
+    tagger_parts,
+)
 from tagguard.lean import TYPE_CHECKING
 from tagguard.policy.model import Policy
 from tagguard.rules.catalog import Violation
@@ -54,7 +64,8 @@ def check_updates(
             # a target from the object: untrusted, but the hints re-create the tag on it
             commits_of = [p.target if (p := peeled[u.new]).target_type == "commit" else None for u in part]
             by_names = check_names([u.name for u in part], policy, tags=list(map(PushedTag, commits_of)))
-            for update, by_name, commit in zip(part, by_names, commits_of):
+            checked = () if _all_sound(part, peeled, by_names) else zip(part, by_names, commits_of)
+            for update, by_name, commit in checked:
                 found = _creation(update, peeled[update.new], by_name, commit, policy)
                 if found:
                     results[update.ref] = found
@@ -77,12 +88,40 @@ def check_updates(
             results[update.ref] += apply_severities(_image(update, ends[update.new], readings, policy), policy)
     for update in unsigned:
         results[update.ref] += apply_severities([unsigned_tag(update.name, update.new)], policy)
-    for update in [u for u in updates if u.ref.startswith(REPLACE_PREFIX) or is_own_ref(u.ref)]:
+    for update in _reserved(updates):
         if is_own_ref(update.ref):
             results[update.ref] = [reserved_ref(update.ref, own=True)]
         elif update.ref.startswith(REPLACE_PREFIX) and not policy.server.allow_replace_refs:
             results[update.ref] = apply_severities([reserved_ref(update.ref, own=False)], policy)
     return results
+
+
+def _reserved(updates: list[RefUpdate]) -> list[RefUpdate]:
+    """The replace refs and tagguard's own refs (`is_own_ref`) among `updates`: none unless
+    some ref names either prefix at all, which one search over a push's refs tells."""
+    refs = "\n".join([u.ref for u in updates])
+    if REPLACE_PREFIX not in refs and OWN_PREFIX not in refs:
+        return []
+    return [u for u in updates if u.ref.startswith(REPLACE_PREFIX) or is_own_ref(u.ref)]
+
+
+def _all_sound(part: list[RefUpdate], peeled: dict[str, Peeled], by_names: list[list[Violation]]) -> bool:
+    """Whether `_creation` finds nothing wrong with any of these created tags, told for them
+    all at once in nearly every push: good names, each an annotated tag of a commit whose
+    tag object names it, with a message starting with a visible character and a tagger."""
+    if any(by_names):
+        return False
+    found = [peeled[u.new] for u in part]
+    if set(map(_TARGET_TYPE, found)) != {"commit"} or any(map(_TOO_LARGE, found)) or not all(map(_TAGS, found)):
+        return False
+    outers = list(map(_FIRST, map(_TAGS, found)))
+    return (list(map(_NAME, outers)) == [u.name for u in part] and starts_visible(list(map(_MESSAGE, outers)))
+            and None not in map(tagger_parts, set(map(_TAGGER, outers))))
+
+
+_TARGET_TYPE, _TOO_LARGE, _TAGS = attrgetter("target_type"), attrgetter("too_large"), attrgetter("tags")
+_FIRST = itemgetter(0)
+_NAME, _MESSAGE, _TAGGER = attrgetter("name"), attrgetter("message"), attrgetter("tagger")
 
 
 def _commits(git: Git, oids: list[str], policy: Policy) -> list[str | None]:
