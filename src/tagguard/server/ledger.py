@@ -211,10 +211,19 @@ def landed_lines(
     for start in range(0, len(updates), _LINES_PER_WRITE):
         part = [u for u in updates[start : start + _LINES_PER_WRITE] if u.is_tag and u.kind != "delete"]
         text = "".join([f'{{"commit": "{targets[u.new]}", "name": "{u.name}", "object": "{u.new}"{tail}' for u in part])
-        if not (text.isascii() and text.count('"') == quotes * len(part) and "\\" not in text
-                and text.count("\n") == len(part) and text.replace("\n", "").isprintable()):
-            text = encode_lines(landed_records(part, targets, pusher, state, now)).decode()
-        yield text.encode()
+        yield _plain_lines(text, len(part), quotes) or encode_lines(landed_records(part, targets, pusher, state, now))
+
+
+_CONTROLS = bytes([*range(32), 127])  # the ASCII characters `str.isprintable` refuses
+
+
+def _plain_lines(text: str, count: int, quotes: int) -> bytes | None:
+    """`text` as bytes when it is `count` lines as the JSON encoder writes them: ASCII with
+    `quotes` quotes a line, no backslash, no control character but the line ends."""
+    if not (text.isascii() and text.count('"') == quotes * count and "\\" not in text and text.count("\n") == count):
+        return None
+    data = text.encode()
+    return data if len(data.translate(None, _CONTROLS)) == len(data) - count else None
 
 
 def with_held(history: dict[str, list[LedgerLine]], current: Mapping[str, str | None]) -> dict[str, list[LedgerLine]]:

@@ -29,7 +29,10 @@ def check_names(names: list[str], policy: Policy, *, pushed: bool = True,
     the pushed tag each names (see `check_name`), None for none."""
     names = list(map(short_name, names))
     temporary = glob_matches(names, policy.naming.temporary)
-    parsed = iter(parse_names([n for n, t in zip(names, temporary) if t is None], policy.naming))
+    judged = parse_names([n for n, t in zip(names, temporary) if t is None], policy.naming)
+    if len(judged) == len(names) and not policy.image.pytorch and NameProblem not in set(map(type, judged)):
+        return [[] for _ in names]  # nearly every push: nothing temporary, every name well formed
+    parsed = iter(judged)
     found = []
     for name, pattern, tag in zip(names, temporary, [None] * len(names) if tags is None else tags):
         if pattern is not None:
