@@ -240,7 +240,8 @@ def _peel(objects: Batched, oids: list[str], info: dict[str, ObjectInfo], readab
         steps.update(_read_tags(objects, readable))
         read = [t for t in map(steps.__getitem__, readable) if type(t) is TagObject]
         unresolved.update(_unresolved(read))
-        level = list(dict.fromkeys(t.target for t in read if t.target not in steps and t.oid not in unresolved))
+        resolved = [t for t in read if t.oid not in unresolved] if unresolved else read
+        level = [target for target in dict.fromkeys(map(_TARGET, resolved)) if target not in steps]  # (a few commits)
         if not level or depth == _DEPTH:
             break
         info = objects.object_info(level)
