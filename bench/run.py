@@ -5,7 +5,9 @@
 
 1. a one-tag push to a local bare repository: no hook, a minimal bash pre-receive hook
    (name regex, no move, no protected delete), tagguard's pre-receive + post-receive, and
-   those plus the reference-transaction hook of `install --server --outside-pushes`;
+   those plus the reference-transaction hook of `install --server --outside-pushes`, from
+   the clone of case 2 (N tags) and from one that holds only the pushed tag (where git's
+   own push is quickest, so a hook's fixed cost weighs most);
    then a branch created and deleted, with no hook, the bash hook, tagguard's server hooks,
    and those plus tagguard's pre-push hook in the clone;
 2. a push of N new annotated tags: the same four;
@@ -149,6 +151,9 @@ class Bench:
     def prepare(self) -> None:
         self.source.mkdir()
         fast_import(self.source, "v2.8-exp-run", self.sizes.new, bare=False)
+        self.small_source = self.work / "small-source"  # the same first tag, alone (case 1)
+        self.small_source.mkdir()
+        fast_import(self.small_source, "v2.8-exp-run", 1, bare=False)
         big = self.work / "big.git"
         big.mkdir()
         fast_import(big, "v2.8-exp-old", max(self.sizes.existing, self.sizes.big), bare=True)
@@ -375,6 +380,9 @@ def run(bench: Bench) -> Iterator[str]:
     yield from show(f"1. push of one new tag (median of {s.small_rounds}):",
                     bench.pushes("empty", ["v2.8-exp-run0"], s.small_rounds, (*HOOKS, OUTSIDE, *bench.compared)),
                     "no hook", "ms")
+    yield from show(f"   the same push from a clone that holds only that tag (median of {s.small_rounds}):",
+                    bench.pushes("empty", ["v2.8-exp-run0"], s.small_rounds, ("no hook", "bash hook", "tagguard"),
+                                 bench.small_source), "no hook", "ms")
     yield from show(f"2. push of {s.new} new tags (median of {s.rounds}):",
                     bench.pushes("empty", ["--tags"], s.rounds, (*HOOKS, OUTSIDE)), "no hook")
     yield from show("   the hooks alone on that push's input:",

@@ -16,8 +16,10 @@ def test_quick_benchmark_runs() -> None:
     titles = [line.split(".")[0] for line in lines if line[:1].isdigit()]
     assert titles == ["1", "2", "3", "4", "5", "6", "7"]
     rows = [line for line in lines if line.startswith("  ") and not line.startswith("   ")]
-    assert len(rows) == 37 and all(row.endswith(("x no hook", "x bash hook", "x python -c pass", "x target"))
+    assert len(rows) == 40 and all(row.endswith(("x no hook", "x bash hook", "x python -c pass", "x target"))
                                    for row in rows)
+    small = lines.index("   the same push from a clone that holds only that tag (median of 3):")
+    assert [line.split("  ")[1].strip() for line in lines[small + 1 : small + 4]] == ["no hook", "bash hook", "tagguard"]
     branches = lines.index("   a push of branches only: one created, then deleted (median of 3):")
     assert [line.split("  ")[1].strip() for line in lines[branches + 1 : branches + 5]] == [
         "no hook", "bash hook", "tagguard server hooks", "tagguard, pre-push too"]

@@ -244,6 +244,9 @@ def test_reads_ahead_are_the_same_answers_and_leave_no_git_behind(tmp_path: Path
     with Batched(str(path)) as objects:  # a read nobody takes is stopped when the session ends
         objects.object_info(oids[:1200])
         objects.read_ahead(oids[:1200])
+        objects.info_ahead(oids[1200:2400])
+        assert objects.object_info(oids[1200:2400]) == Git(str(path)).object_info(oids[1200:2400])  # taken
+        objects.info_ahead(oids[:1200])
     try:
         os.waitpid(-1, os.WNOHANG)
         raise AssertionError("a git process was left running")

@@ -173,8 +173,7 @@ class Git:
     def _cat_file(self, command: str, fmt: str, names: list[str]) -> bytes:
         """What `cat-file --batch-check=<fmt>` ("info") or `--batch` ("contents", whose
         answers start with INFO_FORMAT) prints for these names."""
-        option = f"--batch-check={fmt}" if command == "info" else "--batch"
-        return self.run_bytes("cat-file", option, "--buffer", input=_lines(names))
+        return self.run_bytes(*_cat_file_args(command, fmt), input=_lines(names))
 
     def batched(self) -> Batched:
         """This repository, with its object reads answered by one long-running git process."""
@@ -455,7 +454,7 @@ class Batched(Git):
         super().__init__(path, env)
         self._session: Session | None = None
         self._unsupported = False
-        self._ahead: list[tuple[list[str], dict[str, ObjectInfo], Running]] = []  # (names, known, git)
+        self._ahead: list[tuple[str, list[str], dict[str, ObjectInfo], Running]] = []  # (command, names, known, git)
         self._depth = 0  # `with` blocks open on it: the session ends with the outermost
 
     def __enter__(self) -> Batched:
@@ -487,7 +486,7 @@ class Batched(Git):
         if self._depth > 0:
             return  # (an error passes through the outermost `with` too, which kills the session)
         while self._ahead:
-            self._ahead.pop()[2].kill()  # reads nobody took
+            self._ahead.pop()[3].kill()  # reads nobody took
         if self._session is not None:
             self._session.kill() if kind else self._session.close()
             self._session = None
@@ -497,27 +496,41 @@ class Batched(Git):
         caller works on something else; `read_batch(names)` then takes its answer. Only
         for batches too big for the session process (as in `_cat_file`)."""
         if len(names) > SESSION_MOST and hasattr(os, "memfd_create"):
-            known = {name: self._known[name] for name in names if name in self._known}
-            request = _lines(names)
-            try:  # kept before a stop can strike: leaving the session kills it
-                self._start(("cat-file", "--batch", "--buffer"), request,
-                            lambda git: self._ahead.append((names, known, git)))
-            except OSError as exc:
-                raise GitError(f"can't run git: {exc.strerror}") from None
+            self._run_ahead("contents", names, {name: self._known[name] for name in names if name in self._known})
 
-    def read_batch(self, names: list[str]) -> list[tuple[str, bytes] | None]:
-        for index, (asked, known, running) in enumerate(self._ahead):
-            if asked == names:
+    def info_ahead(self, names: list[str]) -> None:
+        """As `read_ahead`, for `object_info(names)` (`names` without repeats)."""
+        if len(names) > SESSION_MOST and hasattr(os, "memfd_create"):
+            self._run_ahead("info", names, {})
+
+    def _run_ahead(self, command: str, names: list[str], known: dict[str, ObjectInfo]) -> None:
+        try:  # kept before a stop can strike: leaving the session kills it
+            self._start(_cat_file_args(command, INFO_FORMAT), _lines(names),
+                        lambda git: self._ahead.append((command, names, known, git)))
+        except OSError as exc:
+            raise GitError(f"can't run git: {exc.strerror}") from None
+
+    def _taken(self, command: str, names: list[str]) -> tuple[dict[str, ObjectInfo], bytes] | None:
+        """The answer of a process started ahead for exactly this request, if there is one."""
+        for index, (kind, asked, known, running) in enumerate(self._ahead):
+            if kind == command and asked == names:
                 del self._ahead[index]
                 done = running.finish()
                 if done.returncode != 0:
                     if done.returncode == 128:
                         _check_repository(self.path, done.stderr)
-                    raise GitError(_failure(("cat-file", "--batch", "--buffer"), done.returncode, done.stderr))
-                return self._answers(names, done.stdout, known)
-        return super().read_batch(names)
+                    raise GitError(_failure(_cat_file_args(command, INFO_FORMAT), done.returncode, done.stderr))
+                return known, done.stdout
+        return None
+
+    def read_batch(self, names: list[str]) -> list[tuple[str, bytes] | None]:
+        taken = self._taken("contents", names)
+        return super().read_batch(names) if taken is None else self._answers(names, taken[1], taken[0])
 
     def _cat_file(self, command: str, fmt: str, names: list[str]) -> bytes:
+        taken = self._taken(command, names) if fmt == INFO_FORMAT and self._ahead else None
+        if taken is not None:
+            return taken[1]
         if len(names) > SESSION_MOST:  # a big batch: one process of its own, through memory files, is faster
             return super()._cat_file(command, fmt, names)
         session = None if self._unsupported or fmt != INFO_FORMAT else self._started()
@@ -578,6 +591,10 @@ class Running:
     def kill(self) -> None:
         self._process.kill()
         os.close(self._stdout)
+
+
+def _cat_file_args(command: str, fmt: str) -> tuple[str, ...]:
+    return ("cat-file", f"--batch-check={fmt}" if command == "info" else "--batch", "--buffer")
 
 
 def _answer_size(header: bytes) -> int:

@@ -203,13 +203,18 @@ def peel_all(git: Git, oids: list[str], max_bytes: int) -> dict[str, Peeled]:
 
 def peel_parts(git: Git, parts: list[list[str]], max_bytes: int
                ) -> Generator[dict[str, Peeled], None, None]:
-    """`peel_all` of each part in turn, from one git session. Before a part is read, git
-    starts on the next part's tag objects (`Batched.read_ahead`), so that its work overlaps
+    """`peel_all` of each part in turn, from one git session. While a part is peeled and
+    judged, git reads the next part's tag objects (`Batched.read_ahead`) and looks up the
+    types and sizes of the part after that (`Batched.info_ahead`), so that its work overlaps
     ours and the caller's; close the iterator (or finish it) to stop git."""
     with git.batched() as objects:
+        for index in range(min(2, len(parts))):
+            objects.info_ahead(list(dict.fromkeys(parts[index])))
         looked = _look(objects, parts[0], max_bytes) if parts else ({}, {})
         for index, part in enumerate(parts):
             upcoming = _look(objects, parts[index + 1], max_bytes) if index + 1 < len(parts) else ({}, {})
+            if index + 2 < len(parts):
+                objects.info_ahead(list(dict.fromkeys(parts[index + 2])))
             yield _peel(objects, part, *looked, max_bytes)
             looked = upcoming
 
