@@ -207,6 +207,27 @@ def test_head_is_rewritten_in_place_and_an_older_one_still_counts(clone: Path, s
     assert len(head.read_bytes()) == 256 and counts[1] == counts[0] + 1
 
 
+def test_a_head_another_user_wrote_is_replaced_not_rewritten(clone: Path, server: Path, monkeypatch) -> None:
+    """In a repository shared by a group, `.head` may be another user's file that this one
+    can't write: it is then replaced (the directory is writable), as before."""
+    from tagguard.server import ledgerstore
+
+    annotated(clone, "v2.8-exp-a")
+    assert push(clone, "v2.8-exp-a").returncode == 0
+    head = server / (LEDGER_FILE + HEAD_SUFFIX)
+    opened = os.open
+
+    def refused(path: str, flags: int, *mode: int) -> int:
+        if path == str(head) and flags == os.O_WRONLY:
+            raise PermissionError(13, "Permission denied", path)
+        return opened(path, flags, *mode)
+
+    monkeypatch.setattr(ledgerstore.os, "open", refused)
+    before = head.stat().st_ino
+    ledgerstore._write_head(str(server / LEDGER_FILE), "1" * 40, 0)
+    assert head.stat().st_ino != before and head.read_text().split() == ["1" * 40, "0", "-"]
+
+
 def test_sha256_repositories_get_a_sha256_ledger(tmp_path: Path) -> None:
     server = make_server(tmp_path / "server.git", "--object-format=sha256")
     work = tmp_path / "work256"

@@ -185,10 +185,10 @@ def _write_head(cache: str, commit: str, size: int) -> None:
     path = head_path(cache)
     try:
         fd = os.open(path, os.O_WRONLY)
-    except FileNotFoundError:
+    except (FileNotFoundError, PermissionError):  # the first one, or another user's: a new file
         fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
         _write_all(fd, data)
-        os.replace(path + ".tmp", path)  # (the first one appears whole)
+        os.replace(path + ".tmp", path)  # (it appears whole)
         return
     _write_all(fd, data)
 
