@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from testing.tools import cli, run, tagguard
+from testing.tools import TAGGUARD, cli, run, tagguard
 
 from tagguard.rules.catalog import RULES
 
@@ -111,6 +111,15 @@ def test_usage_errors_exit_2() -> None:
     assert tagguard("check").returncode == 2
     assert tagguard("check", "--format", "xml", "v2.8").returncode == 2
     assert tagguard("no-such-command").returncode == 2
+
+
+@pytest.mark.parametrize("closed", [">&-", "2>&-", ">&- 2>&-"])
+def test_a_closed_stdout_or_stderr_changes_no_exit_code(closed: str) -> None:
+    """Python sets a stream that was closed at start to None; `run` flushes the others and
+    exits with the verdict (a hook run by a daemon with no stderr must not refuse every push)."""
+    for name, code in (("v2.8-base", 0), ("V2.8", 1)):
+        result = run("sh", "-c", f'"$0" check {name} {closed}', TAGGUARD)
+        assert (result.returncode, result.stderr) == (code, "")
 
 
 def test_rules_lists_every_rule_with_effective_severity(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

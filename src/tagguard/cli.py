@@ -277,7 +277,7 @@ def run() -> None:
     writes is closed by then, so Python's tidying up on the way out (a millisecond and a half
     with a hook's modules loaded, on every push) is skipped; only stdout and stderr are flushed."""
     code = main()
-    for stream in (sys.stdout, sys.stderr):
+    for stream in filter(None, (sys.stdout, sys.stderr)):  # (None: closed when Python started)
         try:
             stream.flush()
         except (OSError, ValueError):  # a reader that left, or a stream closed
