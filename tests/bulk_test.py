@@ -11,7 +11,8 @@ import threading
 import time
 from pathlib import Path
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from testing.tools import TAGGUARD, git
 
@@ -19,7 +20,7 @@ from tagguard.git.refupdates import RefUpdate
 from tagguard.git.repo import Batched, Git, ObjectInfo, _as_known, _parse_batch
 from tagguard.git.tagobject import TagObject, parse_tag, parse_tags, peel_all, peel_parts
 from tagguard.patterns import UserPattern
-from tagguard.policy.model import DEFAULT_MAX_TAG_BYTES, DEFAULT_POLICY, ImagePolicy
+from tagguard.policy.model import DEFAULT_MAX_TAG_BYTES, DEFAULT_POLICY, ImagePolicy, Policy, policy_from_mapping
 from tagguard.rules.naming import NameProblem, NamingPolicy, TagName, _descs_ok, parse_name, parse_names
 from tagguard.rules.violations import PushedTag
 from tagguard.verdict.namecheck import check_name, check_names
@@ -319,3 +320,106 @@ def test_a_stop_during_a_start_strikes_once_the_program_is_kept() -> None:
         os.close(null)
     assert len(kept) == 1  # kept before the stop struck
     kept[0].kill()
+
+
+# --- the fast paths of a part of many created tags ------------------------------------------------
+
+
+def written_the_slow_way(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every shortcut that tells a whole part at once turned off: each tag goes the per-tag way."""
+    from tagguard.git import repo, tagobject
+    from tagguard.git.refs import REPLACE_PREFIX, is_own_ref
+    from tagguard.verdict import pushcheck
+
+    monkeypatch.setattr(pushcheck, "_all_sound", lambda *_: False)
+    monkeypatch.setattr(pushcheck, "_reserved",
+                        lambda updates: [u for u in updates if u.ref.startswith(REPLACE_PREFIX) or is_own_ref(u.ref)])
+    monkeypatch.setattr(tagobject, "_tags_of_commits", lambda *_: None)
+    monkeypatch.setattr(tagobject, "_compact_all", lambda tags: list(map(tagobject._compact, tags)))
+    monkeypatch.setattr(repo.Batched, "info_ahead", lambda *_: None)
+
+
+def small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parts of 16 tags, and batches over 4 names read ahead by git processes of their own."""
+    from tagguard.git import repo
+    from tagguard.verdict import pushcheck
+
+    monkeypatch.setattr(pushcheck, "PEEL_CHUNK", 16)
+    monkeypatch.setattr(repo, "SESSION_MOST", 4)
+
+
+ODD_MESSAGES = [b"", b"\n", b" acc=1\n", b"\tacc=1\n", b"\x00acc=1\n", b"\x00\n", b"\xc3\xa9t\xc3\xa9\n",
+                b"\xe3\x85\xa4\n", b"\xe3\x85\xa4acc\n", b"\xe2\x80\x8b\n", b"\x7f\n", b"~\n", b"!\n", b"\xff\n",
+                b" " * 5000 + b"acc\n", b"a" * 5000, b"acc\n-----BEGIN PGP SIGNATURE-----\nx\n"]
+ODD_TAGGERS = [STAMP.encode(), None, b"nobody", b"T <t@example.com>", b"<t> 1 +0000", b"T <t> 1 +00000",
+               b"T " * 3000 + b"<t> 1 +0000", b"T <t> x +0000"]
+
+
+def odd_tag(path: Path, target: str, kind: str, name: bytes, tagger: bytes | None, message: bytes) -> str:
+    headers = f"object {target}\ntype {kind}\n".encode() + b"tag " + name + b"\n"
+    headers += b"" if tagger is None else b"tagger " + tagger + b"\n"
+    return raw_object(path, "tag", headers + b"\n" + message)
+
+
+@pytest.fixture(scope="module")
+def usual_40(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    path = tmp_path_factory.mktemp("fast") / "big"
+    return path, many_tags(path, 40)
+
+
+def judged_three_ways(path: Path, updates: list[RefUpdate], odd: RefUpdate, policy: Policy,
+                      monkeypatch: pytest.MonkeyPatch) -> dict[str, list]:
+    """The push judged as it is, with every shortcut off, and `odd` alone: all must agree."""
+    small_parts(monkeypatch)
+    targets: dict[str, str] = {}
+    fast = check_updates(updates, policy, Git(str(path)), None, targets)
+    with monkeypatch.context() as slow_way:
+        written_the_slow_way(slow_way)
+        slow_targets: dict[str, str] = {}
+        slow = check_updates(updates, policy, Git(str(path)), None, slow_targets)
+    assert (fast, targets) == (slow, slow_targets)
+    alone = check_updates([odd], policy, Git(str(path)), None)
+    assert fast.get(odd.ref) == alone.get(odd.ref)
+    return fast
+
+
+@given(message=st.sampled_from(ODD_MESSAGES), tagger=st.sampled_from([*ODD_TAGGERS, STAMP.encode()]),
+       target=st.sampled_from(["commit", "tree", "blob", "tag", "missing", "noid", "upper"]),
+       named=st.sampled_from(["same", "other", "long", "ref", "blank"]),
+       ref=st.sampled_from(["v2.8-ft-odd", "V2.8-ft-odd", "v2.8-nope-odd", "tmp-odd", "v2.8-ft-Odd",
+                            "refs/tags/v2.8-ft-odd", "v2.8-ft-" + "o" * 5000]),
+       at=st.sampled_from([0, 15, 16, 17, 40]), policy=st.sampled_from(["default", "pytorch", "quiet", "small"]))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_one_odd_tag_among_many_is_judged_as_the_per_tag_way(
+        usual_40: tuple[Path, dict[str, str]], monkeypatch: pytest.MonkeyPatch, message: bytes,
+        tagger: bytes | None, target: str, named: str, ref: str, at: int, policy: str) -> None:
+    """Among 40 usual tags in parts of 16 (every shortcut that tells a part at once), one odd
+    tag: its message, tagger, target, header name or ref name. The verdicts are those of the
+    per-tag way and of the tag pushed alone, and the usual tags pass."""
+    path, usual = usual_40
+    head = git("rev-parse", "main", cwd=path)
+    objects = {"commit": (head, "commit"), "tree": (git("rev-parse", "main^{tree}", cwd=path), "tree"),
+               "blob": (raw_object(path, "blob", b"weights\n"), "blob"), "tag": (usual["v2.8-exp-3"], "tag"),
+               "missing": ("1" * 40, "commit"), "noid": ("not-an-id", "commit"), "upper": (head.upper(), "commit")}
+    names = {"same": ref.encode(), "other": b"v2.8-ft-other", "long": ref.encode() + b"x" * 5000,
+             "ref": b"refs/tags/" + ref.encode(), "blank": ref.encode() + b" "}
+    oid = odd_tag(path, *objects[target], names[named], tagger, message)
+    policies = {"default": DEFAULT_POLICY, "pytorch": DEFAULT_POLICY._replace(image=ImagePolicy(pytorch=("2.8",))),
+                "quiet": policy_from_mapping({"rules": {"TG302": "off", "TG303": "warn", "TG304": "off"}}, "p"),
+                "small": policy_from_mapping({"tags": {"max_tag_bytes": 1024}}, "p")}
+    odd = RefUpdate(f"refs/tags/{ref}", Z, oid)
+    updates = [RefUpdate(f"refs/tags/{name}", Z, oid) for name, oid in usual.items()]
+    updates.insert(at, odd)
+    found = judged_three_ways(path, updates, odd, policies[policy], monkeypatch)
+    assert all(not v for r, v in found.items() if r != odd.ref)
+
+
+@pytest.mark.parametrize("odd_ref", ["refs/replace/" + "a" * 40, "refs/tagguard/ledger", "refs/heads/refs/tagguard/x",
+                                     "refs/heads/main", "refs/tags/v2.8-exp-lite"])
+def test_reserved_and_lightweight_refs_among_many_tags(usual_40: tuple[Path, dict[str, str]],
+                                                         monkeypatch: pytest.MonkeyPatch, odd_ref: str) -> None:
+    path, usual = usual_40
+    odd = RefUpdate(odd_ref, Z, git("rev-parse", "main", cwd=path))
+    updates = [RefUpdate(f"refs/tags/{name}", Z, oid) for name, oid in usual.items()]
+    updates.insert(20, odd)
+    judged_three_ways(path, updates, odd, DEFAULT_POLICY, monkeypatch)
