@@ -211,6 +211,20 @@ def test_a_client_that_hangs_up_can_not_keep_its_tag_out_of_the_ledger(clone: Pa
     assert server_tags(server) == {}
 
 
+def test_a_ref_named_like_a_tag_ref_is_judged_by_its_own_name(clone: Path, server: Path) -> None:
+    """refs/tags/refs/tags/v2.8-exp-a is the tag `refs/tags/v2.8-exp-a`, not `v2.8-exp-a`: that name
+    breaks the convention, and a published name deleted since can't come back through it (git
+    reads the revision `refs/tags/v2.8-exp-a` as this tag once the real one is gone)."""
+    annotated(clone, "v2.8-exp-a")
+    assert push(clone, "v2.8-exp-a").returncode == 0
+    assert push(clone, ":refs/tags/v2.8-exp-a").returncode == 0
+    sneaky = tag_object(clone, "refs/tags/v2.8-exp-a", commit(clone, "other code"))
+    refused = push(clone, f"{sneaky}:refs/tags/refs/tags/v2.8-exp-a")
+    assert refused.returncode == 1
+    assert remote_lines(refused)[0].startswith("refs/tags/v2.8-exp-a: TG101 must start with v<major>.<minor>")
+    assert server_tags(server) == {}
+
+
 def test_a_push_that_fails_after_pre_receive_burns_no_name(clone: Path, server: Path) -> None:
     update = server / "hooks" / "update"  # runs after pre-receive, and refuses the ref
     update.write_text("#!/bin/sh\necho 'update: no' >&2\nexit 1\n")

@@ -63,7 +63,8 @@ def check_updates(
         for part, peeled in zip(parts, peeled_parts):
             # a target from the object: untrusted, but the hints re-create the tag on it
             commits_of = [p.target if (p := peeled[u.new]).target_type == "commit" else None for u in part]
-            by_names = check_names([u.name for u in part], policy, tags=list(map(PushedTag, commits_of)))
+            # the refs: check_names takes one refs/tags/ off, so refs/tags/refs/tags/x is judged as refs/tags/x
+            by_names = check_names([u.ref for u in part], policy, tags=list(map(PushedTag, commits_of)))
             checked = () if _all_sound(part, peeled, by_names) else zip(part, by_names, commits_of)
             for update, by_name, commit in checked:
                 found = _creation(update, peeled[update.new], by_name, commit, policy)
