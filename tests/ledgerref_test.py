@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from testing.server import connect, ledger_records, make_server, push, remote_lines, server_tags
-from testing.tools import annotated, commit, git, run, tagguard
+from testing.tools import TAGGUARD, annotated, commit, git, run, tagguard
 
 from tagguard.git.repo import Git
 from tagguard.server.ledger import LEDGER_FILE, write
@@ -421,3 +421,23 @@ def test_a_lookup_waits_while_a_writer_holds_the_cache(clone: Path, server: Path
         os.close(fd)
     out, _ = reader.communicate(timeout=60)
     assert (reader.returncode, out) == (0, "['v2.8-base']\n")
+
+
+def test_ledger_reads_the_waiting_lines_under_the_lock(clone: Path, server: Path) -> None:
+    """`tagguard ledger` reads the cache's lines the ref lacks (and `.head`, which a writer
+    rewrites in place) only when no writer holds the cache."""
+    import fcntl
+
+    annotated(clone, "v2.8-base")
+    assert push(clone, "v2.8-base").returncode == 0
+    fd = os.open(server / LEDGER_FILE, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # as a writer holds it
+    reader = subprocess.Popen([TAGGUARD, "ledger", "--repo", str(server), "--format", "json"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.5)
+        assert reader.poll() is None  # still waiting for the lock
+    finally:
+        os.close(fd)
+    out, _ = reader.communicate(timeout=60)
+    assert reader.returncode == 0 and [e["name"] for e in json.loads(out)["entries"]] == ["v2.8-base"]

@@ -17,8 +17,8 @@ from tagguard.git.repo import Git
 from tagguard.lean import TYPE_CHECKING, NamedTuple, cast
 from tagguard.safetext import shown
 from tagguard.server.jsonlog import parse_lines
-from tagguard.server.ledger import confirmations, landed, ledger_path
-from tagguard.server.ledgerstore import LEDGER_REF, RECORDS_FILE, chain_files, unfolded
+from tagguard.server.ledger import confirmations, landed, ledger_path, waiting_lines
+from tagguard.server.ledgerstore import LEDGER_REF, RECORDS_FILE, chain_files
 
 if TYPE_CHECKING:
     from tagguard.server.records import LedgerLine
@@ -68,7 +68,7 @@ def read_ledger(git: Git, git_dir: str) -> Reading:
             damaged.append(f"{LEDGER_REF} commit {commit[:12]}: no {RECORDS_FILE} file")
             continue
         records += _records(data, f"{LEDGER_REF} commit {commit[:12]}", damaged)
-    records += _records(unfolded(ledger_path(git_dir), tip), ledger_path(git_dir), damaged)
+    records += _records(waiting_lines(git_dir, tip), ledger_path(git_dir), damaged)
     return Reading(records, damaged)
 
 

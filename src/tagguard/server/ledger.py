@@ -72,6 +72,14 @@ def recorded(git: Git, git_dir: str, names: set[str], ref: str | None = None, ca
     return found
 
 
+def waiting_lines(git_dir: str, tip: str | None) -> bytes:
+    """The cache's lines the ref at `tip` lacks (`unfolded`), read under the shared lock."""
+    from tagguard.server.ledgerstore import unfolded
+
+    with _Reading(ledger_path(git_dir)):
+        return unfolded(ledger_path(git_dir), tip)
+
+
 class _Reading:
     """The cache's lock, shared, for a `with` block: readers together, never while a writer
     holds it (a class, not contextlib's decorator: `contextlib` costs a hook its imports)."""
