@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from tagguard.git.refupdates import RefUpdate, parse_receive
+from tagguard.git.refupdates import RefUpdate, landing, parse_receive
 from tagguard.git.repo import Git
 from tagguard.lean import TYPE_CHECKING
 from tagguard.output.report import has_errors, violation_lines
@@ -93,10 +93,11 @@ def _text(stdin: bytes) -> str:
 def _receive(updates: list[RefUpdate], args: argparse.Namespace, what: str, hook: str | None = None) -> int:
     """Judge and report; `hook` (pre-receive's --chain) says where to look for post-receive."""
     context = open_context(args.policy)
+    lands = landing(updates)
     with context.git:
-        post_receive_in_place(hook, context.policy, updates)
+        post_receive_in_place(hook, context.policy, lands)
         current = held_as_claimed(context, updates)
-        ledger_writable(context.git_dir, updates)
+        ledger_writable(context.git_dir, lands)
         targets: dict[str, str] = {}
         results = judge(updates, context, targets)
         decided = verdicts(results, updates, context.policy.server.mode)
@@ -104,7 +105,7 @@ def _receive(updates: list[RefUpdate], args: argparse.Namespace, what: str, hook
         say(_report(results, decided, context.policy, what))
         if REFUSED in decided.values():
             return 1
-        record_pending(context, updates, decided, current, targets)
+        record_pending(context, updates, lands, current, targets)
     if hook and any(u.is_tag for u in updates) and transaction_hook_near(hook):
         mark_push(context.git_dir, accepted=True)
     return 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from _operator import itemgetter
-from itertools import repeat
+from itertools import compress, repeat
 
 from tagguard.errors import TagguardError
 from tagguard.git.refs import TAG_PREFIX
@@ -57,6 +57,15 @@ class RefUpdate(tuple):  # type: ignore[type-arg]
         is_tag: bool
     else:
         ref, old, new, name, kind, is_tag = map(property, map(itemgetter, range(6)))
+
+
+_KIND_TAG = itemgetter(4, 5)  # a RefUpdate's (kind, is_tag)
+_LANDS = frozenset({("create", True), ("update", True)})
+
+
+def landing(updates: list[RefUpdate]) -> list[RefUpdate]:
+    """The tags these updates create or move (not delete), told at C speed over a push's 100,000."""
+    return list(compress(updates, map(_LANDS.__contains__, map(_KIND_TAG, updates))))
 
 
 def parse_receive(text: str, source: str = "stdin") -> list[RefUpdate]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import _signal  # type: ignore[import-not-found]  # signal's C core: `signal` adds enums, and `enum` costs a hook 3 ms
 import os
 import sys
+from _operator import attrgetter
 from itertools import chain
 
 from tagguard.errors import TagguardError
@@ -143,6 +144,8 @@ def run_chained(hook: str | None, args: list[str], stdin: bytes | None) -> int:
 
 def verdicts(results: dict[str, list[Violation]], updates: list[RefUpdate], mode: str) -> dict[str, Verdict]:
     """accepted / warned / refused for each ref; one refusing ref refuses the whole push."""
+    if not any(results.values()):  # nearly every push: nothing at all to report
+        return dict.fromkeys([u.ref for u in updates], ACCEPTED)
     failing = {ref for ref, found in results.items() if found and has_errors(found)}
     if failing and (mode != "warn" or any(is_own_ref(ref) for ref in failing)):
         return {u.ref: REFUSED for u in updates}
@@ -170,13 +173,13 @@ def audit(context: Context, updates: list[RefUpdate], results: dict[str, list[Vi
         raise TagguardError(f"can't write the audit log {path}: {exc.strerror}") from None
 
 
-def ledger_writable(git_dir: str, updates: list[RefUpdate]) -> None:
-    """Refuse up front a push whose tags post-receive could not record in the ledger.
+def ledger_writable(git_dir: str, landing: list[RefUpdate]) -> None:
+    """Refuse up front a push whose tags (`landing`: created or moved) post-receive could not
+    record in the ledger.
 
     Once a push lands it can't be undone, and an unrecorded name is not burned (TG403), so
     a read-only or full filesystem under an existing ledger refuses tag pushes until fixed.
     """
-    landing = sum(1 for u in updates if u.is_tag and u.kind != "delete")
     if not landing:
         return
     from tagguard.server.ledger import RECORD_ROOM, ledger_path
@@ -188,22 +191,21 @@ def ledger_writable(git_dir: str, updates: list[RefUpdate]) -> None:
         raise TagguardError(f"the tag ledger {path} is not writable, so the names of these tags could not "
                             "be burned; tag pushes are refused until it is (ask the server's admin)")
     free = os.statvfs(path)
-    if free.f_bavail * free.f_frsize < landing * RECORD_ROOM:
+    if free.f_bavail * free.f_frsize < len(landing) * RECORD_ROOM:
         raise TagguardError(f"the disk of the tag ledger {path} is full, so the names of these tags could "
                             "not be burned; tag pushes are refused until there is room (ask the server's admin)")
 
 
-def post_receive_in_place(chain: str | None, policy: Policy, updates: list[RefUpdate]) -> None:
-    """Refuse tag pushes when tagguard's post-receive is gone from beside this pre-receive
-    (a platform's "resync hooks" may have rewritten it): the ledger could not be kept.
+def post_receive_in_place(chain: str | None, policy: Policy, landing: list[RefUpdate]) -> None:
+    """Refuse pushes that land tags (`landing`: created or moved) when tagguard's post-receive
+    is gone from beside this pre-receive (a platform's "resync hooks" may have rewritten it):
+    the ledger could not be kept.
 
     The hook scripts pass `--chain "$0.pre-tagguard"`, which says where this hook lives; run
     by hand (no --chain) there is nothing to look at."""
     from tagguard.server.hookscripts import CHAINED, post_receive_beside
 
-    if not chain or not chain.endswith(CHAINED) or not policy.server.require_post_receive:
-        return
-    if not any(u.is_tag and u.kind != "delete" for u in updates):
+    if not chain or not chain.endswith(CHAINED) or not policy.server.require_post_receive or not landing:
         return
     looked = post_receive_beside(chain[: -len(CHAINED)])
     if isinstance(looked, str):
@@ -237,22 +239,21 @@ def stored_ref(ref: str, env: Mapping[str, str] = os.environ) -> str:
     return "".join(f"refs/namespaces/{part}/" for part in parts) + ref
 
 
-def record_pending(context: Context, updates: list[RefUpdate], decided: dict[str, Verdict],
+def record_pending(context: Context, updates: list[RefUpdate], landing: list[RefUpdate],
                    current: dict[str, str | None], targets: dict[str, str]) -> None:
-    """Before the refs move: a pending ledger record for every tag this push lands, and a
-    landed one for any earlier tag whose post-receive never ran (see `tagguard.server.ledger`).
-    `current`: what the tag refs the push deletes or moves hold now; `targets`: what the
-    created tags peel to, as `judge` found."""
+    """Before the refs move of an accepted push: a pending ledger record for every tag it
+    lands (`landing`), and a landed one for any earlier tag whose post-receive never ran (see
+    `tagguard.server.ledger`). `current`: what the tag refs the push deletes or moves hold now;
+    `targets`: what the created tags peel to, as `judge` found."""
     from tagguard.server.jsonlog import encode_lines
     from tagguard.server.ledger import PENDING, confirmations, landed_lines, recorded, write
 
     records: list[LandedMark] = []
-    touched = [u for u in updates if u.ref in current]
+    touched = [u for u in updates if u.ref in current] if current else []
     if touched:
         history = recorded(context.git, context.git_dir, {u.name for u in touched})
         records += confirmations(history, {u.name: current[u.ref] for u in touched})
-    landing = [u for u in updates if u.is_tag and u.kind != "delete" and decided[u.ref] != REFUSED]
-    unknown = [u.new for u in landing if u.new not in targets]  # moves, landing in warn mode
+    unknown = list(set(map(_NEW, landing)).difference(targets))  # moves, landing in warn mode
     if unknown:
         from tagguard.git.tagobject import peel_ends
 
@@ -260,6 +261,9 @@ def record_pending(context: Context, updates: list[RefUpdate], decided: dict[str
     if records or landing or touched:  # (a deletion also folds post-receive's marks into the ledger's ref)
         lines = landed_lines(landing, targets, context.pusher, PENDING)
         write(context.git, context.git_dir, chain([encode_lines(records)], lines), index=False)
+
+
+_NEW = attrgetter("new")
 
 
 def _held_counts(context: Context, created: list[RefUpdate]) -> dict[str, list[LedgerLine]]:
@@ -286,9 +290,11 @@ def judge(updates: list[RefUpdate], context: Context, targets: dict[str, str]) -
     results = check_updates(updates, context.policy, context.git, context.pusher, targets)
     created = [u for u in updates if u.is_tag and u.kind == "create"]
     history = recorded(context.git, context.git_dir, {u.name for u in created})
+    again: list[RefUpdate] = []
     if history:
         history = _held_counts(context, [u for u in created if u.name in history])
-    again = [u for u in created if u.name in history and "TG307" not in {v.code for v in results[u.ref]}]  # never read
+        unread = {u.ref for u in created if any(v.code == "TG307" for v in results[u.ref])}  # never read
+        again = [u for u in created if u.name in history and u.ref not in unread]
     if again:
         for violation in apply_severities(reused_names(again, history, targets, context.policy.naming), context.policy):
             results[f"refs/tags/{violation.ref}"].append(violation)

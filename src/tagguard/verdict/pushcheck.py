@@ -70,7 +70,7 @@ def check_updates(
                 found = _creation(update, peeled[update.new], by_name, commit, policy)
                 if found:
                     results[update.ref] = found
-            ends.update({oid: p.target for oid, p in peeled.items()})
+            ends.update(zip(peeled, map(_PEELED_TO, peeled.values())))
             if policy.image.files:
                 commits += [ends[oid] for oid, p in peeled.items() if p.target_type == "commit"]
             unsigned += _signatures(part, peeled, policy, git)
@@ -120,6 +120,7 @@ def _all_sound(part: list[RefUpdate], peeled: dict[str, Peeled], by_names: list[
             and None not in map(tagger_parts, set(map(_TAGGER, outers))))
 
 
+_PEELED_TO = attrgetter("target")
 _TARGET_TYPE, _TOO_LARGE, _TAGS = attrgetter("target_type"), attrgetter("too_large"), attrgetter("tags")
 _FIRST = itemgetter(0)
 _NAME, _MESSAGE, _TAGGER = attrgetter("name"), attrgetter("message"), attrgetter("tagger")
