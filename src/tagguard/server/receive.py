@@ -10,7 +10,7 @@ import _signal  # type: ignore[import-not-found]  # signal's C core: `signal` ad
 import os
 import sys
 from _operator import attrgetter
-from itertools import chain
+from itertools import chain, filterfalse
 
 from tagguard.errors import TagguardError
 from tagguard.git.processes import STOP_SIGNALS, run
@@ -253,7 +253,7 @@ def record_pending(context: Context, updates: list[RefUpdate], landing: list[Ref
     if touched:
         history = recorded(context.git, context.git_dir, {u.name for u in touched})
         records += confirmations(history, {u.name: current[u.ref] for u in touched})
-    unknown = list(set(map(_NEW, landing)).difference(targets))  # moves, landing in warn mode
+    unknown = list(filterfalse(targets.__contains__, map(_NEW, landing)))  # moves, landing in warn mode
     if unknown:
         from tagguard.git.tagobject import peel_ends
 
