@@ -105,6 +105,7 @@ def _receive(updates: list[RefUpdate], args: argparse.Namespace, what: str, hook
         say(_report(results, decided, context.policy, what))
         if REFUSED in decided.values():
             return 1
+        del results, decided  # (15 MB of a 100,000-tag push, let go of before its records are written)
         record_pending(context, updates, lands, current, targets)
     if hook and any(u.is_tag for u in updates) and transaction_hook_near(hook):
         mark_push(context.git_dir, accepted=True)
