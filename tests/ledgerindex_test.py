@@ -99,17 +99,17 @@ def test_an_index_of_the_older_text_keyed_layout_is_never_read_and_is_rebuilt(tm
     append(path, [record("v2.8-base")])
     tables = {row[0] for row in sqlite3.connect(ledgerindex.index_path(path)).execute(
         "SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert tables == {"state_v2", "records_v2"}
+    assert tables == {"state_v3", "lines_v3"}
     assert recorded(path, {"v2.8-ft", "v2.8-base"}) == scanned(path, {"v2.8-ft", "v2.8-base"})
 
 
 def test_names_read_without_parsing_agree_with_json(tmp_path: Path) -> None:
     """The index reads each record's name from its place in the line; odd names, SHA-256
-    commits and records of another shape must come out as json.loads reads them."""
+    commits and records of another shape must come out as json.loads reads them, at the
+    offsets where their lines start, and a line that is no record with a name not at all."""
     import json
 
-    from tagguard.server.jsonlog import append_records
-    from tagguard.server.ledgerindex import _named
+    from tagguard.server.ledgerindex import _keyed, name_key
 
     names = ['v2.8-a', 'v2.8-"quoted"', 'back\\slash', 'caf\udce9', 'emoji \U0001f600', '", "name": "evil', '']
     records = [{"name": n, "object": "a" * 40, "commit": c, "pusher": None, "time": "t"}
@@ -117,9 +117,34 @@ def test_names_read_without_parsing_agree_with_json(tmp_path: Path) -> None:
     records += [{"name": "no-commit", "object": "a" * 40}, {"commit": "zz", "name": "odd-commit"}]
     ledger = tmp_path / "ledger.jsonl"
     append_records(str(ledger), records)
+    with open(ledger, "ab") as f:
+        f.write(b'{"name": 7}\n["v2.8-a"]\n{"commit": "' + b"b" * 40 + b'", "name": "v2.8-torn\n\n')
+        f.write(b'{"name": "v2.8-cut", "obj\n')  # torn after its name: kept (a reader skips it)
     data = ledger.read_bytes()
-    expected = [json.loads(line)["name"] for line in data.split(b"\n") if line]
-    assert [name for _, name in _named(data)] == expected
+    expected, at = [], 100
+    for line in data.split(b"\n")[:-1]:
+        record = json.loads(line) if line.endswith(b"}") else None
+        if isinstance(record, dict) and isinstance(record.get("name"), str):
+            expected.append((name_key(record["name"]), at))
+        at += len(line) + 1
+    assert len(expected) == len(records)
+    assert _keyed(data, 100) == [*expected, (name_key("v2.8-cut"), at - len(b'{"name": "v2.8-cut", "obj\n'))]
+
+
+def test_a_key_narrows_and_the_name_decides(tmp_path: Path) -> None:
+    """Two names with one key, and a torn line the index points at: a lookup returns exactly
+    the records of the name asked for, as a scan does."""
+    one, other = "v2.8-exp-xs4ibwwl", "v2.8-exp-adwoqc8j"
+    assert ledgerindex.name_key(one) == ledgerindex.name_key(other)  # (CRC-32 of both)
+    path = cache(tmp_path)
+    append(path, [record(one, "c1"), record(other, "c2"), record("v2.8-base")])
+    with open(path, "ab") as f:
+        f.write(b'{"name": "' + one.encode() + b'", "obj\n')  # a write torn by a crash
+    append(path, [record("v2.8-last")])
+    assert recorded(path, {one}) == {one: [record(one, "c1")]}
+    assert recorded(path, {other}) == {other: [record(other, "c2")]}
+    assert recorded(path, {one, other, "v2.8-base"}) == scanned(path, {one, other, "v2.8-base"})
+    assert ledgerindex._state(sqlite3.connect(ledgerindex.index_path(path)))[0] == Path(path).stat().st_size
 
 
 def test_small_unindexed_writes_catch_the_index_up_every_256_kib(tmp_path: Path) -> None:

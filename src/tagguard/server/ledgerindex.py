@@ -1,23 +1,26 @@
 """An index of the tag ledger by name, so a push's cost does not grow with the ledger.
 
-The ledger (JSON lines) stays the only truth; this SQLite file is a cache of its first
-`covered` bytes, with the 64 bytes before that offset kept to notice a ledger that was
-rewritten. A reader looks names up in the index and scans only the ledger's bytes after
-`covered`; with no usable index (missing, stale, locked, corrupt, or no sqlite3 module) it
-scans the whole ledger, which is slower and gives the same answer. Writers update the index
-while they hold the ledger's lock, catching up from `covered` to the end.
+The ledger (JSON lines) stays the only truth; this SQLite file says where its records are.
+For each line of the ledger's first `covered` bytes it holds a key of the record's name
+(`name_key`) and the line's offset, with the 64 bytes before `covered` kept to notice a ledger
+that was rewritten. A reader looks the keys up, reads those lines from the ledger and keeps
+the records whose name matches (a key narrows, it never decides), then scans only the bytes
+after `covered`; with no usable index (missing, stale, locked, corrupt, or no sqlite3 module)
+it scans the whole ledger, which is slower and gives the same answer. Writers update the
+index while they hold the ledger's lock, catching up from `covered` to the end.
 
 Small ledgers are scanned: below INDEX_FROM bytes that is cheaper than opening SQLite.
 
-Names are looked up by a key of bytes (`name_key`), never as SQLite text: a tag name that is
-not UTF-8 is a Python str holding lone surrogates, which SQLite's text can't store. The tables
-are `state_v2` and `records_v2`; the text-keyed `state` and `records` of older tagguards are
-dropped, and an older tagguard that still looks for them finds none and scans.
+The tables are `state_v3` and `lines_v3`. Those of older tagguards (`state_v2` and
+`records_v2`, which held a copy of every line; the text-keyed `state` and `records` before
+them) are dropped, and an older tagguard that still looks for them finds none and scans.
 """
 
 from __future__ import annotations
 
 import os
+from itertools import accumulate
+from zlib import crc32
 
 from tagguard.lean import TYPE_CHECKING, cast
 from tagguard.server.jsonlog import parse_lines, read_records
@@ -32,18 +35,20 @@ if TYPE_CHECKING:
 
 INDEX_FROM = 1 << 20  # bytes of ledger (about 5,000 tags) before an index pays for itself
 CHECK = 64  # bytes before `covered` that must still be the same (the ledger's .head checks the same way)
-_CHUNK = 500  # names per query (old SQLite builds allow 999 parameters)
+_CHUNK = 500  # keys per query (old SQLite builds allow 999 parameters)
 _PIECE = 4 << 20  # bytes of ledger indexed at a time
+_OLD_TABLES = ("records", "state", "records_v2", "state_v2")
 
 
 def index_path(ledger: str) -> str:
     return ledger + ".idx"
 
 
-def name_key(name: str) -> bytes:
-    """A name as index key: one-to-one for every str, surrogates (bytes that were not UTF-8)
-    included. The index only narrows the lines to read: the records are then matched by name."""
-    return name.encode("utf-8", "surrogatepass")
+def name_key(name: str) -> int:
+    """A name's key: the CRC-32 of its UTF-8 bytes (a name that was not UTF-8 holds lone
+    surrogates, kept as they are). Names may share a key: a reader matches the records it
+    finds by name."""
+    return crc32(name.encode("utf-8", "surrogatepass"))
 
 
 def lookup(ledger: str, names: set[str]) -> Iterator[LedgerLine]:
@@ -66,7 +71,7 @@ def _lookup(ledger: str, names: set[str]) -> Iterator[JsonObject]:
 
 
 def _indexed(ledger: str, names: set[str], size: int) -> tuple[list[bytes], int] | None:
-    """(record lines, covered) from the index, or None when it can't be trusted."""
+    """(the lines the index points at for these names, covered), or None when it can't be trusted."""
     try:
         import sqlite3
     except ImportError:
@@ -76,21 +81,32 @@ def _indexed(ledger: str, names: set[str], size: int) -> tuple[list[bytes], int]
     except sqlite3.Error:
         return None
     try:
-        with db:  # one read transaction: `covered` and the records agree
+        with db:  # one read transaction: `covered` and the offsets agree
             covered, check = _state(db)
             if covered > size or bytes_before(ledger, covered) != check:
                 return None
-            keys = sorted({name_key(name) for name in names})
-            rows: list[tuple[int, bytes]] = []
+            keys = sorted(set(map(name_key, names)))
+            offsets: list[int] = []
             for start in range(0, len(keys), _CHUNK):
                 part = keys[start : start + _CHUNK]
                 marks = ",".join("?" * len(part))
-                rows += db.execute(f"SELECT rowid, line FROM records_v2 WHERE key IN ({marks})", part).fetchall()
-        return [line for _, line in sorted(rows)], covered
+                offsets += (at for (at,) in db.execute(f"SELECT at FROM lines_v3 WHERE key IN ({marks})", part))
+        return _lines_at(ledger, sorted(set(offsets)), covered), covered
     except (sqlite3.Error, OSError, ValueError):
         return None
     finally:
         db.close()
+
+
+def _lines_at(ledger: str, offsets: list[int], covered: int) -> list[bytes]:
+    """The ledger's lines that start at these offsets (sorted), each cut at `covered`."""
+    lines = []
+    with open(ledger, "rb") as f:
+        for at in offsets:
+            if at < covered:
+                f.seek(at)
+                lines.append(f.readline(covered - at).removesuffix(b"\n"))
+    return lines
 
 
 def update(ledger: str) -> None:
@@ -112,6 +128,7 @@ def update(ledger: str) -> None:
     except sqlite3.Error:
         return
     try:
+        db.execute("PRAGMA cache_size = -16384")  # KiB: a 100,000-tag push's keys stay in memory while inserted
         with db:
             _catch_up(db, ledger, size)
     except (sqlite3.DatabaseError, ValueError, RecursionError):
@@ -131,66 +148,73 @@ def _remove(path: str) -> None:
 
 
 def _catch_up(db: sqlite3.Connection, ledger: str, size: int) -> None:
-    db.execute("DROP TABLE IF EXISTS records")  # the text-keyed layout of older tagguards
-    db.execute("DROP TABLE IF EXISTS state")
-    db.execute("CREATE TABLE IF NOT EXISTS state_v2 (covered INTEGER, check_bytes BLOB)")
-    db.execute("CREATE TABLE IF NOT EXISTS records_v2 (key BLOB, line BLOB)")
-    db.execute("CREATE INDEX IF NOT EXISTS by_key_v2 ON records_v2 (key)")
+    for table in _OLD_TABLES:
+        db.execute(f"DROP TABLE IF EXISTS {table}")
+    db.execute("CREATE TABLE IF NOT EXISTS state_v3 (covered INTEGER, check_bytes BLOB)")
+    db.execute("CREATE TABLE IF NOT EXISTS lines_v3 (key INTEGER, at INTEGER, PRIMARY KEY (key, at)) WITHOUT ROWID")
     covered, check = _state(db)
     if covered > size or bytes_before(ledger, covered) != check:
-        db.execute("DELETE FROM records_v2")  # the ledger was rewritten: index it again
+        db.execute("DELETE FROM lines_v3")  # the ledger was rewritten: index it again
         covered = 0
     with open(ledger, "rb") as f:
         f.seek(covered)
-        while covered < size:  # a piece at a time: a 100,000-tag push adds 40 MB
+        while covered < size:  # a piece at a time: a 100,000-tag push adds 30 MB
             data = f.read(min(_PIECE, size - covered))
             if b"\n" not in data:
                 data += f.readline(size - covered - len(data))  # a line longer than a piece
             end = data.rfind(b"\n") + 1  # whole lines only; a torn last line waits for its newline
             if not end:
                 break
-            db.executemany("INSERT INTO records_v2 (key, line) VALUES (?, ?)",
-                           [(name_key(name), line) for line, name in _named(data[:end])])
+            db.executemany("INSERT OR IGNORE INTO lines_v3 (key, at) VALUES (?, ?)", _keyed(data[:end], covered))
             covered += end
             f.seek(covered)
-    db.execute("DELETE FROM state_v2")
-    db.execute("INSERT INTO state_v2 VALUES (?, ?)", (covered, bytes_before(ledger, covered)))
+    db.execute("DELETE FROM state_v3")
+    db.execute("INSERT INTO state_v3 VALUES (?, ?)", (covered, bytes_before(ledger, covered)))
 
 
-def _named(data: bytes) -> Iterator[tuple[bytes, str]]:
-    """(line, its record's name) for each whole record. tagguard writes records with sorted
-    keys and ASCII only, so a line starts `{"commit": "<hex>", "name": "` (a record) or
-    `{"name": "` (a landed mark): the name is read from there without parsing the line (a
-    100,000-tag push indexes 200,000 lines); any other line is parsed whole."""
+# The start of a line as tagguard writes records (sorted keys, ASCII only), after its
+# newline: `{"commit": "<hex>", "name": "` (a record) or `{"name": "` (a landed mark), then a
+# name with nothing to unescape; any other line start matches as just its newline.
+_NAMED = rb'\n(?:\{(?:"commit": "[0-9a-f]{40}(?:[0-9a-f]{24})?", )?"name": "([ !#-\[\]-~]+)")?'
+
+
+def _keyed(data: bytes, at: int) -> list[tuple[int, int]]:
+    """(key, offset) of each whole record in `data` (whole lines, from offset `at`). A line
+    tagguard wrote gives its name at C speed (a 100,000-tag push indexes 200,000 lines); any
+    other is parsed whole, and one that is no record with a name is left out."""
+    import re
+
+    lines = data[:-1].split(b"\n")  # (`data` ends with a newline)
+    names = re.findall(_NAMED, b"\n" + data[:-1])  # one per line (a literal first: found at C speed)
+    if len(names) != len(lines):  # (never: a guard, not a path)
+        names = [b""] * len(lines)
+    keys: list[int | None] = list(map(crc32, names))
+    for index in [i for i, name in enumerate(names) if not name]:
+        name = _name_of(lines[index])
+        keys[index] = None if name is None else name_key(name)
+    rows = zip(keys, accumulate(map((1).__add__, map(len, lines)), initial=at))
+    return [row for row in rows if row[0] is not None] if None in keys else list(rows)
+
+
+def _name_of(line: bytes) -> str | None:
+    """The "name" of the record on this line, or None when it is no whole record with one."""
     import json
-    from json.decoder import scanstring  # type: ignore[attr-defined]  # (the C scanner, not in the stubs)
 
-    for line in data.split(b"\n"):
-        if not line.endswith(b"}"):
-            continue
-        if line.isascii():
-            text = line.decode("ascii")
-            start = 10 if text.startswith('{"name": "') else text.find('", "name": "', 13) + 12
-            if start == 10 or (text.startswith('{"commit": "') and start in (64, 88)
-                               and text[12 : start - 12].isalnum()):
-                try:
-                    yield line, scanstring(text, start)[0]
-                    continue
-                except ValueError:
-                    pass
-        try:
-            record = json.loads(line)
-        except (ValueError, RecursionError):
-            continue
-        if isinstance(record, dict) and isinstance(record.get("name"), str):
-            yield line, record["name"]
+    if not line.endswith(b"}"):
+        return None  # empty, or torn by a crash
+    try:
+        record = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    name = record.get("name") if isinstance(record, dict) else None
+    return name if isinstance(name, str) else None
 
 
 def _state(db: sqlite3.Connection) -> tuple[int, bytes]:
     import sqlite3
 
     try:
-        row = db.execute("SELECT covered, check_bytes FROM state_v2").fetchone()
+        row = db.execute("SELECT covered, check_bytes FROM state_v3").fetchone()
     except sqlite3.OperationalError:  # no table yet: nothing covered
         return 0, b""
     return (int(row[0]), bytes(row[1])) if row else (0, b"")
