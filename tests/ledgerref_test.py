@@ -404,40 +404,36 @@ def test_a_writer_that_loses_the_race_for_the_ref_commits_again_on_the_winner(se
 def test_a_lookup_waits_while_a_writer_holds_the_cache(clone: Path, server: Path) -> None:
     """A writer reading the ref back rewrites the cache under its lock: a lookup meanwhile
     (another push's pre-receive) waits for it instead of reading half a cache."""
-    import fcntl
     import sys
 
     annotated(clone, "v2.8-base")
     assert push(clone, "v2.8-base").returncode == 0
-    fd = os.open(server / LEDGER_FILE, os.O_RDONLY)
-    fcntl.flock(fd, fcntl.LOCK_EX)  # as a writer holds it
     script = ("import sys; from tagguard.git.repo import Git; from tagguard.server.ledger import recorded; "
               "print(sorted(recorded(Git(sys.argv[1]), sys.argv[1], {'v2.8-base'})))")
-    reader = subprocess.Popen([sys.executable, "-c", script, str(server)], stdout=subprocess.PIPE, text=True)
+    assert waits_for_a_writer(server, [sys.executable, "-c", script, str(server)]) == "['v2.8-base']\n"
+
+
+def waits_for_a_writer(server: Path, command: list[str]) -> str:
+    """What `command` prints, having waited while the cache's lock was held as a writer holds it."""
+    import fcntl
+
+    fd = os.open(server / LEDGER_FILE, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    reader = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
         time.sleep(0.5)
         assert reader.poll() is None  # still waiting for the lock
     finally:
         os.close(fd)
     out, _ = reader.communicate(timeout=60)
-    assert (reader.returncode, out) == (0, "['v2.8-base']\n")
+    assert reader.returncode == 0
+    return out
 
 
 def test_ledger_reads_the_waiting_lines_under_the_lock(clone: Path, server: Path) -> None:
     """`tagguard ledger` reads the cache's lines the ref lacks (and `.head`, which a writer
     rewrites in place) only when no writer holds the cache."""
-    import fcntl
-
     annotated(clone, "v2.8-base")
     assert push(clone, "v2.8-base").returncode == 0
-    fd = os.open(server / LEDGER_FILE, os.O_RDONLY)
-    fcntl.flock(fd, fcntl.LOCK_EX)  # as a writer holds it
-    reader = subprocess.Popen([TAGGUARD, "ledger", "--repo", str(server), "--format", "json"],
-                              stdout=subprocess.PIPE, text=True)
-    try:
-        time.sleep(0.5)
-        assert reader.poll() is None  # still waiting for the lock
-    finally:
-        os.close(fd)
-    out, _ = reader.communicate(timeout=60)
-    assert reader.returncode == 0 and [e["name"] for e in json.loads(out)["entries"]] == ["v2.8-base"]
+    out = waits_for_a_writer(server, [TAGGUARD, "ledger", "--repo", str(server), "--format", "json"])
+    assert [e["name"] for e in json.loads(out)["entries"]] == ["v2.8-base"]

@@ -192,8 +192,8 @@ def _keyed(data: bytes, at: int) -> list[tuple[int, int]]:
     for index in [i for i, name in enumerate(names) if not name]:
         name = _name_of(lines[index])
         keys[index] = None if name is None else name_key(name)
-    rows = zip(keys, accumulate(map((1).__add__, map(len, lines)), initial=at))
-    return [row for row in rows if row[0] is not None] if None in keys else list(rows)
+    offsets = accumulate(map((1).__add__, map(len, lines)), initial=at)
+    return [(key, offset) for key, offset in zip(keys, offsets) if key is not None]
 
 
 def _name_of(line: bytes) -> str | None:
