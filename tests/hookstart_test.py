@@ -144,6 +144,26 @@ def test_one_git_process_answers_as_the_one_shot_calls_do(clone: Path, tmp_path:
         assert batched._unsupported
 
 
+def test_object_info_answers_each_name_even_when_some_are_missing_or_hold_spaces(clone: Path) -> None:
+    """The answers are matched to the names asked, whatever those hold: a missing name whose
+    answer has as many words as a found one's must not shift the rest."""
+    from tagguard.git.repo import Git, ObjectInfo
+
+    (clone / "a b tag 7").write_text("x\n")
+    git("add", ".", cwd=clone)
+    git("commit", "-q", "-m", "spaced", cwd=clone)
+    tag = annotated(clone, "v2.8-exp-b")
+    blob = git("rev-parse", "HEAD:a b tag 7", cwd=clone)
+    names = ["HEAD:no such tag 5", tag, "HEAD:a b tag 7", "0" * 40, "HEAD:gone"]
+    assert Git(str(clone)).object_info(names) == {
+        "HEAD:no such tag 5": ObjectInfo("HEAD:no such tag 5", "missing", 0),
+        tag: ObjectInfo(tag, "tag", int(git("cat-file", "-s", tag, cwd=clone))),
+        "HEAD:a b tag 7": ObjectInfo(blob, "blob", 2),
+        "0" * 40: ObjectInfo("0" * 40, "missing", 0),
+        "HEAD:gone": ObjectInfo("HEAD:gone", "missing", 0),
+    }
+
+
 def test_a_long_run_of_names_switches_to_one_regex_with_the_same_answers() -> None:
     patterns = ("tmp-*", "*-wip", "exp*run*")
     names = [f"{a}{i}{b}" for i in range(150) for a, b in (("tmp-", ""), ("v2.8-", "-wip"), ("exp", "-run"), ("v", ""))]

@@ -3,6 +3,9 @@ tagguard reserves."""
 
 from __future__ import annotations
 
+from _operator import itemgetter
+from itertools import repeat
+
 TAG_PREFIX = "refs/tags/"
 REPLACE_PREFIX = "refs/replace/"  # replace refs: pushes are refused unless the policy allows them (TG404)
 OWN_PREFIX = "refs/tagguard/"  # tagguard's own namespace: refused to every pusher (TG404)
@@ -18,3 +21,10 @@ def is_own_ref(ref: str) -> bool:
 def short_name(ref: str) -> str:
     """`refs/tags/NAME` -> `NAME`; anything else is returned as it is."""
     return ref[len(TAG_PREFIX) :] if ref.startswith(TAG_PREFIX) else ref
+
+
+def short_names(refs: list[str]) -> list[str]:
+    """`short_name` of each (a push's 100,000 tags at C speed)."""
+    if all(map(str.startswith, refs, repeat(TAG_PREFIX))):
+        return list(map(itemgetter(slice(len(TAG_PREFIX), None)), refs))
+    return list(map(short_name, refs))

@@ -41,8 +41,15 @@ class RefUpdate(tuple):  # type: ignore[type-arg]
     def many(cls, refs: Sequence[str], olds: Sequence[str], news: Sequence[str]) -> list[RefUpdate]:
         """`RefUpdate(ref, old, new)` of each, each step over them all (a push's 100,000)."""
         is_tags = list(map(str.startswith, refs, repeat(TAG_PREFIX)))
-        names = [ref[10:] if is_tag else ref for ref, is_tag in zip(refs, is_tags)]  # 10 == len(TAG_PREFIX)
-        kinds = ["delete" if new in _ZEROS else "create" if old in _ZEROS else "update" for old, new in zip(olds, news)]
+        if all(is_tags):  # a push of tags: each step at C speed
+            names = list(map(_AFTER_PREFIX, refs))
+        else:
+            names = [ref[10:] if is_tag else ref for ref, is_tag in zip(refs, is_tags)]  # 10 == len(TAG_PREFIX)
+        if _ZEROS.issuperset(olds) and _ZEROS.isdisjoint(news):  # (a push of new refs)
+            kinds: list[str] = ["create"] * len(refs)
+        else:
+            kinds = ["delete" if new in _ZEROS else "create" if old in _ZEROS else "update"
+                     for old, new in zip(olds, news)]
         return list(map(tuple.__new__, repeat(cls), zip(refs, olds, news, names, kinds, is_tags)))
 
     def __repr__(self) -> str:
@@ -59,6 +66,7 @@ class RefUpdate(tuple):  # type: ignore[type-arg]
         ref, old, new, name, kind, is_tag = map(property, map(itemgetter, range(6)))
 
 
+_AFTER_PREFIX = itemgetter(slice(len(TAG_PREFIX), None))  # a tag ref's name
 _KIND_TAG = itemgetter(4, 5)  # a RefUpdate's (kind, is_tag)
 _LANDS = frozenset({("create", True), ("update", True)})
 
@@ -111,7 +119,11 @@ def _plain_updates(lines: list[str]) -> list[RefUpdate] | None:
                 and all(map(str.startswith, refs, repeat("refs/"))) and "".join(refs).isprintable()
                 and (zero, zero) not in zip(olds, news)):
             return None
-        shared = [_ZERO_OF.get(old, old) for old in olds]  # one shared zero id: less memory
+        distinct = set(olds)
+        if len(distinct) == 1 and zero in distinct:  # (a push of new refs)
+            shared: Sequence[str] = [_ZERO_OF[zero]] * len(olds)
+        else:
+            shared = [_ZERO_OF.get(old, old) for old in olds]  # one shared zero id: less memory
         updates += RefUpdate.many(refs, shared, news)
     return updates or None
 

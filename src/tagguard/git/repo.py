@@ -154,10 +154,17 @@ class Git:
         """One `cat-file --batch-check=<fmt>` for many object names (each + `suffix`):
         name -> the formatted line, or None when the object is missing."""
         unique = list(dict.fromkeys(names))
-        if not unique:
-            return {}
-        asked = [n + suffix for n in unique]
-        text = self._cat_file("info", fmt, asked).decode("utf-8", "surrogateescape")
+        return self._by_name(unique, self._check_text(unique, fmt, suffix), suffix) if unique else {}
+
+    def _check_text(self, unique: list[str], fmt: str, suffix: str = "") -> str:
+        """What `cat-file --batch-check=<fmt>` prints for these names (each + `suffix`)."""
+        asked = [n + suffix for n in unique] if suffix else unique
+        return self._cat_file("info", fmt, asked).decode("utf-8", "surrogateescape")
+
+    @staticmethod
+    def _by_name(unique: list[str], text: str, suffix: str) -> dict[str, str | None]:
+        """`_batch_check`'s answer from what git printed."""
+        asked = [n + suffix for n in unique] if suffix else unique
         out = text.split("\n")[:-1]
         _same_count(asked, out)
         if " missing\n" not in text and " ambiguous\n" not in text:
@@ -181,11 +188,15 @@ class Git:
 
     def object_info(self, oids: Iterable[str]) -> dict[str, ObjectInfo]:
         """Type and size of many objects (`<oid>` or `<rev>:<path>`)."""
-        found = self._batch_check(oids, INFO_FORMAT)
-        words = " ".join(found.values()).split(" ") if None not in found.values() else []  # type: ignore[arg-type]
-        oids_, kinds, sizes = words[0::3], words[1::3], words[2::3]
-        if len(words) == 3 * len(found) and _KINDS.keys() >= set(kinds) and "".join(sizes).isdigit():
-            return dict(zip(found, map(_new, repeat(ObjectInfo), zip(oids_, map(_KINDS.get, kinds), map(int, sizes)))))
+        unique = list(dict.fromkeys(oids))
+        text = self._check_text(unique, INFO_FORMAT) if unique else ""
+        if " missing\n" not in text and " ambiguous\n" not in text:  # each line `<oid> <type> <size>`: no name
+            words = text[:-1].replace("\n", " ").split(" ")
+            oids_, kinds, sizes = words[0::3], words[1::3], words[2::3]
+            if len(words) == 3 * len(unique) and _KINDS.keys() >= set(kinds) and "".join(sizes).isdigit():
+                fields = zip(oids_, map(_KINDS.get, kinds), map(int, sizes))
+                return dict(zip(unique, map(_new, repeat(ObjectInfo), fields)))
+        found = self._by_name(unique, text, "")
         result = {}  # some missing: line by line
         for name, line in found.items():
             oid, kind, size = (line or f"{name} missing 0").rsplit(" ", 2)
@@ -642,7 +653,8 @@ def _as_known(data: bytes, names: list[str], known: Mapping[str, ObjectInfo]
     if not infos or None in infos:
         return None
     oids, kinds, sizes = map(list, zip(*infos))
-    headers = "\0".join(map("{} {} {}\n".format, oids, kinds, sizes)).encode().split(b"\0")
+    headers = ("%s %s %d\n\0" * len(oids) % tuple(chain.from_iterable(zip(oids, kinds, sizes)))).encode().split(b"\0")
+    del headers[-1]  # (after the last \0)
     ends = list(accumulate(map(add, map(len, headers), map(add, sizes, repeat(1)))))
     if ends[-1] != len(data):
         return None

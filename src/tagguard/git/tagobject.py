@@ -297,8 +297,8 @@ def _chain(oid: str, steps: dict[str, TagObject | ObjectInfo | None], unresolved
 def _unresolved(tags: list[TagObject]) -> list[str]:
     """The tags whose object header is not an object id like their own (checked on them
     all at once, then one by one when some are not)."""
-    targets = [t.target for t in tags]
-    if all(map(eq, map(len, targets), map(len, (t.oid for t in tags)))) and all_hex("".join(targets)):
+    targets = list(map(_TARGET, tags))
+    if all(map(eq, map(len, targets), map(len, map(_OID, tags)))) and all_hex("".join(targets)):
         return []
     return [t.oid for t in tags if not (len(t.target) == len(t.oid) and all_hex(t.target))]
 

@@ -18,10 +18,12 @@ the record is written before the refs move:
 from __future__ import annotations
 
 import os
+from _operator import attrgetter
+from itertools import chain
 
 from tagguard.errors import TagguardError
 from tagguard.git.refs import short_name
-from tagguard.git.refupdates import RefUpdate
+from tagguard.git.refupdates import RefUpdate, landing
 from tagguard.git.repo import Git, zero_oid
 from tagguard.lean import TYPE_CHECKING, cast
 from tagguard.output.dates import utc_now
@@ -215,13 +217,17 @@ def landed_lines(
     now = now or utc_now()
     state_part = f'"state": {json_string(state)}, ' if state else ""
     tail = f', "pusher": {"null" if pusher is None else json_string(pusher)}, {state_part}"time": "{now}"}}\n'
-    quotes = ('{"commit": "", "name": "", "object": ""' + tail).count('"')
+    line = '{"commit": "%s", "name": "%s", "object": "%s"' + tail.replace("%", "%%")  # (a %-format: one call a chunk)
+    quotes = (line % ("", "", "")).count('"')
     for start in range(0, len(updates), _LINES_PER_WRITE):
-        part = [u for u in updates[start : start + _LINES_PER_WRITE] if u.is_tag and u.kind != "delete"]
-        text = "".join([f'{{"commit": "{targets[u.new]}", "name": "{u.name}", "object": "{u.new}"{tail}' for u in part])
+        part = landing(updates[start : start + _LINES_PER_WRITE])
+        news = list(map(_NEW, part))
+        fields = zip(map(targets.__getitem__, news), map(_NAME, part), news)
+        text = line * len(part) % tuple(chain.from_iterable(fields))
         yield _plain_lines(text, len(part), quotes) or encode_lines(landed_records(part, targets, pusher, state, now))
 
 
+_NEW, _NAME = attrgetter("new"), attrgetter("name")
 _CONTROLS = bytes([*range(32), 127])  # the ASCII characters `str.isprintable` refuses
 
 

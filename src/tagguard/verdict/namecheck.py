@@ -5,7 +5,7 @@ Pure functions of a name and a policy; the hooks and commands all call these.
 
 from __future__ import annotations
 
-from tagguard.git.refs import short_name
+from tagguard.git.refs import short_names
 from tagguard.lean import TYPE_CHECKING
 from tagguard.patterns import glob_matches
 from tagguard.policy.model import Policy
@@ -27,7 +27,7 @@ def check_names(names: list[str], policy: Policy, *, pushed: bool = True,
                 tags: Sequence[PushedTag | None] | None = None) -> list[list[Violation]]:
     """`check_name` of each name, one or a push's 100,000, each step over all of them; `tags`:
     the pushed tag each names (see `check_name`), None for none."""
-    names = list(map(short_name, names))
+    names = short_names(names)
     temporary = glob_matches(names, policy.naming.temporary)
     judged = parse_names([n for n, t in zip(names, temporary) if t is None], policy.naming)
     if len(judged) == len(names) and not policy.image.pytorch and NameProblem not in set(map(type, judged)):
