@@ -556,3 +556,112 @@ def test_long_names_are_burned_whichever_post_receive_records_them(clone: Path, 
     again = push(clone, name)
     assert again.returncode == 1 and ": TG403 was published before" in again.stderr  # (long names are shortened)
     assert server_tags(server) == {}
+
+
+# --- the column-at-once shortcuts of a big push ---------------------------------------------
+
+
+def _many_tags(clone: Path, count: int, prefix: str = "v2.8-exp-run") -> list[str]:
+    """`count` annotated tags on HEAD, made in one fast-import; their names."""
+    head = git("rev-parse", "HEAD", cwd=clone)
+    names = [f"{prefix}{i}" for i in range(count)]
+    stream = "".join(f"tag {name}\nfrom {head}\ntagger T <t@example.com> 1700000000 +0000\ndata 8\nacc=0.9\n\n"
+                     for name in names)
+    run("git", "fast-import", "--quiet", cwd=clone, input=stream)
+    return names
+
+
+ODD_ONES = {  # one tag among 300 good ones, made in the clone: what the pusher does, the code it gets
+    "version": (lambda clone: annotated(clone, "v02.8-exp-a"), "v02.8-exp-a: TG101"),
+    "type": (lambda clone: annotated(clone, "v2.8-nope-a"), "v2.8-nope-a: TG102"),
+    "upper case": (lambda clone: annotated(clone, "v2.8-exp-A"), "v2.8-exp-A: TG101"),
+    "no description": (lambda clone: annotated(clone, "v2.8-exp-"), "v2.8-exp-: TG101"),
+    "header names another tag": (lambda clone: git("update-ref", "refs/tags/v2.8-exp-odd", tag_object(
+        clone, "v2.8-exp-run7", git("rev-parse", "HEAD", cwd=clone)), cwd=clone), "v2.8-exp-odd: TG304"),
+    "a tag ref inside refs/tags/": (lambda clone: git("update-ref", "refs/tags/refs/tags/v2.8-exp-x", tag_object(
+        clone, "refs/tags/v2.8-exp-x", git("rev-parse", "HEAD", cwd=clone)), cwd=clone), "refs/tags/v2.8-exp-x: TG101"),
+    "lightweight": (lambda clone: git("tag", "v2.8-exp-light", cwd=clone), "v2.8-exp-light: TG301"),
+    "moved": (lambda clone: git("tag", "-f", "-a", "v2.8-exp-old", "-m", "moved", commit(clone, "moved"), cwd=clone),
+              "v2.8-exp-old: TG401"),
+}
+
+
+@pytest.mark.parametrize("odd", list(ODD_ONES))
+def test_one_odd_tag_among_many_refuses_the_whole_push(clone: Path, server: Path, odd: str) -> None:
+    """Each step of a big push's check is told for all its tags at once, and falls back to one
+    by one when any tag is odd: whatever the odd one is, it is named and nothing lands."""
+    annotated(clone, "v2.8-exp-old")
+    assert push(clone, "v2.8-exp-old").returncode == 0
+    before = server_tags(server)
+    names = _many_tags(clone, 300)
+    make, says = ODD_ONES[odd]
+    make(clone)
+    result = push(clone, "--force", "--tags")
+    assert result.returncode == 1
+    assert any(line.startswith(says) for line in remote_lines(result)), remote_lines(result)
+    assert server_tags(server) == before
+    assert not {r["name"] for r in ledger_records(server)} & set(names)
+
+
+def test_names_and_pushers_with_percent_signs_are_recorded_as_they_are(clone: Path, server: Path) -> None:
+    """The ledger's lines of a big push are formatted a chunk at a time: a name or a pusher
+    holding `%s` is recorded as written, and the name is burned once deleted."""
+    use_policy(server, '[server]\nmode = "warn"\n')
+    names = [*_many_tags(clone, 50), *_many_tags(clone, 2, "v2.8-exp-100%s-")]
+    assert push(clone, "--tags", env={"REMOTE_USER": "m%s%d %%"}).returncode == 0
+    records = [r for r in ledger_records(server) if r.get("state") == "pending"]
+    assert sorted(r["name"] for r in records) == sorted(names)
+    assert {r["pusher"] for r in records} == {"m%s%d %%"}
+    assert {r["object"] for r in records} == set(server_tags(server).values())
+    assert push(clone, ":refs/tags/v2.8-exp-100%s-1").returncode == 0
+    use_policy(server, "")
+    git("tag", "-f", "-a", "v2.8-exp-100%s-1", "-m", "again", commit(clone, "other"), cwd=clone)
+    again = push(clone, "--force", "v2.8-exp-100%s-1")
+    assert again.returncode == 1 and "v2.8-exp-100%s-1: TG403" in again.stderr
+    assert "v2.8-exp-100%s-1" not in server_tags(server)
+
+
+def test_paths_with_spaces_keep_each_answer_to_its_own_name(clone: Path, server: Path) -> None:
+    """Paths named inside a pushed file reach git's batch requests: a missing one whose answer
+    has as many words as a found object's must not shift the answers of the others."""
+    use_policy(server, '[image]\nfile = [".devcontainer/devcontainer.json"]\n')
+    (clone / ".devcontainer").mkdir()
+    config = clone / ".devcontainer" / "devcontainer.json"
+    config.write_text(json.dumps({"build": {"dockerfile": "gone tag 7"}}))
+    git("add", ".", cwd=clone)
+    first = commit(clone, "names a Dockerfile that is not there")
+    annotated(clone, "v2.8-exp-a")
+    config.write_text(json.dumps({"build": {"dockerfile": "train tag 5"}}))
+    (clone / ".devcontainer" / "train tag 5").write_text("FROM pytorch/pytorch:2.9.1-cuda12.8-cudnn9-runtime\n")
+    git("add", ".", cwd=clone)
+    second = commit(clone, "trains on 2.9")
+    annotated(clone, "v2.8-exp-b")
+    result = push(clone, "main", "v2.8-exp-a", "v2.8-exp-b")
+    lines = remote_lines(result)
+    assert result.returncode == 1
+    assert any(line.startswith(f"v2.8-exp-a: TG202 .devcontainer/devcontainer.json:1 at {first[:12]}: names "
+                               ".devcontainer/gone tag 7, which does not") for line in lines), lines
+    assert any(line.startswith(f"v2.8-exp-b: TG201 says PyTorch 2.8, but .devcontainer/train tag 5:1 at {second[:12]}")
+               for line in lines), lines
+    assert server_tags(server) == {}
+
+
+RAW_ODD_ONES = {  # one command among 200 creations of good tags, sent by a raw client
+    "deletes what is not there": lambda good: (ZERO, ZERO, "refs/tags/v2.8-exp-none"),
+    "claims an old value": lambda good: ("1" * 40, good, "refs/tags/v2.8-exp-claimed"),
+    "a longer zero": lambda good: ("0" * 64, good, "refs/tags/v2.8-exp-long"),
+    "the same ref again": lambda good: (ZERO, good, "refs/tags/v2.8-exp-run3"),
+}
+
+
+@pytest.mark.parametrize("odd", list(RAW_ODD_ONES))
+def test_one_odd_command_among_many_lands_nothing(clone: Path, server: Path, odd: str) -> None:
+    """The input's lines are checked a column at a time; one odd line sends them all through
+    the line-by-line reading, and the push is refused whole."""
+    _many_tags(clone, 200)
+    refs = git("for-each-ref", "--format=%(objectname) %(refname)", "refs/tags/", cwd=clone).splitlines()
+    commands = [(ZERO, *line.split(" ")) for line in refs]
+    result = raw_push(server, [*commands[:100], RAW_ODD_ONES[odd](commands[0][1]), *commands[100:]], clone)
+    assert not any(line.startswith("ok ") for line in result.report), result.report
+    assert server_tags(server) == {}
+    assert ledger_records(server) == []
