@@ -58,7 +58,8 @@ def owned_bare(shared: Path, user: str) -> Path:
 
 def python_in(directory: Path) -> Path:
     """A venv in `directory` on the system's Python (not one under /root), that runs this
-    tagguard (its source, and `regex` linked in from this venv)."""
+    tagguard (copies of its source and of this venv's `regex`: the checkout may sit where
+    other users can't enter, such as a home directory of mode 700)."""
     base = Path("/usr/bin/python3")
     if not base.exists():
         pytest.skip("no /usr/bin/python3 to make a venv other users can run")
@@ -66,9 +67,8 @@ def python_in(directory: Path) -> Path:
     assert run(str(base), "-m", "venv", "--without-pip", str(venv)).returncode == 0
     site = Path(run(str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])")
                 .stdout.strip())
-    (site / "tagguard.pth").write_text(f"{ROOT / 'src'}\n")
-    regex = Path(sysconfig.get_paths()["purelib"]) / "regex"
-    (site / "regex").symlink_to(regex, target_is_directory=True)
+    for source in (ROOT / "src" / "tagguard", Path(sysconfig.get_paths()["purelib"]) / "regex"):
+        shutil.copytree(source, site / source.name, copy_function=shutil.copyfile)  # (modes by umask, not the source)
     return venv / "bin" / "python"
 
 
