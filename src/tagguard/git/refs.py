@@ -6,6 +6,11 @@ from __future__ import annotations
 from _operator import itemgetter
 from itertools import repeat
 
+from tagguard.lean import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
 TAG_PREFIX = "refs/tags/"
 REPLACE_PREFIX = "refs/replace/"  # replace refs: pushes are refused unless the policy allows them (TG404)
 OWN_PREFIX = "refs/tagguard/"  # tagguard's own namespace: refused to every pusher (TG404)
@@ -23,7 +28,7 @@ def short_name(ref: str) -> str:
     return ref[len(TAG_PREFIX) :] if ref.startswith(TAG_PREFIX) else ref
 
 
-def short_names(refs: list[str]) -> list[str]:
+def short_names(refs: Sequence[str]) -> list[str]:
     """`short_name` of each (a push's 100,000 tags at C speed)."""
     if all(map(str.startswith, refs, repeat(TAG_PREFIX))):
         return list(map(itemgetter(slice(len(TAG_PREFIX), None)), refs))

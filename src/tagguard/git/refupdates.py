@@ -6,7 +6,7 @@ from _operator import itemgetter
 from itertools import compress, repeat
 
 from tagguard.errors import TagguardError
-from tagguard.git.refs import TAG_PREFIX
+from tagguard.git.refs import TAG_PREFIX, short_names
 from tagguard.git.repo import all_hex, is_zero
 from tagguard.lean import TYPE_CHECKING
 from tagguard.safetext import shown
@@ -41,10 +41,7 @@ class RefUpdate(tuple):  # type: ignore[type-arg]
     def many(cls, refs: Sequence[str], olds: Sequence[str], news: Sequence[str]) -> list[RefUpdate]:
         """`RefUpdate(ref, old, new)` of each, each step over them all (a push's 100,000)."""
         is_tags = list(map(str.startswith, refs, repeat(TAG_PREFIX)))
-        if all(is_tags):  # a push of tags: each step at C speed
-            names = list(map(_AFTER_PREFIX, refs))
-        else:
-            names = [ref[10:] if is_tag else ref for ref, is_tag in zip(refs, is_tags)]  # 10 == len(TAG_PREFIX)
+        names = short_names(refs)
         if _ZEROS.issuperset(olds) and _ZEROS.isdisjoint(news):  # (a push of new refs)
             kinds: list[str] = ["create"] * len(refs)
         else:
@@ -66,7 +63,6 @@ class RefUpdate(tuple):  # type: ignore[type-arg]
         ref, old, new, name, kind, is_tag = map(property, map(itemgetter, range(6)))
 
 
-_AFTER_PREFIX = itemgetter(slice(len(TAG_PREFIX), None))  # a tag ref's name
 _KIND_TAG = itemgetter(4, 5)  # a RefUpdate's (kind, is_tag)
 _LANDS = frozenset({("create", True), ("update", True)})
 

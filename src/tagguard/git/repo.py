@@ -154,17 +154,16 @@ class Git:
         """One `cat-file --batch-check=<fmt>` for many object names (each + `suffix`):
         name -> the formatted line, or None when the object is missing."""
         unique = list(dict.fromkeys(names))
-        return self._by_name(unique, self._check_text(unique, fmt, suffix), suffix) if unique else {}
-
-    def _check_text(self, unique: list[str], fmt: str, suffix: str = "") -> str:
-        """What `cat-file --batch-check=<fmt>` prints for these names (each + `suffix`)."""
         asked = [n + suffix for n in unique] if suffix else unique
+        return self._by_name(unique, asked, self._check_text(asked, fmt)) if unique else {}
+
+    def _check_text(self, asked: list[str], fmt: str) -> str:
+        """What `cat-file --batch-check=<fmt>` prints for these object names."""
         return self._cat_file("info", fmt, asked).decode("utf-8", "surrogateescape")
 
     @staticmethod
-    def _by_name(unique: list[str], text: str, suffix: str) -> dict[str, str | None]:
-        """`_batch_check`'s answer from what git printed."""
-        asked = [n + suffix for n in unique] if suffix else unique
+    def _by_name(unique: list[str], asked: list[str], text: str) -> dict[str, str | None]:
+        """`_batch_check`'s answer from what git printed for `asked` (`unique`, each + its suffix)."""
         out = text.split("\n")[:-1]
         _same_count(asked, out)
         if " missing\n" not in text and " ambiguous\n" not in text:
@@ -196,7 +195,7 @@ class Git:
             if len(words) == 3 * len(unique) and _KINDS.keys() >= set(kinds) and "".join(sizes).isdigit():
                 fields = zip(oids_, map(_KINDS.get, kinds), map(int, sizes))
                 return dict(zip(unique, map(_new, repeat(ObjectInfo), fields)))
-        found = self._by_name(unique, text, "")
+        found = self._by_name(unique, unique, text)
         result = {}  # some missing: line by line
         for name, line in found.items():
             oid, kind, size = (line or f"{name} missing 0").rsplit(" ", 2)

@@ -184,7 +184,7 @@ def landed_marks(updates: list[RefUpdate]) -> Iterator[bytes]:
     for start in range(0, len(updates), _LINES_PER_WRITE):
         part = updates[start : start + _LINES_PER_WRITE]
         yield "".join([f'{{"name": {json_string(u.name)}, "object": "{u.new}", "state": "{LANDED}"}}\n'
-                       for u in part if u.is_tag and u.kind != "delete"]).encode()
+                       for u in landing(part)]).encode()
 
 
 def landed_records(
@@ -196,8 +196,7 @@ def landed_records(
     now = now or utc_now()
     records: list[LandedRecord] = [
         {"name": u.name, "object": u.new, "commit": targets[u.new], "pusher": pusher, "time": now}
-        for u in updates
-        if u.is_tag and u.kind != "delete"
+        for u in landing(updates)
     ]
     if not state:
         return records
