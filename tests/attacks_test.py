@@ -124,28 +124,35 @@ def test_every_command_of_a_raw_push_is_judged(clone: Path, server: Path) -> Non
 # --- hole 4: paths from image files reach git's batch input ----------------------------------
 
 
-def test_a_path_with_a_newline_can_not_shift_git_answers(clone: Path, server: Path) -> None:
+def _dockerfile_paths(clone: Path, server: Path, odd: str, real: str) -> tuple[str, str, list[str]]:
+    """Tag v2.8-exp-a on a commit whose devcontainer.json names the Dockerfile path `odd`, and
+    v2.8-exp-b on one where it names `real`, a Dockerfile of PyTorch 2.9; push both, which must
+    be refused with nothing landed. The two commits, and what the hooks printed."""
     use_policy(server, '[image]\nfile = [".devcontainer/devcontainer.json"]\n')
-    decoy = _hash(clone, "FROM pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime\n")
     (clone / ".devcontainer").mkdir()
     config = clone / ".devcontainer" / "devcontainer.json"
-    config.write_text(json.dumps({"build": {"dockerfile": f"Dockerfile\n{decoy}"}}))
+    config.write_text(json.dumps({"build": {"dockerfile": odd}}))
     git("add", ".", cwd=clone)
-    first = commit(clone, "devcontainer with a newline in its path")
+    first = commit(clone, "devcontainer with an odd Dockerfile path")
     annotated(clone, "v2.8-exp-a")
-    config.write_text(json.dumps({"build": {"dockerfile": "Dockerfile"}}))
-    (clone / ".devcontainer" / "Dockerfile").write_text("FROM pytorch/pytorch:2.9.1-cuda12.8-cudnn9-runtime\n")
+    config.write_text(json.dumps({"build": {"dockerfile": real}}))
+    (clone / ".devcontainer" / real).write_text("FROM pytorch/pytorch:2.9.1-cuda12.8-cudnn9-runtime\n")
     git("add", ".", cwd=clone)
     second = commit(clone, "trains on 2.9")
     annotated(clone, "v2.8-exp-b")
     result = push(clone, "main", "v2.8-exp-a", "v2.8-exp-b")
-    lines = remote_lines(result)
     assert result.returncode == 1
+    assert server_tags(server) == {}
+    return first, second, remote_lines(result)
+
+
+def test_a_path_with_a_newline_can_not_shift_git_answers(clone: Path, server: Path) -> None:
+    decoy = _hash(clone, "FROM pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime\n")
+    first, second, lines = _dockerfile_paths(clone, server, f"Dockerfile\n{decoy}", "Dockerfile")
     assert (f"v2.8-exp-a: TG202 .devcontainer/devcontainer.json at {first[:12]}: names a Dockerfile whose path "
             f"holds control characters") in lines
     assert any(line.startswith(f"v2.8-exp-b: TG201 says PyTorch 2.8, but .devcontainer/Dockerfile:1 at {second[:12]}")
                for line in lines), lines
-    assert server_tags(server) == {}
 
 
 def test_git_never_gets_a_request_that_spans_lines(repo: Path) -> None:
@@ -624,26 +631,11 @@ def test_names_and_pushers_with_percent_signs_are_recorded_as_they_are(clone: Pa
 def test_paths_with_spaces_keep_each_answer_to_its_own_name(clone: Path, server: Path) -> None:
     """Paths named inside a pushed file reach git's batch requests: a missing one whose answer
     has as many words as a found object's must not shift the answers of the others."""
-    use_policy(server, '[image]\nfile = [".devcontainer/devcontainer.json"]\n')
-    (clone / ".devcontainer").mkdir()
-    config = clone / ".devcontainer" / "devcontainer.json"
-    config.write_text(json.dumps({"build": {"dockerfile": "gone tag 7"}}))
-    git("add", ".", cwd=clone)
-    first = commit(clone, "names a Dockerfile that is not there")
-    annotated(clone, "v2.8-exp-a")
-    config.write_text(json.dumps({"build": {"dockerfile": "train tag 5"}}))
-    (clone / ".devcontainer" / "train tag 5").write_text("FROM pytorch/pytorch:2.9.1-cuda12.8-cudnn9-runtime\n")
-    git("add", ".", cwd=clone)
-    second = commit(clone, "trains on 2.9")
-    annotated(clone, "v2.8-exp-b")
-    result = push(clone, "main", "v2.8-exp-a", "v2.8-exp-b")
-    lines = remote_lines(result)
-    assert result.returncode == 1
+    first, second, lines = _dockerfile_paths(clone, server, "gone tag 7", "train tag 5")
     assert any(line.startswith(f"v2.8-exp-a: TG202 .devcontainer/devcontainer.json:1 at {first[:12]}: names "
                                ".devcontainer/gone tag 7, which does not") for line in lines), lines
     assert any(line.startswith(f"v2.8-exp-b: TG201 says PyTorch 2.8, but .devcontainer/train tag 5:1 at {second[:12]}")
                for line in lines), lines
-    assert server_tags(server) == {}
 
 
 RAW_ODD_ONES = {  # one command among 200 creations of good tags, sent by a raw client
