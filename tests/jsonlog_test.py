@@ -41,12 +41,15 @@ def test_ledger_lines_are_the_records_json_writes(tmp_path: Path) -> None:
     from tagguard.server.jsonlog import encode_lines
     from tagguard.server.ledger import PENDING, landed_lines, landed_records
 
-    names = ["v2.8-a", 'v2.8-"q"', "v2.8-\u00e9", "v2.8-back\\slash", "v2.8-\x7f", "v2.8-\udce9", "v2.8-100%s"]
+    names = ["v2.8-a", 'v2.8-"q"', "v2.8-\u00e9", "v2.8-back\\slash", "v2.8-\x7f", "v2.8-\udce9", "v2.8-100%s",
+             "v2.8-\x01", "v2.8-tab\t"]
     updates = [RefUpdate(f"refs/tags/{n}", "0" * 40, f"{i:040x}") for i, n in enumerate(names)]
     updates.append(RefUpdate("refs/tags/gone", "1" * 40, "0" * 40))  # deleted: no record
     targets = {u.new: "c" * 40 for u in updates}
+    odd_target = RefUpdate("refs/tags/v2.8-b", "0" * 40, "d" * 40)  # a tag object's header is the pusher's
+    targets[odd_target.new] = 'c"\\\n'
     for pusher, state in ((None, None), ('a "b"', PENDING), ("alice", PENDING), ("%s %d 100%", PENDING)):
         now = "2026-01-01T00:00:00Z"
-        for chunk in (updates[:1], updates):
+        for chunk in (updates[:1], updates, [odd_target], *([u] for u in updates)):
             lines = b"".join(landed_lines(chunk, targets, pusher, state, now))
             assert lines == encode_lines(landed_records(chunk, targets, pusher, state, now))

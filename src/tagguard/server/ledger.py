@@ -18,12 +18,11 @@ the record is written before the refs move:
 from __future__ import annotations
 
 import os
-from _operator import attrgetter
 from itertools import chain
 
 from tagguard.errors import TagguardError
 from tagguard.git.refs import short_name
-from tagguard.git.refupdates import RefUpdate, landing
+from tagguard.git.refupdates import NAME, NEW, RefUpdate, landing
 from tagguard.git.repo import Git, zero_oid
 from tagguard.lean import TYPE_CHECKING, cast
 from tagguard.output.dates import utc_now
@@ -217,26 +216,19 @@ def landed_lines(
     state_part = f'"state": {json_string(state)}, ' if state else ""
     tail = f', "pusher": {"null" if pusher is None else json_string(pusher)}, {state_part}"time": "{now}"}}\n'
     line = '{"commit": "%s", "name": "%s", "object": "%s"' + tail.replace("%", "%%")  # (a %-format: one call a chunk)
-    quotes = (line % ("", "", "")).count('"')
     for start in range(0, len(updates), _LINES_PER_WRITE):
         part = landing(updates[start : start + _LINES_PER_WRITE])
-        news = list(map(_NEW, part))
-        fields = zip(map(targets.__getitem__, news), map(_NAME, part), news)
-        text = line * len(part) % tuple(chain.from_iterable(fields))
-        yield _plain_lines(text, len(part), quotes) or encode_lines(landed_records(part, targets, pusher, state, now))
+        news, names = list(map(NEW, part)), list(map(NAME, part))
+        commits = list(map(targets.__getitem__, news))
+        if _unescaped("".join(chain(commits, names, news))):
+            yield (line * len(part) % tuple(chain.from_iterable(zip(commits, names, news)))).encode()
+        else:
+            yield encode_lines(landed_records(part, targets, pusher, state, now))
 
 
-_NEW, _NAME = attrgetter("new"), attrgetter("name")
-_CONTROLS = bytes([*range(32), 127])  # the ASCII characters `str.isprintable` refuses
-
-
-def _plain_lines(text: str, count: int, quotes: int) -> bytes | None:
-    """`text` as bytes when it is `count` lines as the JSON encoder writes them: ASCII with
-    `quotes` quotes a line, no backslash, no control character but the line ends."""
-    if not (text.isascii() and text.count('"') == quotes * count and "\\" not in text and text.count("\n") == count):
-        return None
-    data = text.encode()
-    return data if len(data.translate(None, _CONTROLS)) == len(data) - count else None
+def _unescaped(text: str) -> bool:
+    """Whether JSON writes this text as it is: printable ASCII, no quote, no backslash."""
+    return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
 
 
 def with_held(history: dict[str, list[LedgerLine]], current: Mapping[str, str | None]) -> dict[str, list[LedgerLine]]:

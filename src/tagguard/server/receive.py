@@ -9,13 +9,12 @@ from __future__ import annotations
 import _signal  # type: ignore[import-not-found]  # signal's C core: `signal` adds enums, and `enum` costs a hook 3 ms
 import os
 import sys
-from _operator import attrgetter
 from itertools import chain, filterfalse
 
 from tagguard.errors import TagguardError
 from tagguard.git.processes import STOP_SIGNALS, run
 from tagguard.git.refs import is_own_ref
-from tagguard.git.refupdates import RefUpdate
+from tagguard.git.refupdates import NAME, NEW, REF, RefUpdate, tag_updates
 from tagguard.git.repo import Batched, Git
 from tagguard.lean import TYPE_CHECKING, NamedTuple
 from tagguard.output.dates import utc_now
@@ -145,7 +144,7 @@ def run_chained(hook: str | None, args: list[str], stdin: bytes | None) -> int:
 def verdicts(results: dict[str, list[Violation]], updates: list[RefUpdate], mode: str) -> dict[str, Verdict]:
     """accepted / warned / refused for each ref; one refusing ref refuses the whole push."""
     if not any(results.values()):  # nearly every push: nothing at all to report
-        return dict.fromkeys([u.ref for u in updates], ACCEPTED)
+        return dict.fromkeys(map(REF, updates), ACCEPTED)
     failing = {ref for ref, found in results.items() if found and has_errors(found)}
     if failing and (mode != "warn" or any(is_own_ref(ref) for ref in failing)):
         return {u.ref: REFUSED for u in updates}
@@ -219,7 +218,7 @@ def held_as_claimed(context: Context, updates: list[RefUpdate]) -> dict[str, str
     """What each tag ref the push deletes or moves holds now; refuse the push unless that is
     the old id it names. git deletes a ref whatever it holds when the old id names no object,
     so a deletion judged before its tag landed could otherwise remove it unseen."""
-    touched = [u for u in updates if u.is_tag and u.kind != "create"]
+    touched = tag_updates(updates, "update", "delete")
     stored = {u.ref: stored_ref(u.ref) for u in touched}
     found = context.git.resolve(stored.values()) if touched else {}
     current = {ref: found[name] for ref, name in stored.items()}
@@ -253,7 +252,7 @@ def record_pending(context: Context, updates: list[RefUpdate], landing: list[Ref
     if touched:
         history = recorded(context.git, context.git_dir, {u.name for u in touched})
         records += confirmations(history, {u.name: current[u.ref] for u in touched})
-    unknown = list(filterfalse(targets.__contains__, map(_NEW, landing)))  # moves, landing in warn mode
+    unknown = list(filterfalse(targets.__contains__, map(NEW, landing)))  # moves, landing in warn mode
     if unknown:
         from tagguard.git.tagobject import peel_ends
 
@@ -262,8 +261,6 @@ def record_pending(context: Context, updates: list[RefUpdate], landing: list[Ref
         lines = landed_lines(landing, targets, context.pusher, PENDING)
         write(context.git, context.git_dir, chain([encode_lines(records)], lines), index=False)
 
-
-_NEW = attrgetter("new")
 
 
 def _held_counts(context: Context, created: list[RefUpdate]) -> dict[str, list[LedgerLine]]:
@@ -288,8 +285,8 @@ def judge(updates: list[RefUpdate], context: Context, targets: dict[str, str]) -
     from tagguard.verdict.pushcheck import check_updates
 
     results = check_updates(updates, context.policy, context.git, context.pusher, targets)
-    created = [u for u in updates if u.is_tag and u.kind == "create"]
-    history = recorded(context.git, context.git_dir, {u.name for u in created})
+    created = tag_updates(updates, "create")
+    history = recorded(context.git, context.git_dir, set(map(NAME, created)))
     again: list[RefUpdate] = []
     if history:
         history = _held_counts(context, [u for u in created if u.name in history])

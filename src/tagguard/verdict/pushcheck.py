@@ -9,7 +9,7 @@ from __future__ import annotations
 from _operator import attrgetter, itemgetter
 
 from tagguard.git.refs import OWN_PREFIX, REPLACE_PREFIX, is_own_ref
-from tagguard.git.refupdates import RefUpdate
+from tagguard.git.refupdates import NAME, NEW, REF, RefUpdate, tag_updates
 from tagguard.git.repo import Git
 from tagguard.git.tagobject import (
     PEEL_CHUNK,
@@ -51,21 +51,22 @@ def check_updates(
     branch refs are left alone. `targets`, if given, gets each created tag's object id ->
     the object its chain of tags ends at (the server records it). A client passes the
     `user_variable` its `pusher` comes from (see `violations.protected_delete`)."""
-    tags = [u for u in updates if u.is_tag]
-    created = [u for u in tags if u.kind == "create"]
+    tags = tag_updates(updates)
+    created = tag_updates(tags, "create")
     ends: dict[str, str] = {} if targets is None else targets
     commits: list[str] = []  # the created tags' commits, for [image] file
     unsigned: list[RefUpdate] = []
     results: dict[str, list[Violation]] = {u.ref: [] for u in tags}  # in the push's order
     parts = [created[start : start + PEEL_CHUNK] for start in range(0, len(created), PEEL_CHUNK)]  # bounded memory
-    peeled_parts = peel_parts(git, [[u.new for u in part] for part in parts], policy.tags.max_tag_bytes)
+    peeled_parts = peel_parts(git, [list(map(NEW, part)) for part in parts], policy.tags.max_tag_bytes)
     try:
         for part, peeled in zip(parts, peeled_parts):
+            ends_of = list(map(peeled.__getitem__, map(NEW, part)))
             # a target from the object: untrusted, but the hints re-create the tag on it
-            commits_of = [p.target if (p := peeled[u.new]).target_type == "commit" else None for u in part]
+            commits_of = _commits_of(ends_of)
             # the refs: check_names takes one refs/tags/ off, so refs/tags/refs/tags/x is judged as refs/tags/x
-            by_names = check_names([u.ref for u in part], policy, tags=list(map(PushedTag, commits_of)))
-            checked = () if _all_sound(part, peeled, by_names) else zip(part, by_names, commits_of)
+            by_names = check_names(list(map(REF, part)), policy, tags=list(map(PushedTag, commits_of)))
+            checked = () if _all_sound(part, ends_of, by_names) else zip(part, by_names, commits_of)
             for update, by_name, commit in checked:
                 found = _creation(update, peeled[update.new], by_name, commit, policy)
                 if found:
@@ -80,7 +81,7 @@ def check_updates(
         if update.kind == "delete":
             results[update.ref] = apply_severities(_deletion(update, policy, pusher, user_variable), policy)
     moved = [u for u in tags if u.kind == "update"]
-    for update, commit in zip(moved, _commits(git, [u.new for u in moved], policy)):
+    for update, commit in zip(moved, _commits(git, list(map(NEW, moved)), policy)):
         move = moved_tag(update.name, update.old, update.new, commit, policy.naming)
         results[update.ref] = apply_severities([move], policy)
     readings = _image_readings(git, commits, policy)
@@ -106,17 +107,25 @@ def _reserved(updates: list[RefUpdate]) -> list[RefUpdate]:
     return [u for u in updates if u.ref.startswith(REPLACE_PREFIX) or is_own_ref(u.ref)]
 
 
-def _all_sound(part: list[RefUpdate], peeled: dict[str, Peeled], by_names: list[list[Violation]]) -> bool:
-    """Whether `_creation` finds nothing wrong with any of these created tags, told for them
-    all at once in nearly every push: good names, each an annotated tag of a commit whose
-    tag object names it, with a message starting with a visible character and a tagger."""
+def _commits_of(found: list[Peeled]) -> list[str | None]:
+    """The commit each peeled object ends at (None where it ends elsewhere), at C speed when
+    every one ends at a commit (nearly every push)."""
+    if set(map(_TARGET_TYPE, found)) == {"commit"}:
+        return list(map(_PEELED_TO, found))
+    return [p.target if p.target_type == "commit" else None for p in found]
+
+
+def _all_sound(part: list[RefUpdate], found: list[Peeled], by_names: list[list[Violation]]) -> bool:
+    """Whether `_creation` finds nothing wrong with any of these created tags (`found`:
+    what each peels to), told for them all at once in nearly every push: good names, each an
+    annotated tag of a commit whose tag object names it, with a message starting with a
+    visible character and a tagger."""
     if any(by_names):
         return False
-    found = [peeled[u.new] for u in part]
     if set(map(_TARGET_TYPE, found)) != {"commit"} or any(map(_TOO_LARGE, found)) or not all(map(_TAGS, found)):
         return False
     outers = list(map(_FIRST, map(_TAGS, found)))
-    return (list(map(_NAME, outers)) == [u.name for u in part] and starts_visible(list(map(_MESSAGE, outers)))
+    return (list(map(_NAME, outers)) == list(map(NAME, part)) and starts_visible(list(map(_MESSAGE, outers)))
             and None not in map(tagger_parts, set(map(_TAGGER, outers))))
 
 
@@ -132,7 +141,7 @@ def _commits(git: Git, oids: list[str], policy: Policy) -> list[str | None]:
     for start in range(0, len(oids), PEEL_CHUNK):
         part = oids[start : start + PEEL_CHUNK]
         peeled = peel_all(git, part, policy.tags.max_tag_bytes)
-        found += [peeled[oid].target if peeled[oid].target_type == "commit" else None for oid in part]
+        found += _commits_of(list(map(peeled.__getitem__, part)))
     return found
 
 
