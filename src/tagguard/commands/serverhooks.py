@@ -113,12 +113,13 @@ def _receive(updates: list[RefUpdate], args: argparse.Namespace, what: str, hook
 
 
 def _report(results: dict[str, list[Violation]], decided: dict[str, Verdict], policy: Policy, what: str) -> list[str]:
-    warned = WARNED in decided.values()
+    found_any = list(filter(None, results.values()))  # (none in nearly every push)
+    warned = bool(found_any) and WARNED in decided.values()
     lines = []
-    for found in results.values():
+    for found in found_any:
         for violation in found:
             lines += violation_lines(violation._replace(severity=WARN) if warned else violation)
-    failing = sum(1 for found in results.values() if found and has_errors(found))
+    failing = sum(1 for found in found_any if has_errors(found))
     refs = f"{failing} tag ref{'s' if failing != 1 else ''} break{'s' if failing == 1 else ''} the tag policy"
     if REFUSED in decided.values():
         lines.append(f"tagguard: {what} refused: {refs} (policy: {policy.origin})")

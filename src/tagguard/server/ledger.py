@@ -23,7 +23,7 @@ from itertools import chain
 from tagguard.errors import TagguardError
 from tagguard.git.refs import short_name
 from tagguard.git.refupdates import NAME, NEW, RefUpdate, landing
-from tagguard.git.repo import Git, zero_oid
+from tagguard.git.repo import Git, all_hex, zero_oid
 from tagguard.lean import TYPE_CHECKING, cast
 from tagguard.output.dates import utc_now
 from tagguard.rules.violations import reused_name
@@ -220,7 +220,7 @@ def landed_lines(
         part = landing(updates[start : start + _LINES_PER_WRITE])
         news, names = list(map(NEW, part)), list(map(NAME, part))
         commits = list(map(targets.__getitem__, news))
-        if _unescaped("".join(chain(commits, names, news))):
+        if all_hex("".join(chain(commits, news))) and _unescaped("".join(names)):
             yield (line * len(part) % tuple(chain.from_iterable(zip(commits, names, news)))).encode()
         else:
             yield encode_lines(landed_records(part, targets, pusher, state, now))
