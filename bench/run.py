@@ -195,9 +195,14 @@ class Bench:
         return path
 
     def fresh(self, kind: str, hook: str) -> Path:
+        """A new copy of a server, with the disk settled: removing the last round's copy (a
+        big push leaves 100,000 loose refs) and writing this one are flushed before the timing
+        starts, so that no step pays for another's disk work (on a disk mounted with `discard`
+        a big removal otherwise lands in the next push, whichever case that is)."""
         target = self.work / "servers" / f"{kind}-{hook.replace(' ', '-')}"
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(self.templates[(kind, hook)], target, symlinks=True)
+        os.sync()
         return target
 
     # --- the cases --------------------------------------------------------------------------

@@ -46,10 +46,11 @@ def test_ledger_lines_are_the_records_json_writes(tmp_path: Path) -> None:
     updates = [RefUpdate(f"refs/tags/{n}", "0" * 40, f"{i:040x}") for i, n in enumerate(names)]
     updates.append(RefUpdate("refs/tags/gone", "1" * 40, "0" * 40))  # deleted: no record
     targets = {u.new: "c" * 40 for u in updates}
-    odd_target = RefUpdate("refs/tags/v2.8-b", "0" * 40, "d" * 40)  # a tag object's header is the pusher's
-    targets[odd_target.new] = 'c"\\\n'
-    for pusher, state in ((None, None), ('a "b"', PENDING), ("alice", PENDING), ("%s %d 100%", PENDING)):
-        now = "2026-01-01T00:00:00Z"
-        for chunk in (updates[:1], updates, [odd_target], *([u] for u in updates)):
+    odd = [RefUpdate("refs/tags/v2.8-b", "0" * 40, "d" * 40), RefUpdate("refs/tags/v2.8-c", "0" * 40, "e" * 40),
+           RefUpdate("refs/tags/v2.8-d", "0" * 40, "F" * 39 + "\u00e9")]
+    targets.update(zip([u.new for u in odd], ['c"\\\n', "C" * 40, "c" * 40]))  # a tag object's header is the pusher's
+    for pusher, state, now in ((None, None, "2026-01-01T00:00:00Z"), ('a "b"', PENDING, "2026-01-01T00:00:00Z"),
+                               ("alice", PENDING, 'a "time"\\'), ("%s %d 100%", PENDING, "2026-01-01T00:00:00Z")):
+        for chunk in (updates[:1], updates, odd, *([u] for u in updates + odd)):
             lines = b"".join(landed_lines(chunk, targets, pusher, state, now))
             assert lines == encode_lines(landed_records(chunk, targets, pusher, state, now))

@@ -214,7 +214,8 @@ def landed_lines(
 
     now = now or utc_now()
     state_part = f'"state": {json_string(state)}, ' if state else ""
-    tail = f', "pusher": {"null" if pusher is None else json_string(pusher)}, {state_part}"time": "{now}"}}\n'
+    who = "null" if pusher is None else json_string(pusher)
+    tail = f', "pusher": {who}, {state_part}"time": {json_string(now)}}}\n'
     line = '{"commit": "%s", "name": "%s", "object": "%s"' + tail.replace("%", "%%")  # (a %-format: one call a chunk)
     for start in range(0, len(updates), _LINES_PER_WRITE):
         part = landing(updates[start : start + _LINES_PER_WRITE])
