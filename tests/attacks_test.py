@@ -628,6 +628,29 @@ def test_names_and_pushers_with_percent_signs_are_recorded_as_they_are(clone: Pa
     assert "v2.8-exp-100%s-1" not in server_tags(server)
 
 
+def test_an_object_header_json_would_escape_is_recorded_as_valid_json(clone: Path, server: Path) -> None:
+    """In warn mode a tag whose object header is no object id passes pre-receive (TG305
+    warned), which writes its pending record before git refuses the ref itself. The records
+    of a big push are formatted a chunk at a time, and that header, written by the pusher,
+    must neither break the ledger's lines nor forge a record."""
+    from testing.server import LEDGER_FILE
+
+    use_policy(server, '[server]\nmode = "warn"\n')
+    names = _many_tags(clone, 30)
+    header = '12"\\}, "name": "v2.8-exp-forged'
+    body = f"object {header}\ntype commit\ntag v2.8-exp-odd\ntagger T <t@example.com> 1700000000 +0000\n\nacc=0.9\n"
+    odd = run("git", "hash-object", "-t", "tag", "-w", "--literally", "--stdin", cwd=clone, input=body).stdout.strip()
+    tags = [(ZERO, git("rev-parse", f"refs/tags/{name}", cwd=clone), f"refs/tags/{name}") for name in names]
+    result = raw_push(server, [*tags, (ZERO, odd, "refs/tags/v2.8-exp-odd")], clone, unwalked=[odd])
+    assert "v2.8-exp-odd: TG305 (warning)" in result.stderr, result.stderr
+    assert result.report[-1] == "ng refs/tags/v2.8-exp-odd missing necessary objects"  # git's own check
+    assert sorted(server_tags(server)) == sorted(names)
+    lines = (server / LEDGER_FILE).read_bytes().decode().splitlines()
+    pending = [json.loads(line) for line in lines if '"pending"' in line]  # every one whole JSON
+    assert sorted(r["name"] for r in pending) == sorted([*names, "v2.8-exp-odd"])
+    assert [r["commit"] for r in pending if r["name"] == "v2.8-exp-odd"] == [header]
+
+
 def test_paths_with_spaces_keep_each_answer_to_its_own_name(clone: Path, server: Path) -> None:
     """Paths named inside a pushed file reach git's batch requests: a missing one whose answer
     has as many words as a found object's must not shift the answers of the others."""

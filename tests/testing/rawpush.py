@@ -31,17 +31,20 @@ def read_pkts(stream: object) -> list[bytes]:
         lines.append(stream.read(int(size, 16) - 4))  # type: ignore[attr-defined]
 
 
-def pack_of(clone: Path, oids: Sequence[str]) -> bytes:
-    """A pack with every object reachable from `oids` (tags, commits, trees, blobs)."""
-    revs = "".join(f"{oid}\n" for oid in oids)
-    done = subprocess.run(["git", "pack-objects", "--stdout", "--revs", "-q"], cwd=clone, input=revs.encode(),
-                          capture_output=True, check=True)
+def pack_of(clone: Path, oids: Sequence[str], unwalked: Sequence[str] = ()) -> bytes:
+    """A pack with every object reachable from `oids` (tags, commits, trees, blobs), and the
+    `unwalked` objects as they are (a tag git can't parse, which no stock push would send)."""
+    listed = subprocess.run(["git", "rev-list", "--objects", *oids], cwd=clone, capture_output=True, check=True)
+    names = listed.stdout + "".join(f"{oid}\n" for oid in unwalked).encode()
+    done = subprocess.run(["git", "pack-objects", "--stdout", "-q"], cwd=clone, input=names, capture_output=True,
+                          check=True)
     return done.stdout
 
 
 def raw_push(server: Path, commands: Sequence[tuple[str, str, str]], clone: Path,
-             hang_up: bool = False) -> RawResult:
-    """Send `(old, new, ref)` commands and a pack of the new objects to the server.
+             hang_up: bool = False, unwalked: Sequence[str] = ()) -> RawResult:
+    """Send `(old, new, ref)` commands and a pack of the new objects to the server (those
+    named in `unwalked` packed as they are: see `pack_of`).
 
     With `hang_up`, the client closes its end right after the pack, as a `git push` killed
     at that moment would: receive-pack dies of SIGPIPE when it writes the report."""
@@ -54,9 +57,9 @@ def raw_push(server: Path, commands: Sequence[tuple[str, str, str]], clone: Path
         line = f"{old} {new} {ref}".encode("utf-8", "surrogateescape")
         request += pkt(line + (b"\0report-status" if number == 0 else b"") + b"\n")
     request += b"0000"
-    news = [new for _, new, _ in commands if new != ZERO]
-    if news:
-        request += pack_of(clone, news)
+    news = [new for _, new, _ in commands if new != ZERO and new not in unwalked]
+    if news or unwalked:
+        request += pack_of(clone, news, unwalked)
     proc.stdin.write(request)
     proc.stdin.close()
     report: list[str] = []
