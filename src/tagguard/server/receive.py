@@ -262,7 +262,6 @@ def record_pending(context: Context, updates: list[RefUpdate], landing: list[Ref
         write(context.git, context.git_dir, chain([encode_lines(records)], lines), index=False)
 
 
-
 def _held_counts(context: Context, created: list[RefUpdate]) -> dict[str, list[LedgerLine]]:
     """The history of names a push creates again, where a pending record counts as landed
     while its tag still holds its object: a push deleting that tag at this moment (it

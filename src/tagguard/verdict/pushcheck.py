@@ -61,12 +61,12 @@ def check_updates(
     peeled_parts = peel_parts(git, [list(map(NEW, part)) for part in parts], policy.tags.max_tag_bytes)
     try:
         for part, peeled in zip(parts, peeled_parts):
-            ends_of = list(map(peeled.__getitem__, map(NEW, part)))
+            peels = list(map(peeled.__getitem__, map(NEW, part)))
             # a target from the object: untrusted, but the hints re-create the tag on it
-            commits_of = _commits_of(ends_of)
+            commits_of = _commits_of(peels)
             # the refs: check_names takes one refs/tags/ off, so refs/tags/refs/tags/x is judged as refs/tags/x
             by_names = check_names(list(map(REF, part)), policy, tags=list(map(PushedTag, commits_of)))
-            checked = () if _all_sound(part, ends_of, by_names) else zip(part, by_names, commits_of)
+            checked = () if _all_sound(part, peels, by_names) else zip(part, by_names, commits_of)
             for update, by_name, commit in checked:
                 found = _creation(update, peeled[update.new], by_name, commit, policy)
                 if found:
