@@ -65,7 +65,7 @@ class RefUpdate(tuple):  # type: ignore[type-arg]
 
 # A RefUpdate's fields, for columns at C speed: `list(map(NEW, updates))`.
 REF, NEW, NAME = itemgetter(0), itemgetter(2), itemgetter(3)
-_KIND_TAG, _IS_TAG = itemgetter(4, 5), itemgetter(5)  # (kind, is_tag); is_tag
+_KIND, _IS_TAG = itemgetter(4), itemgetter(5)
 
 
 def landing(updates: list[RefUpdate]) -> list[RefUpdate]:
@@ -76,10 +76,10 @@ def landing(updates: list[RefUpdate]) -> list[RefUpdate]:
 def tag_updates(updates: list[RefUpdate], *kinds: Kind) -> list[RefUpdate]:
     """The tag refs among these updates (only those of these kinds, if any are given), in
     order, at C speed."""
+    tags = list(compress(updates, map(_IS_TAG, updates)))
     if not kinds:
-        return list(compress(updates, map(_IS_TAG, updates)))
-    wanted = frozenset((kind, True) for kind in kinds)
-    return list(compress(updates, map(wanted.__contains__, map(_KIND_TAG, updates))))
+        return tags
+    return list(compress(tags, map(frozenset(kinds).__contains__, map(_KIND, tags))))
 
 
 def parse_receive(text: str, source: str = "stdin") -> list[RefUpdate]:
