@@ -77,6 +77,16 @@ def test_missing_tag_and_non_tag_ref(repo: Path) -> None:
     assert result.stderr == "tagguard: error: refs/heads/main is not a tag; check-ref checks tags (refs/tags/NAME or NAME)\n"
 
 
+def test_a_branch_named_like_a_missing_tag_is_not_checked_as_the_tag(repo: Path) -> None:
+    git("branch", "refs/tags/v2.8-base", cwd=repo)
+    result = tagguard("check-ref", "v2.8-base", cwd=repo)
+    assert (result.returncode, result.stderr) == (
+        2,
+        "tagguard: error: no tag v2.8-base in this repository; fetch it first: "
+        "git fetch --force origin refs/tags/v2.8-base:refs/tags/v2.8-base\n",
+    )
+
+
 def test_outside_a_repository(tmp_path: Path) -> None:
     result = tagguard("check-ref", "v2.8-base", cwd=tmp_path)
     assert result.returncode == 2

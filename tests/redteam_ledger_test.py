@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 from testing.rawpush import pack_of, pkt, raw_push, read_pkts
-from testing.server import push, remote_lines, server_tags
+from testing.server import landed_names, ledger_records, push, remote_lines, server_tags
 from testing.tools import TAGGUARD, ZERO, annotated, commit, git, run, tagguard
 
+from tagguard.git.repo import EXACT_MOST, Git
 from tagguard.server.ledger import LEDGER_FILE
 from tagguard.server.ledgerstore import HEAD_SUFFIX, LEDGER_REF
 
@@ -251,6 +252,47 @@ def test_the_ledger_objects_directories_follow_core_shared_repository(tmp_path: 
     modes = {oid[:2]: stat.S_IMODE(os.stat(shared / "objects" / oid[:2]).st_mode) for oid in objects}
     assert all(mode & stat.S_IWGRP for mode in modes.values()), {k: oct(v) for k, v in modes.items()}
     assert stat.S_IMODE(os.stat(shared / "refs" / "tagguard").st_mode) & stat.S_IWGRP
+
+
+# --- F8: a ref named like a missing tag stands in for it -------------------------------------------
+
+
+@pytest.mark.parametrize("shadow", ["refs/refs/tags/v2.8-exp-a", "refs/remotes/refs/tags/v2.8-exp-a"])
+def test_a_ref_named_like_a_tag_that_never_landed_can_not_burn_its_name(clone: Path, server: Path,
+                                                                       shadow: str) -> None:
+    """git looks a missing refs/tags/x up as refs/refs/tags/x, refs/remotes/refs/tags/x and
+    others. A push's pending record whose tag never landed, a ref of such a name holding its
+    object, then a deletion of the missing tag naming that object as its old value: the hooks
+    must not take the other ref's value for the tag's, confirm the record and burn the name."""
+    name, ref = "v2.8-exp-a", "refs/tags/v2.8-exp-a"
+    first = annotated(clone, name)
+    lock = server / "refs" / "tags" / f"{name}.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    lock.write_text("")  # the ref can't move: pre-receive wrote a pending record, the tag never lands
+    assert push(clone, name).returncode == 1
+    lock.unlink()
+    assert name not in server_tags(server)
+    assert [r["state"] for r in ledger_records(server) if r.get("name") == name] == ["pending"]
+    shadowed = raw_push(server, [(ZERO, first, shadow)], clone)
+    assert shadowed.report[1:] == [f"ok {shadow}"], shadowed
+    deleted = raw_push(server, [(first, ZERO, ref)], clone)
+    assert deleted.report[1:] != [f"ok {ref}"]
+    assert name not in landed_names(server)
+    git("tag", "-d", name, cwd=clone)
+    result = recreated(clone, name)  # on another commit: the name is free
+    assert result.returncode == 0, remote_lines(result)
+    assert f"{ref} does not exist, not the {first[:12]} this push names as its old value" in deleted.stderr
+
+
+@pytest.mark.parametrize("count", [3, EXACT_MOST + 6])  # the refs as patterns; their folder listed
+def test_tag_refs_are_read_by_their_exact_names(repo: Path, count: int) -> None:
+    head = git("rev-parse", "HEAD", cwd=repo)
+    tags = [f"refs/tags/v2.8-exp-{i}" for i in range(count)]
+    shadows = ["refs/refs/tags/v2.8-exp-gone", "refs/heads/refs/tags/v2.8-exp-gone", "refs/tags/v2.8-exp-x/deeper"]
+    run("git", "update-ref", "--stdin", cwd=repo, input="".join(f"create {ref} {head}\n" for ref in tags + shadows))
+    asked = [*tags, "refs/tags/v2.8-exp-gone", "refs/tags/v2.8-exp-x"]
+    assert Git(str(repo)).resolve(asked)["refs/tags/v2.8-exp-gone"] == head  # (git's revision lookup)
+    assert Git(str(repo)).ref_values(asked) == {**dict.fromkeys(tags, head), asked[-2]: None, asked[-1]: None}
 
 
 # --- what held -------------------------------------------------------------------------------

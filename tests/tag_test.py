@@ -109,6 +109,14 @@ def test_refuses_an_existing_name(repo: Path) -> None:
     assert "tags never move: pick a new name, e.g. tagguard tag v2.8-base-2 -m \"...\"" in result.stderr
 
 
+def test_a_branch_named_like_the_tag_is_not_the_tag(repo: Path) -> None:
+    """git's revision lookup finds refs/heads/refs/tags/v2.8-base for a missing tag of that name."""
+    git("branch", "refs/tags/v2.8-base", cwd=repo)
+    result = tagguard("tag", "v2.8-base", "-m", "x", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert git("tag", "-l", cwd=repo) == "v2.8-base"
+
+
 def test_metric_and_message_errors(repo: Path) -> None:
     name_rule = "a metric name is a letter, then letters, digits and '-' (a git trailer key), at most 40 characters"
     cases = {

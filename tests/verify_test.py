@@ -119,10 +119,15 @@ def test_a_moved_tag_fails(repo: Path, tmp_path: Path, trainer: Trainer, verify:
     assert lines[-1] == f"{ckpt}: 1 problem(s)"
 
 
-def test_a_deleted_tag_fails(repo: Path, tmp_path: Path, trainer: Trainer, verify: Verify) -> None:
+@pytest.mark.parametrize("shadow", [False, True])
+def test_a_deleted_tag_fails(repo: Path, tmp_path: Path, trainer: Trainer, verify: Verify, shadow: bool) -> None:
+    """Also with a branch named refs/tags/<the tag> on the same commit, which git's revision
+    lookup would take for the missing tag."""
     tag(repo, f"{torch_tag()}-ft-gone", "acc=0.9")
     ckpt = train(trainer, repo, tmp_path / "model.pth")
     git("tag", "-d", f"{torch_tag()}-ft-gone", cwd=repo)
+    if shadow:
+        git("branch", f"refs/tags/{torch_tag()}-ft-gone", cwd=repo)
     status, lines, _ = verify(ckpt, repo)
     assert status == 1 and ("FAIL", "tag-missing") in checks(lines)
 

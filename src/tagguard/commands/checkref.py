@@ -23,7 +23,7 @@ def run_check_ref(args: argparse.Namespace) -> int:
 
     refs = [_tag_ref(arg) for arg in args.refs]
     git = Git(".")
-    found = git.resolve(refs)
+    found = git.ref_values(refs)
     missing = [short_name(ref) for ref in refs if not found[ref]]
     if missing:
         first = shown(missing[0])

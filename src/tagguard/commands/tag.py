@@ -122,7 +122,7 @@ def _code_image(head: str, name: str, reading: Reading | None, policy: Policy) -
 
 
 def _refuse_existing(git: Git, name: str) -> None:
-    existing = git.resolve([f"refs/tags/{name}"]).get(f"refs/tags/{name}")
+    existing = git.ref_values([f"refs/tags/{name}"])[f"refs/tags/{name}"]
     if existing:
         raise TagguardError(
             f"tag {shown(name)} already exists ({existing[:12]}); tags never move: "

@@ -41,6 +41,7 @@ class GitError(TagguardError):
 
 INFO_FORMAT = "%(objectname) %(objecttype) %(objectsize)"
 SESSION_MOST = 1000  # names per request that `Batched` sends to its long-running process
+EXACT_MOST = 64  # ref names `ref_values` gives git as patterns; past that it lists their folder
 
 
 class ObjectInfo(NamedTuple):
@@ -226,8 +227,25 @@ class Git:
         return items
 
     def resolve(self, names: Iterable[str]) -> dict[str, str | None]:
-        """Object ids of many revisions (full ref names); None where there is none."""
+        """Object ids of many revisions, as git looks them up; None where there is none. (A
+        missing ref may be found as another: `ref_values` looks up exact refs.)"""
         return self._batch_check(names, "%(objectname)")
+
+    def ref_values(self, refs: Iterable[str]) -> dict[str, str | None]:
+        """What each of these full ref names holds, or None where there is no such ref. Exactly
+        that ref: `resolve` (git's revision lookup) would answer for `refs/tags/x` with a
+        branch `refs/heads/refs/tags/x` when the tag is missing. One `for-each-ref`, given the
+        refs, or past EXACT_MOST of them the folder they share (git matches every ref it
+        lists against every pattern)."""
+        wanted = list(dict.fromkeys(refs))
+        if not wanted:
+            return {}
+        patterns = wanted if len(wanted) <= EXACT_MOST else [_shared_folder(wanted)]
+        held: dict[str, str] = {}
+        for line in self.run("for-each-ref", "--format=%(refname) %(objectname)", "--", *patterns).splitlines():
+            ref, _, oid = line.rpartition(" ")
+            held[ref] = oid
+        return {ref: held.get(ref) for ref in wanted}
 
     def tag_refs(self) -> list[tuple[str, str, str]]:
         """Every tag as (ref, object id, commit it peels to or ""), with one `for-each-ref`."""
@@ -601,6 +619,11 @@ class Running:
     def kill(self) -> None:
         self._process.kill()
         os.close(self._stdout)
+
+
+def _shared_folder(refs: list[str]) -> str:
+    """The longest folder (`refs/tags`, `refs`) that holds all these ref names."""
+    return os.path.commonpath(refs) or "refs"
 
 
 def _cat_file_args(command: str, fmt: str) -> tuple[str, ...]:

@@ -91,7 +91,7 @@ def recorded_tags(info: GitInfo) -> list[str]:
 
 def _tag_commits(git: Git, tags: list[str]) -> dict[str, str | None]:
     """What each tag points at now (peeled through any tags to its commit), or None when gone."""
-    refs = git.resolve(f"refs/tags/{tag}" for tag in tags)
+    refs = git.ref_values(f"refs/tags/{tag}" for tag in tags)
     oids = {tag: refs[f"refs/tags/{tag}"] for tag in tags}
     peeled = git.peeled_targets(oid for oid in oids.values() if oid)
     return {tag: peeled[oid] if oid else None for tag, oid in oids.items()}

@@ -220,7 +220,7 @@ def held_as_claimed(context: Context, updates: list[RefUpdate]) -> dict[str, str
     so a deletion judged before its tag landed could otherwise remove it unseen."""
     touched = tag_updates(updates, "update", "delete")
     stored = {u.ref: stored_ref(u.ref) for u in touched}
-    found = context.git.resolve(stored.values()) if touched else {}
+    found = context.git.ref_values(stored.values()) if touched else {}
     current = {ref: found[name] for ref, name in stored.items()}
     for update in touched:
         held = current[update.ref]
@@ -271,7 +271,7 @@ def _held_counts(context: Context, created: list[RefUpdate]) -> dict[str, list[L
     from tagguard.server.ledger import recorded, with_held
 
     refs = {u.name: stored_ref(u.ref) for u in created}
-    found = context.git.resolve(refs.values())
+    found = context.git.ref_values(refs.values())
     history = recorded(context.git, context.git_dir, set(refs))
     return with_held(history, {name: found[ref] for name, ref in refs.items()})
 
