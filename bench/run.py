@@ -143,6 +143,7 @@ class Bench:
         self.compared: tuple[str, ...] = (BASELINE,) if baseline else ()  # the hooks cases 1, 3, 6, 7 add
         self.source = work / "source"
         self.templates: dict[tuple[str, str], Path] = {}
+        self.copies = 0  # server copies made (`fresh`), for their names
         self.bash = work / "bash-pre-receive"
         self.bash.write_text(BASH_HOOK)
         self.bash.chmod(0o755)
@@ -195,15 +196,20 @@ class Bench:
         return path
 
     def fresh(self, kind: str, hook: str) -> Path:
-        """A new copy of a server, with the disk settled: removing the last round's copy (a
-        big push leaves 100,000 loose refs) and writing this one are flushed before the timing
-        starts, so that no step pays for another's disk work (on a disk mounted with `discard`
-        a big removal otherwise lands in the next push, whichever case that is)."""
-        target = self.work / "servers" / f"{kind}-{hook.replace(' ', '-')}"
-        shutil.rmtree(target, ignore_errors=True)
+        """A new copy of a server, written to disk before the timing starts. Copies are
+        removed only once their case is done (`sweep`): on a disk mounted with `discard`, a
+        big removal (a big push leaves 100,000 loose refs) lands in whatever runs next, and
+        would slow the next round's push, whichever hook that is."""
+        self.copies += 1
+        target = self.work / "servers" / f"{kind}-{hook.replace(' ', '-')}-{self.copies}"
         shutil.copytree(self.templates[(kind, hook)], target, symlinks=True)
         os.sync()
         return target
+
+    def sweep(self) -> None:
+        """Remove the server copies of the case just done."""
+        shutil.rmtree(self.work / "servers", ignore_errors=True)
+        os.sync()
 
     # --- the cases --------------------------------------------------------------------------
 
@@ -215,6 +221,7 @@ class Bench:
                 server = self.fresh(kind, hook)
                 times[hook].append(timed([["git", "push", "-q", f"file://{server}", *refspecs]],
                                                cwd=source or self.source))
+        self.sweep()
         return times
 
     def hooks_alone(self, kind: str, stdin: bytes, objects: Path, rounds: int) -> Timings:
@@ -233,6 +240,7 @@ class Bench:
             for name in rotated(list(steps), round):
                 server = self.fresh(kind, name.split()[0] if name != "bash hook" else name)
                 times[name].append(timed(steps[name], cwd=server, stdin=stdin, env=env))
+        self.sweep()
         return times
 
     def peak_memory(self) -> dict[str, int]:
@@ -298,6 +306,7 @@ class Bench:
                 verify = ["--no-verify"] if skip_client else []
                 times[name].append(timed([["git", "push", "-q", *verify, f"file://{server}", spec]
                                        for spec in ("HEAD:refs/heads/topic", ":refs/heads/topic")], cwd=clone))
+        self.sweep()
         return times
 
     def _client(self) -> Path:
