@@ -13,7 +13,7 @@ from testing.rawpush import raw_push
 from testing.server import ledger_records, push, remote_lines, server_tags, use_policy
 from testing.tools import ZERO, annotated, commit, git, run, tagguard
 
-from tagguard.git.repo import Git, GitError
+from tagguard.git.repo import Batched, Git, GitError
 
 
 def _hash(clone: Path, text: str) -> str:
@@ -158,6 +158,21 @@ def test_a_path_with_a_newline_can_not_shift_git_answers(clone: Path, server: Pa
 def test_git_never_gets_a_request_that_spans_lines(repo: Path) -> None:
     with pytest.raises(GitError, match="holds a newline or NUL"):
         Git(str(repo)).read_batch(["HEAD:train.py\nHEAD"])
+
+
+@pytest.mark.parametrize("odd", ["\r", "\u2028", "\x85"])
+def test_a_path_with_a_line_break_but_no_newline_is_one_request(repo: Path, odd: str) -> None:
+    """git splits requests at newlines only: a path holding a \r (or U+2028) is one request,
+    whether it is asked of the long-running session or of a process of its own."""
+    (repo / f"Docker{odd}file").write_text("FROM x\n")
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "an odd path", cwd=repo)
+    names = [f"HEAD:Docker{odd}file", f"HEAD:Docker{odd}contents HEAD:train.py"]
+    alone = Git(str(repo)).object_info(names)
+    with Batched(str(repo)) as session:
+        in_session = session.object_info(names)
+    for found in (alone, in_session):
+        assert [found[name].type for name in names] == ["blob", "missing"]
 
 
 def test_answers_that_do_not_match_the_requests_fail_closed(repo: Path, tmp_path: Path,

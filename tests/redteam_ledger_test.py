@@ -287,12 +287,15 @@ def test_a_ref_named_like_a_tag_that_never_landed_can_not_burn_its_name(clone: P
 @pytest.mark.parametrize("count", [3, EXACT_MOST + 6])  # the refs as patterns; their folder listed
 def test_tag_refs_are_read_by_their_exact_names(repo: Path, count: int) -> None:
     head = git("rev-parse", "HEAD", cwd=repo)
-    tags = [f"refs/tags/v2.8-exp-{i}" for i in range(count)]
-    shadows = ["refs/refs/tags/v2.8-exp-gone", "refs/heads/refs/tags/v2.8-exp-gone", "refs/tags/v2.8-exp-x/deeper"]
+    tags = [f"refs/tags/v2.8-exp-{i}" for i in range(count)] + ["refs/tags/v2.8-odd\u2028a", "refs/tags/v2.8-odd\x85b"]
+    shadows = ["refs/refs/tags/v2.8-exp-gone", "refs/heads/refs/tags/v2.8-exp-gone", "refs/tags/v2.8-exp-x/deeper",
+               "refs/tags/v2.8-exp-x/\u2028refs/tags/v2.8-exp-x"]  # (a line break, but no newline, in a ref name)
     run("git", "update-ref", "--stdin", cwd=repo, input="".join(f"create {ref} {head}\n" for ref in tags + shadows))
     asked = [*tags, "refs/tags/v2.8-exp-gone", "refs/tags/v2.8-exp-x"]
     assert Git(str(repo)).resolve(asked)["refs/tags/v2.8-exp-gone"] == head  # (git's revision lookup)
     assert Git(str(repo)).ref_values(asked) == {**dict.fromkeys(tags, head), asked[-2]: None, asked[-1]: None}
+    listed = {ref: oid for ref, oid, _ in Git(str(repo)).tag_refs()}
+    assert listed == {ref: head for ref in tags + shadows if ref.startswith("refs/tags/")}
 
 
 # --- what held -------------------------------------------------------------------------------

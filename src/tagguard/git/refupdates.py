@@ -7,7 +7,7 @@ from itertools import compress, repeat
 
 from tagguard.errors import TagguardError
 from tagguard.git.refs import TAG_PREFIX, short_names
-from tagguard.git.repo import all_hex, is_zero
+from tagguard.git.repo import all_hex, git_lines, is_zero
 from tagguard.lean import TYPE_CHECKING
 from tagguard.safetext import shown
 
@@ -88,10 +88,10 @@ def parse_receive(text: str, source: str = "stdin") -> list[RefUpdate]:
     git's own client names each ref once; a raw client can send two commands for one ref,
     which git then runs in order. Judging them one by one can't tell what lands, so such a
     push is refused outright."""
-    plain = _plain_updates(_lines(text))
+    plain = _plain_updates(git_lines(text))
     if plain is not None and len(set(map(itemgetter(0), plain))) == len(plain):
         return plain
-    lines = _lines(text)
+    lines = git_lines(text)
     updates = []
     seen: dict[str, int] = {}
     for number, line in enumerate(lines, 1):
@@ -137,7 +137,7 @@ def _plain_updates(lines: list[str]) -> list[RefUpdate] | None:
 def parse_pre_push(text: str, source: str = "stdin") -> list[RefUpdate]:
     """pre-push input: `<local ref> <local oid> <remote ref> <remote oid>` per line."""
     updates = []
-    for number, line in enumerate(_lines(text), 1):
+    for number, line in enumerate(git_lines(text), 1):
         parts = line.split(" ")
         if len(parts) != 4:
             raise HookInputError(
@@ -148,13 +148,6 @@ def parse_pre_push(text: str, source: str = "stdin") -> list[RefUpdate]:
             continue  # deleting a ref the remote does not have: git itself says so
         updates.append(_update(parts[2], parts[3], parts[1], source, number))
     return updates
-
-
-def _lines(text: str) -> list[str]:
-    """Hook input lines: git ends each with a newline and nothing else (a ref name may hold
-    characters that `str.splitlines` would also split at)."""
-    lines = text.split("\n")
-    return lines[:-1] if lines[-1] == "" else lines
 
 
 _ASCII_CONTROLS = frozenset(map(chr, [*range(32), 127]))

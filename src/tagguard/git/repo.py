@@ -242,7 +242,7 @@ class Git:
             return {}
         patterns = wanted if len(wanted) <= EXACT_MOST else [_shared_folder(wanted)]
         held: dict[str, str] = {}
-        for line in self.run("for-each-ref", "--format=%(refname) %(objectname)", "--", *patterns).splitlines():
+        for line in git_lines(self.run("for-each-ref", "--format=%(refname) %(objectname)", "--", *patterns)):
             ref, _, oid = line.rpartition(" ")
             held[ref] = oid
         return {ref: held.get(ref) for ref in wanted}
@@ -251,7 +251,7 @@ class Git:
         """Every tag as (ref, object id, commit it peels to or ""), with one `for-each-ref`."""
         out = self.run("for-each-ref", "--format=%(refname) %(objectname) %(*objectname)", "refs/tags")
         rows = []
-        for line in out.splitlines():
+        for line in git_lines(out):
             ref, oid, peeled = [*line.split(" "), ""][:3]
             rows.append((ref, oid, peeled or oid))
         return rows
@@ -454,7 +454,7 @@ class Git:
         """Tag name -> object id on a remote, with one `git ls-remote`."""
         out = self.run("ls-remote", "--tags", "--refs", "--", remote)
         tags = {}
-        for line in out.splitlines():
+        for line in git_lines(out):
             oid, _, ref = line.partition("\t")
             if ref.startswith(TAG_PREFIX):
                 tags[short_name(ref)] = oid
@@ -564,7 +564,8 @@ class Batched(Git):
         session = None if self._unsupported or fmt != INFO_FORMAT else self._started()
         if session is None:
             return super()._cat_file(command, fmt, names)
-        session.send(b"".join(command.encode() + b" " + line for line in _lines(names).splitlines(True)) + b"flush\n")
+        asked = _lines(names).split(b"\n")[:-1]  # (at newlines only: a name may hold a \r)
+        session.send(b"".join(command.encode() + b" " + line + b"\n" for line in asked) + b"flush\n")
         answers = bytearray()
         for _ in names:
             line = session.read_line()
@@ -619,6 +620,13 @@ class Running:
     def kill(self) -> None:
         self._process.kill()
         os.close(self._stdout)
+
+
+def git_lines(text: str) -> list[str]:
+    """The lines of git's output or a hook's input: git ends each with a newline, and a ref
+    name may hold U+2028, U+0085 and the other breaks `str.splitlines` also splits at."""
+    lines = text.split("\n")
+    return lines[:-1] if lines[-1] == "" else lines
 
 
 def _shared_folder(refs: list[str]) -> str:
