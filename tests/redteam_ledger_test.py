@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from testing.rawpush import pack_of, pkt, raw_push, read_pkts
-from testing.server import landed_names, ledger_records, push, remote_lines, server_tags
+from testing.server import landed_names, ledger_records, push, remote_lines, server_tags, use_policy
 from testing.tools import TAGGUARD, ZERO, annotated, commit, git, run, tagguard
 
 from tagguard.git.repo import EXACT_MOST, Git
@@ -257,6 +257,20 @@ def test_the_ledger_objects_directories_follow_core_shared_repository(tmp_path: 
 # --- F8: a ref named like a missing tag stands in for it -------------------------------------------
 
 
+def never_landed(clone: Path, server: Path, name: str) -> str:
+    """`name` pushed and accepted, but its ref can't move (a stale lock): pre-receive wrote a
+    pending record, and the tag never lands. The tag's object."""
+    first = annotated(clone, name)
+    lock = server / "refs" / "tags" / f"{name}.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    lock.write_text("")
+    assert push(clone, name).returncode == 1
+    lock.unlink()
+    assert name not in server_tags(server)
+    assert [r["state"] for r in ledger_records(server) if r.get("name") == name] == ["pending"]
+    return first
+
+
 @pytest.mark.parametrize("shadow", ["refs/refs/tags/v2.8-exp-a", "refs/remotes/refs/tags/v2.8-exp-a"])
 def test_a_ref_named_like_a_tag_that_never_landed_can_not_burn_its_name(clone: Path, server: Path,
                                                                        shadow: str) -> None:
@@ -265,14 +279,7 @@ def test_a_ref_named_like_a_tag_that_never_landed_can_not_burn_its_name(clone: P
     object, then a deletion of the missing tag naming that object as its old value: the hooks
     must not take the other ref's value for the tag's, confirm the record and burn the name."""
     name, ref = "v2.8-exp-a", "refs/tags/v2.8-exp-a"
-    first = annotated(clone, name)
-    lock = server / "refs" / "tags" / f"{name}.lock"
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    lock.write_text("")  # the ref can't move: pre-receive wrote a pending record, the tag never lands
-    assert push(clone, name).returncode == 1
-    lock.unlink()
-    assert name not in server_tags(server)
-    assert [r["state"] for r in ledger_records(server) if r.get("name") == name] == ["pending"]
+    first = never_landed(clone, server, name)
     shadowed = raw_push(server, [(ZERO, first, shadow)], clone)
     assert shadowed.report[1:] == [f"ok {shadow}"], shadowed
     deleted = raw_push(server, [(first, ZERO, ref)], clone)
@@ -281,6 +288,29 @@ def test_a_ref_named_like_a_tag_that_never_landed_can_not_burn_its_name(clone: P
     git("tag", "-d", name, cwd=clone)
     result = recreated(clone, name)  # on another commit: the name is free
     assert result.returncode == 0, remote_lines(result)
+    assert f"{ref} does not exist, not the {first[:12]} this push names as its old value" in deleted.stderr
+
+
+@pytest.mark.parametrize("shadow", ["refs/tags/v2.8-exp-a/\u2028refs/tags/v2.8-exp-a", "refs/refs/tags/v2.8-exp-a"])
+def test_a_missing_tag_deleted_among_many_or_shadowed_by_a_line_break_burns_nothing(clone: Path, server: Path,
+                                                                                   shadow: str) -> None:
+    """The same deletion among more than EXACT_MOST others (the hooks then list refs/tags
+    whole), and a shadow under the tag's own name holding U+2028, a line break but no newline
+    (a policy that lets such names through): the push is refused, nothing is deleted and no
+    name is burned."""
+    use_policy(server, '[rules]\nTG101 = "off"\nTG102 = "off"\nTG103 = "off"\nTG104 = "off"\nTG304 = "off"\n')
+    name, ref = "v2.8-exp-a", "refs/tags/v2.8-exp-a"
+    first = never_landed(clone, server, name)
+    git("tag", "-d", name, cwd=clone)
+    others = [f"v2.8-exp-d{i}" for i in range(EXACT_MOST + 6)]
+    oids = [annotated(clone, other) for other in others]
+    assert push(clone, *others).returncode == 0
+    assert raw_push(server, [(ZERO, first, shadow)], clone).report[1:] == [f"ok {shadow}"]
+    refs = git("for-each-ref", "--format=%(refname) %(objectname)", cwd=server)
+    deleted = raw_push(server, [*((oid, ZERO, f"refs/tags/{o}") for o, oid in zip(others, oids)), (first, ZERO, ref)],
+                       clone)
+    assert git("for-each-ref", "--format=%(refname) %(objectname)", cwd=server) == refs
+    assert name not in landed_names(server)
     assert f"{ref} does not exist, not the {first[:12]} this push names as its old value" in deleted.stderr
 
 
