@@ -22,7 +22,9 @@ peak memory: each server hook's peak resident memory (its git children included)
    tags and on one tag whose message is H MiB (over [tags] max_tag_bytes: refused unread, and
    in warn mode accepted unread), against the target of 100 MB.
 
-Push times include git's own work and swing with machine load; the hooks run by
+Push times include git's own work and swing with machine load, and on a disk with no journal
+with removals in the minutes before (so the run removes nothing until it ends; each median
+is shown with its range); the hooks run by
 themselves on the same input (inside a copy of the server, reading the pushed objects
 through GIT_ALTERNATE_OBJECT_DIRECTORIES, as in git's quarantine) are the steadier figure.
 """
@@ -196,20 +198,16 @@ class Bench:
         return path
 
     def fresh(self, kind: str, hook: str) -> Path:
-        """A new copy of a server, written to disk before the timing starts. Copies are
-        removed only once their case is done (`sweep`): on a disk mounted with `discard`, a
-        big removal (a big push leaves 100,000 loose refs) lands in whatever runs next, and
-        would slow the next round's push, whichever hook that is."""
+        """A new copy of a server, written to disk before the timing starts. No copy is
+        removed before the run ends: on a disk with no journal (ext4 without one, as on this
+        project's VM) every file created is first checked against the inodes freed in the last
+        minute or more, so a big removal slows git's ref writing in the pushes that follow (a
+        push of 100,000 tags with no hook: 29 to 35 s after one, 13 to 18 s otherwise)."""
         self.copies += 1
         target = self.work / "servers" / f"{kind}-{hook.replace(' ', '-')}-{self.copies}"
         shutil.copytree(self.templates[(kind, hook)], target, symlinks=True)
         os.sync()
         return target
-
-    def sweep(self) -> None:
-        """Remove the server copies of the case just done."""
-        shutil.rmtree(self.work / "servers", ignore_errors=True)
-        os.sync()
 
     # --- the cases --------------------------------------------------------------------------
 
@@ -221,7 +219,6 @@ class Bench:
                 server = self.fresh(kind, hook)
                 times[hook].append(timed([["git", "push", "-q", f"file://{server}", *refspecs]],
                                                cwd=source or self.source))
-        self.sweep()
         return times
 
     def hooks_alone(self, kind: str, stdin: bytes, objects: Path, rounds: int) -> Timings:
@@ -240,7 +237,6 @@ class Bench:
             for name in rotated(list(steps), round):
                 server = self.fresh(kind, name.split()[0] if name != "bash hook" else name)
                 times[name].append(timed(steps[name], cwd=server, stdin=stdin, env=env))
-        self.sweep()
         return times
 
     def peak_memory(self) -> dict[str, int]:
@@ -306,7 +302,6 @@ class Bench:
                 verify = ["--no-verify"] if skip_client else []
                 times[name].append(timed([["git", "push", "-q", *verify, f"file://{server}", spec]
                                        for spec in ("HEAD:refs/heads/topic", ":refs/heads/topic")], cwd=clone))
-        self.sweep()
         return times
 
     def _client(self) -> Path:
@@ -337,9 +332,13 @@ def show(title: str, times: Timings, base: str, unit: str = "s") -> list[str]:
     reference = median(times[base])
     for name, values in times.items():
         value = median(values)
-        shown = f"{value * 1000:8.1f} ms" if unit == "ms" else f"{value:8.2f} s "
-        lines.append(f"  {name:24} {shown}  {value / reference:5.2f}x {base}")
+        lines.append(f"  {name:24} {_seconds(value, unit)}  {value / reference:5.2f}x {base}"
+                     f"   ({_seconds(min(values), unit).strip()} to {_seconds(max(values), unit).strip()})")
     return lines
+
+
+def _seconds(value: float, unit: str) -> str:
+    return f"{value * 1000:8.1f} ms" if unit == "ms" else f"{value:8.2f} s "
 
 
 def show_memory(peaks: dict[str, int]) -> list[str]:
@@ -359,7 +358,27 @@ def machine() -> str:
     git = subprocess.run(["git", "--version"], capture_output=True, text=True, check=False).stdout.strip()
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     return (f"machine: {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {git}, "
-            f"load average {load}")
+            f"load average {load}, {filesystem(tempfile.gettempdir())}")
+
+
+def filesystem(path: str) -> str:
+    """The file system the servers are written to, and for ext4 whether it keeps a journal
+    (without one, a removal slows the file creations after it: see `Bench.fresh`)."""
+    try:
+        with open("/proc/mounts") as f:
+            mounts = [line.split()[:3] for line in f]
+    except OSError:
+        return "file system unknown"
+    real = os.path.realpath(path)
+    held = [m for m in mounts if len(m) == 3 and (real + "/").startswith(m[1].rstrip("/") + "/")]
+    if not held:
+        return "file system unknown"
+    device, point, kind = max(held, key=lambda m: len(m[1]))
+    if kind != "ext4":
+        return f"{kind} at {point}"
+    journals = os.listdir("/proc/fs/jbd2") if os.path.isdir("/proc/fs/jbd2") else []
+    journal = any(entry.startswith(os.path.basename(device) + "-") for entry in journals)
+    return f"ext4 {'with' if journal else 'without'} a journal at {point}"
 
 
 def main(argv: list[str] | None = None) -> int:

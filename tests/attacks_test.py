@@ -547,6 +547,19 @@ def test_a_bad_tag_behind_many_branch_lines_is_still_judged(clone: Path, server:
     assert git("for-each-ref", "refs/heads/b*", cwd=server) == ""  # nothing of the push landed
 
 
+@pytest.mark.parametrize("branches", [3, 1500])
+def test_a_tag_first_hands_the_whole_input_to_tagguard(clone: Path, server: Path, branches: int) -> None:
+    """sh stops reading at the first line it can't pass (a tag); tagguard still reads every
+    line after it, so a bad tag at the end refuses the whole push."""
+    head = git("rev-parse", "HEAD", cwd=clone)
+    good = tag_object(clone, "v2.8-exp-a", head)
+    commands = [(ZERO, good, "refs/tags/v2.8-exp-a"), *((ZERO, head, f"refs/heads/b{i}") for i in range(branches))]
+    result = raw_push(server, [*commands, (ZERO, head, "refs/tags/V2.8_bad")], clone)
+    assert "V2.8_bad: TG101" in result.stderr and "v2.8-exp-a" not in result.stderr
+    assert server_tags(server) == {}
+    assert git("for-each-ref", "refs/heads/b*", cwd=server) == ""
+
+
 def test_a_tag_message_cannot_pose_as_the_next_answer_of_cat_file(clone: Path, server: Path) -> None:
     """The objects are read through one long-running cat-file: each answer is taken by its
     size, so text in a message that looks like the next answer is only text."""

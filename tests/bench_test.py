@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 
 from testing.tools import ROOT, run
@@ -13,11 +14,13 @@ def test_quick_benchmark_runs() -> None:
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("machine: ") and " cores " in lines[0]
+    assert re.search(r", (ext4 with(out)? a journal|\w+) at /|file system unknown", lines[0])
     titles = [line.split(".")[0] for line in lines if line[:1].isdigit()]
     assert titles == ["1", "2", "3", "4", "5", "6", "7"]
     rows = [line for line in lines if line.startswith("  ") and not line.startswith("   ")]
-    assert len(rows) == 40 and all(row.endswith(("x no hook", "x bash hook", "x python -c pass", "x target"))
-                                   for row in rows)
+    timing = re.compile(r".*x (no hook|bash hook|python -c pass)   \([0-9.]+ m?s to [0-9.]+ m?s\)")
+    assert len(rows) == 40 and all(timing.fullmatch(row) or row.endswith("x target") for row in rows)
+    assert sum(1 for row in rows if row.endswith("x target")) == 5
     small = lines.index("   the same push from a clone that holds only that tag (median of 3):")
     assert [line.split("  ")[1].strip() for line in lines[small + 1 : small + 4]] == ["no hook", "bash hook", "tagguard"]
     branches = lines.index("   a push of branches only: one created, then deleted (median of 3):")

@@ -61,8 +61,7 @@ while IFS= read -r line; do
     all="$all$line
 "
     n=$((n + 1))
-    [ $n -le 1000 ] || {{ slow=1 more=1; break; }}  # the rest is passed on unread
-    plain "$line" || slow=1
+    [ $n -le 1000 ] && plain "$line" || {{ slow=1 more=1; break; }}  # tagguard reads the rest
 done
 [ -z "$more" ] && [ -n "$line" ] && {{ all="$all$line"; slow=1; }}  # a last line with no newline
 if [ -z "$slow" ]; then
