@@ -20,7 +20,8 @@ with --baseline TAGGUARD (another tagguard's executable, an older release say), 
    6 and 7 also run that tagguard's hooks, side by side with this one's;
 peak memory: each server hook's peak resident memory (its git children included) on the B
    tags and on one tag whose message is H MiB (over [tags] max_tag_bytes: refused unread, and
-   in warn mode accepted unread), against the target of 100 MB.
+   in warn mode accepted unread), and of the index catch-up post-receive leaves to a detached
+   process (B tags, when their ledger is big enough to be indexed), against the target of 100 MB.
 
 Push times include git's own work and swing with machine load, and on a disk with no journal
 with removals in the minutes before (so the run removes nothing until it ends; each median
@@ -41,6 +42,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 BASH_HOOK = r"""#!/usr/bin/env bash
@@ -77,6 +79,18 @@ class Sizes:
         self.big_rounds = args.rounds or (1 if quick else 5)  # cases 6 and 7: their targets sit close to the noise
         self.huge = (args.huge or (4 if quick else 300)) << 20  # bytes of the big tag's message
         self.small_rounds = 3 if quick else 15
+
+
+def _covered(index: Path) -> int:
+    """How much of the ledger its index covers (0 while there is none, or it is locked)."""
+    import sqlite3
+
+    try:
+        with closing(sqlite3.connect(f"file:{index}?mode=ro", uri=True, timeout=0)) as db:
+            row = db.execute("SELECT covered FROM state_v3").fetchone()
+    except sqlite3.Error:
+        return 0
+    return int(row[0]) if row else 0
 
 
 def sh(*cmd: str, cwd: Path, stdin: bytes | None = None, env: dict[str, str] | None = None) -> bytes:
@@ -258,7 +272,36 @@ class Bench:
                     continue  # refused: post-receive never runs
                 out = sh(sys.executable, "-c", PEAK_RSS, self.tagguard, hook, cwd=server, stdin=stdin, env=env)
                 peaks[title.format(hook)] = int(out.split()[-1]) << 10
+            ledger = server / "tagguard-ledger.jsonl"
+            if policy is None and not title.endswith(" tag") and ledger.stat().st_size >= self._index_from():
+                peaks[title.format("index catch-up")] = self._catch_up_peak(ledger)
         return peaks
+
+    def _index_from(self) -> int:
+        """The ledger's size from which tagguard keeps an index of it."""
+        code = "from tagguard.server.ledgerindex import INDEX_FROM; print(INDEX_FROM)"
+        return int(sh(self._python(), "-c", code, cwd=self.work))
+
+    def _python(self) -> str:
+        """The Python that runs the tagguard console script."""
+        return Path(self.tagguard).read_text().split("\n", 1)[0].removeprefix("#!").strip()
+
+    def _catch_up_peak(self, ledger: Path) -> int:
+        """The peak memory of post-receive's detached index catch-up (a big push's): once it
+        is done, the same catch-up again from an empty index, in the foreground (a detached
+        process is nobody's child to measure)."""
+        index = ledger.with_name(ledger.name + ".idx")
+        deadline = time.monotonic() + 300
+        while _covered(index) != ledger.stat().st_size:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"bench: the detached index catch-up of {ledger} never finished")
+            time.sleep(0.1)
+        index.unlink()
+        code = "import sys; from tagguard.server.ledgerindex import catch_up_locked; catch_up_locked(sys.argv[1])"
+        out = sh(sys.executable, "-c", PEAK_RSS, self._python(), "-c", code, str(ledger), cwd=ledger.parent)
+        if _covered(index) != ledger.stat().st_size:
+            raise SystemExit(f"bench: the index catch-up of {ledger} did not index it")
+        return int(out.split()[-1]) << 10
 
     def check(self, rounds: int) -> Timings:
         python = sys.executable

@@ -33,6 +33,9 @@ def record(name: str, commit: str = "c1") -> dict[str, str]:
     return {"name": name, "object": "o", "commit": commit, "pusher": "ana", "time": "t"}
 
 
+INDEX_FROM = ledgerindex.INDEX_FROM  # as a process of its own sees it
+
+
 @pytest.fixture(autouse=True)
 def always_indexed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ledgerindex, "INDEX_FROM", 0)
@@ -172,3 +175,74 @@ def test_small_unindexed_writes_catch_the_index_up_every_256_kib(tmp_path: Path)
     append(path, big, index=False)
     assert covered() == mark  # a big write leaves the index to its post-receive
     assert recorded(path, {"v2.8-big-7" + "z" * 200}) == scanned(path, {"v2.8-big-7" + "z" * 200})
+
+
+def _covered(path: str) -> int:
+    return ledgerindex._covered(path)
+
+
+def _wait_until_covered(path: str) -> None:
+    """Until the detached catch-up has indexed the whole ledger (it takes well under a second)."""
+    import time
+
+    deadline = time.monotonic() + 60
+    while _covered(path) != Path(path).stat().st_size:
+        assert time.monotonic() < deadline, "the detached catch-up never indexed the ledger"
+        time.sleep(0.05)
+
+
+def big_unindexed(path: str, count: int) -> list[str]:
+    """`count` records with long names written past the index (as pre-receive writes pending
+    records); their names. The ledger ends up over the real INDEX_FROM, so that a detached
+    process (which sees no monkeypatch) indexes it too."""
+    names = [f"v2.8-exp-{i}-" + "n" * 300 for i in range(count)]
+    append(path, [record(name) for name in names], index=False)
+    assert Path(path).stat().st_size > INDEX_FROM
+    return names
+
+
+def test_a_big_catch_up_asked_to_detach_waits_for_the_lock_then_indexes_everything(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import fcntl
+    import os
+    import time
+
+    path = cache(tmp_path)
+    names = big_unindexed(path, 4000)
+    monkeypatch.setattr(ledgerindex, "DETACH_FROM", 1)
+    fd = os.open(path, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # a writer holding the lock, as post-receive does when it asks
+    ledgerindex.update(path, detach=True)
+    time.sleep(0.3)
+    assert _covered(path) == 0  # the detached process waits for the lock
+    os.close(fd)
+    _wait_until_covered(path)
+    wanted = {names[0], names[-1], "v2.8-none"}
+    assert ledgerindex._indexed(path, wanted, Path(path).stat().st_size) is not None
+    assert recorded(path, wanted) == scanned(path, wanted)
+
+
+def test_a_small_catch_up_asked_to_detach_is_done_at_once(tmp_path: Path) -> None:
+    path = cache(tmp_path)
+    big_unindexed(path, 4000)  # about 1.3 MB: below DETACH_FROM
+    ledgerindex.update(path, detach=True)
+    assert _covered(path) == Path(path).stat().st_size
+
+
+def test_post_receive_of_a_big_push_ends_before_its_detached_catch_up(tmp_path: Path) -> None:
+    """post-receive leaves a big catch-up to a process of its own, which holds none of the
+    hook's output (git would wait for it): the hook ends while the index is locked, and the
+    index catches up once it is free."""
+    from testing.tools import ZERO, tagguard
+
+    path = cache(tmp_path)
+    big_unindexed(path, 14_000)  # past DETACH_FROM, as pre-receive's pending records of a big push
+    assert Path(path).stat().st_size > ledgerindex.DETACH_FROM
+    held = sqlite3.connect(ledgerindex.index_path(path), isolation_level=None)
+    held.execute("BEGIN EXCLUSIVE")  # nobody can index until this ends
+    done = tagguard("post-receive", cwd=tmp_path / "server.git", input=f"{ZERO} {'a' * 40} refs/tags/v2.8-exp-new\n")
+    assert done.returncode == 0 and done.stderr == ""
+    held.execute("ROLLBACK")
+    held.close()
+    _wait_until_covered(path)
+    assert [r.get("state") for r in recorded(path, {"v2.8-exp-new"})["v2.8-exp-new"]] == ["landed"]

@@ -137,4 +137,4 @@ def _record(updates: list[RefUpdate]) -> None:
     git_dir = hook_git_dir(git)
     if any(u.is_tag for u in updates):
         mark_push(git_dir, accepted=False)
-    write(git, git_dir, landed_marks(updates))
+    write(git, git_dir, landed_marks(updates), detach=True)

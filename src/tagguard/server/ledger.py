@@ -129,13 +129,14 @@ def append(git: Git, git_dir: str, records: Sequence[LandedRecord], index: bool 
 
 
 def write(git: Git, git_dir: str, chunks: Iterable[bytes], index: bool = True, ref: str | None = None,
-          cache: str | None = None, most: int | None = None) -> None:
+          cache: str | None = None, most: int | None = None, detach: bool = False) -> None:
     """Add chunks of record lines to the ledger, under the cache's lock: append them to the
     cache, fold what the ref lacks into refs/tagguard/ledger (`tagguard.server.ledgerstore`),
     and, with `index`, bring the cache's index up to date. Without `index` (pre-receive's
     pending records) the index catches up when a small write crosses a CATCH_UP boundary:
     post-receive's sh script never updates it, and the post-receive of a big push (always
-    Python) catches up itself."""
+    Python) catches up itself, in a detached process when that is big (`detach`, see
+    `ledgerindex.update`)."""
     from tagguard.server.jsonlog import append_lines
     from tagguard.server.ledgerindex import update
     from tagguard.server.ledgerstore import LEDGER_REF, fold
@@ -147,7 +148,7 @@ def write(git: Git, git_dir: str, chunks: Iterable[bytes], index: bool = True, r
         rewritten = fold(git, git_dir, path, ref or LEDGER_REF, most)
         after = os.path.getsize(path)
         if index or rewritten or (after // CATCH_UP != before // CATCH_UP and after - before <= CATCH_UP):
-            update(path)
+            update(path, detach)
 
     try:
         append_lines(path, chunks, locked=catch_up, sync=False)  # (the ref, written before the lock goes, is the truth)

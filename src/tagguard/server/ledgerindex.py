@@ -37,6 +37,7 @@ INDEX_FROM = 1 << 20  # bytes of ledger (about 5,000 tags) before an index pays 
 CHECK = 64  # bytes before `covered` that must still be the same (the ledger's .head checks the same way)
 _CHUNK = 500  # keys per query (old SQLite builds allow 999 parameters)
 _PIECE = 4 << 20  # bytes of ledger indexed at a time
+DETACH_FROM = 4 << 20  # bytes to index (13,000 tags: records and marks) that post-receive leaves to a detached process
 _OLD_TABLES = ("records", "state", "records_v2", "state_v2")
 
 
@@ -109,12 +110,16 @@ def _lines_at(ledger: str, offsets: list[int], covered: int) -> list[bytes]:
     return lines
 
 
-def update(ledger: str) -> None:
+def update(ledger: str, detach: bool = False) -> None:
     """Bring the index up to the ledger's end; call it holding the ledger's lock.
 
     A failure here costs speed, never correctness (readers see a stale index and scan), so
     it is not an error: the records are already safe in the ledger. An index that fails for
     any reason of its own is removed, so one bad record can't fail every later push.
+
+    With `detach` (post-receive), a catch-up of DETACH_FROM bytes or more runs in a process
+    of its own that outlives the hook, as git detaches `gc --auto`: it takes the ledger's
+    lock once the hook lets go of it, and the push ends without waiting for it.
     """
     try:
         size = os.path.getsize(ledger)
@@ -122,6 +127,8 @@ def update(ledger: str) -> None:
     except (OSError, ImportError):
         return
     if size < INDEX_FROM:
+        return
+    if detach and size - _covered(ledger) >= DETACH_FROM and _detached(ledger):
         return
     try:
         db = sqlite3.connect(index_path(ledger), timeout=10)
@@ -138,6 +145,46 @@ def update(ledger: str) -> None:
         pass
     finally:
         db.close()
+
+
+def _covered(ledger: str) -> int:
+    """How far the index says it covers the ledger (0 when it can't say)."""
+    import sqlite3
+
+    try:
+        db = sqlite3.connect(f"file:{index_path(ledger)}?mode=ro", uri=True, timeout=0)
+    except sqlite3.Error:
+        return 0
+    try:
+        return _state(db)[0]
+    except sqlite3.Error:
+        return 0
+    finally:
+        db.close()
+
+
+def _detached(ledger: str) -> bool:
+    """Start `catch_up_locked(ledger)` in a new session of its own, reading and writing
+    nothing of the hook's (git waits for a hook's output to end); False if it can't start."""
+    import sys
+
+    code = (f"import sys; sys.path[:0] = {sys.path!r}; "
+            "from tagguard.server.ledgerindex import catch_up_locked; catch_up_locked(sys.argv[1])")
+    quiet = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDWR, 0) for fd in (0, 1, 2)]
+    try:
+        os.posix_spawn(sys.executable, [sys.executable, "-I", "-S", "-c", code, ledger], os.environ,
+                       file_actions=quiet, setsid=True)
+    except (OSError, NotImplementedError, ValueError, AttributeError):
+        return False
+    return True
+
+
+def catch_up_locked(ledger: str) -> None:
+    """The detached catch-up: `update` under the ledger's lock, as its writers take it."""
+    from tagguard.server.jsonlog import append_lines
+
+    if os.path.exists(ledger):
+        append_lines(ledger, [], locked=update, sync=False)
 
 
 def _remove(path: str) -> None:
