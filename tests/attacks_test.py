@@ -560,6 +560,31 @@ def test_a_tag_first_hands_the_whole_input_to_tagguard(clone: Path, server: Path
     assert git("for-each-ref", "refs/heads/b*", cwd=server) == ""
 
 
+@pytest.mark.parametrize("hook", ["pre-receive", "post-receive"])
+def test_input_sh_could_not_pass_on_is_refused_not_dropped(server: Path, tmp_path: Path, hook: str) -> None:
+    """The lines sh did not read reach tagguard through `cat`; where `cat` can't run (a hook
+    whose PATH lacks it), tagguard is told so in a line it refuses, rather than judging the
+    first lines alone."""
+    import sys
+
+    from tagguard.hookfiles.launcher import command_launcher
+    from tagguard.server.hookscripts import SH_MARKS, UNREAD, hook_script
+
+    script = tmp_path / hook
+    script.write_text(hook_script(hook, command_launcher(str(tmp_path / "capture"))))
+    seen = tmp_path / "seen"
+    (tmp_path / "capture").write_text(f"#!{sys.executable}\nimport sys\n"
+                                      f"open({str(seen)!r}, 'wb').write(sys.stdin.buffer.read())\n")
+    (tmp_path / "capture").chmod(0o755)
+    lines = "".join(f"{ZERO} {'a' * 40} refs/tags/v2.8-exp-{i}\n" for i in range(40))  # more than sh marks
+    assert run("/bin/sh", str(script), cwd=server, input=lines, env={"PATH": "/nonexistent"}).returncode == 0
+    read = 1 if hook == "pre-receive" else SH_MARKS + 1  # (post-receive's sh marks up to SH_MARKS tags itself)
+    assert seen.read_text() == "".join(lines.splitlines(True)[:read]) + UNREAD + "\n"
+    refused = tagguard(hook, cwd=server, input=seen.read_text())
+    assert refused.returncode == 2
+    assert f"stdin line {read + 1}: expected '<old> <new> <ref>', got '{UNREAD}'" in refused.stderr
+
+
 def test_a_tag_message_cannot_pose_as_the_next_answer_of_cat_file(clone: Path, server: Path) -> None:
     """The objects are read through one long-running cat-file: each answer is taken by its
     size, so text in a message that looks like the next answer is only text."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -204,7 +206,6 @@ def big_unindexed(path: str, count: int) -> list[str]:
 def test_a_big_catch_up_asked_to_detach_waits_for_the_lock_then_indexes_everything(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import fcntl
-    import os
     import time
 
     path = cache(tmp_path)
@@ -233,16 +234,49 @@ def test_post_receive_of_a_big_push_ends_before_its_detached_catch_up(tmp_path: 
     """post-receive leaves a big catch-up to a process of its own, which holds none of the
     hook's output (git would wait for it): the hook ends while the index is locked, and the
     index catches up once it is free."""
-    from testing.tools import ZERO, tagguard
+    from testing.tools import TAGGUARD, ZERO
 
     path = cache(tmp_path)
     big_unindexed(path, 14_000)  # past DETACH_FROM, as pre-receive's pending records of a big push
     assert Path(path).stat().st_size > ledgerindex.DETACH_FROM
     held = sqlite3.connect(ledgerindex.index_path(path), isolation_level=None)
     held.execute("BEGIN EXCLUSIVE")  # nobody can index until this ends
-    done = tagguard("post-receive", cwd=tmp_path / "server.git", input=f"{ZERO} {'a' * 40} refs/tags/v2.8-exp-new\n")
+    watched, handed = os.pipe()  # a descriptor whatever runs git hands the hook, and waits on
+    done = subprocess.run([TAGGUARD, "post-receive"], cwd=tmp_path / "server.git", pass_fds=(handed,),
+                          input=f"{ZERO} {'a' * 40} refs/tags/v2.8-exp-new\n", capture_output=True, text=True,
+                          timeout=120)
     assert done.returncode == 0 and done.stderr == ""
+    os.close(handed)
+    os.set_blocking(watched, False)
+    assert os.read(watched, 1) == b""  # ended: the waiting catch-up did not keep it open
+    os.close(watched)
     held.execute("ROLLBACK")
     held.close()
     _wait_until_covered(path)
     assert [r.get("state") for r in recorded(path, {"v2.8-exp-new"})["v2.8-exp-new"]] == ["landed"]
+
+
+def test_a_ledger_replaced_while_the_catch_up_waits_is_locked_anew(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The detached catch-up indexes the ledger file that is there once it holds that file's
+    lock, not the one it waited on (an admin may delete the cache, and a push rebuild it)."""
+    import fcntl
+    import shutil
+    import time
+
+    path = cache(tmp_path)
+    big_unindexed(path, 4000)
+    monkeypatch.setattr(ledgerindex, "DETACH_FROM", 1)
+    old = os.open(path, os.O_RDONLY)
+    fcntl.flock(old, fcntl.LOCK_EX)
+    ledgerindex.update(path, detach=True)
+    time.sleep(0.5)  # it starts, and waits for the old file's lock
+    shutil.copy(path, path + ".new")
+    os.replace(path + ".new", path)  # a new file under the ledger's name
+    new = os.open(path, os.O_RDONLY)
+    fcntl.flock(new, fcntl.LOCK_EX)  # a writer of the new file
+    os.close(old)
+    time.sleep(0.3)
+    assert _covered(path) == 0  # it waits for the new file's lock
+    os.close(new)
+    _wait_until_covered(path)

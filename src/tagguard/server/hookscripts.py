@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 SERVER_HOOKS = ("pre-receive", "update", "post-receive", "reference-transaction")
 SH_MARKS = 32  # post-receive's sh writes the marks of at most this many tags (one short write)
 SH_NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/+-"  # no JSON escapes
+# The line a hook script adds when `cat` can't pass on the input it did not read: no update
+# line, so tagguard refuses the push (fail closed) rather than judge part of it.
+UNREAD = "the rest of git's input could not be passed on (cat failed)"
 SH_NAME_MOST = 200  # characters of a name whose mark sh writes: a mark line is then far below any shell's
 # output buffer (bash: 4 KiB, busybox on musl: 1 KiB), so each `printf` of one line is one whole write
 
@@ -72,7 +75,7 @@ fi
 {find}
 export {parent_env}=$PPID  # receive-pack, or a dispatcher (tagguard runs one process further down)
 if [ -n "$more" ]; then
-    {{ printf '%s' "$all"; exec cat; }} | run_tagguard {hook} --chain "$0{chained}" "$@"
+    {{ printf '%s' "$all"; cat || echo "{unread}"; }} | run_tagguard {hook} --chain "$0{chained}" "$@"
 else
     printf '%s' "$all" | run_tagguard {hook} --chain "$0{chained}" "$@"
 fi
@@ -145,7 +148,7 @@ if [ -z "$slow" ]; then  # the write failed: tagguard tries again, and says why 
     printf '%s' "$all" | run_tagguard post-receive || exit
     exit $chained
 fi
-{{ printf '%s' "$all"; exec cat; }} | run_tagguard post-receive --chain "$0{chained}" "$@"
+{{ printf '%s' "$all"; cat || echo "{unread}"; }} | run_tagguard post-receive --chain "$0{chained}" "$@"
 """
 _UPDATE = """\
 #!/bin/sh
@@ -218,9 +221,9 @@ def hook_script(hook: str, launcher: Launcher | None = None) -> str:
 
         return _POST_RECEIVE.format(marker=MARKER, purpose=purpose, chained=CHAINED, find=find, failure=failure,
                                     most=SH_MARKS, safe=SH_NAME_CHARS, longest=SH_NAME_MOST, landed=LANDED,
-                                    mark=PUSH_MARK, ledger=LEDGER_FILE)
+                                    mark=PUSH_MARK, ledger=LEDGER_FILE, unread=UNREAD)
     return (_UPDATE if hook == "update" else _TEMPLATE).format(
-        marker=MARKER, hook=hook, purpose=purpose, chained=CHAINED, find=find, parent_env=HOOK_PARENT
+        marker=MARKER, hook=hook, purpose=purpose, chained=CHAINED, find=find, parent_env=HOOK_PARENT, unread=UNREAD
     )
 
 

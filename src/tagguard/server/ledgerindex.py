@@ -164,27 +164,62 @@ def _covered(ledger: str) -> int:
 
 
 def _detached(ledger: str) -> bool:
-    """Start `catch_up_locked(ledger)` in a new session of its own, reading and writing
-    nothing of the hook's (git waits for a hook's output to end); False if it can't start."""
+    """Start `catch_up_locked(ledger)` in a new session of its own, holding no file of the
+    hook's (git, or whatever runs it, waits for the hook's output to end); False if it
+    can't start."""
     import sys
 
     code = (f"import sys; sys.path[:0] = {sys.path!r}; "
             "from tagguard.server.ledgerindex import catch_up_locked; catch_up_locked(sys.argv[1])")
-    quiet = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDWR, 0) for fd in (0, 1, 2)]
+    actions: list[tuple[int, ...] | tuple[int, int, str, int, int]] = [
+        (os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDWR, 0) for fd in (0, 1, 2)]
+    actions += [(os.POSIX_SPAWN_CLOSE, fd) for fd in _inherited()]
     try:
         os.posix_spawn(sys.executable, [sys.executable, "-I", "-S", "-c", code, ledger], os.environ,
-                       file_actions=quiet, setsid=True)
+                       file_actions=actions, setsid=True)
     except (OSError, NotImplementedError, ValueError, AttributeError):
         return False
     return True
 
 
-def catch_up_locked(ledger: str) -> None:
-    """The detached catch-up: `update` under the ledger's lock, as its writers take it."""
-    from tagguard.server.jsonlog import append_lines
+def _inherited() -> list[int]:
+    """The descriptors past 2 that a program this process starts would get (a hook may be
+    handed more than 0 to 2 by whatever runs git)."""
+    try:
+        listed = [int(fd) for fd in os.listdir("/proc/self/fd")]
+    except (OSError, ValueError):
+        return []
+    found = []
+    for fd in listed:
+        try:
+            if fd > 2 and os.get_inheritable(fd):
+                found.append(fd)
+        except OSError:  # (the listing's own, closed since)
+            pass
+    return found
 
-    if os.path.exists(ledger):
-        append_lines(ledger, [], locked=update, sync=False)
+
+def catch_up_locked(ledger: str) -> None:
+    """The detached catch-up: `update` under the ledger's lock, as its writers take it, on
+    the ledger file that is there once the lock is held (one that was replaced while this
+    waited is let go of, and the new one locked)."""
+    import fcntl
+
+    while True:
+        try:
+            fd = os.open(ledger, os.O_RDONLY)
+        except OSError:
+            return  # gone: nothing to index
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            held, now = os.fstat(fd), os.stat(ledger)
+            if (held.st_dev, held.st_ino) == (now.st_dev, now.st_ino):
+                update(ledger)
+                return
+        except OSError:
+            return
+        finally:
+            os.close(fd)  # (also lets go of the lock)
 
 
 def _remove(path: str) -> None:
