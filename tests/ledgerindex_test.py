@@ -280,3 +280,15 @@ def test_a_ledger_replaced_while_the_catch_up_waits_is_locked_anew(
     assert _covered(path) == 0  # it waits for the new file's lock
     os.close(new)
     _wait_until_covered(path)
+
+
+def test_a_catch_up_that_cannot_detach_is_done_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused(*_: object, **__: object) -> int:
+        raise OSError("no processes left")
+
+    path = cache(tmp_path)
+    big_unindexed(path, 4000)
+    monkeypatch.setattr(ledgerindex, "DETACH_FROM", 1)
+    monkeypatch.setattr(os, "posix_spawn", refused)
+    ledgerindex.update(path, detach=True)
+    assert _covered(path) == Path(path).stat().st_size

@@ -171,10 +171,10 @@ def _detached(ledger: str) -> bool:
 
     code = (f"import sys; sys.path[:0] = {sys.path!r}; "
             "from tagguard.server.ledgerindex import catch_up_locked; catch_up_locked(sys.argv[1])")
-    actions: list[tuple[int, ...] | tuple[int, int, str, int, int]] = [
-        (os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDWR, 0) for fd in (0, 1, 2)]
-    actions += [(os.POSIX_SPAWN_CLOSE, fd) for fd in _inherited()]
-    try:
+    try:  # (no posix_spawn on this platform: AttributeError)
+        actions: list[tuple[int, ...] | tuple[int, int, str, int, int]] = [
+            (os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDWR, 0) for fd in (0, 1, 2)]
+        actions += [(os.POSIX_SPAWN_CLOSE, fd) for fd in _inherited()]
         os.posix_spawn(sys.executable, [sys.executable, "-I", "-S", "-c", code, ledger], os.environ,
                        file_actions=actions, setsid=True)
     except (OSError, NotImplementedError, ValueError, AttributeError):
