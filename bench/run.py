@@ -42,7 +42,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import closing
 from pathlib import Path
 
 BASH_HOOK = r"""#!/usr/bin/env bash
@@ -79,18 +78,6 @@ class Sizes:
         self.big_rounds = args.rounds or (1 if quick else 5)  # cases 6 and 7: their targets sit close to the noise
         self.huge = (args.huge or (4 if quick else 300)) << 20  # bytes of the big tag's message
         self.small_rounds = 3 if quick else 15
-
-
-def _covered(index: Path) -> int:
-    """How much of the ledger its index covers (0 while there is none, or it is locked)."""
-    import sqlite3
-
-    try:
-        with closing(sqlite3.connect(f"file:{index}?mode=ro", uri=True, timeout=0)) as db:
-            row = db.execute("SELECT covered FROM state_v3").fetchone()
-    except sqlite3.Error:
-        return 0
-    return int(row[0]) if row else 0
 
 
 def sh(*cmd: str, cwd: Path, stdin: bytes | None = None, env: dict[str, str] | None = None) -> bytes:
@@ -316,11 +303,12 @@ class Bench:
         index = ledger.with_name(ledger.name + ".idx")
         settle()
         index.unlink()
-        code = "import sys; from tagguard.server.ledgerindex import catch_up_locked; catch_up_locked(sys.argv[1])"
-        out = sh(sys.executable, "-c", PEAK_RSS, self._python(), "-c", code, str(ledger), cwd=ledger.parent)
-        if _covered(index) != ledger.stat().st_size:
+        code = ("import os, sys; from tagguard.server.ledgerindex import catch_up_locked, indexed_bytes; "
+                "catch_up_locked(sys.argv[1]); print(indexed_bytes(sys.argv[1]) == os.path.getsize(sys.argv[1]))")
+        out = sh(sys.executable, "-c", PEAK_RSS, self._python(), "-c", code, str(ledger), cwd=ledger.parent).split()
+        if out[0] != b"True":
             raise SystemExit(f"bench: the index catch-up of {ledger} did not index it")
-        return int(out.split()[-1]) << 10
+        return int(out[-1]) << 10
 
     def check(self, rounds: int) -> Timings:
         python = sys.executable

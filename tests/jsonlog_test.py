@@ -54,3 +54,26 @@ def test_ledger_lines_are_the_records_json_writes(tmp_path: Path) -> None:
         for chunk in (updates[:1], updates, odd, *([u] for u in updates + odd)):
             lines = b"".join(landed_lines(chunk, targets, pusher, state, now))
             assert lines == encode_lines(landed_records(chunk, targets, pusher, state, now))
+
+
+def test_a_writer_waiting_on_a_file_replaced_meanwhile_appends_to_the_new_one(tmp_path: Path) -> None:
+    """An admin may replace the ledger's cache (delete it, and a push writes it anew) while a
+    writer waits for the lock: the writer's lines go to the file that is there, not to the
+    one it first opened."""
+    import fcntl
+    import os
+    import threading
+    import time
+
+    path = str(tmp_path / "log.jsonl")
+    append_records(path, [{"name": "old"}])
+    held = os.open(path, os.O_RDONLY)
+    fcntl.flock(held, fcntl.LOCK_EX)
+    writer = threading.Thread(target=append_records, args=(path, [{"name": "late"}]))
+    writer.start()
+    time.sleep(0.3)  # it opens the old file and waits for its lock
+    append_records(path + ".new", [{"name": "new"}])
+    os.replace(path + ".new", path)
+    os.close(held)
+    writer.join(60)
+    assert [r["name"] for r in read_records(path)] == ["new", "late"]

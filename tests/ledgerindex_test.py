@@ -179,16 +179,12 @@ def test_small_unindexed_writes_catch_the_index_up_every_256_kib(tmp_path: Path)
     assert recorded(path, {"v2.8-big-7" + "z" * 200}) == scanned(path, {"v2.8-big-7" + "z" * 200})
 
 
-def _covered(path: str) -> int:
-    return ledgerindex._covered(path)
-
-
 def _wait_until_covered(path: str) -> None:
     """Until the detached catch-up has indexed the whole ledger (it takes well under a second)."""
     import time
 
     deadline = time.monotonic() + 60
-    while _covered(path) != Path(path).stat().st_size:
+    while ledgerindex.indexed_bytes(path) != Path(path).stat().st_size:
         assert time.monotonic() < deadline, "the detached catch-up never indexed the ledger"
         time.sleep(0.05)
 
@@ -215,7 +211,7 @@ def test_a_big_catch_up_asked_to_detach_waits_for_the_lock_then_indexes_everythi
     fcntl.flock(fd, fcntl.LOCK_EX)  # a writer holding the lock, as post-receive does when it asks
     ledgerindex.update(path, detach=True)
     time.sleep(0.3)
-    assert _covered(path) == 0  # the detached process waits for the lock
+    assert ledgerindex.indexed_bytes(path) == 0  # the detached process waits for the lock
     os.close(fd)
     _wait_until_covered(path)
     wanted = {names[0], names[-1], "v2.8-none"}
@@ -227,7 +223,7 @@ def test_a_small_catch_up_asked_to_detach_is_done_at_once(tmp_path: Path) -> Non
     path = cache(tmp_path)
     big_unindexed(path, 4000)  # about 1.3 MB: below DETACH_FROM
     ledgerindex.update(path, detach=True)
-    assert _covered(path) == Path(path).stat().st_size
+    assert ledgerindex.indexed_bytes(path) == Path(path).stat().st_size
 
 
 def test_post_receive_of_a_big_push_ends_before_its_detached_catch_up(tmp_path: Path) -> None:
@@ -277,7 +273,7 @@ def test_a_ledger_replaced_while_the_catch_up_waits_is_locked_anew(
     fcntl.flock(new, fcntl.LOCK_EX)  # a writer of the new file
     os.close(old)
     time.sleep(0.3)
-    assert _covered(path) == 0  # it waits for the new file's lock
+    assert ledgerindex.indexed_bytes(path) == 0  # it waits for the new file's lock
     os.close(new)
     _wait_until_covered(path)
 
@@ -291,4 +287,4 @@ def test_a_catch_up_that_cannot_detach_is_done_at_once(tmp_path: Path, monkeypat
     monkeypatch.setattr(ledgerindex, "DETACH_FROM", 1)
     monkeypatch.setattr(os, "posix_spawn", refused)
     ledgerindex.update(path, detach=True)
-    assert _covered(path) == Path(path).stat().st_size
+    assert ledgerindex.indexed_bytes(path) == Path(path).stat().st_size

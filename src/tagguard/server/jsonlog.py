@@ -44,11 +44,8 @@ def append_lines(path: str, chunks: Iterable[bytes], locked: Callable[[str], Non
     """Append chunks of whole JSON lines under the file's lock, then (with `sync`) fsync once. A big push
     passes its lines a chunk at a time, so they are never all in memory; other tagguard
     writers wait for the lock, and each chunk is whole lines."""
-    import fcntl
-
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = locked_open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
         torn = not _ends_with_newline(path)
         for chunk in chunks:
             _write_all(fd, b"\n" + chunk if torn and chunk else chunk)  # close a line torn by an earlier crash
@@ -59,6 +56,28 @@ def append_lines(path: str, chunks: Iterable[bytes], locked: Callable[[str], Non
             locked(path)
     finally:
         os.close(fd)  # also releases the lock
+
+
+def locked_open(path: str, flags: int) -> int:
+    """`path` opened with `flags`, under its exclusive lock: the file that is at `path` once
+    the lock is held (one replaced while this waited, as an admin may replace the ledger's
+    cache, is let go of and the new one opened). OSError if it can't be opened."""
+    import fcntl
+
+    while True:
+        fd = os.open(path, flags, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            held = os.fstat(fd)
+            now = os.stat(path)
+        except FileNotFoundError:
+            now = None  # removed meanwhile: open again (which fails unless `flags` creates it)
+        except BaseException:
+            os.close(fd)
+            raise
+        if now is not None and (held.st_dev, held.st_ino) == (now.st_dev, now.st_ino):
+            return fd
+        os.close(fd)
 
 
 def encode_record(record: Mapping[str, object]) -> str:

@@ -128,7 +128,7 @@ def update(ledger: str, detach: bool = False) -> None:
         return
     if size < INDEX_FROM:
         return
-    if detach and size - _covered(ledger) >= DETACH_FROM and _detached(ledger):
+    if detach and size - indexed_bytes(ledger) >= DETACH_FROM and _detached(ledger):
         return
     try:
         db = sqlite3.connect(index_path(ledger), timeout=10)
@@ -147,7 +147,7 @@ def update(ledger: str, detach: bool = False) -> None:
         db.close()
 
 
-def _covered(ledger: str) -> int:
+def indexed_bytes(ledger: str) -> int:
     """How far the index says it covers the ledger (0 when it can't say)."""
     import sqlite3
 
@@ -172,8 +172,7 @@ def _detached(ledger: str) -> bool:
     code = (f"import sys; sys.path[:0] = {sys.path!r}; "
             "from tagguard.server.ledgerindex import catch_up_locked; catch_up_locked(sys.argv[1])")
     try:  # (no posix_spawn on this platform: AttributeError)
-        actions: list[tuple[int, ...] | tuple[int, int, str, int, int]] = [
-            (os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDWR, 0) for fd in (0, 1, 2)]
+        actions: list[tuple[int | str, ...]] = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDWR, 0) for fd in (0, 1, 2)]
         actions += [(os.POSIX_SPAWN_CLOSE, fd) for fd in _inherited()]
         os.posix_spawn(sys.executable, [sys.executable, "-I", "-S", "-c", code, ledger], os.environ,
                        file_actions=actions, setsid=True)
@@ -200,26 +199,18 @@ def _inherited() -> list[int]:
 
 
 def catch_up_locked(ledger: str) -> None:
-    """The detached catch-up: `update` under the ledger's lock, as its writers take it, on
-    the ledger file that is there once the lock is held (one that was replaced while this
-    waited is let go of, and the new one locked)."""
-    import fcntl
+    """The detached catch-up: `update` under the ledger's lock, as its writers take it
+    (`jsonlog.locked_open`: on the ledger file that is there once the lock is held)."""
+    from tagguard.server.jsonlog import locked_open
 
-    while True:
-        try:
-            fd = os.open(ledger, os.O_RDONLY)
-        except OSError:
-            return  # gone: nothing to index
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            held, now = os.fstat(fd), os.stat(ledger)
-            if (held.st_dev, held.st_ino) == (now.st_dev, now.st_ino):
-                update(ledger)
-                return
-        except OSError:
-            return
-        finally:
-            os.close(fd)  # (also lets go of the lock)
+    try:
+        fd = locked_open(ledger, os.O_RDONLY)
+    except OSError:
+        return  # gone: nothing to index
+    try:
+        update(ledger)
+    finally:
+        os.close(fd)  # (also lets go of the lock)
 
 
 def _remove(path: str) -> None:
