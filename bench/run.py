@@ -18,7 +18,7 @@
 7. the whole push of those B tags, with no hook and with tagguard;
 with --baseline TAGGUARD (another tagguard's executable, an older release say), cases 1, 3,
    6 and 7 also run that tagguard's hooks, side by side with this one's;
-peak memory: each server hook's peak resident memory (its git children included) on the B
+peak memory: each server hook's peak memory, its git children included (`tree_peak`), on the B
    tags and on one tag whose message is H MiB (over [tags] max_tag_bytes: refused unread, and
    in warn mode accepted unread), and of the index catch-up post-receive leaves to a detached
    process (B tags, when their ledger is big enough to be indexed), against the target of 100 MB.
@@ -60,9 +60,6 @@ done
 """
 STAMP = "Bench <bench@example.com> 1700000000 +0000"
 MEMORY_TARGET = 100 << 20  # bytes of peak resident memory per hook
-# Runs a command and prints the peak resident memory (KiB) of its process tree.
-PEAK_RSS = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:]); "
-            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
 HOOKS = ("no hook", "bash hook", "tagguard")
 OUTSIDE = "tagguard --outside-pushes"  # plus the reference-transaction hook (cases 1 and 2)
 BASELINE = "baseline"  # another tagguard's hooks (--baseline), to compare with
@@ -116,6 +113,59 @@ def _cmdline(pid: str) -> bytes:
             return f.read()
     except OSError:  # gone meanwhile
         return b""
+
+
+def tree_peak(command: list[str], cwd: Path, stdin: bytes, env: dict[str, str], code: int = 0) -> tuple[bytes, int]:
+    """Run a command (it must exit with `code`); return what it printed and the peak memory of its
+    process tree, in bytes: the larger of its largest process's peak resident set (exact,
+    from the kernel) and the tree's summed proportional set size (each page shared by n
+    processes counted 1/n), sampled every millisecond or so (on Linux)."""
+    with tempfile.TemporaryFile() as given, tempfile.TemporaryFile() as printed, tempfile.TemporaryFile() as said:
+        given.write(stdin)
+        given.seek(0)
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdin=given, stdout=printed, stderr=said)
+        summed = 0
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            summed = max(summed, _tree_pss(process.pid))
+            time.sleep(0.001)
+        process.returncode = os.waitstatus_to_exitcode(status)  # (reaped here: Popen must not wait again)
+        if process.returncode != code:
+            said.seek(0)
+            raise SystemExit(f"bench: {' '.join(command[:2])} in {cwd} exited {process.returncode}, not {code}: "
+                             f"{said.read().decode()[-500:]}")
+        printed.seek(0)
+        return printed.read(), max(usage.ru_maxrss << 10, summed)
+
+
+def _tree_pss(root: int) -> int:
+    """The summed proportional set size of a process and its descendants, in bytes (0 where
+    /proc can't tell). A child between posix_spawn's clone and its exec still shares its
+    parent's memory, and reads as its parent does (`_twins`): it counts once."""
+    total = 0
+    pending: list[tuple[int, dict[str, int] | None]] = [(root, None)]
+    while pending:
+        pid, parent = pending.pop()
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                sizes = {line.split()[0]: int(line.split()[1]) for line in f if line.endswith("kB\n")}
+            children = []
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as f:
+                    children += map(int, f.read().split())
+        except (OSError, ValueError):  # gone meanwhile, or no such file here
+            continue
+        total += 0 if parent is not None and _twins(sizes, parent) else sizes.get("Pss:", 0) << 10
+        pending += ((child, sizes) for child in children)
+    return total
+
+
+def _twins(one: dict[str, int], other: dict[str, int]) -> bool:
+    """Whether two processes' sizes (KiB) read as one address space: resident and private
+    dirty sizes within 1 MiB of each other (the child's own stack for its exec differs)."""
+    return all(abs(one.get(key, 0) - other.get(key, 0)) <= 1024 for key in ("Rss:", "Private_Dirty:"))
 
 
 def rotated(names: list[str], round: int) -> list[str]:
@@ -264,7 +314,7 @@ class Bench:
         return times
 
     def peak_memory(self) -> dict[str, int]:
-        """Each server hook's peak resident memory, in bytes, git children included."""
+        """Each server hook's peak memory (`tree_peak`), in bytes, git children included."""
         warn = self.work / "warn.toml"
         warn.write_text('[server]\nmode = "warn"\n')
         mib = self.sizes.huge >> 20
@@ -280,8 +330,8 @@ class Bench:
             for hook in ("pre-receive", "post-receive"):
                 if hook == "post-receive" and title.endswith(" tag"):
                     continue  # refused: post-receive never runs
-                out = sh(sys.executable, "-c", PEAK_RSS, self.tagguard, hook, cwd=server, stdin=stdin, env=env)
-                peaks[title.format(hook)] = int(out.split()[-1]) << 10
+                refused = title.endswith(" tag")  # over max_tag_bytes, not in warn mode
+                peaks[title.format(hook)] = tree_peak([self.tagguard, hook], server, stdin, env, int(refused))[1]
             ledger = server / "tagguard-ledger.jsonl"
             if policy is None and not title.endswith(" tag") and ledger.stat().st_size >= self._index_from():
                 peaks[title.format("index catch-up")] = self._catch_up_peak(ledger)
@@ -305,10 +355,10 @@ class Bench:
         index.unlink()
         code = ("import os, sys; from tagguard.server.ledgerindex import catch_up_locked, indexed_bytes; "
                 "catch_up_locked(sys.argv[1]); print(indexed_bytes(sys.argv[1]) == os.path.getsize(sys.argv[1]))")
-        out = sh(sys.executable, "-c", PEAK_RSS, self._python(), "-c", code, str(ledger), cwd=ledger.parent).split()
-        if out[0] != b"True":
+        out, peak = tree_peak([self._python(), "-c", code, str(ledger)], ledger.parent, b"", dict(os.environ))
+        if out.split() != [b"True"]:
             raise SystemExit(f"bench: the index catch-up of {ledger} did not index it")
-        return int(out[-1]) << 10
+        return peak
 
     def check(self, rounds: int) -> Timings:
         python = sys.executable
