@@ -115,6 +115,12 @@ def _cmdline(pid: str) -> bytes:
         return b""
 
 
+# Runs a command; prints its exit code and the largest peak resident set (KiB) of any process
+# of its tree. A small launcher: a process forked from a big one starts with the big one's peak.
+LAUNCH = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
+          "print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+
+
 def tree_peak(command: list[str], cwd: Path, stdin: bytes, env: dict[str, str], code: int = 0) -> tuple[bytes, int]:
     """Run a command (it must exit with `code`); return what it printed and the peak memory of its
     process tree, in bytes: the larger of its largest process's peak resident set (exact,
@@ -123,27 +129,27 @@ def tree_peak(command: list[str], cwd: Path, stdin: bytes, env: dict[str, str], 
     with tempfile.TemporaryFile() as given, tempfile.TemporaryFile() as printed, tempfile.TemporaryFile() as said:
         given.write(stdin)
         given.seek(0)
-        process = subprocess.Popen(command, cwd=cwd, env=env, stdin=given, stdout=printed, stderr=said)
+        launcher = subprocess.Popen([sys.executable, "-c", LAUNCH, *command], cwd=cwd, env=env, stdin=given,
+                                    stdout=printed, stderr=said)
         summed = 0
-        while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            summed = max(summed, _tree_pss(process.pid))
+        while launcher.poll() is None:
+            summed = max(summed, _tree_pss(launcher.pid, count_root=False))
             time.sleep(0.001)
-        process.returncode = os.waitstatus_to_exitcode(status)  # (reaped here: Popen must not wait again)
-        if process.returncode != code:
-            said.seek(0)
-            raise SystemExit(f"bench: {' '.join(command[:2])} in {cwd} exited {process.returncode}, not {code}: "
-                             f"{said.read().decode()[-500:]}")
         printed.seek(0)
-        return printed.read(), max(usage.ru_maxrss << 10, summed)
+        out, _, last = printed.read()[:-1].rpartition(b"\n")
+        exited, largest = map(int, last.split())
+        if launcher.returncode != 0 or exited != code:
+            said.seek(0)
+            raise SystemExit(f"bench: {' '.join(command[:2])} in {cwd} exited {exited}, not {code}: "
+                             f"{said.read().decode()[-500:]}")
+        return out + b"\n" if out else b"", max(largest << 10, summed)
 
 
-def _tree_pss(root: int) -> int:
-    """The summed proportional set size of a process and its descendants, in bytes (0 where
-    /proc can't tell). A child between posix_spawn's clone and its exec still shares its
-    parent's memory, and reads as its parent does (`_twins`): it counts once."""
+def _tree_pss(root: int, count_root: bool = True) -> int:
+    """The summed proportional set size of a process and its descendants (without the
+    process itself unless `count_root`), in bytes (0 where /proc can't tell). A child
+    between fork or posix_spawn's clone and its exec still shares its parent's memory, and
+    reads as its parent does (`_twins`): it counts once."""
     total = 0
     pending: list[tuple[int, dict[str, int] | None]] = [(root, None)]
     while pending:
@@ -157,7 +163,8 @@ def _tree_pss(root: int) -> int:
                     children += map(int, f.read().split())
         except (OSError, ValueError):  # gone meanwhile, or no such file here
             continue
-        total += 0 if parent is not None and _twins(sizes, parent) else sizes.get("Pss:", 0) << 10
+        counted = count_root if parent is None else not _twins(sizes, parent)
+        total += sizes.get("Pss:", 0) << 10 if counted else 0
         pending += ((child, sizes) for child in children)
     return total
 
