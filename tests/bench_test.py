@@ -7,7 +7,7 @@ import re
 import sys
 from pathlib import Path
 
-from testing.tools import ROOT, run
+from testing.tools import ROOT, bench, run
 
 
 def test_quick_benchmark_runs() -> None:
@@ -36,15 +36,10 @@ def test_quick_benchmark_runs() -> None:
 def test_peak_memory_sums_the_process_tree(tmp_path: Path) -> None:
     """A hook's memory counts its children's: a parent holding 40 MiB while its child holds
     60 MiB peaks at 100 MiB or more, though neither process alone reaches 64 MiB."""
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        import run as bench  # type: ignore[import-not-found]
-    finally:
-        sys.path.remove(str(ROOT / "bench"))
     child = "import time; held = bytearray(60 << 20); time.sleep(0.5)"
     parent = (f"import subprocess, sys; held = bytearray(40 << 20); "
               f"subprocess.run([sys.executable, '-c', {child!r}], check=True); print('done')")
-    out, peak = bench.tree_peak([sys.executable, "-c", parent], tmp_path, b"", dict(os.environ))
+    out, peak = bench().tree_peak([sys.executable, "-c", parent], tmp_path, b"", dict(os.environ))
     assert out == b"done\n"
     assert peak >= 100 << 20
     assert peak < 140 << 20  # each counted once

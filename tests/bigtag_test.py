@@ -4,25 +4,19 @@ reading it whole: the hooks' peak memory, git children included, stays well unde
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 from testing.server import push, remote_lines, server_tags, use_policy
-from testing.tools import TAGGUARD, git
+from testing.tools import TAGGUARD, bench, git
 
 SIZE = 20 << 20  # bytes of the tag's message: held whole, a hook would peak over it (Python alone takes 15 MB)
-PEAK_RSS = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
-            "print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
 
 
-def hook_peak(server: Path, hook: str, stdin: str, objects: Path) -> tuple[int, int]:
-    """(exit code, peak resident bytes) of a server hook run by itself, git children included."""
+def hook_peak(server: Path, hook: str, stdin: str, objects: Path, code: int) -> int:
+    """The peak memory, in bytes, of a server hook run by itself, git children included (it
+    must exit with `code`)."""
     env = {**os.environ, "GIT_ALTERNATE_OBJECT_DIRECTORIES": str(objects)}
-    done = subprocess.run([sys.executable, "-c", PEAK_RSS, TAGGUARD, hook], cwd=server, input=stdin,
-                          capture_output=True, text=True, env=env, check=True)
-    code, peak = done.stdout.split()
-    return int(code), int(peak) << 10
+    return int(bench().tree_peak([TAGGUARD, hook], server, stdin.encode(), env, code)[1])
 
 
 def test_a_huge_tag_is_refused_and_never_read_whole(clone: Path, server: Path) -> None:
@@ -36,9 +30,7 @@ def test_a_huge_tag_is_refused_and_never_read_whole(clone: Path, server: Path) -
     assert server_tags(server) == {}
     stdin = f"{'0' * 40} {oid} refs/tags/v2.8-exp-huge\n"
     objects = clone / ".git" / "objects"
-    code, peak = hook_peak(server, "pre-receive", stdin, objects)
-    assert code == 1 and peak < SIZE
+    assert hook_peak(server, "pre-receive", stdin, objects, 1) < SIZE
     policy.write_text('[tags]\nmax_tag_bytes = 65536\n[server]\nmode = "warn"\n')
     for hook in ("pre-receive", "post-receive"):
-        code, peak = hook_peak(server, hook, stdin, objects)
-        assert code == 0 and peak < SIZE, hook
+        assert hook_peak(server, hook, stdin, objects, 0) < SIZE, hook

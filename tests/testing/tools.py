@@ -4,18 +4,29 @@ environment isolated from the machine's."""
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import NamedTuple
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 TAGGUARD = shutil.which("tagguard", path=str(Path(sys.executable).parent)) or "tagguard"
+
+
+def bench() -> ModuleType:
+    """`bench/run.py` as a module: its `tree_peak` measures a hook's memory for the tests too."""
+    spec = importlib.util.spec_from_file_location("tagguard_bench", ROOT / "bench" / "run.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 ZERO = "0" * 40
 
 
