@@ -33,6 +33,8 @@ through GIT_ALTERNATE_OBJECT_DIRECTORIES, as in git's quarantine) are the steadi
 from __future__ import annotations
 
 import argparse
+import errno
+import functools
 import os
 import platform
 import shutil
@@ -43,6 +45,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 BASH_HOOK = r"""#!/usr/bin/env bash
 # The minimal bash pre-receive hook: a name regex, no moved tags, no deleted v*-prod* tags.
@@ -115,64 +118,89 @@ def _cmdline(pid: str) -> bytes:
         return b""
 
 
-# Runs a command; prints its exit code and the largest peak resident set (KiB) of any process
-# of its tree. A small launcher: a process forked from a big one starts with the big one's peak.
-LAUNCH = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
-          "print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+# Runs a command (argv[2:]), then writes its exit code and the largest peak resident set (KiB)
+# of any process of its tree to the file argv[1]. A small launcher: a process forked from a big
+# one (the bench) starts with the big one's peak.
+LAUNCH = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[2:]).returncode; "
+          "open(sys.argv[1], 'w').write(f'{code} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}')")
 
 
 def tree_peak(command: list[str], cwd: Path, stdin: bytes, env: dict[str, str], code: int = 0) -> tuple[bytes, int]:
     """Run a command (it must exit with `code`); return what it printed and the peak memory of its
     process tree, in bytes: the larger of its largest process's peak resident set (exact,
-    from the kernel) and the tree's summed proportional set size (each page shared by n
-    processes counted 1/n), sampled every millisecond or so (on Linux)."""
-    with tempfile.TemporaryFile() as given, tempfile.TemporaryFile() as printed, tempfile.TemporaryFile() as said:
+    from the kernel) and the tree's summed proportional set size (`_tree_pss`), sampled every
+    millisecond or so."""
+    with (tempfile.TemporaryFile() as given, tempfile.TemporaryFile() as printed, tempfile.TemporaryFile() as said,
+          tempfile.NamedTemporaryFile() as report):
         given.write(stdin)
         given.seek(0)
-        launcher = subprocess.Popen([sys.executable, "-c", LAUNCH, *command], cwd=cwd, env=env, stdin=given,
-                                    stdout=printed, stderr=said)
+        launcher = subprocess.Popen([sys.executable, "-c", LAUNCH, report.name, *command], cwd=cwd, env=env,
+                                    stdin=given, stdout=printed, stderr=said)
         summed = 0
-        while launcher.poll() is None:
-            summed = max(summed, _tree_pss(launcher.pid, count_root=False))
-            time.sleep(0.001)
+        try:
+            while launcher.poll() is None:
+                summed = max(summed, _tree_pss(launcher.pid, count_root=False))
+                time.sleep(0.001)
+        finally:
+            launcher.kill()
+            launcher.wait()
+        words = report.read().split()
+        said.seek(0)
+        why = said.read().decode(errors="replace")[-500:]
+        if launcher.returncode != 0 or len(words) != 2:
+            raise SystemExit(f"bench: {' '.join(command[:2])} could not be run in {cwd}: {why}")
+        exited, largest = map(int, words)
+        if exited != code:
+            raise SystemExit(f"bench: {' '.join(command[:2])} in {cwd} exited {exited}, not {code}: {why}")
         printed.seek(0)
-        out, _, last = printed.read()[:-1].rpartition(b"\n")
-        exited, largest = map(int, last.split())
-        if launcher.returncode != 0 or exited != code:
-            said.seek(0)
-            raise SystemExit(f"bench: {' '.join(command[:2])} in {cwd} exited {exited}, not {code}: "
-                             f"{said.read().decode()[-500:]}")
-        return out + b"\n" if out else b"", max(largest << 10, summed)
+        return printed.read(), max(largest << 10, summed)
 
 
 def _tree_pss(root: int, count_root: bool = True) -> int:
     """The summed proportional set size of a process and its descendants (without the
-    process itself unless `count_root`), in bytes (0 where /proc can't tell). A child
-    between fork or posix_spawn's clone and its exec still shares its parent's memory, and
-    reads as its parent does (`_twins`): it counts once."""
+    process itself unless `count_root`), in bytes; 0 where /proc or `_shared` can't tell. A
+    child between fork or posix_spawn's clone and its exec still shares its parent's memory:
+    it counts once. A process that left the tree (a detached one, reparented) is not in it."""
+    if _shared(os.getpid(), os.getpid()) is not True:
+        return 0
     total = 0
-    pending: list[tuple[int, dict[str, int] | None]] = [(root, None)]
+    pending = [(root, count_root)]
     while pending:
-        pid, parent = pending.pop()
+        pid, counted = pending.pop()
         try:
-            with open(f"/proc/{pid}/smaps_rollup") as f:
-                sizes = {line.split()[0]: int(line.split()[1]) for line in f if line.endswith("kB\n")}
             children = []
             for task in os.listdir(f"/proc/{pid}/task"):
                 with open(f"/proc/{pid}/task/{task}/children") as f:
                     children += map(int, f.read().split())
-        except (OSError, ValueError):  # gone meanwhile, or no such file here
+            kept = [child for child in children if not _shared(child, pid)]  # (asked before its memory is read)
+            if counted:
+                with open(f"/proc/{pid}/smaps_rollup") as f:
+                    total += next(int(line.split()[1]) for line in f if line.startswith("Pss:")) << 10
+        except (OSError, ValueError, StopIteration):  # gone meanwhile
             continue
-        counted = count_root if parent is None else not _twins(sizes, parent)
-        total += sizes.get("Pss:", 0) << 10 if counted else 0
-        pending += ((child, sizes) for child in children)
+        pending += ((child, True) for child in kept)
     return total
 
 
-def _twins(one: dict[str, int], other: dict[str, int]) -> bool:
-    """Whether two processes' sizes (KiB) read as one address space: resident and private
-    dirty sizes within 1 MiB of each other (the child's own stack for its exec differs)."""
-    return all(abs(one.get(key, 0) - other.get(key, 0)) <= 1024 for key in ("Rss:", "Private_Dirty:"))
+_KCMP = {"x86_64": 312, "aarch64": 272}.get(platform.machine())  # the kcmp system call's number
+
+
+def _shared(one: int, other: int) -> bool | None:
+    """Whether two processes share one address space (Linux's kcmp, KCMP_VM); None where that
+    can't be asked. Once a process has an address space of its own it never shares again."""
+    if _KCMP is None:
+        return None
+    import ctypes
+
+    answer = _libc().syscall(_KCMP, one, other, 1, 0, 0)
+    return None if answer < 0 and ctypes.get_errno() != errno.ESRCH else answer == 0
+
+
+@functools.cache
+def _libc() -> Any:
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True)
 
 
 def rotated(names: list[str], round: int) -> list[str]:
