@@ -159,8 +159,9 @@ def tree_peak(command: list[str], cwd: Path, stdin: bytes, env: dict[str, str], 
 def _tree_pss(root: int, count_root: bool = True) -> int:
     """The summed proportional set size of a process and its descendants (without the
     process itself unless `count_root`), in bytes; 0 where /proc or `_shared` can't tell. A
-    child between fork or posix_spawn's clone and its exec still shares its parent's memory:
-    it counts once. A process that left the tree (a detached one, reparented) is not in it."""
+    child between posix_spawn's clone (or a vfork) and its exec still shares its parent's
+    address space: it counts once. A process that left the tree (a detached one, reparented)
+    is not in it."""
     if _shared(os.getpid(), os.getpid()) is not True:
         return 0
     total = 0
