@@ -517,6 +517,17 @@ def filesystem(path: str) -> str:
     return f"ext4 {'with' if journal else 'without'} a journal at {point}"
 
 
+def notes() -> list[str]:
+    """What a reader of this run's numbers should know of how this machine measured them."""
+    found = []
+    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        found.append("PYTHONDONTWRITEBYTECODE is set; start-up times include compiling")
+    if _shared(os.getpid(), os.getpid()) is not True:
+        found.append("this machine can't tell which processes share memory (Linux's kcmp); a hook's peak memory "
+                     "is its largest process's alone")
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes (seconds)")
@@ -531,8 +542,8 @@ def main(argv: list[str] | None = None) -> int:
     if not tagguard:
         print("bench: install tagguard first (pip install -e .)", file=sys.stderr)
         return 2
-    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
-        print("bench: note: PYTHONDONTWRITEBYTECODE is set; start-up times include compiling", file=sys.stderr)
+    for note in notes():
+        print(f"bench: note: {note}", file=sys.stderr)
     sizes = Sizes(args.quick, args)
     print(machine(), flush=True)
     with tempfile.TemporaryDirectory(prefix="tagguard-bench-") as temporary:
