@@ -27,6 +27,8 @@ def bench() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
 ZERO = "0" * 40
 
 
