@@ -128,18 +128,18 @@ LAUNCH = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[2:])
 def tree_peak(command: list[str], cwd: Path, stdin: bytes, env: dict[str, str], code: int = 0) -> tuple[bytes, int]:
     """Run a command (it must exit with `code`); return what it printed and the peak memory of its
     process tree, in bytes: the larger of its largest process's peak resident set (exact,
-    from the kernel) and the tree's summed proportional set size (`_tree_pss`), sampled every
-    millisecond or so."""
+    from the kernel) and the tree's summed proportional set size (`_descendants_pss`), sampled every
+    millisecond or so where Linux's kcmp tells which processes share memory (`notes`)."""
     with (tempfile.TemporaryFile() as given, tempfile.TemporaryFile() as printed, tempfile.TemporaryFile() as said,
           tempfile.NamedTemporaryFile() as report):
         given.write(stdin)
         given.seek(0)
         launcher = subprocess.Popen([sys.executable, "-c", LAUNCH, report.name, *command], cwd=cwd, env=env,
                                     stdin=given, stdout=printed, stderr=said)
-        summed = 0
+        summed, sampled = 0, _shared(os.getpid(), os.getpid()) is True
         try:
             while launcher.poll() is None:
-                summed = max(summed, _tree_pss(launcher.pid, count_root=False))
+                summed = max(summed, _descendants_pss(launcher.pid) if sampled else 0)
                 time.sleep(0.001)
         finally:
             launcher.kill()
@@ -156,16 +156,13 @@ def tree_peak(command: list[str], cwd: Path, stdin: bytes, env: dict[str, str], 
         return printed.read(), max(largest << 10, summed)
 
 
-def _tree_pss(root: int, count_root: bool = True) -> int:
-    """The summed proportional set size of a process and its descendants (without the
-    process itself unless `count_root`), in bytes; 0 where /proc or `_shared` can't tell. A
-    child between posix_spawn's clone (or a vfork) and its exec still shares its parent's
-    address space: it counts once. A process that left the tree (a detached one, reparented)
-    is not in it."""
-    if _shared(os.getpid(), os.getpid()) is not True:
-        return 0
+def _descendants_pss(root: int) -> int:
+    """The summed proportional set size of a process's descendants, in bytes (0 where /proc
+    can't tell). A child between posix_spawn's clone (or a vfork) and its exec still shares
+    its parent's address space (`_shared`): it counts once. A process that left the tree (a
+    detached one, reparented) is not in it."""
     total = 0
-    pending = [(root, count_root)]
+    pending = [(root, False)]
     while pending:
         pid, counted = pending.pop()
         try:
