@@ -733,3 +733,60 @@ def test_one_odd_command_among_many_lands_nothing(clone: Path, server: Path, odd
     assert not any(line.startswith("ok ") for line in result.report), result.report
     assert server_tags(server) == {}
     assert ledger_records(server) == []
+
+
+# --- hole: a ref spelt like a tag's, which a file system ignoring case stores as one ---------
+
+# Each ref, and the ref it is stored as on NTFS, APFS or HFS+ (see `tagguard.git.refs.folded`):
+# git and the hooks read it as some other ref, while the server's file is that one.
+LOOKALIKES = {
+    "refs/Tags/v2.8-exp-a": "refs/tags/v2.8-exp-a",
+    "refs/TAGS/V2.8_BAD": "refs/tags/V2.8_BAD",
+    "refs/tags./v2.8-exp-a": "refs/tags/v2.8-exp-a",  # NTFS cuts the dot
+    "refs/ta\u200cgs/v2.8-exp-a": "refs/tags/v2.8-exp-a",  # HFS+ leaves the zero-width non-joiner out
+    "refs/tag\u017f/v2.8-exp-a": "refs/tags/v2.8-exp-a",  # a long s: s, case folded
+    "refs/Replace/" + "1" * 40: "refs/replace/" + "1" * 40,
+    "refs/heads/refs/TagGuard/ledger": "refs/heads/refs/tagguard/ledger",
+}
+
+
+def _refused_as_lookalike(result: subprocess.CompletedProcess[str], ref: str) -> bool:
+    stored = LOOKALIKES[ref]
+    return result.returncode == 1 and (
+        f"{ref.encode('unicode_escape').decode() if not ref.isprintable() else ref}: TG405 is stored as {stored} "
+        "on a server whose file system ignores case (Windows, macOS), where it would land unjudged"
+    ) in remote_lines(result)
+
+
+@pytest.mark.parametrize("ref", LOOKALIKES)
+def test_a_ref_spelt_like_a_reserved_one_is_refused(clone: Path, server: Path, ref: str) -> None:
+    good = tag_object(clone, "v2.8-exp-a", git("rev-parse", "HEAD", cwd=clone))
+    before = git("for-each-ref", cwd=server)
+    result = push(clone, f"{good}:{ref}")
+    assert _refused_as_lookalike(result, ref), result.stderr
+    assert git("for-each-ref", cwd=server) == before  # nothing landed
+
+
+def test_a_lookalike_ref_is_refused_even_in_warn_mode(clone: Path, server: Path) -> None:
+    use_policy(server, '[server]\nmode = "warn"\n')
+    result = push(clone, "HEAD:refs/TAGS/V2.8_BAD")
+    assert _refused_as_lookalike(result, "refs/TAGS/V2.8_BAD"), result.stderr
+    assert git("for-each-ref", "--format=%(refname)", cwd=server) == "refs/heads/main"
+
+
+def test_a_published_tag_can_not_be_moved_or_deleted_through_a_lookalike(clone: Path, server: Path) -> None:
+    """Where case is ignored, refs/Tags/<name> is the tag's own file: a move or deletion of
+    it, hidden behind more branch lines than sh reads, must not reach git."""
+    head = git("rev-parse", "HEAD", cwd=clone)
+    for name in ("v2.8-exp-a", "v2.8-prod-ready"):
+        annotated(clone, name)
+    assert push(clone, "v2.8-exp-a", "v2.8-prod-ready").returncode == 0
+    before = git("for-each-ref", cwd=server)
+    tags = server_tags(server)
+    branches = [(ZERO, head, f"refs/heads/b{i}") for i in range(1100)]
+    other = tag_object(clone, "v2.8-exp-a", commit(clone, "other code"))
+    for command in ((tags["v2.8-exp-a"], other, "refs/Tags/v2.8-exp-a"),
+                    (tags["v2.8-prod-ready"], ZERO, "refs/TAGS/v2.8-prod-ready")):
+        result = raw_push(server, [*branches, command], clone)
+        assert f"{command[2]}: TG405 is stored as refs/tags/{command[2].split('/')[2]}" in result.stderr
+        assert git("for-each-ref", cwd=server) == before

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from testing.server import landed_names, push, server_tags, use_policy
-from testing.tools import TAGGUARD, annotated, commit, git, run
+from testing.tools import TAGGUARD, ZERO, annotated, commit, git, run
 
 from tagguard.server.hookscripts import SH_MARKS
 
@@ -83,3 +84,29 @@ def test_post_receive_starts_tagguard_only_for_many_tags_or_names_that_need_esca
     assert push(clone, 'v2.8-exp-"quoted"', env=env).returncode == 0
     assert log.read_text().split() == ["pre-receive", "post-receive"]  # JSON escapes are tagguard's to write
     assert landed_names(server) == [*many, "v2.8-exp-b", 'v2.8-exp-"quoted"']
+
+
+ODD_REFS = ["refs/heads/main", "refs/heads/Feature-X", "refs/heads/release/2.8", "refs/heads/user@x.y", "refs/notes/x",
+            "refs/heads/a.b/c", "refs/heads/tags/x", "refs/heads/Refs/heads", "refs/pull/1/head", "refs/tags/v2.8",
+            "refs/Tags/x", "refs/tAgS./x", "refs/REPLACE/abc", "refs/replace./abc", "refs/TagGuard/x",
+            "refs/heads/refs/TAGGUARD/ledger", "refs/heads/refs./tagguard./x", "refs/ta\u200dgs/x",
+            "refs/tag\u017f/x", "refs/heads/caf\u00e9", "refs/heads/\udcffx", "refs/heads/a b"]
+
+
+@pytest.mark.parametrize("shell", ["dash", "bash"])
+def test_the_scripts_hand_tagguard_every_ref_it_reads_specially(server: Path, tmp_path: Path, shell: str) -> None:
+    """Tags, replace refs, tagguard's own refs and any spelling a file system ignoring case
+    stores as one of those (TG405) reach tagguard; plain branches don't (a few odd ones do,
+    and pass there)."""
+    from tagguard.git.refs import OWN_PREFIX, REPLACE_PREFIX, TAG_PREFIX, is_own_ref, lookalike
+    from tagguard.hookfiles.launcher import command_launcher
+    from tagguard.server.hookscripts import hook_script
+
+    update = tmp_path / "update"
+    update.write_text(hook_script("update", command_launcher("/nonexistent/tagguard")))
+    special = [r for r in ODD_REFS if r.startswith((TAG_PREFIX, REPLACE_PREFIX, OWN_PREFIX)) or is_own_ref(r)
+               or lookalike(r)]
+    assert len(special) == 10
+    for ref in ODD_REFS:
+        started = "is not installed" in run(shell, str(update), ref, ZERO, "1" * 40, cwd=server).stderr
+        assert started == (ref in special or not ref.isascii() or " " in ref), ref

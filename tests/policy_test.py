@@ -60,6 +60,7 @@ BAD_POLICIES = {
     "[tags]\nmax_tag_bytes = '1 MiB'": "tags.max_tag_bytes: expected a whole number from 1024 to 1073741824, got the string '1 MiB'",
     "[image]\npytorch = '2.1234567890'": "image.pytorch: expected a PyTorch major.minor like \"2.8\", got '2.1234567890'",
     "[rules]\noversized-tag = 'warn'": "rules.oversized-tag: can't be \"warn\" or \"off\": a tag over the limit is never read, so none of its other checks could run; raise [tags] max_tag_bytes instead",
+    "[rules]\nTG405 = 'off'": "rules.TG405: can't be \"warn\" or \"off\": on a server whose file system ignores case, such a ref lands as a tag no rule judged",
     "[tags]\nsigned = true": "tags.signed: unknown key (expected one of: require_annotated, require_signed, max_tag_bytes)",
     "[protect]\npattern = 'v*'": "[[protect]]: expected an array of tables, got a table",
     "[[protect]]\nallow_delete = ['alice']": "[[protect]][1].pattern: missing: a glob over tag names",

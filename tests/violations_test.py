@@ -35,6 +35,7 @@ def every_builder() -> list[Violation]:
         violations.protected_delete("v2.7-prod-ready", "v*-prod*", ("alice",), "bob"),
         violations.reused_name("v2.7-ft", OID, "e" * 40, "alice", "2025-01-02T03:04:05Z", NamingPolicy()),
         violations.reserved_ref("refs/tagguard/x", own=True),
+        violations.lookalike_ref("refs/Tags/v2.8-base", "refs/tags/v2.8-base"),
     ]
 
 

@@ -23,6 +23,49 @@ def is_own_ref(ref: str) -> bool:
     return ref.startswith(OWN_PREFIX) or "/" + OWN_PREFIX in ref
 
 
+# Code points HFS+ leaves out of a file name (git's own list, in `is_hfs_dotgit`): zero-width
+# joiners and marks, bidi embeddings, deprecated format characters, the byte order mark.
+_HFS_IGNORED = dict.fromkeys([*range(0x200C, 0x2010), *range(0x202A, 0x202F), *range(0x206A, 0x2070), 0xFEFF])
+
+
+def folded(ref: str) -> str:
+    """`ref` as a file system that ignores case compares names (NTFS; APFS and HFS+ as macOS
+    formats them): case folded, HFS+'s ignored code points dropped, and the dots NTFS cuts
+    from the end of each part of a path cut. A loose ref is a file, so on such a server
+    `refs/Tags/x` is stored as `refs/tags/x`."""
+    if ref.isascii():
+        key = ref.lower()
+    else:
+        import unicodedata
+
+        key = unicodedata.normalize("NFD", ref.translate(_HFS_IGNORED)).casefold()
+    return "/".join(part.rstrip(".") for part in key.split("/")) if "./" in key else key
+
+
+def lookalike(ref: str) -> str | None:
+    """The ref tagguard reads specially (a tag, a replace ref, its own) that `ref`, spelt
+    otherwise, is stored as on a file system that ignores case (`folded`); None for any other
+    ref. Such a ref would land unjudged there, as a tag or over one."""
+    key = folded(ref)
+    if key == ref:
+        return None  # nearly every ref: lowercase ASCII, no part ending with a dot
+    for prefix in (TAG_PREFIX, REPLACE_PREFIX, OWN_PREFIX):
+        if key.startswith(prefix) and not ref.startswith(prefix):
+            return prefix + ref.split("/", 2)[2]  # (the parts fold one to one: the same name, spelt exactly)
+    return key if is_own_ref(key) and not is_own_ref(ref) else None
+
+
+def lookalikes(refs: Sequence[str]) -> dict[str, str]:
+    """Each ref among `refs` that has a `lookalike` -> that lookalike: none unless one is not
+    lowercase ASCII or has a part ending with a dot, which one look at them all tells (a
+    push's 100,000 tags)."""
+    joined = "\n".join(refs)
+    if joined.isascii() and "./" not in joined and joined.lower() == joined:
+        return {}
+    found = {ref: lookalike(ref) for ref in refs}
+    return {ref: stored_as for ref, stored_as in found.items() if stored_as is not None}
+
+
 def short_name(ref: str) -> str:
     """`refs/tags/NAME` -> `NAME`; anything else is returned as it is."""
     return ref[len(TAG_PREFIX) :] if ref.startswith(TAG_PREFIX) else ref

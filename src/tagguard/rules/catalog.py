@@ -217,6 +217,21 @@ _rule(
     "fix the history in a new commit; an admin who needs replace refs sets [server] allow_replace_refs = true",
 )
 
+_rule(
+    "TG405",
+    "lookalike-ref",
+    "Pushes spell refs/tags/, refs/replace/ and refs/tagguard/ exactly: not refs/Tags/, refs/tags./ "
+    "or with invisible characters.",
+    "git keeps a ref as a file named after it, and the file systems of Windows and macOS ignore "
+    "case (and NTFS a dot ending a folder's name, HFS+ some invisible characters). There, a "
+    "pushed refs/Tags/v2.8-base is stored as the tag refs/tags/v2.8-base while git and the "
+    "hooks read it as some other ref: it would land unjudged, or move or delete a published tag.",
+    "git push origin v2.8-base:refs/Tags/v2.8-base",
+    "spell the folder exactly: git push origin v2.8-base:refs/tags/v2.8-base",
+)
+ALWAYS_ERRORS["TG405"] = ("can't be \"warn\" or \"off\": on a server whose file system ignores case, such a ref "
+                          "lands as a tag no rule judged")
+
 
 def find_rule(key: str) -> Rule | None:
     """Look a rule up by code (any case) or by name."""

@@ -246,6 +246,16 @@ def _new_name(name: str, naming: NamingPolicy) -> str:
     return "<new-name>" if better is None else shown(better)
 
 
+def lookalike_ref(ref: str, stored_as: str) -> Violation:
+    """TG405: `ref` is stored as `stored_as` (`git.refs.lookalike`) where case is ignored."""
+    return Violation(
+        ref, "TG405",
+        f"is stored as {shown(stored_as)} on a server whose file system ignores case (Windows, macOS), "
+        "where it would land unjudged",
+        f"spell it exactly: push to {shown(stored_as)}",
+    )
+
+
 def reserved_ref(ref: str, *, own: bool) -> Violation:
     """TG404: tagguard's `own` ref, or a replace ref."""
     if own:

@@ -21,6 +21,13 @@ SH_NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.
 # The line a hook script adds when `cat` can't pass on the input it did not read: no update
 # line, so tagguard refuses the push (fail closed) rather than judge part of it.
 UNREAD = "the rest of git's input could not be passed on (cat failed)"
+# The refs the pre-receive and update scripts hand to tagguard, as an sh `case` pattern: those
+# under refs/tags/, refs/replace/ and refs/tagguard/, a name holding refs/tagguard/, and any
+# spelling of these a file system ignoring case stores alike (TG405: each letter in either case,
+# a part ending with dots, any character but plain ASCII). A few branches more (refs/tagging/x,
+# a name with a space or an accent) start Python needlessly, and pass there.
+SH_JUDGED = ("refs/[Tt][Aa][Gg]*|refs/[Rr][Ee][Pp][Ll][Aa][Cc][Ee]*"
+             "|*/[Rr][Ee][Ff][Ss]*/[Tt][Aa][Gg][Gg][Uu][Aa][Rr][Dd]*|*[!@,=%#" + SH_NAME_CHARS + "]*")
 SH_NAME_MOST = 200  # characters of a name whose mark sh writes: a mark line is then far below any shell's
 # output buffer (bash: 4 KiB, busybox on musl: 1 KiB), so each `printf` of one line is one whole write
 
@@ -47,14 +54,15 @@ _TEMPLATE = """\
 # See tagguard's README, "Server hooks". Runs $TAGGUARD if set, else the command below; a
 # hook that was here before is kept as "$0{chained}" and run first with the same input.
 # A push of well-formed branch updates only (nothing under refs/tags/, refs/replace/ or
-# refs/tagguard/ or a name holding it, at most 1,000 lines) starts no Python: it is read here, in sh builtins.
+# refs/tagguard/, nor a name holding it or spelt like these, at most 1,000 lines) starts no
+# Python: it is read here, in sh builtins.
 plain() {{  # one input line: an update of a ref tagguard leaves alone?
     old=${{1%% *}} rest=${{1#* }}; new=${{rest%% *}} ref=${{rest#* }}
     [ "$old $new $ref" = "$1" ] && [ ${{#old}} = ${{#new}} ] || return 1
     case ${{#old}} in 40|64) ;; *) return 1 ;; esac
     case $old$new in *[!0-9a-f]*) return 1 ;; *[!0]*) ;; *) return 1 ;; esac
     case $ref in
-        refs/tags/*|refs/replace/*|refs/tagguard/*|*/refs/tagguard/*|*[[:cntrl:][:space:]]*) return 1 ;;
+        {judged}) return 1 ;;
         refs/?*) ;;
         *) return 1 ;;
     esac
@@ -156,9 +164,9 @@ _UPDATE = """\
 # See tagguard's README, "Server hooks". Runs $TAGGUARD if set, else the command below; a
 # hook that was here before is kept as "$0{chained}" and run first with the same arguments.
 # Branch updates (nothing under refs/tags/, refs/replace/ or refs/tagguard/, nor a name holding
-# refs/tagguard/) start no Python.
+# refs/tagguard/ or spelt like these) start no Python.
 case $1 in
-    refs/tags/*|refs/replace/*|refs/tagguard/*|*/refs/tagguard/*) ;;
+    {judged}) ;;
     refs/?*) if [ -x "$0{chained}" ]; then exec "$0{chained}" "$@"; fi; exit 0 ;;
 esac
 {find}
@@ -223,7 +231,8 @@ def hook_script(hook: str, launcher: Launcher | None = None) -> str:
                                     most=SH_MARKS, safe=SH_NAME_CHARS, longest=SH_NAME_MOST, landed=LANDED,
                                     mark=PUSH_MARK, ledger=LEDGER_FILE, unread=UNREAD)
     return (_UPDATE if hook == "update" else _TEMPLATE).format(
-        marker=MARKER, hook=hook, purpose=purpose, chained=CHAINED, find=find, parent_env=HOOK_PARENT, unread=UNREAD
+        marker=MARKER, hook=hook, purpose=purpose, chained=CHAINED, find=find, parent_env=HOOK_PARENT, unread=UNREAD,
+        judged=SH_JUDGED,
     )
 
 

@@ -13,7 +13,7 @@ from itertools import chain, filterfalse
 
 from tagguard.errors import TagguardError
 from tagguard.git.processes import STOP_SIGNALS, run
-from tagguard.git.refs import is_own_ref
+from tagguard.git.refs import is_own_ref, lookalike
 from tagguard.git.refupdates import NAME, NEW, REF, RefUpdate, tag_updates
 from tagguard.git.repo import Batched, Git
 from tagguard.lean import TYPE_CHECKING, NamedTuple
@@ -142,11 +142,13 @@ def run_chained(hook: str | None, args: list[str], stdin: bytes | None) -> int:
 
 
 def verdicts(results: dict[str, list[Violation]], updates: list[RefUpdate], mode: str) -> dict[str, Verdict]:
-    """accepted / warned / refused for each ref; one refusing ref refuses the whole push."""
+    """accepted / warned / refused for each ref; one refusing ref refuses the whole push. In
+    warn mode failing refs land, but never tagguard's own refs or refs spelt like a
+    reserved one (TG405)."""
     if not any(results.values()):  # nearly every push: nothing at all to report
         return dict.fromkeys(map(REF, updates), ACCEPTED)
     failing = {ref for ref, found in results.items() if found and has_errors(found)}
-    if failing and (mode != "warn" or any(is_own_ref(ref) for ref in failing)):
+    if failing and (mode != "warn" or any(is_own_ref(ref) or lookalike(ref) for ref in failing)):
         return {u.ref: REFUSED for u in updates}
     return {u.ref: WARNED if u.ref in failing else ACCEPTED for u in updates}
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from _operator import attrgetter, itemgetter
 
-from tagguard.git.refs import OWN_PREFIX, REPLACE_PREFIX, is_own_ref
+from tagguard.git.refs import OWN_PREFIX, REPLACE_PREFIX, is_own_ref, lookalikes
 from tagguard.git.refupdates import NAME, NEW, REF, RefUpdate, tag_updates
 from tagguard.git.repo import Git
 from tagguard.git.tagobject import (
@@ -27,6 +27,7 @@ from tagguard.rules.violations import (
     PushedTag,
     empty_message,
     lightweight_tag,
+    lookalike_ref,
     missing_object,
     missing_tagger,
     moved_tag,
@@ -47,10 +48,11 @@ def check_updates(
     updates: list[RefUpdate], policy: Policy, git: Git, pusher: str | None, targets: dict[str, str] | None = None,
     *, user_variable: str | None = None,
 ) -> dict[str, list[Violation]]:
-    """Violations per tag ref (every tag ref gets an entry), and per reserved ref (TG404);
-    branch refs are left alone. `targets`, if given, gets each created tag's object id ->
-    the object its chain of tags ends at (the server records it). A client passes the
-    `user_variable` its `pusher` comes from (see `violations.protected_delete`)."""
+    """Violations per tag ref (every tag ref gets an entry), per reserved ref (TG404) and per
+    ref spelt like either (TG405); branch refs are left alone. `targets`, if given, gets each
+    created tag's object id -> the object its chain of tags ends at (the server records it).
+    A client passes the `user_variable` its `pusher` comes from (see
+    `violations.protected_delete`)."""
     tags = tag_updates(updates)
     created = tag_updates(tags, "create")
     ends: dict[str, str] = {} if targets is None else targets
@@ -95,13 +97,15 @@ def check_updates(
             results[update.ref] = [reserved_ref(update.ref, own=True)]
         elif update.ref.startswith(REPLACE_PREFIX) and not policy.server.allow_replace_refs:
             results[update.ref] = apply_severities([reserved_ref(update.ref, own=False)], policy)
+    for ref, stored_as in lookalikes(list(map(REF, updates))).items():
+        results[ref] = [*results.get(ref, ()), lookalike_ref(ref, stored_as)]
     return results
 
 
 def _reserved(updates: list[RefUpdate]) -> list[RefUpdate]:
     """The replace refs and tagguard's own refs (`is_own_ref`) among `updates`: none unless
     some ref names either prefix at all, which one search over a push's refs tells."""
-    refs = "\n".join([u.ref for u in updates])
+    refs = "\n".join(map(REF, updates))
     if REPLACE_PREFIX not in refs and OWN_PREFIX not in refs:
         return []
     return [u for u in updates if u.ref.startswith(REPLACE_PREFIX) or is_own_ref(u.ref)]
