@@ -790,3 +790,50 @@ def test_a_published_tag_can_not_be_moved_or_deleted_through_a_lookalike(clone: 
         result = raw_push(server, [*branches, command], clone)
         assert f"{command[2]}: TG405 is stored as refs/tags/{command[2].split('/')[2]}" in result.stderr
         assert git("for-each-ref", cwd=server) == before
+
+
+CASE_POLICY = '[naming]\ndesc = "[A-Za-z0-9]+"\n'  # a team's own desc: names may differ in case alone
+
+
+@pytest.mark.parametrize("first,then", [("v2.8-exp-a", "v2.8-exp-A"), ("v2.8-exp-B", "v2.8-exp-b")])
+def test_a_tag_named_like_a_servers_tag_but_for_case_is_refused(clone: Path, server: Path, first: str,
+                                                                then: str) -> None:
+    """Where case is ignored and the first tag is packed, the second's file would answer for
+    the first's name on the server (`git rev-parse v2.8-exp-a` giving the new commit)."""
+    use_policy(server, CASE_POLICY)
+    annotated(clone, first)
+    assert push(clone, first).returncode == 0
+    before = server_tags(server)
+    commit(clone, "other code")
+    annotated(clone, then)
+    result = push(clone, then)
+    assert result.returncode == 1
+    assert (f"{then}: TG405 is stored as {first}, a tag the server has, on a server whose file system ignores case "
+            "(Windows, macOS), where one would stand in for the other") in remote_lines(result)
+    assert f"    choose a name that differs from {first} in more than case" in remote_lines(result)
+    assert server_tags(server) == before
+
+
+def test_two_tags_of_one_push_named_alike_but_for_case_are_refused(clone: Path, server: Path) -> None:
+    use_policy(server, CASE_POLICY + '[server]\nmode = "warn"\n')  # refused in warn mode too
+    annotated(clone, "v2.8-exp-b")
+    annotated(clone, "v2.8-exp-B")
+    result = push(clone, "v2.8-exp-b", "v2.8-exp-B")
+    assert result.returncode == 1
+    lines = [line for line in remote_lines(result) if ": TG405 " in line]
+    assert len(lines) == 1 and "is stored as v2.8-exp-" in lines[0] and "another tag of this push" in lines[0]
+    assert server_tags(server) == {}
+
+
+def test_case_twins_are_looked_for_in_the_servers_namespace(clone: Path, server: Path) -> None:
+    use_policy(server, CASE_POLICY)
+    receive = "--receive-pack=env GIT_NAMESPACE=team git-receive-pack"
+    annotated(clone, "v2.8-exp-a")
+    assert push(clone, "v2.8-exp-a").returncode == 0  # outside the namespace: no twin of a tag in it
+    annotated(clone, "v2.8-exp-c")
+    assert push(clone, receive, "HEAD:refs/heads/main", "v2.8-exp-c").returncode == 0
+    annotated(clone, "v2.8-exp-A")
+    assert push(clone, receive, "v2.8-exp-A").returncode == 0
+    annotated(clone, "v2.8-exp-C")
+    result = push(clone, receive, "v2.8-exp-C")
+    assert result.returncode == 1 and "v2.8-exp-C: TG405 is stored as v2.8-exp-c, a tag the server has" in result.stderr

@@ -4,6 +4,8 @@ a few tags starts it once: post-receive writes their landed marks in sh."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -93,20 +95,30 @@ ODD_REFS = ["refs/heads/main", "refs/heads/Feature-X", "refs/heads/release/2.8",
             "refs/tag\u017f/x", "refs/heads/caf\u00e9", "refs/heads/\udcffx", "refs/heads/a b"]
 
 
+@pytest.mark.parametrize("locale", ["C", "C.UTF-8"])
 @pytest.mark.parametrize("shell", ["dash", "bash"])
-def test_the_scripts_hand_tagguard_every_ref_it_reads_specially(server: Path, tmp_path: Path, shell: str) -> None:
+def test_the_scripts_hand_tagguard_every_ref_it_reads_specially(server: Path, tmp_path: Path, shell: str,
+                                                                locale: str) -> None:
     """Tags, replace refs, tagguard's own refs and any spelling a file system ignoring case
-    stores as one of those (TG405) reach tagguard; plain branches don't (a few odd ones do,
-    and pass there)."""
+    stores as one of those (TG405) reach tagguard, from pre-receive's input and update's
+    arguments alike; plain branches don't (a few odd ones do, and pass there)."""
     from tagguard.git.refs import OWN_PREFIX, REPLACE_PREFIX, TAG_PREFIX, is_own_ref, lookalike
     from tagguard.hookfiles.launcher import command_launcher
     from tagguard.server.hookscripts import hook_script
 
-    update = tmp_path / "update"
-    update.write_text(hook_script("update", command_launcher("/nonexistent/tagguard")))
+    scripts = {}
+    for hook in ("pre-receive", "update"):
+        scripts[hook] = tmp_path / hook
+        scripts[hook].write_text(hook_script(hook, command_launcher("/nonexistent/tagguard")))
     special = [r for r in ODD_REFS if r.startswith((TAG_PREFIX, REPLACE_PREFIX, OWN_PREFIX)) or is_own_ref(r)
                or lookalike(r)]
     assert len(special) == 10
+    env = {"LC_ALL": locale}
     for ref in ODD_REFS:
-        started = "is not installed" in run(shell, str(update), ref, ZERO, "1" * 40, cwd=server).stderr
-        assert started == (ref in special or not ref.isascii() or " " in ref), ref
+        expected = ref in special or not ref.isascii() or " " in ref
+        update = run(shell, str(scripts["update"]), ref, ZERO, "1" * 40, cwd=server, env=env)
+        line = f"{ZERO} {'1' * 40} {ref}\n".encode("utf-8", "surrogateescape")
+        receive = subprocess.run([shell, str(scripts["pre-receive"])], cwd=server, input=line, capture_output=True,
+                                 env={**os.environ, **env})
+        assert ("is not installed" in update.stderr) == expected, ref
+        assert (b"is not installed" in receive.stderr) == expected, ref

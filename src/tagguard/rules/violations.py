@@ -256,6 +256,18 @@ def lookalike_ref(ref: str, stored_as: str) -> Violation:
     )
 
 
+def case_twin(name: str, twin: str, *, pushed: bool) -> Violation:
+    """TG405: the tag `name` is stored as the tag `twin` (on the server, or `pushed` with it)
+    where case is ignored."""
+    where = "another tag of this push" if pushed else "a tag the server has"
+    return Violation(
+        name, "TG405",
+        f"is stored as {shown(twin)}, {where}, on a server whose file system ignores case (Windows, macOS), "
+        "where one would stand in for the other",
+        f"choose a name that differs from {shown(twin)} in more than case",
+    )
+
+
 def reserved_ref(ref: str, *, own: bool) -> Violation:
     """TG404: tagguard's `own` ref, or a replace ref."""
     if own:

@@ -25,7 +25,7 @@ UNREAD = "the rest of git's input could not be passed on (cat failed)"
 # under refs/tags/, refs/replace/ and refs/tagguard/, a name holding refs/tagguard/, and any
 # spelling of these a file system ignoring case stores alike (TG405: each letter in either case,
 # a part ending with dots, any character but plain ASCII). A few branches more (refs/tagging/x,
-# a name with a space or an accent) start Python needlessly, and pass there.
+# a name with an accent or a quote) start Python needlessly, and pass there.
 SH_JUDGED = ("refs/[Tt][Aa][Gg]*|refs/[Rr][Ee][Pp][Ll][Aa][Cc][Ee]*"
              "|*/[Rr][Ee][Ff][Ss]*/[Tt][Aa][Gg][Gg][Uu][Aa][Rr][Dd]*|*[!@,=%#" + SH_NAME_CHARS + "]*")
 SH_NAME_MOST = 200  # characters of a name whose mark sh writes: a mark line is then far below any shell's

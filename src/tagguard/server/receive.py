@@ -13,7 +13,7 @@ from itertools import chain, filterfalse
 
 from tagguard.errors import TagguardError
 from tagguard.git.processes import STOP_SIGNALS, run
-from tagguard.git.refs import is_own_ref, lookalike
+from tagguard.git.refs import TAG_PREFIX, all_folded, folded, is_own_ref, short_name
 from tagguard.git.refupdates import NAME, NEW, REF, RefUpdate, tag_updates
 from tagguard.git.repo import Batched, Git
 from tagguard.lean import TYPE_CHECKING, NamedTuple
@@ -143,14 +143,18 @@ def run_chained(hook: str | None, args: list[str], stdin: bytes | None) -> int:
 
 def verdicts(results: dict[str, list[Violation]], updates: list[RefUpdate], mode: str) -> dict[str, Verdict]:
     """accepted / warned / refused for each ref; one refusing ref refuses the whole push. In
-    warn mode failing refs land, but never tagguard's own refs or refs spelt like a
-    reserved one (TG405)."""
+    warn mode failing refs land, but never tagguard's own refs, nor a ref a file system
+    ignoring case stores as another (TG405)."""
     if not any(results.values()):  # nearly every push: nothing at all to report
         return dict.fromkeys(map(REF, updates), ACCEPTED)
     failing = {ref for ref, found in results.items() if found and has_errors(found)}
-    if failing and (mode != "warn" or any(is_own_ref(ref) or lookalike(ref) for ref in failing)):
+    if failing and (mode != "warn" or any(is_own_ref(ref) or _has(results[ref], "TG405") for ref in failing)):
         return {u.ref: REFUSED for u in updates}
     return {u.ref: WARNED if u.ref in failing else ACCEPTED for u in updates}
+
+
+def _has(found: list[Violation], code: str) -> bool:
+    return any(v.code == code for v in found)
 
 
 def audit(context: Context, updates: list[RefUpdate], results: dict[str, list[Violation]],
@@ -279,8 +283,9 @@ def _held_counts(context: Context, created: list[RefUpdate]) -> dict[str, list[L
 
 
 def judge(updates: list[RefUpdate], context: Context, targets: dict[str, str]) -> dict[str, list[Violation]]:
-    """Every rule of `check_updates`, plus TG403 from the ledger, per tag ref; `targets`
-    gets what each created tag peels to."""
+    """Every rule of `check_updates`, plus TG403 from the ledger and TG405 from the server's
+    tags, per tag ref; `targets` gets what each created tag peels to."""
+    from tagguard.rules.violations import case_twin
     from tagguard.server.ledger import recorded, reused_names
     from tagguard.verdict.namecheck import apply_severities
     from tagguard.verdict.pushcheck import check_updates
@@ -296,4 +301,25 @@ def judge(updates: list[RefUpdate], context: Context, targets: dict[str, str]) -
     if again:
         for violation in apply_severities(reused_names(again, history, targets, context.policy.naming), context.policy):
             results[f"refs/tags/{violation.ref}"].append(violation)
+    for update, twin, pushed in _case_twins(context, created):
+        results[update.ref].append(case_twin(update.name, short_name(twin), pushed=pushed))
     return results
+
+
+def _case_twins(context: Context, created: list[RefUpdate]) -> list[tuple[RefUpdate, str, bool]]:
+    """The created tags that a file system ignoring case stores as another tag: (the tag, the
+    other's ref, whether that is one of this push). Only a policy with a `desc` of its own lets
+    names differ in case alone; under the default one, only names that break it (warn mode)
+    are looked at, and nearly every push has none and costs no git call."""
+    if not created or (context.policy.naming.desc is None and all_folded(list(map(REF, created)))):
+        return []
+    folder = stored_ref(TAG_PREFIX)  # (under GIT_NAMESPACE, the namespace's)
+    cut = len(folder) - len(TAG_PREFIX)
+    listed = context.git.for_each_ref(["refname"], [folder.rstrip("/")])
+    taken = {folded(row[0][cut:]): (row[0][cut:], False) for row in listed}
+    twins = []
+    for update in created:
+        twin, pushed = taken.setdefault(folded(update.ref), (update.ref, True))
+        if twin != update.ref:
+            twins.append((update, twin, pushed))
+    return twins
