@@ -80,6 +80,37 @@ def start(argv: list[str], env: Mapping[str, str], stdin_fd: int, stdout_fd: int
         _signal.pthread_sigmask(_signal.SIG_SETMASK, held)  # a stop that came meanwhile strikes now
 
 
+def detach(argv: list[str]) -> bool:
+    """Start `argv` (a path to the program) in a new session of its own that outlives this
+    process, holding none of its files (whatever waits for this process's output, as git waits
+    for a hook's, does not wait for it): standard streams on /dev/null, every other inherited
+    descriptor closed. False if it can't start."""
+    try:  # (no posix_spawn on this platform: AttributeError)
+        actions: list[tuple[int | str, ...]] = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDWR, 0) for fd in (0, 1, 2)]
+        actions += [(os.POSIX_SPAWN_CLOSE, fd) for fd in _inherited()]
+        os.posix_spawn(argv[0], argv, os.environ, file_actions=actions, setsid=True)
+    except (OSError, NotImplementedError, ValueError, AttributeError):
+        return False
+    return True
+
+
+def _inherited() -> list[int]:
+    """The descriptors past 2 that a program this process starts would get (a hook may be
+    handed more than 0 to 2 by whatever runs git); posix_spawn has no action closing them all."""
+    try:
+        listed = [int(fd) for fd in os.listdir("/proc/self/fd")]
+    except (OSError, ValueError):
+        return []
+    found = []
+    for fd in listed:
+        try:
+            if fd > 2 and os.get_inheritable(fd):
+                found.append(fd)
+        except OSError:  # (the listing's own, closed since)
+            pass
+    return found
+
+
 def _hold_stops() -> set[int]:
     """Hold the stop signals back (until the caller sets the mask returned, the one before)."""
     return _signal.pthread_sigmask(_signal.SIG_BLOCK, STOP_SIGNALS)  # type: ignore[no-any-return]

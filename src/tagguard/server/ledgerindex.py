@@ -164,38 +164,15 @@ def indexed_bytes(ledger: str) -> int:
 
 
 def _detached(ledger: str) -> bool:
-    """Start `catch_up_locked(ledger)` in a new session of its own, holding no file of the
-    hook's (git, or whatever runs it, waits for the hook's output to end); False if it
-    can't start."""
+    """Start `catch_up_locked(ledger)` in a process of its own (`processes.detach`); False if
+    it can't start."""
     import sys
+
+    from tagguard.git.processes import detach
 
     code = (f"import sys; sys.path[:0] = {sys.path!r}; "
             "from tagguard.server.ledgerindex import catch_up_locked; catch_up_locked(sys.argv[1])")
-    try:  # (no posix_spawn on this platform: AttributeError)
-        actions: list[tuple[int | str, ...]] = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDWR, 0) for fd in (0, 1, 2)]
-        actions += [(os.POSIX_SPAWN_CLOSE, fd) for fd in _inherited()]
-        os.posix_spawn(sys.executable, [sys.executable, "-I", "-S", "-c", code, ledger], os.environ,
-                       file_actions=actions, setsid=True)
-    except (OSError, NotImplementedError, ValueError, AttributeError):
-        return False
-    return True
-
-
-def _inherited() -> list[int]:
-    """The descriptors past 2 that a program this process starts would get (a hook may be
-    handed more than 0 to 2 by whatever runs git)."""
-    try:
-        listed = [int(fd) for fd in os.listdir("/proc/self/fd")]
-    except (OSError, ValueError):
-        return []
-    found = []
-    for fd in listed:
-        try:
-            if fd > 2 and os.get_inheritable(fd):
-                found.append(fd)
-        except OSError:  # (the listing's own, closed since)
-            pass
-    return found
+    return detach([sys.executable, "-I", "-S", "-c", code, ledger])
 
 
 def catch_up_locked(ledger: str) -> None:
