@@ -837,3 +837,25 @@ def test_case_twins_are_looked_for_in_the_servers_namespace(clone: Path, server:
     annotated(clone, "v2.8-exp-C")
     result = push(clone, receive, "v2.8-exp-C")
     assert result.returncode == 1 and "v2.8-exp-C: TG405 is stored as v2.8-exp-c, a tag the server has" in result.stderr
+
+
+@pytest.mark.parametrize("ref", ["refs/namespaces/team/refs/tags/V2.8_BAD", "refs/NameSpaces/team/refs/tags/V2.8_BAD",
+                                 "refs/namespaces/a/refs/namespaces/team/refs/Tags/V2.8_BAD"])
+def test_a_tag_pushed_straight_into_a_namespace_is_refused(clone: Path, server: Path, ref: str) -> None:
+    """A server serving GIT_NAMESPACE=team reads refs/namespaces/team/refs/tags/x as its tag x;
+    a push naming that ref in full would put a tag there that no hook judged as one."""
+    before = git("for-each-ref", cwd=server)
+    result = push(clone, f"HEAD:{ref}")
+    namespace = "/".join(ref.split("/")[2:-3:3])
+    assert result.returncode == 1
+    assert f"{ref}: TG405 is refs/tags/V2.8_BAD of the namespace {namespace}, as the server serves it to that " \
+           "namespace's clients, though no hook judged it there" in remote_lines(result)
+    assert git("for-each-ref", cwd=server) == before
+    served = run("git", "ls-remote", f"--upload-pack=env GIT_NAMESPACE={namespace} git-upload-pack", str(server))
+    assert served.returncode == 0 and "refs/tags/" not in served.stdout
+
+
+def test_a_namespace_branch_pushed_in_full_lands(clone: Path, server: Path) -> None:
+    head = git("rev-parse", "HEAD", cwd=clone)
+    assert push(clone, "HEAD:refs/namespaces/team/refs/heads/main").returncode == 0
+    assert git("rev-parse", "refs/namespaces/team/refs/heads/main", cwd=server) == head

@@ -92,17 +92,18 @@ ODD_REFS = ["refs/heads/main", "refs/heads/Feature-X", "refs/heads/release/2.8",
             "refs/heads/a.b/c", "refs/heads/tags/x", "refs/heads/Refs/heads", "refs/pull/1/head", "refs/tags/v2.8",
             "refs/Tags/x", "refs/tAgS./x", "refs/REPLACE/abc", "refs/replace./abc", "refs/TagGuard/x",
             "refs/heads/refs/TAGGUARD/ledger", "refs/heads/refs./tagguard./x", "refs/ta\u200dgs/x",
-            "refs/tag\u017f/x", "refs/heads/caf\u00e9", "refs/heads/\udcffx", "refs/heads/a b"]
+            "refs/tag\u017f/x", "refs/heads/caf\u00e9", "refs/heads/\udcffx", "refs/heads/a b",
+            "refs/namespaces/a/refs/tags/x", "refs/NameSpaces/a/refs/replace/b", "refs/heads/refs/namespaces/a/x"]
 
 
 @pytest.mark.parametrize("locale", ["C", "C.UTF-8"])
 @pytest.mark.parametrize("shell", ["dash", "bash"])
 def test_the_scripts_hand_tagguard_every_ref_it_reads_specially(server: Path, tmp_path: Path, shell: str,
                                                                 locale: str) -> None:
-    """Tags, replace refs, tagguard's own refs and any spelling a file system ignoring case
-    stores as one of those (TG405) reach tagguard, from pre-receive's input and update's
+    """Tags, replace refs, tagguard's own refs, any spelling a file system ignoring case
+    stores as one of those and those inside a namespace (TG405) reach tagguard, from pre-receive's input and update's
     arguments alike; plain branches don't (a few odd ones do, and pass there)."""
-    from tagguard.git.refs import OWN_PREFIX, REPLACE_PREFIX, TAG_PREFIX, is_own_ref, lookalike
+    from tagguard.git.refs import OWN_PREFIX, REPLACE_PREFIX, TAG_PREFIX, is_own_ref, misplaced
     from tagguard.hookfiles.launcher import command_launcher
     from tagguard.server.hookscripts import hook_script
 
@@ -111,8 +112,8 @@ def test_the_scripts_hand_tagguard_every_ref_it_reads_specially(server: Path, tm
         scripts[hook] = tmp_path / hook
         scripts[hook].write_text(hook_script(hook, command_launcher("/nonexistent/tagguard")))
     special = [r for r in ODD_REFS if r.startswith((TAG_PREFIX, REPLACE_PREFIX, OWN_PREFIX)) or is_own_ref(r)
-               or lookalike(r)]
-    assert len(special) == 10
+               or misplaced([r])]
+    assert len(special) == 12
     env = {"LC_ALL": locale}
     for ref in ODD_REFS:
         expected = ref in special or not ref.isascii() or " " in ref

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tagguard.git.refs import folded, lookalike, lookalikes
+from tagguard.git.refs import folded, lookalike, misplaced, namespaced
 
 
 @pytest.mark.parametrize("ref,key", [
@@ -36,8 +36,21 @@ def test_a_lookalike_is_the_reserved_ref_it_is_stored_as(ref: str, stored_as: st
     assert lookalike(ref) == stored_as
 
 
-def test_lookalikes_are_found_among_many_refs() -> None:
+@pytest.mark.parametrize("ref,inside", [
+    ("refs/namespaces/team/refs/tags/v2.8-x", ("team", "refs/tags/v2.8-x")),
+    ("refs/namespaces/a/refs/namespaces/b/refs/heads/main", ("a/b", "refs/heads/main")),
+    ("refs/Namespaces./A/refs/tags/x", ("A", "refs/tags/x")),  # the same folder where case is ignored
+    ("refs/namespaces/a/HEAD", ("a", "HEAD")),
+    ("refs/namespaces/a", None),
+    ("refs/heads/refs/namespaces/a/refs/tags/x", None),  # git strips a namespace at the start only
+])
+def test_namespaced_is_the_ref_a_namespace_sees(ref: str, inside: tuple[str, str] | None) -> None:
+    assert namespaced(ref) == inside
+
+
+def test_misplaced_refs_are_found_among_many_refs() -> None:
     many = [f"refs/tags/v2.8-exp-run{i}" for i in range(1000)]
-    assert lookalikes(many) == {}
-    assert lookalikes([*many, "refs/heads/Main", "refs/heads/x./y"]) == {}
-    assert lookalikes([*many, "refs/Tags/v2.8-x", "refs/heads/Main"]) == {"refs/Tags/v2.8-x": "refs/tags/v2.8-x"}
+    assert misplaced(many) == {}
+    assert misplaced([*many, "refs/heads/Main", "refs/heads/x./y", "refs/namespaces/a/refs/heads/main"]) == {}
+    assert misplaced([*many, "refs/Tags/v2.8-x", "refs/heads/Main", "refs/namespaces/a/refs/Tags/y"]) == {
+        "refs/Tags/v2.8-x": ("refs/tags/v2.8-x", None), "refs/namespaces/a/refs/Tags/y": ("refs/tags/y", "a")}

@@ -36,6 +36,7 @@ def every_builder() -> list[Violation]:
         violations.reused_name("v2.7-ft", OID, "e" * 40, "alice", "2025-01-02T03:04:05Z", NamingPolicy()),
         violations.reserved_ref("refs/tagguard/x", own=True),
         violations.lookalike_ref("refs/Tags/v2.8-base", "refs/tags/v2.8-base"),
+        violations.lookalike_ref("refs/namespaces/a/refs/tags/v2.8-base", "refs/tags/v2.8-base", "a"),
         violations.case_twin("v2.8-ft-A", "v2.8-ft-a", pushed=False),
     ]
 

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 TAG_PREFIX = "refs/tags/"
 REPLACE_PREFIX = "refs/replace/"  # replace refs: pushes are refused unless the policy allows them (TG404)
 OWN_PREFIX = "refs/tagguard/"  # tagguard's own namespace: refused to every pusher (TG404)
+NAMESPACE_PREFIX = "refs/namespaces/"  # what a server serving GIT_NAMESPACE=x reads as its refs/ is refs/namespaces/x/
 
 
 def is_own_ref(ref: str) -> bool:
@@ -62,13 +63,44 @@ def all_folded(refs: Sequence[str]) -> bool:
     return joined.isascii() and "./" not in joined and joined.lower() == joined
 
 
-def lookalikes(refs: Sequence[str]) -> dict[str, str]:
-    """Each ref among `refs` that has a `lookalike` -> that lookalike: none when they are all
-    folded already (`all_folded`, a push's 100,000 tags at C speed)."""
-    if all_folded(refs):
+def namespaced(ref: str) -> tuple[str, str] | None:
+    """(namespace, ref) that `ref` is to a server serving that GIT_NAMESPACE:
+    `refs/namespaces/a/refs/namespaces/b/refs/tags/x` is the tag `refs/tags/x` of `a/b`; None
+    for a ref outside refs/namespaces/. Read as `folded`: where case is ignored,
+    refs/Namespaces/ is the same folder."""
+    parts, keys = ref.split("/"), folded(ref).split("/")  # (the parts fold one to one)
+    start = 0
+    while keys[start : start + 2] == ["refs", "namespaces"] and len(keys) > start + 3:
+        start += 3
+    if not start:
+        return None
+    return "/".join(parts[2:start:3]), "/".join(parts[start:])
+
+
+def _reads_specially(ref: str) -> bool:
+    return ref.startswith((TAG_PREFIX, REPLACE_PREFIX, OWN_PREFIX)) or is_own_ref(ref)
+
+
+def misplaced(refs: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+    """Each ref among `refs` that some reader takes for a tag, a replace ref or tagguard's own
+    while the hooks read it as another -> (that ref, the namespace it is in or None): a
+    `lookalike` of one, or one inside a namespace (`namespaced`). None of them when they are
+    all folded already and none is under refs/namespaces/, told at C speed (a push's 100,000
+    tags)."""
+    if all_folded(refs) and NAMESPACE_PREFIX not in "\n".join(refs):
         return {}
-    found = {ref: lookalike(ref) for ref in refs}
-    return {ref: stored_as for ref, stored_as in found.items() if stored_as is not None}
+    found: dict[str, tuple[str, str | None]] = {}
+    for ref in refs:
+        inside = namespaced(ref)
+        if inside is not None:
+            stored_as = lookalike(inside[1]) or inside[1]
+            if _reads_specially(stored_as):
+                found[ref] = (stored_as, inside[0])
+        else:
+            alike = lookalike(ref)
+            if alike is not None:
+                found[ref] = (alike, None)
+    return found
 
 
 def short_name(ref: str) -> str:

@@ -221,12 +221,15 @@ _rule(
     "TG405",
     "lookalike-ref",
     "Pushes spell refs/tags/, refs/replace/ and refs/tagguard/ exactly (not refs/Tags/, refs/tags./ "
-    "or with invisible characters), and a new tag's name differs from the server's tags in more than case.",
+    "or with invisible characters) and outside refs/namespaces/, and a new tag's name differs from the "
+    "server's tags in more than case.",
     "git keeps a ref as a file named after it, and the file systems of Windows and macOS ignore "
     "case (and NTFS a dot ending a folder's name, HFS+ some invisible characters). There, a "
     "pushed refs/Tags/v2.8-base is stored as the tag refs/tags/v2.8-base while git and the "
     "hooks read it as some other ref: it would land unjudged, or move or delete a published tag. "
-    "Where a policy's desc allows capitals, a new v2.8-ft-A would answer for v2.8-ft-a on the server.",
+    "Where a policy's desc allows capitals, a new v2.8-ft-A would answer for v2.8-ft-a on the server. "
+    "A server serving GIT_NAMESPACE=team reads refs/namespaces/team/refs/tags/x as its tag x, which a "
+    "push straight to that name would have written unjudged.",
     "git push origin v2.8-base:refs/Tags/v2.8-base",
     "spell the folder exactly: git push origin v2.8-base:refs/tags/v2.8-base",
 )

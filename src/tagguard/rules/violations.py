@@ -246,8 +246,16 @@ def _new_name(name: str, naming: NamingPolicy) -> str:
     return "<new-name>" if better is None else shown(better)
 
 
-def lookalike_ref(ref: str, stored_as: str) -> Violation:
-    """TG405: `ref` is stored as `stored_as` (`git.refs.lookalike`) where case is ignored."""
+def lookalike_ref(ref: str, stored_as: str, namespace: str | None = None) -> Violation:
+    """TG405: `ref` is `stored_as` where case is ignored (`git.refs.lookalike`), or to a
+    server serving its `namespace` (`git.refs.namespaced`)."""
+    if namespace is not None:
+        return Violation(
+            ref, "TG405",
+            f"is {shown(stored_as)} of the namespace {shown(namespace)}, as the server serves it to that "
+            "namespace's clients, though no hook judged it there",
+            f"push it through that namespace (the server's GIT_NAMESPACE={shown(namespace)}), where it is judged",
+        )
     return Violation(
         ref, "TG405",
         f"is stored as {shown(stored_as)} on a server whose file system ignores case (Windows, macOS), "

@@ -22,11 +22,12 @@ SH_NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.
 # line, so tagguard refuses the push (fail closed) rather than judge part of it.
 UNREAD = "the rest of git's input could not be passed on (cat failed)"
 # The refs the pre-receive and update scripts hand to tagguard, as an sh `case` pattern: those
-# under refs/tags/, refs/replace/ and refs/tagguard/, a name holding refs/tagguard/, and any
-# spelling of these a file system ignoring case stores alike (TG405: each letter in either case,
-# a part ending with dots, any character but plain ASCII). A few branches more (refs/tagging/x,
-# a name with an accent or a quote) start Python needlessly, and pass there.
-SH_JUDGED = ("refs/[Tt][Aa][Gg]*|refs/[Rr][Ee][Pp][Ll][Aa][Cc][Ee]*"
+# under refs/tags/, refs/replace/, refs/tagguard/ and refs/namespaces/, a name holding
+# refs/tagguard/, and any spelling of these a file system ignoring case stores alike (TG405: each
+# letter in either case, a part ending with dots, any character but plain ASCII). A few
+# branches more (refs/tagging/x, a name with an accent or a quote, any branch of a namespace)
+# start Python needlessly, and pass there.
+SH_JUDGED = ("refs/[Tt][Aa][Gg]*|refs/[Rr][Ee][Pp][Ll][Aa][Cc][Ee]*|refs/[Nn][Aa][Mm][Ee][Ss][Pp][Aa][Cc][Ee][Ss]*"
              "|*/[Rr][Ee][Ff][Ss]*/[Tt][Aa][Gg][Gg][Uu][Aa][Rr][Dd]*|*[!@,=%#" + SH_NAME_CHARS + "]*")
 SH_NAME_MOST = 200  # characters of a name whose mark sh writes: a mark line is then far below any shell's
 # output buffer (bash: 4 KiB, busybox on musl: 1 KiB), so each `printf` of one line is one whole write
@@ -53,9 +54,9 @@ _TEMPLATE = """\
 {marker} {hook}: {purpose}.
 # See tagguard's README, "Server hooks". Runs $TAGGUARD if set, else the command below; a
 # hook that was here before is kept as "$0{chained}" and run first with the same input.
-# A push of well-formed branch updates only (nothing under refs/tags/, refs/replace/ or
-# refs/tagguard/, nor a name holding it or spelt like these, at most 1,000 lines) starts no
-# Python: it is read here, in sh builtins.
+# A push of well-formed branch updates only (nothing under refs/tags/, refs/replace/,
+# refs/tagguard/ or refs/namespaces/, nor a name holding refs/tagguard/ or spelt like these, at
+# most 1,000 lines) starts no Python: it is read here, in sh builtins.
 plain() {{  # one input line: an update of a ref tagguard leaves alone?
     old=${{1%% *}} rest=${{1#* }}; new=${{rest%% *}} ref=${{rest#* }}
     [ "$old $new $ref" = "$1" ] && [ ${{#old}} = ${{#new}} ] || return 1
@@ -163,8 +164,8 @@ _UPDATE = """\
 {marker} update: {purpose}.
 # See tagguard's README, "Server hooks". Runs $TAGGUARD if set, else the command below; a
 # hook that was here before is kept as "$0{chained}" and run first with the same arguments.
-# Branch updates (nothing under refs/tags/, refs/replace/ or refs/tagguard/, nor a name holding
-# refs/tagguard/ or spelt like these) start no Python.
+# Branch updates (nothing under refs/tags/, refs/replace/, refs/tagguard/ or refs/namespaces/,
+# nor a name holding refs/tagguard/ or spelt like these) start no Python.
 case $1 in
     {judged}) ;;
     refs/?*) if [ -x "$0{chained}" ]; then exec "$0{chained}" "$@"; fi; exit 0 ;;

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from _operator import attrgetter, itemgetter
 
-from tagguard.git.refs import OWN_PREFIX, REPLACE_PREFIX, is_own_ref, lookalikes
+from tagguard.git.refs import OWN_PREFIX, REPLACE_PREFIX, is_own_ref, misplaced
 from tagguard.git.refupdates import NAME, NEW, REF, RefUpdate, tag_updates
 from tagguard.git.repo import Git
 from tagguard.git.tagobject import (
@@ -49,7 +49,7 @@ def check_updates(
     *, user_variable: str | None = None,
 ) -> dict[str, list[Violation]]:
     """Violations per tag ref (every tag ref gets an entry), per reserved ref (TG404) and per
-    ref spelt like either (TG405); branch refs are left alone. `targets`, if given, gets each
+    ref spelt like either or inside a namespace (TG405); branch refs are left alone. `targets`, if given, gets each
     created tag's object id -> the object its chain of tags ends at (the server records it).
     A client passes the `user_variable` its `pusher` comes from (see
     `violations.protected_delete`)."""
@@ -97,8 +97,8 @@ def check_updates(
             results[update.ref] = [reserved_ref(update.ref, own=True)]
         elif update.ref.startswith(REPLACE_PREFIX) and not policy.server.allow_replace_refs:
             results[update.ref] = apply_severities([reserved_ref(update.ref, own=False)], policy)
-    for ref, stored_as in lookalikes(list(map(REF, updates))).items():
-        results[ref] = [*results.get(ref, ()), lookalike_ref(ref, stored_as)]
+    for ref, (stored_as, namespace) in misplaced(list(map(REF, updates))).items():
+        results[ref] = [*results.get(ref, ()), lookalike_ref(ref, stored_as, namespace)]
     return results
 
 
